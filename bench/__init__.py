@@ -1,0 +1,6 @@
+"""`make bench`: speed and cost of the pipeline, each figure next to its comparator.
+
+Every figure is measured in one run on one machine and reported as a median with its spread and
+its ratio to a comparator measured in the same run, because absolute times on a shared machine are
+noisy. Nothing here asserts a target: the report says which targets are met.
+"""

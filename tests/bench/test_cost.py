@@ -1,0 +1,123 @@
+"""Cost model of the benchmark: price file, units, rounding and the three designs."""
+
+import json
+
+import pytest
+
+from bench import cost
+
+PRICES = cost.load_prices()
+ASSUME = cost.Assumptions()
+
+
+def delivery(**overrides) -> cost.Delivery:
+    values = dict(
+        body_bytes=1024,
+        message_bytes=1500,
+        item_bytes=900,
+        index_item_bytes=200,
+        archived=False,
+        ingest_cpu_us=40.0,
+        process_cpu_us=25.0,
+        ingest_log_bytes=0.0,
+        process_log_bytes=0.0,
+    )
+    values.update(overrides)
+    return cost.Delivery(**values)
+
+
+def test_every_price_names_its_source_and_date():
+    entries = json.loads(cost.PRICES_FILE.read_text())["prices"]
+    assert set(entries) == set(cost.PRICE_KEYS)
+    for entry in entries.values():
+        assert entry["source"].startswith("https://")
+        assert entry["read"] == "2026-11-28"
+
+
+def test_list_prices_as_read():
+    assert PRICES["http_api_per_million"] == 1.0
+    assert PRICES["rest_api_per_million"] == 3.5
+    assert PRICES["sqs_standard_per_million"] == 0.4
+    assert PRICES["dynamodb_on_demand_wru_per_million"] == 0.625  # after the Nov 2024 cut
+
+
+def test_a_price_without_source_is_refused(tmp_path):
+    data = json.loads(cost.PRICES_FILE.read_text())
+    del data["prices"]["rest_api_per_million"]["source"]
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="rest_api_per_million"):
+        cost.load_prices(path)
+
+
+@pytest.mark.parametrize(
+    ("size", "units"), [(0, 1), (1, 1), (1024, 1), (1025, 2), (400 * 1024, 400)]
+)
+def test_write_units_per_started_kilobyte(size, units):
+    assert cost.write_units(size) == units
+
+
+@pytest.mark.parametrize(("size", "requests"), [(1, 1), (65536, 1), (65537, 2), (256 * 1024, 4)])
+def test_sqs_requests_per_started_64k_chunk(size, requests):
+    assert cost.sqs_requests(size, 65536) == requests
+
+
+def test_lambda_duration_scales_with_vcpu_share_and_rounds_up():
+    # 100 us of CPU at a quarter vCPU is 400 us, plus 5 ms waiting: 5.4 ms billed as 6 ms
+    assert cost.lambda_billed_ms(100, 1769 // 4 + 1, 1769, 5.0) == 6
+    # more than one vCPU does not make one thread faster
+    assert cost.lambda_billed_ms(1500, 3538, 1769, 0.0) == 2
+    assert cost.lambda_billed_ms(1, 1769, 1769, 0.0) == 1
+
+
+def test_item_size_follows_dynamodb_rules():
+    item = {
+        "pk": {"S": "github#abc"},  # 2 + 10
+        "payload": {"B": b"\x00" * 100},  # 7 + 100
+        "body_size": {"N": "1024"},  # 9 + 3
+        "flag": {"BOOL": True},  # 4 + 1
+    }
+    assert cost.dynamodb_item_size(item) == 12 + 107 + 12 + 5
+
+
+def test_one_kib_delivery_by_hand():
+    designs = cost.compare(PRICES, ASSUME, delivery())
+    ours = designs["ours"].lines
+    assert ours["API requests"] == 1.0
+    assert ours["ingest Lambda requests"] == 0.2
+    # 40 us at 256/1769 vCPU = 0.276 ms + 5 ms send = 6 ms billed at 0.25 GB
+    assert ours["ingest Lambda duration"] == pytest.approx(0.25 * 0.006 * 0.0000133334 * 1e6)
+    assert ours["SQS send"] == 0.4
+    # ten 1,500-byte messages fit one receive chunk; one DeleteMessageBatch
+    assert ours["SQS receive+delete"] == pytest.approx(0.4 * 0.2)
+    assert ours["process Lambda requests"] == pytest.approx(0.02)
+    assert ours["DynamoDB writes"] == pytest.approx(2 * 0.625)  # item + index entry
+    assert ours["S3 archive PUT"] == 0.0
+    rest = designs["rest_recipe"].lines
+    assert rest["API requests"] == 3.5
+    assert rest["DynamoDB writes"] == pytest.approx(2 * 0.00065 / 3600 / 0.7 * 1e6)
+    assert "ingest Lambda requests" not in designs["unverified"].lines
+
+
+def test_verification_costs_the_ingest_function_and_its_logs_only():
+    designs = cost.compare(PRICES, ASSUME, delivery(message_bytes=1024))
+    extra = designs["ours"].total - designs["unverified"].total
+    only_ours = {k: v for k, v in designs["ours"].lines.items() if k.startswith(("ingest", "Sec"))}
+    logs = designs["ours"].lines["CloudWatch Logs"] - designs["unverified"].lines["CloudWatch Logs"]
+    assert extra == pytest.approx(sum(only_ours.values()) + logs)
+
+
+def test_archived_body_pays_a_put_and_waits_for_it():
+    small = cost.ours(PRICES, ASSUME, delivery(body_bytes=300_000, message_bytes=600))
+    archived = cost.ours(
+        PRICES, ASSUME, delivery(body_bytes=300_000, message_bytes=600, archived=True)
+    )
+    assert archived.lines["S3 archive PUT"] == pytest.approx(5.0)
+    assert archived.lines["ingest Lambda duration"] > small.lines["ingest Lambda duration"]
+
+
+def test_big_messages_cost_more_sqs_requests():
+    big = cost.ours(PRICES, ASSUME, delivery(message_bytes=140_000))
+    assert big.lines["SQS send"] == pytest.approx(3 * 0.4)
+    # ten 140 kB messages in one receive: 22 chunks
+    assert big.lines["SQS receive+delete"] == pytest.approx((22 / 10 + 0.1) * 0.4)
