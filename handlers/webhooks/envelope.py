@@ -10,7 +10,7 @@ import binascii
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024  # don't depend on SQS's newer 1 MiB limit (DESIGN.md)
@@ -24,8 +24,7 @@ class EnvelopeError(ValueError):
     """A queue message that is not a valid v1 envelope; retrying it can never succeed."""
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(NamedTuple):
     """A parsed envelope; `body` holds the raw bytes when inline, else `body_s3_key` is set."""
 
     provider: str
@@ -48,7 +47,8 @@ def format_received_at(epoch_ms: int) -> str:
 
 def archive_key(provider: str, delivery_id: str) -> str:
     """Deterministic S3 key of an archived body, so a retried delivery overwrites one object."""
-    return f"bodies/{provider}/{hashlib.sha256(delivery_id.encode()).hexdigest()}"
+    digest = hashlib.sha256(delivery_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"bodies/{provider}/{digest}"
 
 
 def build(
