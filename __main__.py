@@ -1,0 +1,26 @@
+"""Webhook ingestion pipeline: reads the stack's settings, builds the pipeline, exports outputs.
+
+The output names are a contract (docs/contract.md, README "Outputs"): tests, the local stack
+and the operator CLI read them.
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+from components.pipeline import WebhookPipeline, WebhookPipelineArgs
+from components.settings import load_settings
+
+settings = load_settings()
+pipeline = WebhookPipeline(
+    "webhooks",
+    WebhookPipelineArgs(
+        settings=settings,
+        # The deployment package is handlers/ as is (docs/contract.md): no build step.
+        code=pulumi.FileArchive("./handlers"),
+        account_id=aws.get_caller_identity_output().account_id,
+        region=aws.get_region_output().region,
+    ),
+)
+
+for output_name, value in pipeline.outputs.items():
+    pulumi.export(output_name, value)

@@ -1,0 +1,294 @@
+"""The front door: HTTP API + ingest Lambda, the provider secrets and the body archive."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.function import FunctionSpec, Grant, create_function
+from components.settings import ProviderSettings
+
+ROUTE_KEY = "POST /webhooks/{provider}"
+# Fields of one JSON access-log line; never headers, so no signature reaches the logs.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "routeKey": "$context.routeKey",
+        "path": "$context.path",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationStatus": "$context.integration.status",
+        "integrationLatency": "$context.integration.latency",
+        "integrationError": "$context.integration.error",
+    },
+    separators=(",", ":"),
+)
+
+
+@dataclass(frozen=True)
+class WebhookApiArgs:
+    api_name: str
+    function_name: str
+    bucket_name: pulumi.Input[str]
+    secret_name_prefix: str
+    code: pulumi.Archive
+    providers: Sequence[ProviderSettings]
+    queue_url: pulumi.Input[str]
+    queue_arn: pulumi.Input[str]
+    timeout_seconds: int
+    memory_mb: int
+    reserved_concurrency: int | None
+    max_body_bytes: int
+    inline_body_limit: int
+    secrets_refresh_seconds: int
+    throttling_rate_limit: int
+    throttling_burst_limit: int
+    archive_expiration_days: int
+    archive_force_destroy: bool
+    log_retention_days: int
+    log_level: str
+    metrics_namespace: str
+    environment: str
+    tags: dict[str, str]
+
+
+class WebhookApi(pulumi.ComponentResource):
+    """`POST /webhooks/{provider}` → `ingest.handler`, which verifies, then queues or archives.
+
+    Each provider's signing secrets live in their own Secrets Manager secret; the function
+    gets only the ARNs. Bodies too large for a queue message go to a private, encrypted,
+    TLS-only bucket that expires them.
+    """
+
+    def __init__(
+        self, name: str, args: WebhookApiArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("webhooks:api:WebhookApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.secrets: dict[str, aws.secretsmanager.Secret] = {}
+        for provider in args.providers:
+            secret = aws.secretsmanager.Secret(
+                f"{name}-secret-{provider.name}",
+                name=f"{args.secret_name_prefix}/{provider.name}",
+                description=f"Signing secrets of webhook provider {provider.name}",
+                tags=args.tags,
+                opts=child,
+            )
+            aws.secretsmanager.SecretVersion(
+                f"{name}-secret-{provider.name}-value",
+                secret_id=secret.id,
+                secret_string=pulumi.Output.secret(json.dumps({"secrets": list(provider.secrets)})),
+                opts=child,
+            )
+            self.secrets[provider.name] = secret
+
+        self.bucket = self._archive_bucket(name, args, child)
+
+        providers_json = pulumi.Output.json_dumps(
+            {
+                provider.name: {
+                    **provider.handler_options(),
+                    "secret_arn": self.secrets[provider.name].arn,
+                }
+                for provider in args.providers
+            }
+        )
+        resources = create_function(
+            self,
+            f"{name}-function",
+            FunctionSpec(
+                function_name=args.function_name,
+                description="Verifies webhook deliveries and queues them.",
+                handler="ingest.handler",
+                code=args.code,
+                timeout_seconds=args.timeout_seconds,
+                memory_mb=args.memory_mb,
+                reserved_concurrency=args.reserved_concurrency,
+                log_retention_days=args.log_retention_days,
+                environment={
+                    "QUEUE_URL": args.queue_url,
+                    "ARCHIVE_BUCKET": self.bucket.bucket,
+                    "PROVIDERS": providers_json,
+                    "MAX_BODY_BYTES": str(args.max_body_bytes),
+                    "INLINE_BODY_LIMIT": str(args.inline_body_limit),
+                    "SECRETS_REFRESH_SECONDS": str(args.secrets_refresh_seconds),
+                    "METRICS_NAMESPACE": args.metrics_namespace,
+                    "ENVIRONMENT": args.environment,
+                    "LOG_LEVEL": args.log_level,
+                },
+                grants=[
+                    Grant(actions=["sqs:SendMessage"], resources=[args.queue_arn]),
+                    Grant(
+                        actions=["s3:PutObject"],
+                        resources=[self.bucket.arn.apply(lambda arn: f"{arn}/bodies/*")],
+                    ),
+                    Grant(
+                        actions=["secretsmanager:GetSecretValue"],
+                        resources=[secret.arn for secret in self.secrets.values()],
+                    ),
+                ],
+                tags=args.tags,
+            ),
+        )
+        self.function = resources.function
+
+        self.access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs",
+            name=f"/aws/apigateway/{args.api_name}/access",
+            retention_in_days=args.log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        self.api = aws.apigatewayv2.Api(
+            f"{name}-http-api",
+            name=args.api_name,
+            protocol_type="HTTP",
+            description="Receives signed webhook deliveries.",
+            tags=args.tags,
+            opts=child,
+        )
+        integration = aws.apigatewayv2.Integration(
+            f"{name}-ingest-integration",
+            api_id=self.api.id,
+            integration_type="AWS_PROXY",
+            integration_method="POST",
+            integration_uri=self.function.invoke_arn,
+            payload_format_version="2.0",
+            opts=child,
+        )
+        route = aws.apigatewayv2.Route(
+            f"{name}-webhooks-route",
+            api_id=self.api.id,
+            route_key=ROUTE_KEY,
+            target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
+            opts=child,
+        )
+        self.stage = aws.apigatewayv2.Stage(
+            f"{name}-default-stage",
+            api_id=self.api.id,
+            name="$default",
+            auto_deploy=True,
+            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_rate_limit=args.throttling_rate_limit,
+                throttling_burst_limit=args.throttling_burst_limit,
+            ),
+            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+                destination_arn=self.access_logs.arn,
+                format=ACCESS_LOG_FORMAT,
+            ),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[route]),
+        )
+        aws.lambda_.Permission(
+            f"{name}-invoke-permission",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/POST/webhooks/*"),
+            opts=child,
+        )
+
+        self.webhook_base_url = self.stage.invoke_url.apply(
+            lambda url: f"{url.rstrip('/')}/webhooks"
+        )
+        self.api_id = self.api.id
+        self.function_name = self.function.name
+        self.bucket_name = self.bucket.bucket
+        self.secret_arns = {provider: secret.arn for provider, secret in self.secrets.items()}
+        self.register_outputs(
+            {
+                "webhook_base_url": self.webhook_base_url,
+                "function_name": self.function_name,
+                "bucket_name": self.bucket_name,
+                "secret_arns": self.secret_arns,
+            }
+        )
+
+    def _archive_bucket(
+        self, name: str, args: WebhookApiArgs, child: pulumi.ResourceOptions
+    ) -> aws.s3.Bucket:
+        """Private, SSE-S3 (bucket key), TLS-only bucket whose `bodies/` objects expire."""
+        bucket = aws.s3.Bucket(
+            f"{name}-archive",
+            bucket=args.bucket_name,
+            force_destroy=args.archive_force_destroy,
+            tags=args.tags,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-archive-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-archive-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-archive-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-archive-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-bodies",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="bodies/"),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=args.archive_expiration_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=1
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-archive-tls-only",
+            bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": {"AWS": "*"},
+                            "Action": "s3:*",
+                            "Resource": [bucket.arn, bucket.arn.apply(lambda arn: f"{arn}/*")],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        return bucket

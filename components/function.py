@@ -1,0 +1,127 @@
+"""A Lambda function with its own log group and a role allowed exactly what its code calls.
+
+Shared by `WebhookApi` (ingest) and `WebhookProcessor` (process); the resources are created
+as children of the calling component.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+RUNTIME = "python3.13"
+ARCHITECTURE = "arm64"
+ASSUME_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One IAM statement: these actions on these resources, nothing wider."""
+
+    actions: Sequence[str]
+    resources: pulumi.Input[Sequence[pulumi.Input[str]]]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    function_name: str
+    handler: str
+    code: pulumi.Archive
+    timeout_seconds: int
+    memory_mb: int
+    reserved_concurrency: int | None
+    log_retention_days: int
+    environment: Mapping[str, pulumi.Input[str]]
+    grants: Sequence[Grant]
+    tags: dict[str, str]
+    description: str = ""
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class FunctionResources:
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    role_policy: aws.iam.RolePolicy
+    log_group: aws.cloudwatch.LogGroup
+
+
+def policy_document(grants: Sequence[Grant]) -> pulumi.Output[str]:
+    """IAM policy JSON, built once every ARN is known."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": list(grant.actions), "Resource": grant.resources}
+                for grant in grants
+            ],
+        }
+    )
+
+
+def create_function(parent: pulumi.Resource, name: str, spec: FunctionSpec) -> FunctionResources:
+    """Log group `/aws/lambda/<name>`, role + inline role policy, then the function."""
+    child = pulumi.ResourceOptions(parent=parent)
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-logs",
+        name=f"/aws/lambda/{spec.function_name}",
+        retention_in_days=spec.log_retention_days,
+        tags=spec.tags,
+        opts=child,
+    )
+    role = aws.iam.Role(
+        f"{name}-role",
+        name=spec.function_name,
+        assume_role_policy=ASSUME_ROLE_POLICY,
+        tags=spec.tags,
+        opts=child,
+    )
+    logs = Grant(
+        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources=[log_group.arn.apply(lambda arn: f"{arn}:*")],
+    )
+    role_policy = aws.iam.RolePolicy(
+        f"{name}-policy",
+        name=spec.function_name,
+        role=role.id,
+        policy=policy_document([*spec.grants, logs]),
+        opts=child,
+    )
+    function = aws.lambda_.Function(
+        name,
+        name=spec.function_name,
+        description=spec.description,
+        role=role.arn,
+        runtime=RUNTIME,
+        architectures=[ARCHITECTURE],
+        handler=spec.handler,
+        code=spec.code,
+        timeout=spec.timeout_seconds,
+        memory_size=spec.memory_mb,
+        reserved_concurrent_executions=spec.reserved_concurrency,
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)),
+        # Text: the handlers already write JSON lines, and EMF lines must reach CloudWatch as is.
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+            log_format="Text", log_group=log_group.name
+        ),
+        tags=spec.tags,
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=[log_group, role_policy, *spec.depends_on]
+        ),
+    )
+    return FunctionResources(function, role, role_policy, log_group)

@@ -1,0 +1,253 @@
+"""The whole webhook pipeline from one `Settings` object: API → queue → processor → table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import pulumi
+import pulumi_aws as aws
+
+from components.api import WebhookApi, WebhookApiArgs
+from components.processor import WebhookProcessor, WebhookProcessorArgs
+from components.queue import WebhookQueue, WebhookQueueArgs
+from components.settings import Settings
+from components.table import WebhookTable, WebhookTableArgs
+
+
+@dataclass(frozen=True)
+class WebhookPipelineArgs:
+    settings: Settings
+    code: pulumi.Archive
+    account_id: pulumi.Input[str]
+    region: pulumi.Input[str]
+
+
+class WebhookPipeline(pulumi.ComponentResource):
+    """Builds the four parts, wires them together, alarms on what needs a human, and exposes
+    the stack outputs of the contract (`outputs`)."""
+
+    outputs: dict[str, pulumi.Input[object]]
+
+    def __init__(
+        self, name: str, args: WebhookPipelineArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("webhooks:pipeline:WebhookPipeline", name, None, opts)
+        s = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.table = WebhookTable(
+            f"{name}-table",
+            WebhookTableArgs(
+                table_name=s.name("events"),
+                point_in_time_recovery=s.table.point_in_time_recovery,
+                deletion_protection=s.table.deletion_protection,
+                tags=s.tags,
+            ),
+            opts=child,
+        )
+        self.queue = WebhookQueue(
+            f"{name}-queue",
+            WebhookQueueArgs(
+                queue_name=s.name("queue"),
+                dlq_name=s.name("dlq"),
+                visibility_timeout_seconds=s.queue.visibility_timeout_seconds,
+                retention_seconds=s.queue.retention_seconds,
+                dlq_retention_seconds=s.queue.dlq_retention_seconds,
+                max_receive_count=s.queue.max_receive_count,
+                tags=s.tags,
+            ),
+            opts=child,
+        )
+        self.processor = WebhookProcessor(
+            f"{name}-processor",
+            WebhookProcessorArgs(
+                function_name=s.name("process"),
+                code=args.code,
+                queue_arn=self.queue.queue_arn,
+                table_name=self.table.table_name,
+                table_arn=self.table.table_arn,
+                timeout_seconds=s.processor.timeout_seconds,
+                memory_mb=s.processor.memory_mb,
+                reserved_concurrency=s.processor.reserved_concurrency,
+                batch_size=s.processor.batch_size,
+                batching_window_seconds=s.processor.batching_window_seconds,
+                maximum_concurrency=s.processor.maximum_concurrency,
+                event_ttl_days=s.table.event_ttl_days,
+                log_retention_days=s.logs.retention_days,
+                log_level=s.logs.level,
+                metrics_namespace=s.metrics_namespace,
+                environment=s.environment,
+                tags=s.tags,
+            ),
+            opts=child,
+        )
+        self.api = WebhookApi(
+            f"{name}-api",
+            WebhookApiArgs(
+                api_name=s.name("api"),
+                function_name=s.name("ingest"),
+                # Bucket names are global: account and region make this one unique.
+                bucket_name=pulumi.Output.concat(
+                    s.name("archive"), "-", args.account_id, "-", args.region
+                ),
+                secret_name_prefix=f"webhooks/{s.environment}",
+                code=args.code,
+                providers=s.providers,
+                queue_url=self.queue.queue_url,
+                queue_arn=self.queue.queue_arn,
+                timeout_seconds=s.ingest.timeout_seconds,
+                memory_mb=s.ingest.memory_mb,
+                reserved_concurrency=s.ingest.reserved_concurrency,
+                max_body_bytes=s.ingest.max_body_bytes,
+                inline_body_limit=s.ingest.inline_body_limit,
+                secrets_refresh_seconds=s.ingest.secrets_refresh_seconds,
+                throttling_rate_limit=s.api.throttling_rate_limit,
+                throttling_burst_limit=s.api.throttling_burst_limit,
+                archive_expiration_days=s.archive.expiration_days,
+                archive_force_destroy=s.archive.force_destroy,
+                log_retention_days=s.logs.retention_days,
+                log_level=s.logs.level,
+                metrics_namespace=s.metrics_namespace,
+                environment=s.environment,
+                tags=s.tags,
+            ),
+            opts=child,
+        )
+
+        self.alarm_topic = aws.sns.Topic(
+            f"{name}-alarms", name=s.name("alarms"), tags=s.tags, opts=child
+        )
+        if s.alarms.email:
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-email",
+                topic=self.alarm_topic.arn,
+                protocol="email",
+                endpoint=s.alarms.email,
+                opts=child,
+            )
+        self._alarms(name, s)
+
+        base_url = self.api.webhook_base_url
+        self.outputs = {
+            "webhook_base_url": base_url,
+            "webhook_urls": {
+                p.name: base_url.apply(lambda url, p=p: f"{url}/{p.name}") for p in s.providers
+            },
+            "providers": {p.name: p.scheme for p in s.providers},
+            "provider_secret_arns": self.api.secret_arns,
+            "queue_url": self.queue.queue_url,
+            "queue_arn": self.queue.queue_arn,
+            "dlq_url": self.queue.dlq_url,
+            "dlq_arn": self.queue.dlq_arn,
+            "table_name": self.table.table_name,
+            "table_arn": self.table.table_arn,
+            "archive_bucket": self.api.bucket_name,
+            "ingest_function_name": self.api.function_name,
+            "process_function_name": self.processor.function_name,
+            "alarm_topic_arn": self.alarm_topic.arn,
+            "region": args.region,
+            "inline_body_limit": s.ingest.inline_body_limit,
+            "max_receive_count": s.queue.max_receive_count,
+        }
+        self.register_outputs(self.outputs)
+
+    def _alarms(self, name: str, s: Settings) -> None:
+        """Alarms for what needs a human: parked events, a stalled queue, failing code, 5xx."""
+        a = s.alarms
+        processor = {"FunctionName": self.processor.function_name}
+        specs = [
+            _Alarm(
+                "dlq-not-empty",
+                "Deliveries are parked in the DLQ: fix the cause, then replay them.",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                {"QueueName": self.queue.dlq_name},
+                "Maximum",
+                60,
+                1,
+            ),
+            _Alarm(
+                "oldest-message-age",
+                "The queue is not drained: the processor is failing, throttled or too slow.",
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                {"QueueName": self.queue.queue_name},
+                "Maximum",
+                60,
+                a.oldest_message_age_seconds,
+            ),
+            _Alarm(
+                "processor-errors",
+                "The process function raised errors.",
+                "AWS/Lambda",
+                "Errors",
+                processor,
+                "Sum",
+                a.period_seconds,
+                a.processor_errors,
+            ),
+            _Alarm(
+                "processor-throttles",
+                "The process function was throttled.",
+                "AWS/Lambda",
+                "Throttles",
+                processor,
+                "Sum",
+                a.period_seconds,
+                a.processor_throttles,
+            ),
+            _Alarm(
+                "ingest-errors",
+                "The ingest function raised errors: senders see 5xx and will retry.",
+                "AWS/Lambda",
+                "Errors",
+                {"FunctionName": self.api.function_name},
+                "Sum",
+                a.period_seconds,
+                a.ingest_errors,
+            ),
+            _Alarm(
+                "api-5xx",
+                "The webhook API answered 5xx.",
+                "AWS/ApiGateway",
+                "5xx",
+                {"ApiId": self.api.api_id, "Stage": "$default"},
+                "Sum",
+                a.period_seconds,
+                a.api_5xx_errors,
+            ),
+        ]
+        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        for spec in specs:
+            self.alarms[spec.suffix] = aws.cloudwatch.MetricAlarm(
+                f"{name}-{spec.suffix}",
+                name=s.name(spec.suffix),
+                alarm_description=spec.description,
+                namespace=spec.namespace,
+                metric_name=spec.metric,
+                dimensions=spec.dimensions,
+                statistic=spec.statistic,
+                period=spec.period_seconds,
+                evaluation_periods=1,
+                threshold=spec.threshold,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[self.alarm_topic.arn],
+                ok_actions=[self.alarm_topic.arn],
+                tags=s.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+
+class _Alarm(NamedTuple):
+    """One CloudWatch alarm: fires when the statistic reaches `threshold` in one period."""
+
+    suffix: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: dict[str, pulumi.Input[str]]
+    statistic: str
+    period_seconds: int
+    threshold: int

@@ -1,0 +1,102 @@
+"""The consumer: a Lambda fed by the queue that stores each event exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.function import FunctionSpec, Grant, create_function
+
+
+@dataclass(frozen=True)
+class WebhookProcessorArgs:
+    function_name: str
+    code: pulumi.Archive
+    queue_arn: pulumi.Input[str]
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    timeout_seconds: int
+    memory_mb: int
+    reserved_concurrency: int | None
+    batch_size: int
+    batching_window_seconds: int
+    maximum_concurrency: int
+    event_ttl_days: int
+    log_retention_days: int
+    log_level: str
+    metrics_namespace: str
+    environment: str
+    tags: dict[str, str]
+
+
+class WebhookProcessor(pulumi.ComponentResource):
+    """`process.handler` on arm64, its log group and role, and the SQS event source mapping.
+
+    The mapping reports partial batch failures (`ReportBatchItemFailures`), so one bad message
+    is retried alone instead of re-running its whole batch.
+    """
+
+    function: aws.lambda_.Function
+    event_source_mapping: aws.lambda_.EventSourceMapping
+
+    def __init__(
+        self, name: str, args: WebhookProcessorArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("webhooks:processor:WebhookProcessor", name, None, opts)
+        resources = create_function(
+            self,
+            f"{name}-function",
+            FunctionSpec(
+                function_name=args.function_name,
+                description="Stores queued webhook deliveries in DynamoDB, exactly once.",
+                handler="process.handler",
+                code=args.code,
+                timeout_seconds=args.timeout_seconds,
+                memory_mb=args.memory_mb,
+                reserved_concurrency=args.reserved_concurrency,
+                log_retention_days=args.log_retention_days,
+                environment={
+                    "TABLE_NAME": args.table_name,
+                    "EVENT_TTL_DAYS": str(args.event_ttl_days),
+                    "METRICS_NAMESPACE": args.metrics_namespace,
+                    "ENVIRONMENT": args.environment,
+                    "LOG_LEVEL": args.log_level,
+                },
+                grants=[
+                    Grant(actions=["dynamodb:PutItem"], resources=[args.table_arn]),
+                    Grant(
+                        actions=[
+                            "sqs:ReceiveMessage",
+                            "sqs:DeleteMessage",
+                            "sqs:GetQueueAttributes",
+                        ],
+                        resources=[args.queue_arn],
+                    ),
+                ],
+                tags=args.tags,
+            ),
+        )
+        self.function = resources.function
+        self.role = resources.role
+        self.log_group = resources.log_group
+        self.event_source_mapping = aws.lambda_.EventSourceMapping(
+            f"{name}-queue-mapping",
+            event_source_arn=args.queue_arn,
+            function_name=self.function.arn,
+            batch_size=args.batch_size,
+            maximum_batching_window_in_seconds=args.batching_window_seconds,
+            function_response_types=["ReportBatchItemFailures"],
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
+                maximum_concurrency=args.maximum_concurrency
+            ),
+            tags=args.tags,
+            # Creating the mapping checks that the role may already read the queue.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[resources.role_policy]),
+        )
+        self.function_name = self.function.name
+        self.function_arn = self.function.arn
+        self.register_outputs(
+            {"function_name": self.function_name, "function_arn": self.function_arn}
+        )

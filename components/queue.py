@@ -1,0 +1,78 @@
+"""The durable buffer between ingest and processing: a queue that redrives to a DLQ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class WebhookQueueArgs:
+    queue_name: str
+    dlq_name: str
+    visibility_timeout_seconds: int
+    retention_seconds: int
+    dlq_retention_seconds: int
+    max_receive_count: int
+    tags: dict[str, str]
+
+
+class WebhookQueue(pulumi.ComponentResource):
+    """Standard SQS queue + DLQ, both with SQS-managed encryption.
+
+    A message the processor fails `max_receive_count` times moves to the DLQ, which keeps it
+    longer than the queue would, and only this queue may redrive into it.
+    """
+
+    queue: aws.sqs.Queue
+    dlq: aws.sqs.Queue
+
+    def __init__(
+        self, name: str, args: WebhookQueueArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("webhooks:queue:WebhookQueue", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.dlq = aws.sqs.Queue(
+            f"{name}-dlq",
+            name=args.dlq_name,
+            message_retention_seconds=args.dlq_retention_seconds,
+            sqs_managed_sse_enabled=True,
+            tags=args.tags,
+            opts=child,
+        )
+        self.queue = aws.sqs.Queue(
+            f"{name}-queue",
+            name=args.queue_name,
+            visibility_timeout_seconds=args.visibility_timeout_seconds,
+            message_retention_seconds=args.retention_seconds,
+            sqs_managed_sse_enabled=True,
+            redrive_policy=pulumi.Output.json_dumps(
+                {"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": args.max_receive_count}
+            ),
+            tags=args.tags,
+            opts=child,
+        )
+        aws.sqs.RedriveAllowPolicy(
+            f"{name}-dlq-redrive-allow",
+            queue_url=self.dlq.url,
+            redrive_allow_policy=pulumi.Output.json_dumps(
+                {"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}
+            ),
+            opts=child,
+        )
+        self.queue_url = self.queue.url
+        self.queue_arn = self.queue.arn
+        self.queue_name = self.queue.name
+        self.dlq_url = self.dlq.url
+        self.dlq_arn = self.dlq.arn
+        self.dlq_name = self.dlq.name
+        self.register_outputs(
+            {
+                "queue_url": self.queue_url,
+                "queue_arn": self.queue_arn,
+                "dlq_url": self.dlq_url,
+                "dlq_arn": self.dlq_arn,
+            }
+        )

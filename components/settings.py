@@ -1,0 +1,597 @@
+"""Typed, validated settings of one stack, built once from the `webhooks:` config namespace.
+
+`parse_settings` is pure (plain dicts in, dataclasses out) so every rule is testable without
+Pulumi; `load_settings` is the only place that reads `pulumi.Config`. Defaults are the
+production values; a stack file holds only what differs (see README, "Configuration").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+NAMESPACE = "webhooks"
+ENVIRONMENTS = ("dev", "prod")
+SCHEMES = ("github", "stripe", "shopify", "slack", "standard", "hmac")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+HMAC_ALGORITHMS = ("sha256", "sha512", "sha1")
+HMAC_ENCODINGS = ("hex", "base64")
+# CloudWatch Logs PutRetentionPolicy accepts only these values (API reference, retentionInDays).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+# Documented AWS limits the settings are checked against.
+LAMBDA_MEMORY_MB = (128, 10240)
+LAMBDA_TIMEOUT_SECONDS = (1, 900)
+API_INTEGRATION_TIMEOUT_SECONDS = 29  # HTTP API integrations time out after 30 s
+MAX_BODY_BYTES = 4 * 1024 * 1024  # 6 MB invoke payload, base64 inflates bodies by 4/3
+MAX_INLINE_BODY_LIMIT = 240 * 1024  # envelope must stay under 256 KiB per SQS message
+SQS_RETENTION_SECONDS = (60, 1_209_600)
+SQS_VISIBILITY_TIMEOUT_MAX = 43_200
+VISIBILITY_TO_TIMEOUT_RATIO = 6  # AWS guidance for SQS event sources
+PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HMAC_ONLY_OPTIONS = (
+    "signatureHeader",
+    "signaturePrefix",
+    "algorithm",
+    "encoding",
+    "timestampHeader",
+    "deliveryIdHeader",
+    "eventTypeHeader",
+)
+TIMESTAMPED_SCHEMES = ("stripe", "slack", "standard", "hmac")
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be deployed: names the key, the value and what is allowed."""
+
+    def __init__(self, key: str, value: Any, allowed: str) -> None:
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+        problem = "is not set" if value is None else f"= {value!r} is not allowed"
+        super().__init__(f"{key} {problem}; allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """One sender: its route name, signature scheme and the options the ingest handler reads."""
+
+    name: str
+    scheme: str
+    secrets: tuple[str, ...]
+    tolerance_seconds: int | None = None
+    signature_header: str | None = None
+    signature_prefix: str | None = None
+    algorithm: str | None = None
+    encoding: str | None = None
+    timestamp_header: str | None = None
+    delivery_id_header: str | None = None
+    event_type_header: str | None = None
+
+    def handler_options(self) -> dict[str, Any]:
+        """The `PROVIDERS` entry without `secret_arn`: scheme plus every option that was set."""
+        options: dict[str, Any] = {
+            "scheme": self.scheme,
+            "tolerance_seconds": self.tolerance_seconds,
+            "signature_header": self.signature_header,
+            "signature_prefix": self.signature_prefix,
+            "algorithm": self.algorithm,
+            "encoding": self.encoding,
+            "timestamp_header": self.timestamp_header,
+            "delivery_id_header": self.delivery_id_header,
+            "event_type_header": self.event_type_header,
+        }
+        return {key: value for key, value in options.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    timeout_seconds: int = 10
+    memory_mb: int = 256
+    reserved_concurrency: int | None = None
+    max_body_bytes: int = 1024 * 1024
+    inline_body_limit: int = 192 * 1024
+    secrets_refresh_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    timeout_seconds: int = 30
+    memory_mb: int = 256
+    batch_size: int = 10
+    batching_window_seconds: int = 0
+    maximum_concurrency: int = 10
+    reserved_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    visibility_timeout_seconds: int
+    retention_seconds: int = 4 * 24 * 3600
+    dlq_retention_seconds: int = 14 * 24 * 3600
+    max_receive_count: int = 5
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    event_ttl_days: int = 30
+    point_in_time_recovery: bool = True
+    deletion_protection: bool = True
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    retention_days: int = 90
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    throttling_rate_limit: int = 100
+    throttling_burst_limit: int = 200
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    email: str | None = None
+    oldest_message_age_seconds: int = 300
+    processor_errors: int = 1
+    processor_throttles: int = 1
+    ingest_errors: int = 1
+    api_5xx_errors: int = 1
+    period_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    expiration_days: int = 30
+    force_destroy: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline needs, already validated."""
+
+    environment: str
+    providers: tuple[ProviderSettings, ...]
+    ingest: IngestSettings
+    processor: ProcessorSettings
+    queue: QueueSettings
+    table: TableSettings
+    logs: LogSettings
+    api: ApiSettings
+    alarms: AlarmSettings
+    archive: ArchiveSettings
+    metrics_namespace: str = "Webhooks"
+
+    def name(self, part: str) -> str:
+        """Physical name of a resource, e.g. `webhooks-queue-dev`."""
+        return f"{NAMESPACE}-{part}-{self.environment}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"app": NAMESPACE, "environment": self.environment, "managed-by": "pulumi"}
+
+
+# ---- validation helpers (pure) ----
+
+
+def _key(*parts: str) -> str:
+    return f"{NAMESPACE}:" + ".".join(parts)
+
+
+def _section(raw: Mapping[str, Any], name: str, known: tuple[str, ...]) -> dict[str, Any]:
+    """An optional object-valued key; unknown members are typos and fail."""
+    value = raw.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(_key(name), value, f"an object with keys {', '.join(known)}")
+    for member in value:
+        if member not in known:
+            raise ConfigError(_key(name, member), value[member], f"known keys: {', '.join(known)}")
+    return dict(value)
+
+
+def _int(
+    section: Mapping[str, Any],
+    key: str,
+    default: int | None,
+    low: int | None = None,
+    high: int | None = None,
+) -> int | None:
+    value = section.get(key.rsplit(".", 1)[-1], default)
+    if value is None:
+        return None
+    bounds = f"an integer from {low} to {high}"
+    if high is None:
+        bounds = f"an integer of at least {low}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(_key(key), value, bounds)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(_key(key), value, bounds)
+    return value
+
+
+def _bool(section: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = section.get(key.rsplit(".", 1)[-1], default)
+    if not isinstance(value, bool):
+        raise ConfigError(_key(key), value, "true or false")
+    return value
+
+
+def _choice(value: Any, key: str, allowed: tuple[Any, ...]) -> Any:
+    if value not in allowed:
+        raise ConfigError(_key(key), value, f"one of {', '.join(map(str, allowed))}")
+    return value
+
+
+def _text(section: Mapping[str, Any], key: str) -> str | None:
+    value = section.get(key.rsplit(".", 1)[-1])
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(_key(key), value, "a non-empty string")
+    return value
+
+
+# ---- sections ----
+
+PROVIDER_KEYS = ("scheme", "toleranceSeconds", *HMAC_ONLY_OPTIONS)
+
+
+def _provider(name: str, options: Any, secrets: tuple[str, ...]) -> ProviderSettings:
+    base = f"providers.{name}"
+    if not isinstance(options, Mapping):
+        raise ConfigError(_key(base), options, "an object with at least `scheme`")
+    for member in options:
+        if member not in PROVIDER_KEYS:
+            raise ConfigError(
+                _key(base, member), options[member], f"known keys: {', '.join(PROVIDER_KEYS)}"
+            )
+    scheme = _choice(options.get("scheme"), f"{base}.scheme", SCHEMES)
+    if scheme != "hmac":
+        for option in HMAC_ONLY_OPTIONS:
+            if option in options:
+                raise ConfigError(
+                    _key(base, option), options[option], "only valid with scheme hmac"
+                )
+    tolerance = None
+    if "toleranceSeconds" in options:
+        if scheme not in TIMESTAMPED_SCHEMES:
+            raise ConfigError(
+                _key(base, "toleranceSeconds"),
+                options["toleranceSeconds"],
+                f"only with schemes {', '.join(TIMESTAMPED_SCHEMES)} ({scheme} signs no time)",
+            )
+        low = 0 if scheme == "hmac" else 1
+        tolerance = _int(options, f"{base}.toleranceSeconds", None, low, 3600)
+    provider = ProviderSettings(
+        name=name,
+        scheme=scheme,
+        secrets=secrets,
+        tolerance_seconds=tolerance,
+        signature_header=_text(options, f"{base}.signatureHeader"),
+        signature_prefix=options.get("signaturePrefix"),
+        algorithm=(
+            _choice(options["algorithm"], f"{base}.algorithm", HMAC_ALGORITHMS)
+            if "algorithm" in options
+            else None
+        ),
+        encoding=(
+            _choice(options["encoding"], f"{base}.encoding", HMAC_ENCODINGS)
+            if "encoding" in options
+            else None
+        ),
+        timestamp_header=_text(options, f"{base}.timestampHeader"),
+        delivery_id_header=_text(options, f"{base}.deliveryIdHeader"),
+        event_type_header=_text(options, f"{base}.eventTypeHeader"),
+    )
+    if provider.signature_prefix is not None and not isinstance(provider.signature_prefix, str):
+        raise ConfigError(_key(base, "signaturePrefix"), provider.signature_prefix, "a string")
+    if scheme == "hmac" and (tolerance or 0) > 0 and provider.timestamp_header is None:
+        raise ConfigError(
+            _key(base, "timestampHeader"),
+            None,
+            "required with scheme hmac when toleranceSeconds > 0",
+        )
+    if scheme == "standard" and not all(secret.startswith("whsec_") for secret in secrets):
+        raise ConfigError(
+            _key("secrets", name), "<secret>", "Standard Webhooks secrets start with `whsec_`"
+        )
+    return provider
+
+
+def _secret_values(raw_secrets: Any, name: str) -> tuple[str, ...]:
+    """A provider's signing secrets; error messages never echo a secret value."""
+    key = _key("secrets", name)
+    hint = (
+        f"set it with `pulumi config set --secret --path 'secrets.{name}' <value>`"
+        " (a string, or a list to accept several during rotation)"
+    )
+    if not isinstance(raw_secrets, Mapping) or raw_secrets.get(name) is None:
+        raise ConfigError(key, None, hint)
+    value = raw_secrets[name]
+    values = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, str) and v.strip() for v in values)
+    ):
+        raise ConfigError(key, "<secret>", "a non-empty string or a list of non-empty strings")
+    return tuple(values)
+
+
+def _providers(raw: Mapping[str, Any]) -> tuple[ProviderSettings, ...]:
+    providers = raw.get("providers")
+    if not isinstance(providers, Mapping) or not providers:
+        raise ConfigError(
+            _key("providers"), providers, "an object: provider name → {scheme, ...options}"
+        )
+    secrets = raw.get("secrets") or {}
+    if not isinstance(secrets, Mapping):
+        raise ConfigError(_key("secrets"), "<secret>", "an object: provider name → secret(s)")
+    for name in secrets:
+        if name not in providers:
+            raise ConfigError(
+                _key("secrets", name), "<secret>", f"no provider {name!r} in {_key('providers')}"
+            )
+    result = []
+    for name in sorted(providers):
+        if not isinstance(name, str) or not PROVIDER_NAME.match(name):
+            raise ConfigError(
+                _key("providers", str(name)),
+                name,
+                "a name of lower-case letters, digits and '-', at most 32 characters",
+            )
+        result.append(_provider(name, providers[name], _secret_values(secrets, name)))
+    return tuple(result)
+
+
+def _ingest(raw: Mapping[str, Any]) -> IngestSettings:
+    s = _section(
+        raw,
+        "ingest",
+        (
+            "timeoutSeconds",
+            "memoryMb",
+            "reservedConcurrency",
+            "maxBodyBytes",
+            "inlineBodyLimit",
+            "secretsRefreshSeconds",
+        ),
+    )
+    d = IngestSettings()
+    return IngestSettings(
+        timeout_seconds=_int(
+            s, "ingest.timeoutSeconds", d.timeout_seconds, 1, API_INTEGRATION_TIMEOUT_SECONDS
+        ),
+        memory_mb=_int(s, "ingest.memoryMb", d.memory_mb, *LAMBDA_MEMORY_MB),
+        reserved_concurrency=_int(s, "ingest.reservedConcurrency", None, 1, 10000),
+        max_body_bytes=_int(s, "ingest.maxBodyBytes", d.max_body_bytes, 1, MAX_BODY_BYTES),
+        inline_body_limit=_int(
+            s, "ingest.inlineBodyLimit", d.inline_body_limit, 1, MAX_INLINE_BODY_LIMIT
+        ),
+        secrets_refresh_seconds=_int(
+            s, "ingest.secretsRefreshSeconds", d.secrets_refresh_seconds, 0, 86400
+        ),
+    )
+
+
+def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
+    s = _section(
+        raw,
+        "processor",
+        (
+            "timeoutSeconds",
+            "memoryMb",
+            "batchSize",
+            "batchingWindowSeconds",
+            "maximumConcurrency",
+            "reservedConcurrency",
+        ),
+    )
+    d = ProcessorSettings()
+    settings = ProcessorSettings(
+        timeout_seconds=_int(
+            s, "processor.timeoutSeconds", d.timeout_seconds, *LAMBDA_TIMEOUT_SECONDS
+        ),
+        memory_mb=_int(s, "processor.memoryMb", d.memory_mb, *LAMBDA_MEMORY_MB),
+        batch_size=_int(s, "processor.batchSize", d.batch_size, 1, 10000),
+        batching_window_seconds=_int(
+            s, "processor.batchingWindowSeconds", d.batching_window_seconds, 0, 300
+        ),
+        maximum_concurrency=_int(s, "processor.maximumConcurrency", d.maximum_concurrency, 2, 1000),
+        reserved_concurrency=_int(s, "processor.reservedConcurrency", None, 1, 10000),
+    )
+    if settings.batch_size > 10 and settings.batching_window_seconds < 1:
+        raise ConfigError(
+            _key("processor.batchingWindowSeconds"),
+            settings.batching_window_seconds,
+            f"at least 1 when processor.batchSize is above 10 (it is {settings.batch_size})",
+        )
+    if (
+        settings.reserved_concurrency is not None
+        and settings.reserved_concurrency < settings.maximum_concurrency
+    ):
+        raise ConfigError(
+            _key("processor.reservedConcurrency"),
+            settings.reserved_concurrency,
+            f"at least processor.maximumConcurrency ({settings.maximum_concurrency}),"
+            " or the mapping's pollers are throttled",
+        )
+    return settings
+
+
+def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSettings:
+    s = _section(
+        raw,
+        "queue",
+        ("visibilityTimeoutSeconds", "retentionSeconds", "dlqRetentionSeconds", "maxReceiveCount"),
+    )
+    minimum = VISIBILITY_TO_TIMEOUT_RATIO * processor.timeout_seconds
+    visibility = s.get("visibilityTimeoutSeconds", minimum)
+    if isinstance(visibility, bool) or not isinstance(visibility, int) or visibility < minimum:
+        raise ConfigError(
+            _key("queue.visibilityTimeoutSeconds"),
+            visibility,
+            f"at least {VISIBILITY_TO_TIMEOUT_RATIO} x processor.timeoutSeconds = {minimum}",
+        )
+    _int(s, "queue.visibilityTimeoutSeconds", None, minimum, SQS_VISIBILITY_TIMEOUT_MAX)
+    retention = _int(s, "queue.retentionSeconds", 4 * 24 * 3600, *SQS_RETENTION_SECONDS)
+    dlq_retention = _int(s, "queue.dlqRetentionSeconds", 14 * 24 * 3600, *SQS_RETENTION_SECONDS)
+    if dlq_retention <= retention:
+        raise ConfigError(
+            _key("queue.dlqRetentionSeconds"),
+            dlq_retention,
+            f"above queue.retentionSeconds ({retention}): SQS keeps a message's original"
+            " enqueue time, so a DLQ that keeps less drops redriven messages",
+        )
+    return QueueSettings(
+        visibility_timeout_seconds=visibility,
+        retention_seconds=retention,
+        dlq_retention_seconds=dlq_retention,
+        max_receive_count=_int(s, "queue.maxReceiveCount", 5, 1, 1000),
+    )
+
+
+def _table(raw: Mapping[str, Any]) -> TableSettings:
+    s = _section(raw, "table", ("eventTtlDays", "pointInTimeRecovery", "deletionProtection"))
+    d = TableSettings()
+    return TableSettings(
+        event_ttl_days=_int(s, "table.eventTtlDays", d.event_ttl_days, 0, 36500),
+        point_in_time_recovery=_bool(s, "table.pointInTimeRecovery", d.point_in_time_recovery),
+        deletion_protection=_bool(s, "table.deletionProtection", d.deletion_protection),
+    )
+
+
+def _logs(raw: Mapping[str, Any]) -> LogSettings:
+    s = _section(raw, "logs", ("retentionDays", "level"))
+    d = LogSettings()
+    return LogSettings(
+        retention_days=_choice(
+            s.get("retentionDays", d.retention_days), "logs.retentionDays", LOG_RETENTION_DAYS
+        ),
+        level=_choice(s.get("level", d.level), "logs.level", LOG_LEVELS),
+    )
+
+
+def _api(raw: Mapping[str, Any]) -> ApiSettings:
+    s = _section(raw, "api", ("throttlingRateLimit", "throttlingBurstLimit"))
+    d = ApiSettings()
+    return ApiSettings(
+        throttling_rate_limit=_int(s, "api.throttlingRateLimit", d.throttling_rate_limit, 1, None),
+        throttling_burst_limit=_int(
+            s, "api.throttlingBurstLimit", d.throttling_burst_limit, 0, None
+        ),
+    )
+
+
+def _alarms(raw: Mapping[str, Any]) -> AlarmSettings:
+    s = _section(
+        raw,
+        "alarms",
+        (
+            "email",
+            "oldestMessageAgeSeconds",
+            "processorErrors",
+            "processorThrottles",
+            "ingestErrors",
+            "api5xxErrors",
+            "periodSeconds",
+        ),
+    )
+    email = s.get("email")
+    if email is not None and (not isinstance(email, str) or not EMAIL.match(email)):
+        raise ConfigError(_key("alarms.email"), email, "an e-mail address, or unset")
+    d = AlarmSettings()
+    return AlarmSettings(
+        email=email,
+        oldest_message_age_seconds=_int(
+            s, "alarms.oldestMessageAgeSeconds", d.oldest_message_age_seconds, 60, 1_209_600
+        ),
+        processor_errors=_int(s, "alarms.processorErrors", d.processor_errors, 1, None),
+        processor_throttles=_int(s, "alarms.processorThrottles", d.processor_throttles, 1, None),
+        ingest_errors=_int(s, "alarms.ingestErrors", d.ingest_errors, 1, None),
+        api_5xx_errors=_int(s, "alarms.api5xxErrors", d.api_5xx_errors, 1, None),
+        period_seconds=_choice(
+            s.get("periodSeconds", d.period_seconds),
+            "alarms.periodSeconds",
+            (60, 300, 900, 3600),
+        ),
+    )
+
+
+def _archive(raw: Mapping[str, Any]) -> ArchiveSettings:
+    s = _section(raw, "archive", ("expirationDays", "forceDestroy"))
+    d = ArchiveSettings()
+    return ArchiveSettings(
+        expiration_days=_int(s, "archive.expirationDays", d.expiration_days, 1, 36500),
+        force_destroy=_bool(s, "archive.forceDestroy", d.force_destroy),
+    )
+
+
+TOP_LEVEL_KEYS = (
+    "environment",
+    "metricsNamespace",
+    "providers",
+    "secrets",
+    "ingest",
+    "processor",
+    "queue",
+    "table",
+    "logs",
+    "api",
+    "alarms",
+    "archive",
+)
+OBJECT_KEYS = tuple(key for key in TOP_LEVEL_KEYS if key not in ("environment", "metricsNamespace"))
+
+
+def parse_settings(raw: Mapping[str, Any]) -> Settings:
+    """Validate the stack's config values (top-level key → parsed value) into `Settings`."""
+    environment = _choice(raw.get("environment"), "environment", ENVIRONMENTS)
+    namespace = raw.get("metricsNamespace", "Webhooks")
+    if not isinstance(namespace, str) or not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", namespace):
+        raise ConfigError(_key("metricsNamespace"), namespace, "a CloudWatch namespace")
+    processor = _processor(raw)
+    return Settings(
+        environment=environment,
+        providers=_providers(raw),
+        ingest=_ingest(raw),
+        processor=processor,
+        queue=_queue(raw, processor),
+        table=_table(raw),
+        logs=_logs(raw),
+        api=_api(raw),
+        alarms=_alarms(raw),
+        archive=_archive(raw),
+        metrics_namespace=namespace,
+    )
+
+
+def load_settings(config: pulumi.Config | None = None) -> Settings:
+    """Read every `webhooks:` key once and validate it.
+
+    `secrets` is read as a plain object so its provider names can be checked; the values are
+    wrapped in `pulumi.Output.secret` where they are used (WebhookApi), so they stay encrypted
+    in the state and never show in plain text.
+    """
+    config = config or pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for key in TOP_LEVEL_KEYS:
+        try:
+            value = config.get_object(key) if key in OBJECT_KEYS else config.get(key)
+        except Exception as error:  # a value that is not valid JSON
+            shown = "<secret>" if key == "secrets" else config.get(key)
+            raise ConfigError(_key(key), shown, f"valid JSON ({error})") from None
+        if value is not None:
+            raw[key] = value
+    return parse_settings(raw)

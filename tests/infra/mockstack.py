@@ -1,0 +1,282 @@
+"""Run the real Pulumi program (`__main__.py`) under Pulumi's mock runtime, without a network.
+
+    from tests.infra.mockstack import run_stack
+    stack = run_stack("dev")          # config from Pulumi.dev.yaml + example secrets
+    stack.outputs["queue_url"]        # resolved stack outputs, as `pulumi stack output --json`
+    stack.one("aws:sqs/queue:Queue", "webhooks-queue-queue").inputs
+
+Used by the infrastructure tests and by the local stack, which realizes the recorded resources
+in the emulator. The mocks answer like AWS would (ARNs, queue URLs, invoke URLs) with a fixed
+account and region, so every run records the same graph.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import runpy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks, rpc, settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT = "webhooks"
+ACCOUNT_ID = "123456789012"
+REGION = "eu-west-1"
+_SECRET_SIG = rpc._special_secret_sig
+_SIG_KEY = rpc._special_sig_key
+
+
+@dataclass
+class MockedResource:
+    """One registered resource: what the program asked Pulumi to create."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    protect: bool
+    inputs: dict[str, Any]
+    secret_inputs: frozenset[str]
+    id: str
+    state: dict[str, Any]
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass
+class MockedStack:
+    """The recorded graph and the resolved outputs of one program run."""
+
+    stack: str
+    config: dict[str, str]
+    resources: list[MockedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    root_urn: str = ""
+
+    def of_type(self, type_: str) -> list[MockedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> MockedResource:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} resources of type {type_} named {name!r}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> MockedResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def _arn(service: str, resource: str, region: str = REGION) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+
+
+class AwsMocks(pulumi.runtime.Mocks):
+    """Computed attributes the way AWS returns them, derived from the resource's name."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        state = dict(args.inputs)
+        if not args.custom:
+            return "", state
+        name = args.inputs.get("name") or args.name
+        resource_id = f"{args.name}-id"
+        typ = args.typ
+        if typ == "aws:sqs/queue:Queue":
+            resource_id = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+            state.update(arn=_arn("sqs", name), url=resource_id)
+        elif typ == "aws:dynamodb/table:Table":
+            resource_id = name
+            state.update(arn=_arn("dynamodb", f"table/{name}"))
+        elif typ == "aws:lambda/function:Function":
+            resource_id = name
+            arn = _arn("lambda", f"function:{name}")
+            invoke = (
+                f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
+            )
+            state.update(arn=arn, invokeArn=invoke, qualifiedArn=f"{arn}:$LATEST")
+        elif typ == "aws:iam/role:Role":
+            resource_id = name
+            state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}")
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            resource_id = name
+            state.update(arn=_arn("logs", f"log-group:{name}"))
+        elif typ == "aws:s3/bucket:Bucket":
+            resource_id = args.inputs["bucket"]
+            state.update(arn=f"arn:aws:s3:::{resource_id}")
+        elif typ == "aws:secretsmanager/secret:Secret":
+            resource_id = _arn("secretsmanager", f"secret:{name}-AbCdEf")
+            state.update(arn=resource_id)
+        elif typ == "aws:apigatewayv2/api:Api":
+            resource_id = "a1b2c3d4e5"
+            state.update(
+                apiEndpoint=f"https://{resource_id}.execute-api.{REGION}.amazonaws.com",
+                executionArn=_arn("execute-api", resource_id),
+                arn=f"arn:aws:apigateway:{REGION}::/apis/{resource_id}",
+            )
+        elif typ == "aws:apigatewayv2/stage:Stage":
+            api_id = args.inputs["apiId"]
+            path = "" if name == "$default" else name
+            state.update(
+                invokeUrl=f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{path}",
+                executionArn=_arn("execute-api", f"{api_id}/{name}"),
+            )
+        elif typ == "aws:apigatewayv2/integration:Integration":
+            resource_id = "integ01"
+        elif typ == "aws:sns/topic:Topic":
+            resource_id = _arn("sns", name)
+            state.update(arn=resource_id)
+        elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state.update(arn=_arn("cloudwatch", f"alarm:{name}"))
+        elif typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
+            resource_id = "esm-uuid"
+            state.update(uuid=resource_id, functionArn=args.inputs.get("functionName"))
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list] | dict:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test",
+                "userId": "AIDATEST",
+                "id": ACCOUNT_ID,
+            }
+        if args.token == "aws:index/getRegion:getRegion":
+            return {
+                "region": REGION,
+                "name": REGION,
+                "id": REGION,
+                "endpoint": f"ec2.{REGION}.amazonaws.com",
+                "description": "Europe (Ireland)",
+            }
+        raise NotImplementedError(f"no mock for call {args.token}")
+
+
+def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
+    """Dotted paths of the values the program marked secret (in the raw RPC struct)."""
+    if isinstance(value, Mapping):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            yield path
+            return
+        for key, inner in value.items():
+            yield from _secret_paths(inner, f"{path}.{key}" if path else key)
+    elif isinstance(value, list | tuple):
+        for index, inner in enumerate(value):
+            yield from _secret_paths(inner, f"{path}[{index}]")
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """Plain values in place of the RPC layer's secret wrappers (`secret_inputs` keeps which)."""
+    if isinstance(value, Mapping):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return _unwrap_secrets(value.get("value"))
+        return {key: _unwrap_secrets(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_unwrap_secrets(inner) for inner in value]
+    return value
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The mock monitor that also keeps parent, protect and secretness of every registration."""
+
+    def __init__(self, aws_mocks: pulumi.runtime.Mocks, into: MockedStack) -> None:
+        super().__init__(aws_mocks)
+        self._into = into
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self._into.root_urn = response.urn
+            return response
+        from google.protobuf import json_format
+
+        raw = json_format.MessageToDict(request.object)
+        registration = self.resources[response.urn]
+        self._into.resources.append(
+            MockedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=request.custom,
+                protect=bool(request.protect),
+                inputs=_unwrap_secrets(rpc.deserialize_properties(request.object)),
+                secret_inputs=frozenset(_secret_paths(raw)),
+                id=registration.id,
+                state=registration.state,
+                dependencies=tuple(request.dependencies),
+            )
+        )
+        return response
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` block of Pulumi.<stack>.yaml (key → parsed YAML value)."""
+    path = PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    return dict(yaml.safe_load(path.read_text())["config"])
+
+
+def example_secrets(config: Mapping[str, Any]) -> dict[str, str]:
+    """A known, fake signing secret per configured provider (never a real one)."""
+    secrets = {}
+    for name, options in config[f"{PROJECT}:providers"].items():
+        secret = f"test-secret-{name}"
+        if options["scheme"] == "standard":
+            secret = "whsec_" + base64.b64encode(secret.encode()).decode()
+        secrets[name] = secret
+    return secrets
+
+
+@contextlib.contextmanager
+def _in_project_dir() -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(PROJECT_DIR)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def run_stack(
+    stack: str,
+    secrets: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> MockedStack:
+    """Run `__main__.py` for `stack` under mocks and return its graph and outputs.
+
+    `config` replaces the stack file's config (full keys, e.g. "webhooks:environment");
+    `secrets` defaults to `example_secrets`. Config errors propagate as raised by the program.
+    """
+    values = dict(stack_config(stack) if config is None else config)
+    if secrets is None:
+        secrets = example_secrets(values)
+    values[f"{PROJECT}:secrets"] = dict(secrets)
+    pulumi_config = {
+        key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
+    }
+    recorded = MockedStack(stack=stack, config=pulumi_config)
+    settings.set_root_resource(None)
+    pulumi.runtime.set_mocks(
+        AwsMocks(),
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=RecordingMonitor(AwsMocks(), recorded),
+    )
+    pulumi.runtime.set_all_config(pulumi_config, [f"{PROJECT}:secrets"])
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        with _in_project_dir():
+            runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        root = settings.get_root_resource()
+        return pulumi.Output.from_input(root.outputs).apply(recorded.outputs.update)
+
+    program()
+    return recorded
