@@ -1,0 +1,97 @@
+"""The table item of one event (docs/contract.md "Table item") and the way back to its bytes.
+
+Items are in the low-level DynamoDB attribute-value shape (`{"S": ...}`, `{"B": ...}`), the
+shape `boto3.client("dynamodb")` writes and returns, so neither side needs the resource layer.
+"""
+
+import hashlib
+import json
+import zlib
+from collections.abc import Callable, Mapping
+
+from webhooks.envelope import Envelope, format_received_at
+
+# A second copy of a delivery fails this condition: that is the "stored once" guarantee.
+CONDITION = "attribute_not_exists(pk)"
+
+_SECONDS_PER_DAY = 86_400
+
+# Level 1 with an 8 KiB window and small hash table: zlib's default (level 6, 32 KiB window,
+# memLevel 8) spends most of a 1 KiB body's time setting up its state; this compresses webhook
+# JSON within a few percent of the default. Any zlib reader inflates it (window <= 32 KiB).
+_LEVEL, _WINDOW_BITS, _MEM_LEVEL = 1, 13, 5
+
+_headers_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def item_key(provider: str, delivery_id: str) -> str:
+    """The item's `pk`: the sender's own id, so every copy of a delivery lands on one key."""
+    return f"{provider}#{delivery_id}"
+
+
+def stored_at(now: float) -> str:
+    """`stored_at` for a write at `now` (epoch seconds), in the envelope's timestamp format."""
+    return format_received_at(int(now * 1000))
+
+
+def expires_at(now: float, ttl_days: int) -> int | None:
+    """Epoch seconds at which the TTL removes an item written at `now`; None when `ttl_days` is 0.
+
+    Counted from the write, not from `received_at`, so an event replayed from the DLQ late is
+    not stored already expired.
+    """
+    if ttl_days == 0:
+        return None
+    return int(now) + ttl_days * _SECONDS_PER_DAY
+
+
+def compress(raw: bytes) -> bytes:
+    """The `payload` attribute: zlib stream of the raw body."""
+    compressor = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEM_LEVEL)
+    return compressor.compress(raw) + compressor.flush()
+
+
+def to_item(envelope: Envelope, *, stored_at: str, expires_at: int | None) -> dict[str, dict]:
+    """The item for one envelope: inline body compressed into `payload`, else `payload_s3_key`."""
+    item: dict[str, dict] = {
+        "pk": {"S": item_key(envelope.provider, envelope.delivery_id)},
+        "provider": {"S": envelope.provider},
+        "delivery_id": {"S": envelope.delivery_id},
+        "event_type": {"S": envelope.event_type},
+        "received_at": {"S": envelope.received_at},
+        "source_ip": {"S": envelope.source_ip},
+        "stored_at": {"S": stored_at},
+        "headers": {"S": _headers_json(envelope.headers)},
+        "body_sha256": {"S": envelope.body_sha256},
+        "body_size": {"N": str(envelope.body_size)},
+    }
+    if envelope.body is not None:
+        item["payload"] = {"B": compress(envelope.body)}
+    else:
+        item["payload_s3_key"] = {"S": envelope.body_s3_key}
+    if expires_at is not None:
+        item["expires_at"] = {"N": str(expires_at)}
+    return item
+
+
+def original_bytes(
+    item: Mapping[str, Mapping[str, object]],
+    read_archived: Callable[[str], bytes] | None = None,
+) -> bytes:
+    """The raw body exactly as the sender sent it, checked against the item's `body_sha256`.
+
+    `item` is a low-level item (e.g. `GetItem`'s `Item`). An archived body is read with
+    `read_archived(payload_s3_key)`, e.g. a function over S3 `GetObject` on `ARCHIVE_BUCKET`.
+    Raises ValueError when the item holds no body or the bytes don't match their digest.
+    """
+    if "payload" in item:
+        raw = zlib.decompress(item["payload"]["B"])
+    elif "payload_s3_key" in item:
+        if read_archived is None:
+            raise ValueError("the body is archived: pass read_archived to fetch payload_s3_key")
+        raw = read_archived(item["payload_s3_key"]["S"])
+    else:
+        raise ValueError("item has neither 'payload' nor 'payload_s3_key'")
+    if hashlib.sha256(raw).hexdigest() != item["body_sha256"]["S"]:
+        raise ValueError("body does not match the item's body_sha256")
+    return raw

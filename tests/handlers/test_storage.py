@@ -1,0 +1,148 @@
+"""The table item of an envelope, and the way back to the sender's exact bytes (no AWS)."""
+
+import base64
+import hashlib
+import json
+import zlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from webhooks import envelope, storage
+
+NOW = 1_795_885_200.5  # 2026-11-28T17:00:00.500Z
+
+
+def envelope_message(body: bytes, **fields: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "provider": "github",
+        "delivery_id": "d-1",
+        "event_type": "push",
+        "received_at": "2026-11-28T17:00:00.123Z",
+        "source_ip": "192.0.2.1",
+        "headers": {"x-github-event": "push", "content-type": "application/json"},
+        "body": body,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+    }
+    values.update(fields)
+    return envelope.build(**values)
+
+
+def _parsed(body: bytes, **fields: object) -> envelope.Envelope:
+    return envelope.parse(envelope.encode(envelope_message(body, **fields)))
+
+
+def test_item_fields_follow_the_contract() -> None:
+    env = _parsed(b'{"zen": "Keep it logically awesome."}', delivery_id="d-1")
+    item = storage.to_item(env, stored_at="2026-11-28T17:00:01.000Z", expires_at=1_800_000_000)
+    assert item["pk"] == {"S": "github#d-1"}
+    assert item["provider"] == {"S": "github"}
+    assert item["delivery_id"] == {"S": "d-1"}
+    assert item["event_type"] == {"S": "push"}
+    assert item["received_at"] == {"S": "2026-11-28T17:00:00.123Z"}
+    assert item["source_ip"] == {"S": "192.0.2.1"}
+    assert item["stored_at"] == {"S": "2026-11-28T17:00:01.000Z"}
+    assert json.loads(item["headers"]["S"]) == env.headers
+    assert item["body_sha256"] == {"S": env.body_sha256}
+    assert item["body_size"] == {"N": "37"}
+    assert item["expires_at"] == {"N": "1800000000"}
+    assert "payload_s3_key" not in item
+    assert set(item) == {
+        "pk", "provider", "delivery_id", "event_type", "received_at", "source_ip",
+        "stored_at", "headers", "body_sha256", "body_size", "payload", "expires_at",
+    }  # fmt: skip
+
+
+def test_inline_payload_is_zlib_of_the_raw_bytes() -> None:
+    body = json.dumps({"items": ["same text again"] * 200}).encode()
+    item = storage.to_item(_parsed(body), stored_at="t", expires_at=None)
+    assert zlib.decompress(item["payload"]["B"]) == body
+    assert len(item["payload"]["B"]) < len(body) // 10
+
+
+def test_text_body_round_trips_to_the_original_bytes() -> None:
+    body = '{"name": "caf\u00e9 \u2603", "emoji": "\U0001f680"}'.encode()
+    item = storage.to_item(_parsed(body), stored_at="t", expires_at=None)
+    assert storage.original_bytes(item) == body
+
+
+def test_binary_body_travels_as_base64_and_round_trips() -> None:
+    body = bytes(range(256)) * 3
+    message = envelope_message(body)
+    assert message["body_base64"] is True
+    assert base64.b64decode(message["body"]) == body
+    item = storage.to_item(envelope.parse(envelope.encode(message)), stored_at="t", expires_at=None)
+    assert storage.original_bytes(item) == body
+
+
+@given(st.binary(max_size=4096))
+def test_any_body_round_trips(body: bytes) -> None:
+    item = storage.to_item(_parsed(body), stored_at="t", expires_at=None)
+    assert storage.original_bytes(item) == body
+
+
+def test_archived_body_is_referenced_not_stored() -> None:
+    body = b"x" * 300_000
+    key = envelope.archive_key("github", "d-9")
+    message = envelope_message(body, delivery_id="d-9", body_s3_key=key)
+    item = storage.to_item(envelope.parse(envelope.encode(message)), stored_at="t", expires_at=None)
+    assert item["payload_s3_key"] == {"S": key}
+    assert "payload" not in item
+    assert item["body_size"] == {"N": "300000"}
+    fetched: list[str] = []
+
+    def read_archived(s3_key: str) -> bytes:
+        fetched.append(s3_key)
+        return body
+
+    assert storage.original_bytes(item, read_archived) == body
+    assert fetched == [key]
+
+
+def test_archived_body_needs_a_reader() -> None:
+    message = envelope_message(b"abc", body_s3_key="bodies/github/k")
+    item = storage.to_item(envelope.parse(envelope.encode(message)), stored_at="t", expires_at=None)
+    with pytest.raises(ValueError, match="read_archived"):
+        storage.original_bytes(item)
+
+
+def test_reader_rejects_bytes_that_do_not_match_the_digest() -> None:
+    item = storage.to_item(_parsed(b"original"), stored_at="t", expires_at=None)
+    item["payload"] = {"B": zlib.compress(b"tampered")}
+    with pytest.raises(ValueError, match="body_sha256"):
+        storage.original_bytes(item)
+    archived = dict(item)
+    del archived["payload"]
+    archived["payload_s3_key"] = {"S": "bodies/github/k"}
+    with pytest.raises(ValueError, match="body_sha256"):
+        storage.original_bytes(archived, lambda key: b"other bytes")
+
+
+def test_reader_rejects_an_item_without_a_body() -> None:
+    with pytest.raises(ValueError, match="neither"):
+        storage.original_bytes({"body_sha256": {"S": hashlib.sha256(b"").hexdigest()}})
+
+
+def test_ttl_counts_days_from_the_write() -> None:
+    assert storage.expires_at(NOW, 30) == 1_795_885_200 + 30 * 86_400
+    assert storage.expires_at(NOW, 1) == 1_795_885_200 + 86_400
+
+
+def test_ttl_zero_means_no_expiry_attribute() -> None:
+    assert storage.expires_at(NOW, 0) is None
+    item = storage.to_item(_parsed(b"{}"), stored_at="t", expires_at=None)
+    assert "expires_at" not in item
+
+
+def test_stored_at_is_iso_utc_with_milliseconds() -> None:
+    assert storage.stored_at(NOW) == "2026-11-28T17:00:00.500Z"
+
+
+def test_same_delivery_always_has_the_same_key() -> None:
+    first = storage.to_item(_parsed(b"a", delivery_id="x#1"), stored_at="t1", expires_at=None)
+    again = storage.to_item(_parsed(b"a", delivery_id="x#1"), stored_at="t2", expires_at=None)
+    other = storage.to_item(
+        _parsed(b"a", provider="stripe", delivery_id="x#1"), stored_at="t", expires_at=None
+    )
+    assert first["pk"] == again["pk"] == {"S": "github#x#1"}
+    assert other["pk"] == {"S": "stripe#x#1"}
