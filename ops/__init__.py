@@ -1,0 +1,6 @@
+"""Operator CLI of the webhook pipeline: `python -m ops --help`.
+
+It only reads a stack's outputs (a local stack's `.local/outputs.json` or
+`pulumi stack output --json --show-secrets`), so the same commands drive the local stack and a
+real one.
+"""

@@ -1,0 +1,265 @@
+"""Move dead-lettered messages back to the queue once their cause is fixed.
+
+`start_move_task` asks SQS to do it (`StartMessageMoveTask`, DLQ → queue, server side, up to 500
+messages/s). Endpoints without that action (moto, hence the local stack) and capped replays
+(`--max`, which a move task cannot do) use `move_messages`: receive from the DLQ, send to the
+queue, delete from the DLQ.
+
+Guarantees of `move_messages`:
+
+- Nothing is lost: a DLQ message is deleted only after `SendMessageBatch` reported it sent.
+- A crash between send and delete duplicates nothing: once a send succeeds, the DLQ message id is
+  appended to a journal and fsynced *before* the delete; a resumed replay that receives a
+  journaled message deletes it instead of sending it again. Journal entries are dropped only
+  once their delete succeeded, so a message still invisible after the crash (until the crashed
+  run's receive visibility timeout ends) is recognised whenever it comes back.
+- Remaining window: a crash after `SendMessageBatch` returned but before the journal record
+  reached the disk (one batch, at most 10 messages), or a send that succeeded although its
+  response was lost, makes a resumed replay send those messages again. The processor's
+  conditional put (`attribute_not_exists(pk)`) stores each delivery once, so such a duplicate
+  costs one extra invocation and nothing else. The same holds if the journal is deleted or the
+  replay is resumed on another machine.
+- Two replays of one DLQ at once are refused: the journal is locked exclusively.
+- A message sent by this run that fails again and comes back to the DLQ stops the run (it is
+  released, not sent again), so a replay cannot loop on a cause that is not fixed.
+"""
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from ops.errors import OpsError
+
+JOURNAL_DIR = Path(".local/dlq-replay")
+RECEIVE_VISIBILITY_SECONDS = 30
+
+# How an endpoint answers an action it lacks: AWS JSON/query protocols, and moto server's bare
+# HTTP 500 page, which botocore can only report as code "500".
+_UNIMPLEMENTED_CODES = {
+    "UnknownOperationException",
+    "InvalidAction",
+    "UnsupportedOperation",
+    "AWS.SimpleQueueService.UnsupportedOperation",
+    "NotImplemented",
+    "500",
+}
+
+
+def start_move_task(sqs, *, dlq_arn: str, queue_arn: str) -> str | None:
+    """Start a server-side move of every DLQ message; None when the endpoint lacks the action."""
+    try:
+        response = sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
+    except NotImplementedError:  # moto in-process
+        return None
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _UNIMPLEMENTED_CODES:
+            return None
+        raise
+    return response["TaskHandle"]
+
+
+def default_journal_path(dlq_url: str) -> Path:
+    """One journal per DLQ (name plus a hash of the URL, so two stacks never share one)."""
+    name = dlq_url.rstrip("/").rsplit("/", 1)[-1]
+    return JOURNAL_DIR / f"{name}-{hashlib.sha256(dlq_url.encode()).hexdigest()[:12]}.journal"
+
+
+class Journal:
+    """Append-only record of DLQ message ids sent to the queue and not yet deleted from the DLQ.
+
+    Lines are `sent <id>` and `deleted <id>`; each append is fsynced before the caller goes on.
+    Use as a context manager: it holds an exclusive lock for the whole replay.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pending: set[str] = set()
+        self._file = None
+        self._lock = None
+
+    def __enter__(self) -> "Journal":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.path.with_name(self.path.name + ".lock"), "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise OpsError(f"another replay of this DLQ is running (lock on {self.path})") from None
+        self._pending = self._read()
+        self._file = open(self.path, "a")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._file.close()
+        self._compact()
+        self._lock.close()  # releases the lock
+
+    @property
+    def pending(self) -> frozenset[str]:
+        """Ids sent to the queue whose delete from the DLQ is not confirmed."""
+        return frozenset(self._pending)
+
+    def record_sent(self, message_ids: Iterable[str]) -> None:
+        message_ids = list(message_ids)
+        self._append("sent", message_ids)
+        self._pending.update(message_ids)
+
+    def record_deleted(self, message_ids: Iterable[str]) -> None:
+        message_ids = list(message_ids)
+        self._append("deleted", message_ids)
+        self._pending.difference_update(message_ids)
+
+    def _append(self, verb: str, message_ids: Iterable[str]) -> None:
+        lines = "".join(f"{verb} {message_id}\n" for message_id in message_ids)
+        if lines:
+            self._file.write(lines)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def _read(self) -> set[str]:
+        pending: set[str] = set()
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return pending
+        for line in text.splitlines():
+            verb, _, message_id = line.partition(" ")
+            if verb == "sent":
+                pending.add(message_id)
+            elif verb == "deleted":
+                pending.discard(message_id)
+            # anything else is a torn last line from a crash mid-append: its send is the
+            # documented window, so it is ignored
+        return pending
+
+    def _compact(self) -> None:
+        """Rewrite the journal with only the pending ids (atomically: temp file, fsync, rename)."""
+        if not self._pending:
+            self.path.unlink(missing_ok=True)
+            return
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with open(temporary, "w") as file:
+            file.writelines(f"sent {message_id}\n" for message_id in sorted(self._pending))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.path)
+
+
+@dataclass
+class MoveResult:
+    """What one `move_messages` run did."""
+
+    moved: int = 0  # sent to the queue and deleted from the DLQ
+    cleaned: int = 0  # sent by an earlier, interrupted run: deleted, not sent again
+    came_back: int = 0  # sent by this run, dead-lettered again: left in the DLQ
+    still_pending: int = 0  # journaled sends whose DLQ copy was not seen again yet
+
+
+def move_messages(
+    sqs,
+    *,
+    dlq_url: str,
+    queue_url: str,
+    journal: Journal,
+    limit: int | None = None,
+    visibility_timeout: int = RECEIVE_VISIBILITY_SECONDS,
+    wait_seconds: int = 1,
+) -> MoveResult:
+    """Move up to `limit` messages (all when None) from the DLQ to the queue; see module doc."""
+    result = MoveResult()
+    sent_now: set[str] = set()  # queue message ids this run created
+    while limit is None or result.moved < limit:
+        want = 10 if limit is None else min(10, limit - result.moved)
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=want,
+            VisibilityTimeout=visibility_timeout,
+            WaitTimeSeconds=wait_seconds,
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            break
+        returned = [m for m in messages if m["MessageId"] in sent_now]
+        earlier = [m for m in messages if m["MessageId"] in journal.pending]
+        fresh = [m for m in messages if m not in returned and m not in earlier]
+
+        sent = _send(sqs, queue_url, fresh, sent_now)
+        journal.record_sent(m["MessageId"] for m in sent)
+        deleted = _delete(sqs, dlq_url, sent + earlier)
+        journal.record_deleted(deleted)
+        result.moved += sum(m["MessageId"] in deleted for m in sent)
+        result.cleaned += sum(m["MessageId"] in deleted for m in earlier)
+
+        unsent = [m for m in fresh if m not in sent]
+        _release(sqs, dlq_url, returned + unsent)
+        result.came_back += len(returned)
+        if unsent:
+            raise OpsError(f"{len(unsent)} message(s) could not be sent to the queue; rerun")
+        if len(deleted) < len(sent) + len(earlier):
+            raise OpsError("some sent messages could not be deleted from the DLQ; rerun to finish")
+        if returned:
+            break
+    result.still_pending = len(journal.pending)
+    return result
+
+
+def _send(sqs, queue_url: str, messages: list[dict], sent_now: set[str]) -> list[dict]:
+    """Send a batch; returns the messages SQS accepted and records their new ids."""
+    if not messages:
+        return []
+    entries = [
+        {"Id": str(index), "MessageBody": message["Body"]}
+        | _attributes(message.get("MessageAttributes"))
+        for index, message in enumerate(messages)
+    ]
+    response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+    accepted = response.get("Successful", [])
+    sent_now.update(entry["MessageId"] for entry in accepted)
+    return [messages[int(entry["Id"])] for entry in accepted]
+
+
+def _attributes(attributes: dict | None) -> dict:
+    if not attributes:
+        return {}
+    kept = {
+        name: {
+            key: value[key] for key in ("DataType", "StringValue", "BinaryValue") if key in value
+        }
+        for name, value in attributes.items()
+    }
+    return {"MessageAttributes": kept}
+
+
+def _delete(sqs, dlq_url: str, messages: list[dict]) -> set[str]:
+    """Delete from the DLQ; returns the message ids whose delete succeeded."""
+    if not messages:
+        return set()
+    response = sqs.delete_message_batch(
+        QueueUrl=dlq_url,
+        Entries=[
+            {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+            for index, message in enumerate(messages)
+        ],
+    )
+    return {messages[int(entry["Id"])]["MessageId"] for entry in response.get("Successful", [])}
+
+
+def _release(sqs, dlq_url: str, messages: list[dict]) -> None:
+    """Make messages visible in the DLQ again at once, for the next replay."""
+    if messages:
+        sqs.change_message_visibility_batch(
+            QueueUrl=dlq_url,
+            Entries=[
+                {
+                    "Id": str(index),
+                    "ReceiptHandle": message["ReceiptHandle"],
+                    "VisibilityTimeout": 0,
+                }
+                for index, message in enumerate(messages)
+            ],
+        )

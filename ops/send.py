@@ -1,0 +1,134 @@
+"""Send a correctly signed (or deliberately forged) sample delivery to a provider's URL.
+
+The signing itself is the sender side of each scheme in `ops.signing`; this module adds what an
+operator needs around it: the provider's current secret from Secrets Manager, the URL from the
+outputs, and a plain stdlib HTTP POST.
+"""
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from ops import signing
+from ops.errors import OpsError
+from ops.outputs import Outputs
+
+TIMEOUT_SECONDS = 35  # above the HTTP API's 30 s integration timeout
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the endpoint answered."""
+
+    status: int
+    text: str
+
+    def json(self) -> dict:
+        try:
+            value = json.loads(self.text)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery to send: `signed()` signs it afresh (new timestamp) for every attempt."""
+
+    url: str
+    scheme: str
+    secret: str
+    body: bytes
+    delivery_id: str
+    event_type: str
+    options: dict | None = None
+
+    def signed(self) -> tuple[str, bytes, dict[str, str]]:
+        headers = signing.sign(
+            self.scheme,
+            self.secret,
+            self.body,
+            delivery_id=self.delivery_id,
+            event_type=self.event_type,
+            options=self.options,
+        )
+        return self.url, self.body, headers
+
+
+def current_secret(stack: Outputs, provider: str) -> str:
+    """The first (current) entry of the provider's `{"secrets": [...]}` secret value."""
+    arn = stack.mapping("provider_secret_arns").get(provider)
+    if not arn:
+        raise OpsError(f"output 'provider_secret_arns' has no entry for {provider!r}")
+    value = stack.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    try:
+        listed = json.loads(value)["secrets"]
+        first = listed[0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise OpsError(f'secret {arn} is not {{"secrets": ["<current>", ...]}}') from None
+    if not isinstance(first, str) or not first:
+        raise OpsError(f"secret {arn}: the current secret is not a non-empty string")
+    return first
+
+
+def provider_url(stack: Outputs, provider: str) -> str:
+    urls = stack.values.get("webhook_urls")
+    if isinstance(urls, dict) and urls.get(provider):
+        return urls[provider]
+    return f"{stack.text('webhook_base_url').rstrip('/')}/{provider}"
+
+
+def provider_options(stack: Outputs, provider: str) -> dict | None:
+    """The provider's `PROVIDERS` options (header names etc.), which only `hmac` signing reads.
+
+    From the optional `provider_options` output; absent, the scheme's defaults are used.
+    """
+    options = stack.values.get("provider_options")
+    if isinstance(options, dict) and isinstance(options.get(provider), dict):
+        return options[provider]
+    return None
+
+
+def prepare(
+    stack: Outputs,
+    provider: str,
+    *,
+    body: bytes | None = None,
+    size: int | None = None,
+    event_type: str | None = None,
+    delivery_id: str | None = None,
+    forge: bool = False,
+    options: dict | None = None,
+) -> Delivery:
+    """A delivery for `provider` with its current secret, or when `forge` a well-formed random
+    one, so the signature is present but wrong.
+
+    With `body`, the sample only supplies the header-borne id and event type: for Stripe and
+    Slack the delivery id is whatever the body says.
+    """
+    scheme = stack.provider(provider)
+    sample = signing.sample(scheme, event_type=event_type, delivery_id=delivery_id, size=size)
+    return Delivery(
+        url=provider_url(stack, provider),
+        scheme=scheme,
+        secret=signing.random_secret(scheme) if forge else current_secret(stack, provider),
+        body=sample.body if body is None else body,
+        delivery_id=sample.delivery_id,
+        event_type=sample.event_type,
+        options=options if options is not None else provider_options(stack, provider),
+    )
+
+
+def post(request: tuple[str, bytes, dict[str, str]]) -> Response:
+    """POST the signed request; any HTTP answer is a `Response`, no answer an `OpsError`."""
+    url, body, headers = request
+    http_request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(http_request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
+            return Response(answer.status, answer.read().decode(errors="replace"))
+    except urllib.error.HTTPError as answer:
+        return Response(answer.code, answer.read().decode(errors="replace"))
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        reason = getattr(error, "reason", error)
+        raise OpsError(f"cannot reach {url}: {reason}") from None

@@ -1,0 +1,106 @@
+"""A stack's AWS resources in moto (in-process) and its outputs file, for the CLI's unit tests."""
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ops import outputs
+
+REGION = "eu-west-1"
+PROVIDERS = {
+    "github": "github",
+    "stripe": "stripe",
+    "shopify": "shopify",
+    "slack": "slack",
+    "standard": "standard",
+}
+SECRETS = {
+    "github": "gh-secret",
+    "stripe": "whsec_stripe",
+    "shopify": "shpss_secret",
+    "slack": "slack-signing-secret",
+    "standard": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+}
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
+    """Outputs of a small stack realized in moto; the outputs file is `stack.source`."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv(outputs.ENV_VAR, raising=False)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.chdir(tmp_path)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        dlq_url = sqs.create_queue(QueueName="webhooks-dlq-test")["QueueUrl"]
+        dlq_arn = _arn(sqs, dlq_url)
+        queue_url = sqs.create_queue(
+            QueueName="webhooks-queue-test",
+            Attributes={
+                "VisibilityTimeout": "0",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}),
+            },
+        )["QueueUrl"]
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(
+            TableName="webhooks-events-test",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in ("pk", "provider", "received_at")
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by_provider",
+                    "KeySchema": [
+                        {"AttributeName": "provider", "KeyType": "HASH"},
+                        {"AttributeName": "received_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {
+                        "ProjectionType": "INCLUDE",
+                        "NonKeyAttributes": ["delivery_id", "event_type", "body_size"],
+                    },
+                }
+            ],
+        )
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(
+            Bucket="webhooks-archive-test",
+            CreateBucketConfiguration={"LocationConstraint": REGION},
+        )
+        secretsmanager = boto3.client("secretsmanager", region_name=REGION)
+        arns = {
+            name: secretsmanager.create_secret(
+                Name=f"webhooks/{name}",
+                SecretString=json.dumps({"secrets": [SECRETS[name], "old"]}),
+            )["ARN"]
+            for name in PROVIDERS
+        }
+        values = {
+            "webhook_base_url": "http://127.0.0.1:9/webhooks",
+            "webhook_urls": {name: f"http://127.0.0.1:9/webhooks/{name}" for name in PROVIDERS},
+            "providers": PROVIDERS,
+            "provider_secret_arns": arns,
+            "queue_url": queue_url,
+            "queue_arn": _arn(sqs, queue_url),
+            "dlq_url": dlq_url,
+            "dlq_arn": dlq_arn,
+            "table_name": "webhooks-events-test",
+            "archive_bucket": "webhooks-archive-test",
+            "region": REGION,
+            "inline_body_limit": 196608,
+            "max_receive_count": 1,
+        }
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(values))
+        yield outputs.load(str(path))
+
+
+def _arn(sqs, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]

@@ -1,0 +1,210 @@
+"""`python -m ops` against a stack in moto: outputs, send, events, dlq; errors, no tracebacks."""
+
+import hashlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+from webhooks import envelope, storage
+from webhooks.providers import parse_providers
+from webhooks.signatures import signing_key, verify
+
+from ops import cli, outputs
+from tests.ops.conftest import PROVIDERS, SECRETS
+
+
+def run(stack, *args: str) -> int:
+    return cli.main(["--outputs", stack.source, *args])
+
+
+def _store(
+    stack, provider: str, delivery_id: str, body: bytes, *, archived: bool = False, at: int = 0
+) -> None:
+    """Write an item as the processor does, through the handlers' own storage module."""
+    digest = hashlib.sha256(body).hexdigest()
+    key = None
+    if archived:
+        key = envelope.archive_key(provider, delivery_id)
+        stack.client("s3").put_object(Bucket=stack.text("archive_bucket"), Key=key, Body=body)
+    message = envelope.build(
+        provider=provider,
+        delivery_id=delivery_id,
+        event_type="push",
+        received_at=envelope.format_received_at(1_795_000_000_000 + at),
+        source_ip="192.0.2.1",
+        headers={},
+        body=body,
+        body_sha256=digest,
+        body_s3_key=key,
+    )
+    item = storage.to_item(
+        envelope.parse(envelope.encode(message)),
+        stored_at="2026-11-28T17:00:00.000Z",
+        expires_at=None,
+    )
+    stack.client("dynamodb").put_item(TableName=stack.text("table_name"), Item=item)
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.received.append((self.path, headers, body))
+        answer = b'{"delivery_id": "from-server"}'
+        self.send_response(202)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver(stack):
+    """An HTTP server standing in for the API; the outputs' URLs point at it."""
+    _Receiver.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}/webhooks"
+    values = dict(stack.values, webhook_urls={name: f"{base}/{name}" for name in PROVIDERS})
+    with open(stack.source, "w") as file:
+        json.dump(values, file)
+    yield _Receiver.received
+    server.shutdown()
+    server.server_close()
+
+
+def test_missing_outputs_file_is_a_clear_error(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(outputs.ENV_VAR, raising=False)
+    assert cli.main(["dlq", "depth"]) == 1
+    error = capsys.readouterr().err
+    assert "no stack outputs at .local/outputs.json" in error
+    assert "make local" in error and "pulumi stack output --json --show-secrets" in error
+    assert "Traceback" not in error
+
+
+def test_outputs_file_comes_from_the_environment(stack, monkeypatch, capsys) -> None:
+    monkeypatch.setenv(outputs.ENV_VAR, stack.source)
+    assert cli.main(["dlq", "depth"]) == 0
+    assert "dlq" in capsys.readouterr().out
+
+
+def test_unknown_provider_names_the_configured_ones(stack, capsys) -> None:
+    assert run(stack, "send", "gitlab") == 1
+    error = capsys.readouterr().err
+    assert "unknown provider 'gitlab'" in error
+    assert "github, shopify, slack, standard, stripe" in error
+
+
+def test_aws_refusal_is_one_line(stack, capsys) -> None:
+    values = dict(stack.values, table_name="no-such-table")
+    with open(stack.source, "w") as file:
+        json.dump(values, file)
+    assert run(stack, "events", "show", "github", "d-1") == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: AWS refused GetItem: ResourceNotFoundException")
+    assert "Traceback" not in error
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_send_signs_with_the_current_secret_as_the_receiver_verifies(
+    stack, receiver, provider, capsys
+) -> None:
+    assert run(stack, "send", provider, "--delivery-id", "d-42", "--repeat", "2") == 0
+
+    assert capsys.readouterr().out.splitlines() == ['202 {"delivery_id": "from-server"}'] * 2
+    assert len(receiver) == 2
+    path, headers, body = receiver[0]
+    assert path == f"/webhooks/{provider}"
+    config = parse_providers(
+        json.dumps({provider: {"scheme": PROVIDERS[provider], "secret_arn": "a"}})
+    )
+    key = signing_key(PROVIDERS[provider], SECRETS[provider])
+    assert verify(config[provider], headers, body, [key], int(time.time())) is None
+    assert b"d-42" in body or "d-42" in headers.values()
+    assert receiver[1][2] == body  # the same delivery, signed again
+
+
+def test_forged_send_fails_verification_and_expects_401(stack, receiver, capsys) -> None:
+    assert run(stack, "send", "github", "--forge") == 1  # the stand-in answered 202, not 401
+    _, headers, body = receiver[0]
+    config = parse_providers(json.dumps({"github": {"scheme": "github", "secret_arn": "a"}}))
+    key = signing_key("github", SECRETS["github"])
+    assert verify(config["github"], headers, body, [key], int(time.time())) is not None
+
+
+def test_send_body_file_and_size(stack, receiver, tmp_path) -> None:
+    (tmp_path / "body.json").write_bytes(b'{"custom": true}')
+    assert run(stack, "send", "shopify", "--body", str(tmp_path / "body.json")) == 0
+    assert run(stack, "send", "shopify", "--size", "5000") == 0
+    assert [len(body) for _, _, body in receiver] == [16, 5000]
+
+
+def test_send_to_an_unreachable_url_is_a_clear_error(stack, capsys) -> None:
+    assert run(stack, "send", "github") == 1  # the fixture's URLs point at port 9 (discard)
+    assert capsys.readouterr().err.startswith(
+        "error: cannot reach http://127.0.0.1:9/webhooks/github"
+    )
+
+
+def test_events_list_and_show(stack, capsys) -> None:
+    _store(stack, "github", "d-1", b'{"n": 1}', at=1)
+    _store(stack, "github", "d-2", b'{"n": 2}', at=2)
+    _store(stack, "stripe", "evt_1", b'{"n": 3}', at=3)
+
+    assert run(stack, "events", "list", "--provider", "github") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[2] for line in lines] == ["d-2", "d-1"]  # newest first
+    assert run(stack, "events", "list", "--limit", "2") == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert run(stack, "events", "list", "--provider", "github", "--since", "2999-01-01") == 0
+    assert capsys.readouterr().out == ""
+
+    assert run(stack, "events", "show", "github", "d-1") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["delivery_id"] == "d-1" and shown["body_size"] == 8
+    assert shown["payload"].endswith("bytes, zlib>")
+
+    assert run(stack, "events", "show", "github", "d-missing") == 1
+    assert "no stored event github/d-missing" in capsys.readouterr().err
+
+
+def test_events_show_body_writes_the_original_bytes(stack, capsysbinary) -> None:
+    inline, archived = b"\x00\xffbinary \xe9", b'{"big": "' + b"x" * 300_000 + b'"}'
+    _store(stack, "github", "d-inline", inline)
+    _store(stack, "github", "d-archived", archived, archived=True)
+
+    assert run(stack, "events", "show", "github", "d-inline", "--body") == 0
+    assert capsysbinary.readouterr().out == inline
+    assert run(stack, "events", "show", "github", "d-archived", "--body") == 0
+    assert capsysbinary.readouterr().out == archived
+
+
+def test_dlq_depth_and_replay_fall_back_to_moving_messages(stack, capsys) -> None:
+    sqs = stack.client("sqs")
+    sqs.send_message(QueueUrl=stack.text("dlq_url"), MessageBody="parked")
+
+    assert run(stack, "dlq", "depth") == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows == {"queue": ["0", "0", "0"], "dlq": ["1", "0", "0"]}
+
+    assert run(stack, "dlq", "replay") == 0
+    captured = capsys.readouterr()
+    assert "no StartMessageMoveTask" in captured.err
+    assert "moved 1 message(s)" in captured.out
+    received = sqs.receive_message(QueueUrl=stack.text("queue_url"), VisibilityTimeout=60)
+    assert [m["Body"] for m in received["Messages"]] == ["parked"]
+
+
+def test_usage_errors_exit_2(stack, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run(stack, "send", "github", "--repeat", "0")
+    assert exit_info.value.code == 2
+    assert "0 is not a positive integer" in capsys.readouterr().err
