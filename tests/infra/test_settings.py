@@ -1,0 +1,216 @@
+"""Stack settings: defaults, the stack files, and one clear error per invalid value."""
+
+import copy
+from typing import Any
+
+import pytest
+
+from components.settings import ConfigError, Settings, parse_settings
+from tests.infra.mockstack import example_secrets, run_stack, stack_config
+
+SECRET = "s3cr3t-value-never-echoed"
+
+
+def minimal(**changes: Any) -> dict[str, Any]:
+    """The smallest valid config, plus `changes` (top-level key → value)."""
+    raw: dict[str, Any] = {
+        "environment": "dev",
+        "providers": {"github": {"scheme": "github"}},
+        "secrets": {"github": SECRET},
+    }
+    raw.update(changes)
+    return raw
+
+
+def from_stack_file(stack: str) -> dict[str, Any]:
+    config = stack_config(stack)
+    raw = {k.removeprefix("webhooks:"): v for k, v in config.items() if k.startswith("webhooks:")}
+    raw["secrets"] = example_secrets(config)
+    return raw
+
+
+def test_defaults_are_production_values() -> None:
+    settings = parse_settings(minimal())
+    assert settings.table.point_in_time_recovery is True
+    assert settings.table.deletion_protection is True
+    assert settings.queue.visibility_timeout_seconds == 6 * settings.processor.timeout_seconds
+    assert settings.queue.dlq_retention_seconds > settings.queue.retention_seconds
+    assert settings.logs.retention_days == 90
+    assert settings.archive.force_destroy is False
+    assert settings.alarms.email is None
+    assert settings.providers[0].secrets == (SECRET,)
+    assert settings.name("queue") == "webhooks-queue-dev"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_are_valid(stack: str) -> None:
+    settings = parse_settings(from_stack_file(stack))
+    assert isinstance(settings, Settings)
+    assert settings.environment == stack
+    assert len({p.scheme for p in settings.providers}) >= 3
+
+
+def test_stack_files_hold_no_secrets() -> None:
+    for stack in ("dev", "prod"):
+        config = stack_config(stack)
+        assert "webhooks:secrets" not in config
+        assert not any("secure" in str(value) for value in config.values())
+
+
+def test_secret_list_keeps_rotation_order() -> None:
+    settings = parse_settings(minimal(secrets={"github": ["new", "old"]}))
+    assert settings.providers[0].secrets == ("new", "old")
+
+
+def test_visibility_timeout_follows_the_processor_timeout() -> None:
+    settings = parse_settings(minimal(processor={"timeoutSeconds": 60}))
+    assert settings.queue.visibility_timeout_seconds == 360
+
+
+def test_hmac_options_reach_the_handler_in_snake_case() -> None:
+    providers = {
+        "acme": {
+            "scheme": "hmac",
+            "signatureHeader": "x-sig",
+            "algorithm": "sha512",
+            "encoding": "base64",
+            "toleranceSeconds": 0,
+        }
+    }
+    [provider] = parse_settings(minimal(providers=providers, secrets={"acme": "k"})).providers
+    assert provider.handler_options() == {
+        "scheme": "hmac",
+        "signature_header": "x-sig",
+        "algorithm": "sha512",
+        "encoding": "base64",
+        "tolerance_seconds": 0,
+    }
+
+
+def _set(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    raw = copy.deepcopy(raw)
+    *parents, last = path.split(".")
+    target = raw
+    for part in parents:
+        target = target.setdefault(part, {})
+    if value is _DELETE:
+        target.pop(last, None)
+    else:
+        target[last] = value
+    return raw
+
+
+_DELETE = object()
+HMAC = {"scheme": "hmac"}
+
+# (path to change, new value, key named in the error, words of the allowed values)
+INVALID = [
+    ("environment", "staging", "webhooks:environment", "one of dev, prod"),
+    ("environment", _DELETE, "webhooks:environment", "is not set"),
+    ("providers", {}, "webhooks:providers", "provider name"),
+    ("providers.github.scheme", "gitlab", "webhooks:providers.github.scheme", "github, stripe"),
+    ("providers.github.schema", "github", "webhooks:providers.github.schema", "known keys"),
+    ("providers.github.signatureHeader", "x", "webhooks:providers.github.signatureHeader", "hmac"),
+    ("providers.github.toleranceSeconds", 60, "webhooks:providers.github.toleranceSeconds", "only"),
+    ("providers.Git Hub", {"scheme": "github"}, "webhooks:providers.Git Hub", "lower-case"),
+    ("processor.batchSize", 0, "webhooks:processor.batchSize", "from 1 to 10000"),
+    ("processor.batchSize", 10001, "webhooks:processor.batchSize", "from 1 to 10000"),
+    ("processor.batchSize", 11, "webhooks:processor.batchingWindowSeconds", "at least 1"),
+    (
+        "processor.batchingWindowSeconds",
+        301,
+        "webhooks:processor.batchingWindowSeconds",
+        "0 to 300",
+    ),
+    ("processor.maximumConcurrency", 1, "webhooks:processor.maximumConcurrency", "2 to 1000"),
+    ("processor.maximumConcurrency", 1001, "webhooks:processor.maximumConcurrency", "2 to 1000"),
+    ("processor.reservedConcurrency", 5, "webhooks:processor.reservedConcurrency", "at least"),
+    ("processor.timeoutSeconds", 901, "webhooks:processor.timeoutSeconds", "1 to 900"),
+    ("processor.timeoutSeconds", "30", "webhooks:processor.timeoutSeconds", "an integer"),
+    ("processor.memoryMb", 64, "webhooks:processor.memoryMb", "128 to 10240"),
+    ("processor.memoryMb", True, "webhooks:processor.memoryMb", "an integer"),
+    ("processor.timeoutSecs", 30, "webhooks:processor.timeoutSecs", "known keys"),
+    ("processor", 30, "webhooks:processor", "an object"),
+    ("queue.visibilityTimeoutSeconds", 179, "webhooks:queue.visibilityTimeoutSeconds", "6 x"),
+    ("queue.visibilityTimeoutSeconds", 43201, "webhooks:queue.visibilityTimeoutSeconds", "43200"),
+    ("queue.retentionSeconds", 59, "webhooks:queue.retentionSeconds", "60 to 1209600"),
+    ("queue.retentionSeconds", 1209601, "webhooks:queue.retentionSeconds", "60 to 1209600"),
+    ("queue.dlqRetentionSeconds", 345600, "webhooks:queue.dlqRetentionSeconds", "above"),
+    ("queue.maxReceiveCount", 0, "webhooks:queue.maxReceiveCount", "1 to 1000"),
+    ("ingest.timeoutSeconds", 30, "webhooks:ingest.timeoutSeconds", "1 to 29"),
+    ("ingest.maxBodyBytes", 4194305, "webhooks:ingest.maxBodyBytes", "1 to 4194304"),
+    ("ingest.inlineBodyLimit", 245761, "webhooks:ingest.inlineBodyLimit", "1 to 245760"),
+    ("table.eventTtlDays", -1, "webhooks:table.eventTtlDays", "0 to 36500"),
+    ("table.deletionProtection", "yes", "webhooks:table.deletionProtection", "true or false"),
+    ("logs.retentionDays", 8, "webhooks:logs.retentionDays", "1, 3, 5, 7, 14"),
+    ("logs.level", "TRACE", "webhooks:logs.level", "DEBUG, INFO"),
+    ("api.throttlingRateLimit", 0, "webhooks:api.throttlingRateLimit", "at least 1"),
+    ("alarms.email", "not-an-address", "webhooks:alarms.email", "e-mail address"),
+    ("alarms.periodSeconds", 120, "webhooks:alarms.periodSeconds", "60, 300"),
+    ("archive.expirationDays", 0, "webhooks:archive.expirationDays", "1 to 36500"),
+    ("metricsNamespace", "", "webhooks:metricsNamespace", "CloudWatch namespace"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "key", "allowed"), INVALID, ids=lambda x: str(x))
+def test_invalid_value_names_key_value_and_allowed(
+    path: str, value: Any, key: str, allowed: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(_set(minimal(), path, value))
+    message = str(raised.value)
+    assert raised.value.key == key
+    assert message.startswith(key + " ")
+    assert allowed in message
+    if value is not _DELETE and not isinstance(value, dict):
+        assert repr(value) in message
+
+
+SECRET_CASES = [
+    ("missing", minimal(secrets={}), "webhooks:secrets.github", "pulumi config set --secret"),
+    (
+        "unknown provider",
+        minimal(secrets={"github": SECRET, "gitlab": SECRET}),
+        "webhooks:secrets.gitlab",
+        "no provider 'gitlab'",
+    ),
+    ("empty", minimal(secrets={"github": ""}), "webhooks:secrets.github", "non-empty"),
+    ("empty list", minimal(secrets={"github": []}), "webhooks:secrets.github", "non-empty"),
+    (
+        "standard without whsec_",
+        minimal(providers={"sw": {"scheme": "standard"}}, secrets={"sw": SECRET}),
+        "webhooks:secrets.sw",
+        "whsec_",
+    ),
+    (
+        "hmac tolerance without timestamp header",
+        minimal(providers={"a": {**HMAC, "toleranceSeconds": 300}}, secrets={"a": SECRET}),
+        "webhooks:providers.a.timestampHeader",
+        "required",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "raw", "key", "allowed"), SECRET_CASES, ids=lambda x: str(x))
+def test_secret_errors_name_the_key_but_never_the_secret(
+    case: str, raw: dict[str, Any], key: str, allowed: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(raw)
+    assert raised.value.key == key, case
+    assert allowed in str(raised.value)
+    assert SECRET not in str(raised.value)
+
+
+def test_the_program_fails_on_invalid_config_before_creating_anything() -> None:
+    config = stack_config("dev")
+    config["webhooks:processor"] = {"batchSize": 20000}
+    with pytest.raises(ConfigError, match=r"webhooks:processor\.batchSize = 20000"):
+        run_stack("dev", config=config)
+
+
+def test_the_program_fails_on_a_missing_secret() -> None:
+    secrets = example_secrets(stack_config("prod"))
+    del secrets["stripe"]
+    with pytest.raises(ConfigError, match=r"webhooks:secrets\.stripe is not set"):
+        run_stack("prod", secrets=secrets)
