@@ -1,0 +1,32 @@
+"""The local stack: the Pulumi program itself, realized in moto and run on this machine.
+
+`python -m local` (= `make local`) runs it in the foreground. Tests, the drill and the benchmark
+use the Python API:
+
+    from local import LocalStack
+
+    with LocalStack.start(stack="dev", overrides={"processor.timeoutSeconds": 2}) as stack:
+        stack.outputs            # same shape as `pulumi stack output --json` (also written to
+                                 # stack.outputs_path, .local/outputs.json by default)
+        stack.endpoint_url       # the moto endpoint, for AWS_ENDPOINT_URL
+        stack.client("sqs")      # a boto3 client for the emulator
+        stack.client_env()       # env vars for a subprocess such as `python -m ops`
+        stack.dev_secrets        # provider -> the signing secret in Secrets Manager
+        stack.set_faults(put_item_failure_rate=0.2, poison_markers=["poison-"])
+        stack.clear_faults()
+        stack.kill_processor(down_for=0.0)   # SIGKILL the process workers; they restart
+        stack.stats()            # invocations, errors, restarts, injected faults, poller counts
+
+How it works: `local.declare` runs `__main__.py` under `pulumi.runtime.set_mocks` with
+`local.realize.MotoMocks`, which creates queues, table, bucket and secrets in a moto server
+(`local.motoserver`) and records functions, event source mappings and the HTTP API; anything
+else must be in its accepted list or the run fails naming the resource. Each function runs in a
+pool of worker processes (`local.pool`, `local.worker`) with exactly its declared environment
+plus `AWS_ENDPOINT_URL`; `local.httpapi` serves the declared routes with payload-2.0 events;
+`local.poller` runs each SQS event source mapping; `local.faults` injects DynamoDB failures
+from a control file, from the runtime and never from handler code.
+"""
+
+from local.stack import LocalStack, LocalStackError
+
+__all__ = ["LocalStack", "LocalStackError"]

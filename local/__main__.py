@@ -1,0 +1,125 @@
+"""`python -m local` (= `make local`): run the local stack in the foreground until Ctrl-C.
+
+    python -m local [--stack dev|prod] [--port 8080] [--set processor.timeoutSeconds=2 ...]
+
+SIGINT and SIGTERM stop everything cleanly (exit 0); SIGUSR1 kills the processor's workers,
+which restart at once (what the reliability drill does mid-run).
+"""
+
+import argparse
+import logging
+import os
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.config import ConfigError, parse_override, secret_env_var
+from local.stack import LocalStack, LocalStackError
+
+
+def banner(stack: LocalStack) -> str:
+    """What a developer needs to use the running stack, copy-pasteable."""
+    outputs = stack.outputs
+    providers = outputs.get("providers") or {}
+    urls = outputs.get("webhook_urls") or {}
+    width = max((len(name) for name in urls), default=8)
+    try:
+        state = stack.state_dir.relative_to(Path.cwd())
+    except ValueError:
+        state = stack.state_dir
+    lines = [
+        "",
+        f"Local stack '{stack.config.stack}' of {stack.config.project} is up: the Pulumi "
+        "program, realized in moto on this machine.",
+        "",
+        "Webhook endpoints (POST):",
+        *(
+            f"  {name:<{width}}  {url}   ({providers.get(name, '?')})"
+            for name, url in sorted(urls.items())
+        ),
+        "",
+        "Development signing secrets (in Secrets Manager; set WEBHOOKS_SECRET_<PROVIDER> to "
+        "choose one):",
+        *(
+            f"  {name:<{width}}  {secret}   (${secret_env_var(name)})"
+            for name, secret in sorted(stack.dev_secrets.items())
+        ),
+        "",
+        f"Outputs (as `pulumi stack output --json`):  {state}/outputs.json",
+        f"AWS emulator (AWS_ENDPOINT_URL):            {stack.endpoint_url}",
+        f"Environment for another shell:              source {state}/env",
+        f"Function logs:                              {state}/logs/",
+        f"Fault injection control file:               {state}/faults.json",
+        "",
+        "Send a signed test webhook (another shell):",
+        f"  source {state}/env",
+        f"  .venv/bin/python -m ops send {_example_provider(providers)}",
+        "  .venv/bin/python -m ops events list",
+    ]
+    github = next((name for name, scheme in providers.items() if scheme == "github"), None)
+    if github:
+        secret = shlex.quote(stack.dev_secrets[github])
+        lines += [
+            "",
+            "Or with curl (GitHub's scheme: hex HMAC-SHA256 of the raw body):",
+            f'  body=\'{{"zen":"hello"}}\'; secret={secret}',
+            '  sig=$(printf %s "$body" | openssl dgst -sha256 -hmac "$secret" | sed "s/^.* //")',
+            f"  curl -i -X POST {urls[github]} -H 'content-type: application/json' \\",
+            "    -H 'x-github-event: ping' -H \"x-github-delivery: $(date +%s%N)\" \\",
+            '    -H "x-hub-signature-256: sha256=$sig" --data "$body"',
+        ]
+    lines += ["", f"Stop: Ctrl-C (or kill -TERM {os.getpid()}).", ""]
+    return "\n".join(lines)
+
+
+def _example_provider(providers: dict[str, str]) -> str:
+    for name, scheme in providers.items():
+        if scheme == "github":
+            return name
+    return next(iter(providers), "<provider>")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n")[0])
+    parser.add_argument("--stack", default="dev", help="stack config to run (default: dev)")
+    parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value like `pulumi config set --path`, e.g. "
+        "processor.timeoutSeconds=2 (repeatable)",
+    )
+    parser.add_argument("--state-dir", default=".local", help="outputs, env, logs (.local)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        overrides = dict(parse_override(text) for text in args.set)
+        print(f"Starting the local stack '{args.stack}'...", flush=True)
+        stack = LocalStack.start(
+            stack=args.stack, overrides=overrides, port=args.port, state_dir=args.state_dir
+        )
+    except (ConfigError, LocalStackError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGUSR1, lambda *_: stack.kill_processor())
+    try:
+        print(banner(stack), flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        print("Stopping the local stack...", flush=True)
+        stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""A stack's config for the local run: the stack file, `--set` overrides, development secrets.
+
+The stack file is read as `pulumi` reads it; `--set processor.timeoutSeconds=2` changes one value
+as `pulumi config set --path` would (values parsed as JSON when they parse, else strings).
+Encrypted values (`secure: ...`) cannot be decrypted here: the providers' signing secrets
+(`<project>:secrets`, one per provider) come from `WEBHOOKS_SECRET_<PROVIDER>` when set, else
+from `.local/dev-secrets.json`, else they are generated once and kept there, and are passed to
+the program as Pulumi secret config, as `pulumi config set --secret` would.
+"""
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECRETS_KEY = "secrets"
+PROVIDERS_KEY = "providers"
+
+
+class ConfigError(Exception):
+    """The stack's config cannot be used locally; the message says which key and why."""
+
+
+@dataclass
+class StackConfig:
+    project: str
+    stack: str
+    region: str
+    values: dict[str, Any]
+    """Full key (`project:key`) → value, structured values as objects."""
+    secret_keys: list[str] = field(default_factory=list)
+    dev_secrets: dict[str, str] = field(default_factory=dict)
+    """Provider → the signing secret the local stack configured."""
+
+    def pulumi_config(self) -> dict[str, str]:
+        """The config map as the Pulumi engine hands it to a program: values as strings."""
+        return {
+            key: value if isinstance(value, str) else json.dumps(value)
+            for key, value in self.values.items()
+        }
+
+
+def secret_env_var(provider: str) -> str:
+    return "WEBHOOKS_SECRET_" + provider.upper().replace("-", "_")
+
+
+def generate_secret(scheme: str) -> str:
+    """A random signing secret shaped like the sender's (`whsec_` + base64 for Standard)."""
+    raw = secrets.token_bytes(24)
+    if scheme == "standard":
+        return "whsec_" + base64.b64encode(raw).decode()
+    if scheme == "stripe":
+        return "whsec_" + raw.hex()
+    return raw.hex()
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`key.path=value` → (key path, value); the value is JSON when it parses, else a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. processor.timeoutSeconds=2")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def _full_key(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _set_path(values: dict[str, Any], project: str, path: str, value: Any) -> None:
+    head, *rest = path.split(".")
+    key = _full_key(project, head)
+    if not rest:
+        values[key] = value
+        return
+    node = values.setdefault(key, {})
+    for part in rest[:-1]:
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {path}: {part!r} is inside a value that is not an object")
+        node = node.setdefault(part, {})
+    if not isinstance(node, dict):
+        raise ConfigError(f"--set {path}: the value at {rest[-1]!r} is not inside an object")
+    node[rest[-1]] = value
+
+
+def _encrypted_keys(value: Any, path: str) -> list[str]:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return [path]
+        return [k for name, v in value.items() for k in _encrypted_keys(v, f"{path}.{name}")]
+    return []
+
+
+def load(
+    program_dir: Path,
+    stack: str,
+    overrides: dict[str, Any] | None = None,
+    secrets_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> StackConfig:
+    """The stack's config with overrides applied and development secrets in place."""
+    environ = dict(os.environ if environ is None else environ)
+    project = yaml.safe_load((program_dir / "Pulumi.yaml").read_text())["name"]
+    stack_file = program_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        known = sorted(p.name[7:-5] for p in program_dir.glob("Pulumi.*.yaml"))
+        raise ConfigError(f"no stack {stack!r}: {stack_file.name} is missing (stacks: {known})")
+    document = yaml.safe_load(stack_file.read_text()) or {}
+    values = {_full_key(project, k): v for k, v in (document.get("config") or {}).items()}
+    for path, value in (overrides or {}).items():
+        _set_path(values, project, path, value)
+
+    secrets_key = f"{project}:{SECRETS_KEY}"
+    configured = values.get(secrets_key) or {}
+    providers = values.get(f"{project}:{PROVIDERS_KEY}") or {}
+    kept = json.loads(secrets_file.read_text()) if secrets_file and secrets_file.exists() else {}
+    resolved: dict[str, Any] = {}
+    for name, options in providers.items():
+        scheme = options.get("scheme", "") if isinstance(options, dict) else ""
+        given = configured.get(name) if isinstance(configured, dict) else None
+        if isinstance(given, str | list) and given:
+            resolved[name] = given  # a plain value set with --set secrets.<provider>=...
+        elif environ.get(secret_env_var(name)):
+            resolved[name] = environ[secret_env_var(name)]
+        elif isinstance(kept.get(name), dict) and kept[name].get("scheme") == scheme:
+            resolved[name] = kept[name]["secret"]
+        else:
+            resolved[name] = generate_secret(scheme)
+    dev_secrets = {
+        name: value if isinstance(value, str) else value[0] for name, value in resolved.items()
+    }
+    if providers:
+        values[secrets_key] = resolved
+    if secrets_file is not None and providers:
+        secrets_file.parent.mkdir(parents=True, exist_ok=True)
+        secrets_file.write_text(
+            json.dumps(
+                {
+                    name: {"scheme": providers[name].get("scheme"), "secret": secret}
+                    for name, secret in dev_secrets.items()
+                },
+                indent=2,
+            )
+        )
+        secrets_file.chmod(0o600)
+
+    for key, value in values.items():
+        encrypted = _encrypted_keys(value, key)
+        if encrypted:
+            raise ConfigError(
+                f"{encrypted[0]} is encrypted in {stack_file.name} and cannot be decrypted "
+                f"locally: give a development value with --set {encrypted[0].split(':', 1)[1]}=..."
+            )
+    region = values.get("aws:region") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    values["aws:region"] = region
+    return StackConfig(
+        project=project,
+        stack=stack,
+        region=region,
+        values=values,
+        secret_keys=[secrets_key] if providers else [],
+        dev_secrets=dev_secrets,
+    )

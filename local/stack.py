@@ -1,0 +1,423 @@
+"""The local stack: the program realized in moto, its functions, pollers and HTTP API running.
+
+`LocalStack.start()` brings everything up from the program itself (nothing here names a queue,
+a table or a route); `stop()` takes it down. See the package docstring for the API.
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+
+from local import config as stack_config
+from local.httpapi import HttpApi, Route
+from local.motoserver import FAKE_CREDENTIALS, MotoServer
+from local.poller import MappingSpec, QueuePoller
+from local.pool import REPO_ROOT, FunctionPool, FunctionSpec
+
+DEFAULT_POOL_CAP = 4  # worker processes per function: enough concurrency for a 2-core machine
+DEFAULT_LAMBDA_TIMEOUT = 3
+DEFAULT_LAMBDA_MEMORY = 128
+
+log = logging.getLogger("local")
+
+
+class LocalStackError(Exception):
+    """The local stack cannot start: the message names the resource, key or file."""
+
+
+class LocalStack:
+    """A running local stack. Use `LocalStack.start(...)`, ideally as a context manager."""
+
+    def __init__(self) -> None:
+        self.moto: MotoServer | None = None
+        self.api: HttpApi | None = None
+        self.pools: dict[str, FunctionPool] = {}
+        self.pollers: list[QueuePoller] = []
+        self.outputs: dict[str, Any] = {}
+        self.declaration: dict[str, Any] = {}
+        self.config: stack_config.StackConfig | None = None
+        self.state_dir = Path(".local")
+        self._api_thread: threading.Thread | None = None
+        self._stopped = False
+
+    # --- public API --------------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        stack: str = "dev",
+        overrides: dict[str, Any] | None = None,
+        port: int = 0,
+        state_dir: str | Path = REPO_ROOT / ".local",
+        program_dir: str | Path = REPO_ROOT,
+        pool_cap: int = DEFAULT_POOL_CAP,
+    ) -> "LocalStack":
+        """Run the program's `stack` under mocks realized in moto and start serving it."""
+        self = cls()
+        try:
+            self._start(stack, overrides or {}, port, Path(state_dir), Path(program_dir), pool_cap)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def endpoint_url(self) -> str:
+        """The moto endpoint: what `AWS_ENDPOINT_URL` must be for clients of this stack."""
+        return self.moto.endpoint_url
+
+    @property
+    def api_url(self) -> str:
+        return self.api.url
+
+    @property
+    def outputs_path(self) -> Path:
+        return self.state_dir / "outputs.json"
+
+    @property
+    def env_path(self) -> Path:
+        return self.state_dir / "env"
+
+    @property
+    def faults_path(self) -> Path:
+        return self.state_dir / "faults.json"
+
+    @property
+    def region(self) -> str:
+        return self.config.region
+
+    @property
+    def dev_secrets(self) -> dict[str, str]:
+        """Provider → the signing secret this stack put into Secrets Manager."""
+        return dict(self.config.dev_secrets)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the emulator of this stack."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        )
+
+    def client_env(self) -> dict[str, str]:
+        """Environment variables that point boto3 (and `python -m ops`) at this stack."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            **FAKE_CREDENTIALS,
+            "WEBHOOKS_OUTPUTS": str(self.outputs_path.resolve()),
+        }
+
+    def set_faults(
+        self,
+        put_item_failure_rate: float = 0.0,
+        put_item_failure_code: str | None = None,
+        poison_markers: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        """Write the fault control file that every worker re-reads (format: local/faults.py)."""
+        rules: dict[str, Any] = {
+            "put_item_failure_rate": put_item_failure_rate,
+            "poison_markers": list(poison_markers),
+        }
+        if put_item_failure_code:
+            rules["put_item_failure_code"] = put_item_failure_code
+        _write_atomic(self.faults_path, json.dumps(rules))
+
+    def clear_faults(self) -> None:
+        self.set_faults()
+
+    def function_pool(self, logical_or_name: str) -> FunctionPool:
+        for arn, pool in self.pools.items():
+            function = self.declaration["functions"][arn]
+            if logical_or_name in (function["logical"], function["name"], arn):
+                return pool
+        known = [f["logical"] for f in self.declaration["functions"].values()]
+        raise KeyError(f"no function {logical_or_name!r} (functions: {known})")
+
+    def processor_pool(self) -> FunctionPool:
+        """The pool of the function behind the (first) event source mapping."""
+        return self.pollers[0].pool
+
+    def kill_processor(self, down_for: float = 0.0) -> int:
+        """SIGKILL the processor's workers mid-flight; replacements start after `down_for` s."""
+        return self.processor_pool().kill(down_for)
+
+    def stats(self) -> dict[str, Any]:
+        """Invocation, error, restart and injected-fault counts per function; poller counts."""
+        return {
+            "functions": {
+                self.declaration["functions"][arn]["logical"]: dict(pool.stats)
+                for arn, pool in self.pools.items()
+            },
+            "pollers": [dict(poller.stats) for poller in self.pollers],
+        }
+
+    def stop(self) -> None:
+        """Stop the HTTP server, pollers, workers and the emulator, in that order."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.api is not None:
+            if self._api_thread is not None:
+                self.api.shutdown()
+            self.api.server_close()
+        for poller in self.pollers:
+            poller.stop()
+        for pool in self.pools.values():
+            pool.close()
+        if self.moto is not None:
+            self.moto.stop()
+
+    def __enter__(self) -> "LocalStack":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- start-up ----------------------------------------------------------------------------
+
+    def _start(
+        self,
+        stack: str,
+        overrides: dict[str, Any],
+        port: int,
+        state_dir: Path,
+        program_dir: Path,
+        pool_cap: int,
+    ) -> None:
+        self.state_dir = state_dir.resolve()
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        program_dir = program_dir.resolve()
+        try:
+            self.config = stack_config.load(
+                program_dir, stack, overrides, secrets_file=self.state_dir / "dev-secrets.json"
+            )
+        except stack_config.ConfigError as error:
+            raise LocalStackError(str(error)) from None
+        self.api = HttpApi(port)
+        self.moto = MotoServer()
+        answer = self._declare(program_dir)
+        self.declaration = answer["declaration"]
+        self.api.account_id = self.declaration["account_id"]
+        self.clear_faults()
+        self._start_functions(program_dir, pool_cap)
+        self._start_pollers(pool_cap)
+        self._start_api()
+        self.outputs = self._local_outputs(answer["outputs"])
+        _write_atomic(self.outputs_path, json.dumps(self.outputs, indent=2))
+        _write_atomic(
+            self.env_path,
+            "".join(f"export {k}={v}\n" for k, v in self.client_env().items()),
+        )
+
+    def _declare(self, program_dir: Path) -> dict[str, Any]:
+        request = {
+            "program_dir": str(program_dir),
+            "project": self.config.project,
+            "stack": self.config.stack,
+            "region": self.config.region,
+            "moto_endpoint": self.moto.endpoint_url,
+            "api_endpoint": self.api.url,
+            "config": self.config.pulumi_config(),
+            "secret_keys": self.config.secret_keys,
+        }
+        with tempfile.TemporaryDirectory(prefix="local-declare-") as scratch:
+            request_path = Path(scratch) / "request.json"
+            answer_path = Path(scratch) / "answer.json"
+            request_path.write_text(json.dumps(request))
+            request_path.chmod(0o600)
+            done = subprocess.run(  # noqa: S603 - our interpreter, our module
+                [sys.executable, "-m", "local.declare", str(request_path), str(answer_path)],
+                cwd=REPO_ROOT,
+                env={**os.environ, **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": self.config.region},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if not answer_path.exists():
+                raise LocalStackError(
+                    f"running the program under mocks failed:\n{done.stderr[-4000:]}"
+                )
+            answer = json.loads(answer_path.read_text())
+        if "error" in answer:
+            log.debug(answer["traceback"])
+            raise LocalStackError(f"the program cannot run locally: {answer['error']}")
+        return answer
+
+    def _start_functions(self, program_dir: Path, pool_cap: int) -> None:
+        functions = self.declaration["functions"]
+        mapped = {self._function_arn(m["functionName"]): m for m in self.declaration["mappings"]}
+        specs = {arn: self._function_spec(arn, f, program_dir) for arn, f in functions.items()}
+        starters = []
+        for arn, spec in specs.items():
+            size = pool_cap
+            reserved = _int(functions[arn].get("reservedConcurrentExecutions"), -1)
+            if reserved > 0:
+                size = min(size, reserved)
+            if arn in mapped:
+                scaling = mapped[arn].get("scalingConfig") or {}
+                size = min(size, _int(scaling.get("maximumConcurrency"), size))
+            log_path = self.state_dir / "logs" / f"{functions[arn]['logical']}.log"
+            thread = threading.Thread(
+                target=self._start_pool, args=(arn, spec, max(1, size), log_path)
+            )
+            thread.start()
+            starters.append(thread)
+        for thread in starters:
+            thread.join()
+        missing = set(specs) - set(self.pools)
+        if missing:
+            raise LocalStackError(f"worker processes did not start for {sorted(missing)}")
+
+    def _start_pool(self, arn: str, spec: FunctionSpec, size: int, log_path: Path) -> None:
+        self.pools[arn] = FunctionPool(spec, size, log_path, str(self.faults_path))
+
+    def _function_spec(self, arn: str, function: dict[str, Any], program_dir: Path) -> FunctionSpec:
+        code = function.get("code") or {}
+        if "path" not in code:
+            raise LocalStackError(
+                f"function {function['logical']!r}: only a FileArchive code directory can run "
+                f"locally (got {sorted(code)})"
+            )
+        code_dir = (program_dir / code["path"]).resolve()
+        if not code_dir.is_dir():
+            raise LocalStackError(f"function {function['logical']!r}: {code_dir} is no directory")
+        if not function.get("handler"):
+            raise LocalStackError(f"function {function['logical']!r} declares no handler")
+        declared = (function.get("environment") or {}).get("variables") or {}
+        memory = _int(function.get("memorySize"), DEFAULT_LAMBDA_MEMORY)
+        environment = {
+            **{k: str(v) for k, v in declared.items()},
+            "AWS_ENDPOINT_URL": self.moto.endpoint_url,
+            **FAKE_CREDENTIALS,
+            "AWS_REGION": self.config.region,
+            "AWS_DEFAULT_REGION": self.config.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function["name"],
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function['name']}",
+            "LAMBDA_TASK_ROOT": str(code_dir),
+            "_HANDLER": function["handler"],
+            "TZ": ":UTC",
+            "LANG": "en_US.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        return FunctionSpec(
+            name=function["name"],
+            arn=arn,
+            handler=function["handler"],
+            code_dir=str(code_dir),
+            environment=environment,
+            timeout_seconds=float(_int(function.get("timeout"), DEFAULT_LAMBDA_TIMEOUT)),
+            memory_mb=memory,
+        )
+
+    def _function_arn(self, reference: str) -> str:
+        """A mapping's or integration's function reference (name or ARN) → the function ARN."""
+        for arn, function in self.declaration["functions"].items():
+            if reference in (arn, function["name"], f"{arn}:$LATEST") or arn in reference:
+                return arn
+        raise LocalStackError(f"no declared function matches {reference!r}")
+
+    def _start_pollers(self, pool_cap: int) -> None:
+        sqs = self.client("sqs")
+        queues = self.declaration["queues"]
+        for mapping in self.declaration["mappings"]:
+            source = mapping.get("eventSourceArn", "")
+            if source not in queues:
+                raise LocalStackError(
+                    f"event source mapping {mapping['logical']!r}: source {source!r} is not a "
+                    "queue of this program (only SQS event sources run locally)"
+                )
+            if mapping.get("filterCriteria"):
+                raise LocalStackError(
+                    f"event source mapping {mapping['logical']!r}: filterCriteria is not run"
+                )
+            if mapping.get("enabled") is False:
+                continue
+            pool = self.pools[self._function_arn(mapping["functionName"])]
+            scaling = mapping.get("scalingConfig") or {}
+            spec = MappingSpec(
+                queue_url=queues[source],
+                queue_arn=source,
+                region=self.config.region,
+                batch_size=_int(mapping.get("batchSize"), 10),
+                batching_window_seconds=float(mapping.get("maximumBatchingWindowInSeconds") or 0),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in (mapping.get("functionResponseTypes") or []),
+                maximum_concurrency=max(
+                    1, min(_int(scaling.get("maximumConcurrency"), 5), pool.size)
+                ),
+            )
+            poller = QueuePoller(sqs, spec, pool)
+            poller.start()
+            self.pollers.append(poller)
+
+    def _start_api(self) -> None:
+        integrations = self.declaration["integrations"]
+        routes = []
+        for route in self.declaration["routes"]:
+            target = route.get("target") or ""
+            integration = integrations.get(target.removeprefix("integrations/"))
+            if integration is None:
+                raise LocalStackError(
+                    f"route {route['logical']!r} ({route.get('routeKey')}) targets {target!r}, "
+                    "which is no integration of this program"
+                )
+            if integration.get("integrationType") != "AWS_PROXY":
+                raise LocalStackError(
+                    f"integration {integration['logical']!r}: only AWS_PROXY (Lambda) runs locally"
+                )
+            if integration.get("payloadFormatVersion") != "2.0":
+                raise LocalStackError(
+                    f"integration {integration['logical']!r}: payload format "
+                    f"{integration.get('payloadFormatVersion') or '1.0 (the default)'} is not "
+                    "served locally; HTTP API Lambda integrations should use 2.0"
+                )
+            arn = self._function_arn(integration.get("integrationUri") or "")
+            routes.append(Route(route["routeKey"], self.pools[arn]))
+        self.api.set_routes(routes)
+        stages = self.declaration["stages"]
+        if stages:
+            self.api.stage = stages[0]["name"]
+        if self.declaration["apis"]:
+            self.api.api_id = next(iter(self.declaration["apis"]))
+        self._api_thread = threading.Thread(target=self.api.serve_forever, daemon=True)
+        self._api_thread.start()
+
+    def _local_outputs(self, outputs: dict[str, Any]) -> dict[str, Any]:
+        """The program's outputs; the webhook URLs point at this machine's HTTP server."""
+        outputs = dict(outputs)
+        base = outputs.get("webhook_base_url")
+        if isinstance(base, str) and not base.startswith(self.api.url):
+            outputs["webhook_base_url"] = self.api.url + urlsplit(base).path
+        urls = outputs.get("webhook_urls")
+        if isinstance(urls, dict) and isinstance(outputs.get("webhook_base_url"), str):
+            outputs["webhook_urls"] = {
+                name: f"{outputs['webhook_base_url']}/{name}" for name in urls
+            }
+        return outputs
+
+
+def _int(value: Any, default: int) -> int:
+    return default if value is None else int(value)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_suffix(path.suffix + ".tmp")
+    scratch.write_text(text)
+    os.replace(scratch, path)
