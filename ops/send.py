@@ -10,6 +10,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
+
 from ops import signing
 from ops.errors import OpsError
 from ops.outputs import Outputs
@@ -82,12 +84,23 @@ def provider_url(stack: Outputs, provider: str) -> str:
 def provider_options(stack: Outputs, provider: str) -> dict | None:
     """The provider's `PROVIDERS` options (header names etc.), which only `hmac` signing reads.
 
-    From the optional `provider_options` output; absent, the scheme's defaults are used.
+    From the `provider_options` output when the stack exports it, else (hmac only) from the
+    ingest function's `PROVIDERS` variable; None means the scheme's defaults.
     """
     options = stack.values.get("provider_options")
-    if isinstance(options, dict) and isinstance(options.get(provider), dict):
-        return options[provider]
-    return None
+    if isinstance(options, dict):
+        return options.get(provider) if isinstance(options.get(provider), dict) else None
+    if stack.providers.get(provider) != "hmac" or not stack.values.get("ingest_function_name"):
+        return None
+    try:
+        configuration = stack.client("lambda").get_function_configuration(
+            FunctionName=stack.text("ingest_function_name")
+        )
+        providers = json.loads(configuration["Environment"]["Variables"]["PROVIDERS"])
+    except (ClientError, KeyError, ValueError):
+        return None  # e.g. the local stack, whose functions are not in the emulator
+    found = providers.get(provider)
+    return found if isinstance(found, dict) else None
 
 
 def prepare(

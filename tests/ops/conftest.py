@@ -15,6 +15,17 @@ PROVIDERS = {
     "shopify": "shopify",
     "slack": "slack",
     "standard": "standard",
+    "acme": "hmac",
+}
+# A generic HMAC sender's options, as in PROVIDERS (docs/contract.md), minus secret_arn.
+ACME_OPTIONS = {
+    "scheme": "hmac",
+    "signature_header": "x-acme-signature",
+    "signature_prefix": "sha256=",
+    "timestamp_header": "x-acme-timestamp",
+    "tolerance_seconds": 300,
+    "delivery_id_header": "x-acme-delivery",
+    "event_type_header": "x-acme-event",
 }
 SECRETS = {
     "github": "gh-secret",
@@ -22,6 +33,7 @@ SECRETS = {
     "shopify": "shpss_secret",
     "slack": "slack-signing-secret",
     "standard": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "acme": "acme-secret",
 }
 
 
@@ -85,6 +97,7 @@ def stack(tmp_path, monkeypatch):
             "webhook_urls": {name: f"http://127.0.0.1:9/webhooks/{name}" for name in PROVIDERS},
             "providers": PROVIDERS,
             "provider_secret_arns": arns,
+            "provider_options": {"acme": ACME_OPTIONS},
             "queue_url": queue_url,
             "queue_arn": _arn(sqs, queue_url),
             "dlq_url": dlq_url,

@@ -13,7 +13,7 @@ from webhooks.providers import parse_providers
 from webhooks.signatures import signing_key, verify
 
 from ops import cli, outputs
-from tests.ops.conftest import PROVIDERS, SECRETS
+from tests.ops.conftest import ACME_OPTIONS, PROVIDERS, SECRETS
 
 
 def run(stack, *args: str) -> int:
@@ -100,7 +100,7 @@ def test_unknown_provider_names_the_configured_ones(stack, capsys) -> None:
     assert run(stack, "send", "gitlab") == 1
     error = capsys.readouterr().err
     assert "unknown provider 'gitlab'" in error
-    assert "github, shopify, slack, standard, stripe" in error
+    assert "acme, github, shopify, slack, standard, stripe" in error
 
 
 def test_aws_refusal_is_one_line(stack, capsys) -> None:
@@ -123,9 +123,8 @@ def test_send_signs_with_the_current_secret_as_the_receiver_verifies(
     assert len(receiver) == 2
     path, headers, body = receiver[0]
     assert path == f"/webhooks/{provider}"
-    config = parse_providers(
-        json.dumps({provider: {"scheme": PROVIDERS[provider], "secret_arn": "a"}})
-    )
+    options = ACME_OPTIONS if provider == "acme" else {"scheme": PROVIDERS[provider]}
+    config = parse_providers(json.dumps({provider: {**options, "secret_arn": "a"}}))
     key = signing_key(PROVIDERS[provider], SECRETS[provider])
     assert verify(config[provider], headers, body, [key], int(time.time())) is None
     assert b"d-42" in body or "d-42" in headers.values()
