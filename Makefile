@@ -31,7 +31,7 @@ drill: $(STAMP)
 	$(PY) -m drill
 
 snapshots: $(STAMP)
-	$(PY) -m pytest tests/infra -k snapshot --snapshot-update
+	UPDATE_SNAPSHOTS=1 $(PY) -m pytest tests/infra -k snapshot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .local

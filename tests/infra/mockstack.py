@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import os
 import runpy
@@ -280,3 +281,9 @@ def run_stack(
 
     program()
     return recorded
+
+
+@functools.cache
+def built_stack(stack: str) -> MockedStack:
+    """`run_stack(stack)` once per process: the tests share one graph per stack (read-only)."""
+    return run_stack(stack)
