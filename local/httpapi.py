@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 from local.pool import FunctionPool
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024  # bigger bodies are not read before answering 413
 TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|.*\+json|xml|.*\+xml|javascript|x-www-form-urlencoded"
     r"|graphql|x-ndjson))$"
@@ -226,22 +227,29 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(status, {"content-type": "application/json"}, body)
 
     def _read_body(self) -> bytes | None:
+        """The body, or None when above the limit (read and dropped, so the client gets a 413)."""
         if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
             chunks, total = [], 0
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
                     self.rfile.readline()
-                    return b"".join(chunks)
+                    return None if total > MAX_PAYLOAD_BYTES else b"".join(chunks)
                 total += size
-                if total > MAX_PAYLOAD_BYTES:
-                    return None
-                chunks.append(self.rfile.read(size))
+                chunk = self.rfile.read(size)
+                if total <= MAX_PAYLOAD_BYTES:
+                    chunks.append(chunk)
                 self.rfile.readline()
         length = int(self.headers.get("content-length") or 0)
-        if length > MAX_PAYLOAD_BYTES:
-            return None
-        return self.rfile.read(length) if length else b""
+        if length <= MAX_PAYLOAD_BYTES:
+            return self.rfile.read(length) if length else b""
+        if length <= DRAIN_LIMIT_BYTES:
+            while length > 0:
+                chunk = self.rfile.read(min(length, 1 << 20))
+                if not chunk:
+                    break
+                length -= len(chunk)
+        return None
 
     def _handle(self) -> None:
         raw_path, _, raw_query = self.path.partition("?")

@@ -24,7 +24,7 @@ from local.motoserver import ACCOUNT_ID, FAKE_CREDENTIALS
 REALIZED = {
     "aws:sqs/queue:Queue",
     "aws:sqs/redrivePolicy:RedrivePolicy",
-    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
+    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",  # moto 5.2.5 accepts it without storing it
     "aws:sqs/queuePolicy:QueuePolicy",
     "aws:dynamodb/table:Table",
     "aws:s3/bucket:Bucket",
