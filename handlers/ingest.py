@@ -37,5 +37,5 @@ _receiver = _load()
 def handler(event: dict, context: object) -> dict:
     """Answer one webhook delivery; a misconfigured function answers 503 so senders retry."""
     if _receiver is None:
-        return response(503, {"error": "service misconfigured"})
+        return response(503, "error", "service misconfigured")
     return _receiver.handle(event)

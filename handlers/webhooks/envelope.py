@@ -10,14 +10,17 @@ import binascii
 import hashlib
 import json
 import time
+from json.encoder import encode_basestring_ascii
 from typing import NamedTuple
 
 VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024  # don't depend on SQS's newer 1 MiB limit (DESIGN.md)
 
-# ASCII-only output: SQS rejects some valid Unicode (U+FFFE, U+FFFF), and every character then
-# counts one byte, so the size check needs no re-encoding.
-_encoder = json.JSONEncoder(separators=(",", ":"))
+# JSON string literal of a str, ASCII-only (the C escaper json.dumps uses): SQS rejects some valid
+# Unicode (U+FFFE, U+FFFF), and with ASCII every character counts one byte, so a message's `len`
+# is its size without re-encoding.
+json_string = encode_basestring_ascii
+_encoder = json.JSONEncoder(separators=(",", ":"))  # ensure_ascii, as json_string
 
 
 class EnvelopeError(ValueError):
@@ -41,8 +44,14 @@ class Envelope(NamedTuple):
 
 def format_received_at(epoch_ms: int) -> str:
     """ISO-8601 UTC with milliseconds and `Z`, e.g. `2026-11-28T17:00:00.123Z`."""
+    global _last_second
     seconds, millis = divmod(epoch_ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    if _last_second[0] != seconds:  # requests arrive many per second: format each second once
+        _last_second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{_last_second[1]}.{millis:03d}Z"
+
+
+_last_second: tuple[int, str] = (-1, "")
 
 
 def archive_key(provider: str, delivery_id: str) -> str:

@@ -6,12 +6,12 @@ the message is on the queue; any AWS failure answers 503 so the sender retries.
 """
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import envelope, request
+from .envelope import json_string
 from .ingest_config import IngestConfig
 from .observability import log, metrics
 from .secrets import SecretsCache, SecretsUnavailable
@@ -22,9 +22,10 @@ _JSON = {"content-type": "application/json"}
 _UNKNOWN = "unknown"  # metric dimension for unconfigured names: keeps cardinality bounded
 
 
-def response(status: int, body: Mapping[str, str]) -> dict[str, Any]:
-    """An HTTP API (payload 2.0) response with a small JSON body."""
-    return {"statusCode": status, "headers": dict(_JSON), "body": json.dumps(body)}
+def response(status: int, field: str, value: str) -> dict[str, Any]:
+    """An HTTP API (payload 2.0) response whose body is the JSON object `{field: value}`."""
+    body = f"{{{json_string(field)}: {json_string(value)}}}"
+    return {"statusCode": status, "headers": dict(_JSON), "body": body}
 
 
 class Receiver:
@@ -55,8 +56,11 @@ class Receiver:
         try:
             return self._handle(event if isinstance(event, dict) else {})
         except Exception as error:
-            log("ERROR", "unexpected error", error_type=type(error).__name__)
-            return response(500, {"error": "internal error"})
+            import traceback  # only on this path: keeps the import cost off every cold start
+
+            frames = traceback.format_tb(error.__traceback__)  # code lines only, not the message
+            log("ERROR", "unexpected error", error_type=type(error).__name__, frames=frames)
+            return response(500, "error", "internal error")
 
     def _handle(self, event: dict) -> dict[str, Any]:
         name = request.provider_name(event)
@@ -80,14 +84,7 @@ class Receiver:
         try:
             keys = self._secrets.keys(provider, now)
         except SecretsUnavailable as error:
-            log(
-                "ERROR",
-                "signing secret unavailable",
-                provider=label,
-                request_id=request_id,
-                reason=str(error),
-            )
-            return self._reject(503, "signing secret unavailable", label, request_id)
+            return self._unavailable("signing secret unavailable", error, label, "")
         reason = verify(provider, headers, body, keys, int(now))
         if reason:
             return self._reject(401, reason, label, request_id)
@@ -98,18 +95,8 @@ class Receiver:
         except UnreadableDelivery as error:
             return self._reject(400, str(error), label, request_id)
         if delivery.challenge is not None:
-            log(
-                "INFO",
-                "answered url_verification",
-                provider=label,
-                delivery_id="",
-                request_id=request_id,
-            )
-            return {
-                "statusCode": 200,
-                "headers": dict(_JSON),
-                "body": json.dumps({"challenge": delivery.challenge}),
-            }
+            log("INFO", "answered url_verification", provider=label, delivery_id="")
+            return response(200, "challenge", delivery.challenge)
 
         fields = {
             "provider": provider.name,
@@ -138,51 +125,58 @@ class Receiver:
         except Exception as error:
             return self._unavailable("queue unavailable", error, label, delivery.delivery_id)
 
-        log(
-            "INFO",
-            "accepted",
+        metrics(
+            self._config.metrics_namespace,
+            {**self._dimensions, "Provider": label},
+            {"Accepted": 1},
+            level="INFO",
+            message="accepted",
             provider=label,
             delivery_id=delivery.delivery_id,
             event_type=delivery.event_type,
             body_size=len(body),
             request_id=request_id,
         )
-        metrics(
-            self._config.metrics_namespace, {**self._dimensions, "Provider": label}, {"Accepted": 1}
-        )
-        return response(202, {"delivery_id": delivery.delivery_id})
+        return response(202, "delivery_id", delivery.delivery_id)
 
     def _reject(self, status: int, reason: str, label: str, request_id: str) -> dict[str, Any]:
-        log(
-            "WARNING",
-            "rejected",
+        """Answer a 4xx; one line is both the log record and the `Rejected` metric."""
+        metrics(
+            self._config.metrics_namespace,
+            {**self._dimensions, "Provider": label, "Reason": reason},
+            {"Rejected": 1},
+            level="WARNING",
+            message="rejected",
             provider=label,
             delivery_id="",
             status=status,
-            reason=reason,
             request_id=request_id,
         )
+        return response(status, "error", reason)
+
+    def _unavailable(
+        self, reason: str, error: Exception, label: str, delivery_id: str
+    ) -> dict[str, Any]:
+        """Answer 503 so the sender retries: nothing was durably queued."""
         metrics(
             self._config.metrics_namespace,
             {**self._dimensions, "Provider": label, "Reason": reason},
-            {"Rejected": 1},
-        )
-        return response(status, {"error": reason})
-
-    def _unavailable(self, reason: str, error: Exception, label: str, delivery_id: str) -> dict:
-        log(
-            "ERROR",
-            reason,
+            {"Unavailable": 1},
+            level="ERROR",
+            message=reason,
             provider=label,
             delivery_id=delivery_id,
-            error_type=type(error).__name__,
+            error=_error_summary(error),
         )
-        metrics(
-            self._config.metrics_namespace,
-            {**self._dimensions, "Provider": label, "Reason": reason},
-            {"Rejected": 1},
-        )
-        return response(503, {"error": reason})
+        return response(503, "error", reason)
+
+
+def _error_summary(error: Exception) -> str:
+    """Type and AWS error code of a failure; never its message, which may quote a request."""
+    if isinstance(error, SecretsUnavailable):
+        return str(error)  # says what is wrong with the secret value, never the value
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return f"{type(error).__name__}: {code}" if code else type(error).__name__
 
 
 def _request_id(event: Mapping) -> str:

@@ -373,11 +373,16 @@ def test_slack_url_verification_needs_a_valid_signature(stack: Stack) -> None:
     assert answer(result) == (401, {"error": "invalid signature"})
 
 
-def test_queue_failure_answers_503(stack: Stack) -> None:
+def test_queue_failure_answers_503(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
     stack.sqs.delete_queue(QueueUrl=stack.queue_url)
     sample, headers = delivery("github")
+    capsys.readouterr()
     result = stack.receiver.handle(http_event("github", sample.body, headers))
     assert answer(result) == (503, {"error": "queue unavailable"})
+    [line] = log_lines(capsys)
+    assert (line["level"], line["Unavailable"], line["Reason"]) == ("ERROR", 1, "queue unavailable")
+    assert line["delivery_id"] == sample.delivery_id
+    assert line["error"] == "QueueDoesNotExist: AWS.SimpleQueueService.NonExistentQueue"
 
 
 def test_archive_failure_answers_503_and_queues_nothing(aws: None) -> None:
@@ -471,13 +476,14 @@ def test_logs_are_json_with_provider_and_delivery_id_and_no_payload(
     assert "PAYLOAD-MARKER" not in out
     assert headers["Stripe-Signature"].split("v1=")[1] not in out
     lines = [json.loads(line) for line in out.splitlines()]
-    assert len(lines) == 4
+    assert len(lines) == 2  # one line per request: the log record and its metric together
     for line in lines:
-        assert line["Provider" if "_aws" in line else "provider"] == "stripe"
-        if "_aws" not in line:
-            assert "delivery_id" in line
-    accepted = [line for line in lines if line.get("message") == "accepted"]
-    assert accepted[0]["delivery_id"] == "evt_log"
+        assert line["provider"] == "stripe"
+        assert "delivery_id" in line
+        assert "_aws" in line
+    assert lines[0]["message"] == "accepted"
+    assert lines[0]["delivery_id"] == "evt_log"
+    assert (lines[1]["message"], lines[1]["status"]) == ("rejected", 401)
 
 
 def test_metrics_count_accepted_and_rejected_by_reason(
@@ -490,6 +496,7 @@ def test_metrics_count_accepted_and_rejected_by_reason(
     stack.receiver.handle(http_event("whatever-an-attacker-sends", sample.body, headers))
     emf = [line for line in log_lines(capsys) if "_aws" in line]
     assert [line.get("Accepted") for line in emf] == [1, None, None]
+    assert [line.get("Rejected") for line in emf] == [None, 1, 1]
     definition = emf[0]["_aws"]["CloudWatchMetrics"][0]
     assert definition["Namespace"] == "Webhooks"
     assert definition["Metrics"] == [{"Name": "Accepted", "Unit": "Count"}]
