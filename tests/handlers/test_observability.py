@@ -1,0 +1,84 @@
+"""JSON log lines and EMF metric lines, as CloudWatch reads them."""
+
+import json
+
+import pytest
+from webhooks import observability
+from webhooks.observability import log, metrics
+
+
+def _lines(capsys: pytest.CaptureFixture) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_log_writes_one_json_line_with_the_fields(capsys: pytest.CaptureFixture) -> None:
+    log("WARNING", "store throttled", provider="github", delivery_id="d-1", attempts=2)
+    [line] = _lines(capsys)
+    assert line["level"] == "WARNING"
+    assert line["message"] == "store throttled"
+    assert (line["provider"], line["delivery_id"], line["attempts"]) == ("github", "d-1", 2)
+    assert isinstance(line["timestamp"], int)
+
+
+def test_log_drops_lines_below_the_level(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(observability, "_threshold", observability._LEVELS["WARNING"])
+    log("DEBUG", "d")
+    log("INFO", "i")
+    log("WARNING", "w")
+    log("ERROR", "e")
+    assert [line["message"] for line in _lines(capsys)] == ["w", "e"]
+
+
+def test_log_turns_odd_values_into_text(capsys: pytest.CaptureFixture) -> None:
+    log("ERROR", "odd", provider=None, error=ValueError("bad"), tags={"a"})
+    [line] = _lines(capsys)
+    assert line["provider"] is None
+    assert line["error"] == "bad"
+    assert line["tags"] == "{'a'}"
+
+
+def test_metrics_line_is_embedded_metric_format(capsys: pytest.CaptureFixture) -> None:
+    metrics("Webhooks", {"Environment": "dev"}, {"Stored": 3, "Duplicate": 1, "Failed": 0})
+    [line] = _lines(capsys)
+    [directive] = line["_aws"]["CloudWatchMetrics"]
+    assert directive == {
+        "Namespace": "Webhooks",
+        "Dimensions": [["Environment"]],
+        "Metrics": [
+            {"Name": "Stored", "Unit": "Count"},
+            {"Name": "Duplicate", "Unit": "Count"},
+            {"Name": "Failed", "Unit": "Count"},
+        ],
+    }
+    assert isinstance(line["_aws"]["Timestamp"], int)
+    assert (line["Environment"], line["Stored"], line["Duplicate"], line["Failed"]) == (
+        "dev",
+        3,
+        1,
+        0,
+    )
+
+
+def test_metrics_line_can_carry_log_fields(capsys: pytest.CaptureFixture) -> None:
+    metrics("Webhooks", {"Environment": "dev", "Provider": "stripe"}, {"Accepted": 1},
+            level="INFO", delivery_id="evt_1")  # fmt: skip
+    metrics("Webhooks", {}, {})
+    first, bare = _lines(capsys)
+    assert first["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Environment", "Provider"]]
+    assert (first["Provider"], first["Accepted"], first["delivery_id"]) == ("stripe", 1, "evt_1")
+    assert bare["_aws"]["CloudWatchMetrics"][0]["Metrics"] == []
+    assert set(bare) == {"_aws"}
+
+
+def test_metrics_directive_follows_the_names_of_each_call(capsys: pytest.CaptureFixture) -> None:
+    metrics("Webhooks", {"Environment": "dev"}, {"Stored": 1})
+    metrics("Other", {"Environment": "dev"}, {"Failed": 2})
+    first, second = _lines(capsys)
+    assert first["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Webhooks"
+    assert second["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Other"
+    assert second["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
+        {"Name": "Failed", "Unit": "Count"}
+    ]
+    assert "Stored" not in second
