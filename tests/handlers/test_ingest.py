@@ -38,14 +38,19 @@ ACME_OPTIONS = {
 SCHEME = {name: name for name in SECRETS} | {"acme": "hmac"}
 
 
+# One session for every test's clients: moto intercepts its calls all the same, and its loaded
+# service models are reused instead of re-read for each test.
+SESSION = boto3.session.Session(region_name="eu-west-1")
+
+
 class Stack:
     """The ingest function's AWS resources in moto, a receiver over them, and a settable clock."""
 
     def __init__(self, max_body_bytes: int = 1_048_576, inline_body_limit: int = 196_608) -> None:
         self.now = float(NOW)
-        self.sqs = boto3.client("sqs")
-        self.s3 = boto3.client("s3")
-        self.secretsmanager = boto3.client("secretsmanager")
+        self.sqs = SESSION.client("sqs")
+        self.s3 = SESSION.client("s3")
+        self.secretsmanager = SESSION.client("secretsmanager")
         self.queue_url = self.sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
         self.s3.create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
