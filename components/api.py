@@ -40,6 +40,7 @@ class WebhookApiArgs:
     function_name: str
     bucket_name: pulumi.Input[str]
     secret_name_prefix: str
+    secret_recovery_window_days: int
     code: pulumi.Archive
     providers: Sequence[ProviderSettings]
     queue_url: pulumi.Input[str]
@@ -81,6 +82,7 @@ class WebhookApi(pulumi.ComponentResource):
                 f"{name}-secret-{provider.name}",
                 name=f"{args.secret_name_prefix}/{provider.name}",
                 description=f"Signing secrets of webhook provider {provider.name}",
+                recovery_window_in_days=args.secret_recovery_window_days,
                 tags=args.tags,
                 opts=child,
             )

@@ -92,6 +92,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                     s.name("archive"), "-", args.account_id, "-", args.region
                 ),
                 secret_name_prefix=f"webhooks/{s.environment}",
+                secret_recovery_window_days=s.secret_recovery_window_days,
                 code=args.code,
                 providers=s.providers,
                 queue_url=self.queue.queue_url,

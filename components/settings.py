@@ -176,6 +176,12 @@ class Settings:
         return f"{NAMESPACE}-{part}-{self.environment}"
 
     @property
+    def secret_recovery_window_days(self) -> int:
+        """dev deletes secrets at once, so a destroyed dev stack can be recreated under the same
+        names; prod keeps them recoverable for AWS's maximum of 30 days."""
+        return 0 if self.environment == "dev" else 30
+
+    @property
     def tags(self) -> dict[str, str]:
         return {"app": NAMESPACE, "environment": self.environment, "managed-by": "pulumi"}
 
@@ -325,7 +331,12 @@ def _secret_values(raw_secrets: Any, name: str) -> tuple[str, ...]:
         or not values
         or not all(isinstance(v, str) and v.strip() for v in values)
     ):
-        raise ConfigError(key, "<secret>", "a non-empty string or a list of non-empty strings")
+        raise ConfigError(
+            key,
+            "<secret>",
+            "a non-empty string or a list of non-empty strings"
+            " (for a secret of digits only, add `--type string` to `pulumi config set`)",
+        )
     return tuple(values)
 
 
@@ -437,14 +448,14 @@ def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSetting
         ("visibilityTimeoutSeconds", "retentionSeconds", "dlqRetentionSeconds", "maxReceiveCount"),
     )
     minimum = VISIBILITY_TO_TIMEOUT_RATIO * processor.timeout_seconds
-    visibility = s.get("visibilityTimeoutSeconds", minimum)
-    if isinstance(visibility, bool) or not isinstance(visibility, int) or visibility < minimum:
+    visibility = _int(s, "queue.visibilityTimeoutSeconds", minimum, 0, SQS_VISIBILITY_TIMEOUT_MAX)
+    if visibility < minimum:
         raise ConfigError(
             _key("queue.visibilityTimeoutSeconds"),
             visibility,
-            f"at least {VISIBILITY_TO_TIMEOUT_RATIO} x processor.timeoutSeconds = {minimum}",
+            f"at least {VISIBILITY_TO_TIMEOUT_RATIO} x processor.timeoutSeconds = {minimum}"
+            " (AWS guidance for SQS event sources)",
         )
-    _int(s, "queue.visibilityTimeoutSeconds", None, minimum, SQS_VISIBILITY_TIMEOUT_MAX)
     retention = _int(s, "queue.retentionSeconds", 4 * 24 * 3600, *SQS_RETENTION_SECONDS)
     dlq_retention = _int(s, "queue.dlqRetentionSeconds", 14 * 24 * 3600, *SQS_RETENTION_SECONDS)
     if dlq_retention <= retention:

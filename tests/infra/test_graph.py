@@ -253,6 +253,7 @@ def test_secret_values_stay_pulumi_secrets(stack: MockedStack) -> None:
     for secret in stack.of_type("aws:secretsmanager/secret:Secret"):
         provider = secret.inputs["name"].rsplit("/", 1)[-1]
         assert secret.inputs["name"] == f"webhooks/{stack.stack}/{provider}"
+        assert secret.inputs["recoveryWindowInDays"] == (0 if stack.stack == "dev" else 30)
         secret_ids[secret.id] = provider
     for version in versions:
         assert version.secret_inputs == {"secretString"}
