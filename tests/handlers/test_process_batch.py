@@ -1,0 +1,137 @@
+"""The per-record loop over a fake `put_item`: what is written, how each failure is classified."""
+
+import hashlib
+import json
+
+import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
+from webhooks import envelope, storage
+from webhooks.batch import process_batch
+
+NOW = 1_795_885_200.25
+
+
+def _record(message_id: str, delivery_id: str, body: bytes = b"{}") -> dict[str, object]:
+    message = envelope.build(
+        provider="slack",
+        delivery_id=delivery_id,
+        event_type="app_mention",
+        received_at="2026-11-28T17:00:00.000Z",
+        source_ip="192.0.2.7",
+        headers={"content-type": "application/json"},
+        body=body,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+    )
+    return {"messageId": message_id, "body": envelope.encode(message)}
+
+
+class FakeTable:
+    """`put_item` that keeps items by pk, honours the condition, and raises chosen errors."""
+
+    def __init__(self, errors: dict[str, Exception] | None = None) -> None:
+        self.items: dict[str, dict] = {}
+        self.calls: list[dict] = []
+        self.errors = errors or {}
+
+    def put_item(self, **request: object) -> dict:
+        self.calls.append(request)
+        pk = request["Item"]["pk"]["S"]
+        if pk in self.errors:
+            raise self.errors[pk]
+        if request.get("ConditionExpression") == "attribute_not_exists(pk)" and pk in self.items:
+            raise _client_error("ConditionalCheckFailedException")
+        self.items[pk] = request["Item"]
+        return {}
+
+
+def _client_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "test"}}, "PutItem")
+
+
+def test_each_record_is_one_conditional_put_of_its_item() -> None:
+    table = FakeTable()
+    result = process_batch(
+        [_record("m-1", "Ev1", b'{"a": 1}'), _record("m-2", "Ev2")],
+        table.put_item,
+        table_name="events",
+        ttl_days=7,
+        now=NOW,
+    )
+    assert result.response() == {"batchItemFailures": []}
+    assert result.counts() == {"Stored": 2, "Duplicate": 0, "Failed": 0}
+    first = table.calls[0]
+    assert first["TableName"] == "events"
+    assert first["ConditionExpression"] == "attribute_not_exists(pk)"
+    expected = storage.to_item(
+        envelope.parse(_record("m-1", "Ev1", b'{"a": 1}')["body"]),
+        stored_at="2026-11-28T17:00:00.250Z",
+        expires_at=1_795_885_200 + 7 * 86_400,
+    )
+    assert first["Item"] == expected
+    assert {call["Item"]["stored_at"]["S"] for call in table.calls} == {"2026-11-28T17:00:00.250Z"}
+
+
+def test_ttl_zero_writes_no_expiry() -> None:
+    table = FakeTable()
+    process_batch([_record("m-1", "Ev1")], table.put_item, table_name="t", ttl_days=0, now=NOW)
+    assert "expires_at" not in table.items["slack#Ev1"]
+
+
+def test_conditional_check_failure_is_a_duplicate_not_a_failure() -> None:
+    table = FakeTable()
+    records = [_record("m-1", "Ev1"), _record("m-2", "Ev1"), _record("m-3", "Ev2")]
+    result = process_batch(records, table.put_item, table_name="t", ttl_days=1, now=NOW)
+    assert result.counts() == {"Stored": 2, "Duplicate": 1, "Failed": 0}
+    assert result.failed == []
+
+
+@pytest.mark.parametrize(
+    ("error", "level", "logged"),
+    [
+        (_client_error("ProvisionedThroughputExceededException"), "WARNING", None),
+        (_client_error("RequestLimitExceeded"), "WARNING", None),
+        (_client_error("ValidationException"), "ERROR", "ValidationException"),
+        (_client_error("AccessDeniedException"), "ERROR", "AccessDeniedException"),
+        (ReadTimeoutError(endpoint_url="https://dynamodb"), "ERROR", "ReadTimeoutError"),
+        (RuntimeError("boom"), "ERROR", "RuntimeError"),
+    ],
+)
+def test_any_other_error_fails_only_that_record(
+    error: Exception, level: str, logged: str | None, capsys: pytest.CaptureFixture
+) -> None:
+    table = FakeTable({"slack#Ev2": error})
+    records = [_record("m-1", "Ev1"), _record("m-2", "Ev2"), _record("m-3", "Ev3")]
+
+    result = process_batch(records, table.put_item, table_name="t", ttl_days=1, now=NOW)
+
+    assert result.response() == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert set(table.items) == {"slack#Ev1", "slack#Ev3"}
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["level"] == level
+    assert (line["message_id"], line["provider"], line["delivery_id"]) == ("m-2", "slack", "Ev2")
+    assert line["error"] == (logged or error.response["Error"]["Code"])
+
+
+def test_a_record_without_message_id_makes_lambda_retry_the_whole_batch() -> None:
+    record = _record("ignored", "Ev1")
+    del record["messageId"]
+    record["body"] = "{}"
+    result = process_batch([record], FakeTable().put_item, table_name="t", ttl_days=1, now=NOW)
+    # An empty itemIdentifier is how Lambda is told to retry every record of the batch.
+    assert result.response() == {"batchItemFailures": [{"itemIdentifier": ""}]}
+
+
+def test_failure_log_of_an_unreadable_body_is_bounded(capsys: pytest.CaptureFixture) -> None:
+    body = json.dumps({"v": 9, "provider": "p" * 5000, "delivery_id": 42})
+    result = process_batch(
+        [{"messageId": "m-1", "body": body}],
+        FakeTable().put_item,
+        table_name="t",
+        ttl_days=1,
+        now=NOW,
+    )
+    assert result.failed == ["m-1"]
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["provider"] == "p" * 200
+    assert line["delivery_id"] is None
+    assert "version" in line["reason"]
