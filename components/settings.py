@@ -391,7 +391,7 @@ def _ingest(raw: Mapping[str, Any]) -> IngestSettings:
             s, "ingest.inlineBodyLimit", d.inline_body_limit, 1, MAX_INLINE_BODY_LIMIT
         ),
         secrets_refresh_seconds=_int(
-            s, "ingest.secretsRefreshSeconds", d.secrets_refresh_seconds, 0, 86400
+            s, "ingest.secretsRefreshSeconds", d.secrets_refresh_seconds, 1, 86400
         ),
     )
 
