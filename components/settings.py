@@ -48,8 +48,11 @@ HMAC_ONLY_OPTIONS = (
 TIMESTAMPED_SCHEMES = ("stripe", "slack", "standard", "hmac")
 
 
-class ConfigError(ValueError):
-    """A config value that cannot be deployed: names the key, the value and what is allowed."""
+class ConfigError(pulumi.RunError, ValueError):
+    """A config value that cannot be deployed: names the key, the value and what is allowed.
+
+    A `RunError`, so `pulumi preview`/`up` print the message alone, without a stack trace.
+    """
 
     def __init__(self, key: str, value: Any, allowed: str) -> None:
         self.key = key
