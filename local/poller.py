@@ -148,7 +148,9 @@ class QueuePoller:
 
     def _collect(self) -> list[dict[str, Any]]:
         """Receive until the batch is full, the window has passed or the payload limit is near."""
-        messages: list[dict[str, Any]] = []
+        # By message id: a window longer than the visibility timeout can receive a message
+        # twice; the newest receipt handle is the one that can delete it.
+        messages: dict[str, dict[str, Any]] = {}
         size = 0
         deadline: float | None = None
         while not self._stop.is_set() and len(messages) < self.spec.batch_size:
@@ -166,16 +168,16 @@ class QueuePoller:
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
             )
-            received = answer.get("Messages") or []
-            messages.extend(received)
-            size += sum(len(m["Body"]) for m in received)
+            for message in answer.get("Messages") or []:
+                size += 0 if message["MessageId"] in messages else len(message["Body"])
+                messages[message["MessageId"]] = message
             if messages and deadline is None:
                 deadline = time.monotonic() + self.spec.batching_window_seconds
             if messages and self.spec.batching_window_seconds <= 0:
                 break
             if size >= MAX_PAYLOAD_BYTES // 2:
                 break
-        return messages
+        return list(messages.values())
 
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         records = [sqs_record(m, self.spec.queue_arn, self.spec.region) for m in messages]

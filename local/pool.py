@@ -155,7 +155,10 @@ class FunctionPool:
         except (BrokenPipeError, OSError, ValueError):
             reason = "Runtime exited"
         if answer is None:
-            code = worker.process.poll()
+            try:
+                code = worker.process.wait(timeout=1) if "exited" in reason else None
+            except subprocess.TimeoutExpired:
+                code = None
             detail = f" with signal {-code}" if code is not None and code < 0 else ""
             self._count(errors=1)
             threading.Thread(target=self._replace, args=(worker,), daemon=True).start()

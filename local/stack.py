@@ -312,7 +312,7 @@ class LocalStack:
             "LAMBDA_TASK_ROOT": str(code_dir),
             "_HANDLER": function["handler"],
             "TZ": ":UTC",
-            "LANG": "en_US.UTF-8",
+            "LANG": "C.UTF-8",  # always installed, so Python adds no LC_CTYPE (PEP 538)
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         return FunctionSpec(

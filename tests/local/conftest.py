@@ -59,6 +59,7 @@ def runtime_env(moto: MotoServer):
             **FAKE_CREDENTIALS,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
+            "LANG": "C.UTF-8",  # a UTF-8 locale, so Python adds no LC_CTYPE (PEP 538)
         }
 
     return env
