@@ -5,11 +5,10 @@ shape `boto3.client("dynamodb")` writes and returns, so neither side needs the r
 """
 
 import hashlib
-import json
 import zlib
 from collections.abc import Callable, Mapping
 
-from webhooks.envelope import Envelope, format_received_at
+from webhooks.envelope import Envelope, format_received_at, json_string
 
 # A second copy of a delivery fails this condition: that is the "stored once" guarantee.
 CONDITION = "attribute_not_exists(pk)"
@@ -20,8 +19,6 @@ _SECONDS_PER_DAY = 86_400
 # memLevel 8) spends most of a 1 KiB body's time setting up its state; this compresses webhook
 # JSON within a few percent of the default. Any zlib reader inflates it (window <= 32 KiB).
 _LEVEL, _WINDOW_BITS, _MEM_LEVEL = 1, 13, 5
-
-_headers_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def item_key(provider: str, delivery_id: str) -> str:
@@ -61,7 +58,7 @@ def to_item(envelope: Envelope, *, stored_at: str, expires_at: int | None) -> di
         "received_at": {"S": envelope.received_at},
         "source_ip": {"S": envelope.source_ip},
         "stored_at": {"S": stored_at},
-        "headers": {"S": _headers_json(envelope.headers)},
+        "headers": {"S": headers_json(envelope.headers)},
         "body_sha256": {"S": envelope.body_sha256},
         "body_size": {"N": str(envelope.body_size)},
     }
@@ -72,6 +69,15 @@ def to_item(envelope: Envelope, *, stored_at: str, expires_at: int | None) -> di
     if expires_at is not None:
         item["expires_at"] = {"N": str(expires_at)}
     return item
+
+
+def headers_json(headers: dict[str, str]) -> str:
+    """The `headers` attribute: compact JSON text of the envelope's string-to-string headers.
+
+    Joined from the C string escaper: for a handful of short headers that is half the time of
+    a JSON encoder's per-call set-up.
+    """
+    return "{" + ",".join([json_string(k) + ":" + json_string(v) for k, v in headers.items()]) + "}"
 
 
 def original_bytes(

@@ -123,6 +123,13 @@ def test_reader_rejects_an_item_without_a_body() -> None:
         storage.original_bytes({"body_sha256": {"S": hashlib.sha256(b"").hexdigest()}})
 
 
+@given(st.dictionaries(st.text(), st.text()))
+def test_headers_are_compact_json_text(headers: dict[str, str]) -> None:
+    text = storage.headers_json(headers)
+    assert text == json.dumps(headers, separators=(",", ":"))
+    assert json.loads(text) == headers
+
+
 def test_ttl_counts_days_from_the_write() -> None:
     assert storage.expires_at(NOW, 30) == 1_795_885_200 + 30 * 86_400
     assert storage.expires_at(NOW, 1) == 1_795_885_200 + 86_400
