@@ -5,13 +5,27 @@ this module stays cheap and a container that never archives never builds an S3 c
 """
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import boto3
+from botocore.config import Config
 from webhooks.ingest_config import IngestConfig
 from webhooks.observability import log
 from webhooks.providers import ConfigError
 from webhooks.receiver import Receiver, response
 from webhooks.secrets import SecretsCache
+
+# Fail fast enough that the sender gets our 503 well inside the HTTP API's 30 s integration
+# timeout: at most 3 attempts of (2 s connect + 5 s read).
+_CLIENT_CONFIG = Config(
+    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
+)
+
+
+def _client(service: str) -> Callable[[], Any]:
+    """A factory that creates the service's client on its first call and reuses it after."""
+    return functools.cache(lambda: boto3.client(service, config=_CLIENT_CONFIG))
 
 
 def _load() -> Receiver | None:
@@ -22,12 +36,9 @@ def _load() -> Receiver | None:
         return None
     return Receiver(
         config,
-        sqs=functools.cache(lambda: boto3.client("sqs")),
-        s3=functools.cache(lambda: boto3.client("s3")),
-        secrets=SecretsCache(
-            functools.cache(lambda: boto3.client("secretsmanager")),
-            config.secrets_refresh_seconds,
-        ),
+        sqs=_client("sqs"),
+        s3=_client("s3"),
+        secrets=SecretsCache(_client("secretsmanager"), config.secrets_refresh_seconds),
     )
 
 

@@ -552,6 +552,9 @@ def test_lambda_entry_point_queues_a_delivery(ingest_module: Callable[..., Any])
     result = ingest.handler(http_event("standard", sample.body, headers), None)
     assert answer(result) == (202, {"delivery_id": sample.delivery_id})
     assert stack.messages()[0].delivery_id == sample.delivery_id
+    client_config = ingest._receiver._sqs().meta.config  # fails fast, inside the API's 30 s
+    assert (client_config.connect_timeout, client_config.read_timeout) == (2, 5)
+    assert client_config.retries == {"mode": "standard", "total_max_attempts": 3}
 
 
 def test_misconfigured_function_answers_503(
