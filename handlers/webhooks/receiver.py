@@ -73,7 +73,8 @@ class Receiver:
             result["headers"]["allow"] = "POST"
             return result
         if provider is None:
-            return self._reject(404, "unknown provider", label, request_id)
+            requested = (name or "")[:64]  # shows a mistyped URL; truncated, it is the caller's
+            return self._reject(404, "unknown provider", label, request_id, requested=requested)
         try:
             body = request.raw_body(event, self._config.max_body_bytes)
         except request.BodyError as error:
@@ -139,7 +140,9 @@ class Receiver:
         )
         return response(202, "delivery_id", delivery.delivery_id)
 
-    def _reject(self, status: int, reason: str, label: str, request_id: str) -> dict[str, Any]:
+    def _reject(
+        self, status: int, reason: str, label: str, request_id: str, **details: str
+    ) -> dict[str, Any]:
         """Answer a 4xx; one line is both the log record and the `Rejected` metric."""
         metrics(
             self._config.metrics_namespace,
@@ -151,6 +154,7 @@ class Receiver:
             delivery_id="",
             status=status,
             request_id=request_id,
+            **details,
         )
         return response(status, "error", reason)
 

@@ -31,11 +31,13 @@ class SecretsCache:
     def __init__(self, client: Callable[[], Any], refresh_seconds: float) -> None:
         self._client = client
         self._refresh_seconds = refresh_seconds
-        self._entries: dict[str, tuple[tuple[bytes, ...], float]] = {}
+        # (secret ARN, scheme) -> (decoded keys, refresh due at): the scheme decides the decoding
+        self._entries: dict[tuple[str, str], tuple[tuple[bytes, ...], float]] = {}
 
     def keys(self, provider: Provider, now: float) -> tuple[bytes, ...]:
         """The provider's active keys; fetches only when the cached ones are due for refresh."""
-        entry = self._entries.get(provider.secret_arn)
+        slot = (provider.secret_arn, provider.scheme)
+        entry = self._entries.get(slot)
         if entry is not None and now < entry[1]:
             return entry[0]
         try:
@@ -49,9 +51,9 @@ class SecretsCache:
                 provider=provider.name,
                 reason=str(error),
             )
-            self._entries[provider.secret_arn] = (entry[0], now + RETRY_AFTER_FAILURE_SECONDS)
+            self._entries[slot] = (entry[0], now + RETRY_AFTER_FAILURE_SECONDS)
             return entry[0]
-        self._entries[provider.secret_arn] = (keys, now + self._refresh_seconds)
+        self._entries[slot] = (keys, now + self._refresh_seconds)
         return keys
 
     def _fetch(self, provider: Provider) -> tuple[bytes, ...]:

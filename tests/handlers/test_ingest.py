@@ -511,6 +511,7 @@ def test_metrics_count_accepted_and_rejected_by_reason(
         ["Environment", "Provider", "Reason"]
     ]
     assert (emf[2]["Provider"], emf[2]["Reason"]) == ("unknown", "unknown provider")
+    assert emf[2]["requested"] == "whatever-an-attacker-sends"  # a log field, not a dimension
 
 
 def test_unexpected_error_answers_500_without_details(
