@@ -21,6 +21,9 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
     tcp_keepalive=True,
 )
+# Share of the invocation's time in which new records are started; the rest is the reserve for
+# the record in flight (one slow attempt: connect + read timeout).
+_WORKING_SHARE = 0.75
 
 
 @cache
@@ -49,12 +52,15 @@ def handler(event: dict, context: object) -> dict[str, list[dict[str, str]]]:
             reason=str(error),
         )
         raise
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    deadline = time.monotonic() + _WORKING_SHARE * remaining() / 1000 if remaining else None
     result = process_batch(
         event.get("Records", ()),
         put_item,
         table_name=settings.table_name,
         ttl_days=settings.ttl_days,
         now=time.time(),
+        deadline=deadline,
     )
     # One line per invocation; ingest's lines share the `Environment` dimension.
     metrics(settings.metrics_namespace, {"Environment": settings.environment}, result.counts())

@@ -6,6 +6,7 @@ v1 envelope) is failed too, so SQS moves it to the DLQ after `maxReceiveCount` r
 """
 
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -55,15 +56,31 @@ def process_batch(
     table_name: str,
     ttl_days: int,
     now: float,
+    deadline: float | None = None,
 ) -> BatchResult:
-    """Store each record's event once; a duplicate delivery counts as stored, not as failed."""
+    """Store each record's event once; a duplicate delivery counts as stored, not as failed.
+
+    Past `deadline` (a `time.monotonic()` value) no further record is started: the rest are
+    reported failed and come again, instead of the invocation timing out and SQS delivering
+    the records already stored once more. The first record is always attempted.
+    """
     stored_at = storage.stored_at(now)
     expires_at = storage.expires_at(now, ttl_days)
     result = BatchResult()
-    for record in records:
+    for index, record in enumerate(records):
         # SQS always sets messageId; were it missing, the empty identifier makes Lambda retry
         # the whole batch, which the conditional write makes harmless.
         message_id = str(record.get("messageId", ""))
+        if index and deadline is not None and time.monotonic() >= deadline:
+            log(
+                "WARNING",
+                "out of time, record left for redelivery",
+                message_id=message_id,
+                provider=None,
+                delivery_id=None,
+            )
+            result.failed.append(message_id)
+            continue
         try:
             outcome = _store(record, message_id, put_item, table_name, stored_at, expires_at)
         except Exception as error:  # one bad record must not fail the others

@@ -349,3 +349,38 @@ def test_any_replay_order_stores_each_delivery_exactly_once(
     assert sum(line["Duplicate"] for line in counts) == len(records) - len(messages)
     for body, sent in zip(bodies, messages, strict=True):
         assert storage.original_bytes(_item(events_table, "github", sent["delivery_id"])) == body
+
+
+class _Context:
+    """The part of the Lambda context the handler reads."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_with_no_time_left_only_the_first_record_is_attempted(
+    events_table: str, sqs_record: Record, message: Message
+) -> None:
+    messages = [message(b"{}") for _ in range(3)]
+    records = [sqs_record(m) for m in messages]
+
+    result = process.handler({"Records": records}, _Context(remaining_ms=0))
+
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records[1:]]
+    }
+    assert [_item(events_table, "github", m["delivery_id"]) is not None for m in messages] == [
+        True,
+        False,
+        False,
+    ]
+
+
+def test_with_time_left_the_whole_batch_is_attempted(
+    events_table: str, sqs_record: Record, message: Message
+) -> None:
+    records = [sqs_record(message(b"{}")) for _ in range(3)]
+    assert process.handler({"Records": records}, _Context(30_000)) == {"batchItemFailures": []}

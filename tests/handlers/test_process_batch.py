@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
@@ -135,3 +136,28 @@ def test_failure_log_of_an_unreadable_body_is_bounded(capsys: pytest.CaptureFixt
     assert line["provider"] == "p" * 200
     assert line["delivery_id"] is None
     assert "version" in line["reason"]
+
+
+def test_past_the_deadline_the_remaining_records_are_left_for_redelivery(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    table = FakeTable()
+    records = [_record(f"m-{i}", f"Ev{i}") for i in range(4)]
+    result = process_batch(
+        records, table.put_item, table_name="t", ttl_days=1, now=NOW, deadline=time.monotonic()
+    )
+    assert set(table.items) == {"slack#Ev0"}  # the first record is always attempted
+    assert result.counts() == {"Stored": 1, "Duplicate": 0, "Failed": 3}
+    assert result.failed == ["m-1", "m-2", "m-3"]
+    lines = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert [line["message_id"] for line in lines if line["level"] == "WARNING"] == result.failed
+
+
+def test_before_the_deadline_every_record_is_attempted() -> None:
+    table = FakeTable()
+    records = [_record(f"m-{i}", f"Ev{i}") for i in range(4)]
+    deadline = time.monotonic() + 60
+    result = process_batch(
+        records, table.put_item, table_name="t", ttl_days=1, now=NOW, deadline=deadline
+    )
+    assert result.counts() == {"Stored": 4, "Duplicate": 0, "Failed": 0}
