@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 import pytest
 import standardwebhooks
 import stripe
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from webhooks import signatures
 from webhooks.providers import Provider
 from webhooks.signatures import (
@@ -435,3 +437,50 @@ def test_empty_secret_is_refused() -> None:
         signing_key("github", "")
     with pytest.raises(ValueError, match="empty"):
         signing_key("standard", "whsec_")
+
+
+# --- any body, any secret: both sides agree with the official libraries ----------------------
+
+stripe_secrets = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=st.text(max_size=300), secret=stripe_secrets, offset=st.integers(-300, 300))
+def test_stripe_agrees_on_any_body_and_secret(body: str, secret: str, offset: int) -> None:
+    raw = body.encode()
+    header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=NOW + offset)
+    stripe_provider = Provider("s", "stripe", "arn")
+    assert (
+        signatures.verify(
+            stripe_provider, {"stripe-signature": header}, raw, (secret.encode(),), NOW
+        )
+        is None
+    )
+    ours = signing.sign("stripe", secret, raw, delivery_id="evt", timestamp=NOW + offset)
+    assert stripe_accepts(raw, ours["Stripe-Signature"], secret)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    body=st.text(max_size=300),
+    key=st.binary(min_size=1, max_size=64),
+    msg_id=st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30
+    ),
+)
+def test_standard_agrees_on_any_body_and_key(body: str, key: bytes, msg_id: str) -> None:
+    secret = "whsec_" + base64.b64encode(key).decode()
+    raw = body.encode()
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(NOW),
+        "webhook-signature": standardwebhooks.Webhook(secret).sign(
+            msg_id, datetime.fromtimestamp(NOW, tz=UTC), body
+        ),
+    }
+    standard = Provider("w", "standard", "arn")
+    assert (
+        signatures.verify(standard, headers, raw, (signing_key("standard", secret),), NOW) is None
+    )
+    ours = signing.sign("standard", secret, raw, delivery_id=msg_id, timestamp=NOW)
+    standardwebhooks.Webhook(secret).verify(raw, ours, json_parse=False)
