@@ -109,22 +109,10 @@ class Receiver:
             "body": body,
             "body_sha256": body_sha256,
         }
-        message = None
-        if len(body) <= self._config.inline_body_limit:
-            message = envelope.encode(envelope.build(**fields))
-            if len(message) > envelope.MAX_MESSAGE_BYTES:
-                message = None
-        if message is None:
-            key = envelope.archive_key(provider.name, delivery.delivery_id)
-            try:
-                self._s3().put_object(Bucket=self._config.archive_bucket, Key=key, Body=body)
-            except Exception as error:
-                return self._unavailable("archive unavailable", error, label, delivery.delivery_id)
-            message = envelope.encode(envelope.build(**fields, body_s3_key=key))
         try:
-            self._sqs().send_message(QueueUrl=self._config.queue_url, MessageBody=message)
-        except Exception as error:
-            return self._unavailable("queue unavailable", error, label, delivery.delivery_id)
+            self._enqueue(fields, body)
+        except _Unavailable as failure:
+            return self._unavailable(failure.reason, failure.error, label, delivery.delivery_id)
 
         metrics(
             self._config.metrics_namespace,
@@ -139,6 +127,25 @@ class Receiver:
             request_id=request_id,
         )
         return response(202, "delivery_id", delivery.delivery_id)
+
+    def _enqueue(self, fields: dict[str, Any], body: bytes) -> None:
+        """Send the envelope; a body too big to travel inline goes to the archive bucket first."""
+        message = None
+        if len(body) <= self._config.inline_body_limit:
+            message = envelope.encode(envelope.build(**fields))
+            if len(message) > envelope.MAX_MESSAGE_BYTES:
+                message = None
+        if message is None:
+            key = envelope.archive_key(fields["provider"], fields["delivery_id"])
+            try:
+                self._s3().put_object(Bucket=self._config.archive_bucket, Key=key, Body=body)
+            except Exception as error:
+                raise _Unavailable("archive unavailable", error) from None
+            message = envelope.encode(envelope.build(**fields, body_s3_key=key))
+        try:
+            self._sqs().send_message(QueueUrl=self._config.queue_url, MessageBody=message)
+        except Exception as error:
+            raise _Unavailable("queue unavailable", error) from None
 
     def _reject(
         self, status: int, reason: str, label: str, request_id: str, **details: str
@@ -173,6 +180,15 @@ class Receiver:
             error=_error_summary(error),
         )
         return response(503, "error", reason)
+
+
+class _Unavailable(Exception):
+    """An AWS call on the way to the queue failed; the sender must retry."""
+
+    def __init__(self, reason: str, error: Exception) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
 
 
 def _error_summary(error: Exception) -> str:
