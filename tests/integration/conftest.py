@@ -18,7 +18,11 @@ import pytest
 
 from ops import dlq, events, outputs, send, signing
 
-LOCAL_OVERRIDES = {"processor.timeoutSeconds": 2, "queue.maxReceiveCount": 2}
+LOCAL_OVERRIDES = {
+    "processor.timeoutSeconds": 2,
+    "processor.maximumConcurrency": 4,
+    "queue.maxReceiveCount": 2,
+}
 SETTLE_SECONDS = 90  # deadline for eventual consistency: processing, redelivery, dead-lettering
 
 
@@ -81,6 +85,7 @@ def wait_for(
     what: str,
     timeout: float = SETTLE_SECONDS,
     state: Callable[[], str] | None = None,
+    interval: float = 0.25,
 ) -> Any:
     """Poll until `condition()` is truthy and return it; fail naming `what` (and `state()`)."""
     deadline = time.monotonic() + timeout
@@ -90,7 +95,7 @@ def wait_for(
             return value
         if time.monotonic() > deadline:
             pytest.fail(f"not within {timeout} s: {what}" + (f" ({state()})" if state else ""))
-        time.sleep(0.25)
+        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")
