@@ -305,7 +305,7 @@ def test_client_honours_aws_endpoint_url_and_retries_in_standard_mode(
 
 
 @settings(
-    max_examples=30,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
@@ -319,6 +319,7 @@ def test_any_replay_order_stores_each_delivery_exactly_once(
     capsys: pytest.CaptureFixture,
 ) -> None:
     run = uuid.uuid4().hex  # examples share the table: keep each one's deliveries apart
+    put_item_faults.clear()
     bodies = data.draw(st.lists(st.binary(max_size=64), min_size=1, max_size=5), label="bodies")
     messages = [message(body, delivery_id=f"{run}-{i}") for i, body in enumerate(bodies)]
     extra = data.draw(st.lists(st.sampled_from(range(len(messages))), max_size=8), label="extra")
