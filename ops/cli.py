@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ops",
+        description="Send signed sample deliveries, inspect stored events, drain the DLQ.",
+    )
     parser.add_argument(
         "--outputs",
         metavar="FILE",

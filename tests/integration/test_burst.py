@@ -6,8 +6,9 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import wait_for
 from webhooks.envelope import format_received_at
+
+from tests.integration.harness import wait_for
 
 UNIQUE = 800
 DUPLICATES = 200  # copies of already-sent deliveries, interleaved with the originals

@@ -9,10 +9,10 @@ import subprocess
 import sys
 import uuid
 
-from conftest import wait_for
 from webhooks.envelope import archive_key
 
 from ops import cli
+from tests.integration.harness import wait_for
 
 
 def _run_id() -> str:
