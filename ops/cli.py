@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     except BotoCoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -38,15 +38,15 @@ from ops.errors import OpsError
 JOURNAL_DIR = Path(".local/dlq-replay")
 RECEIVE_VISIBILITY_SECONDS = 30
 
-# How an endpoint answers an action it lacks: AWS JSON/query protocols, and moto server's bare
-# HTTP 500 page, which botocore can only report as code "500".
+# How an endpoint answers an action it does not have: AWS's JSON and query protocols, and a bare
+# HTTP 500/501 page (moto server's answer), which botocore can only report by its status code.
+# AWS's own `UnsupportedOperation` is not in the list: it is a real refusal, reported as such.
 _UNIMPLEMENTED_CODES = {
     "UnknownOperationException",
     "InvalidAction",
-    "UnsupportedOperation",
-    "AWS.SimpleQueueService.UnsupportedOperation",
     "NotImplemented",
     "500",
+    "501",
 }
 
 

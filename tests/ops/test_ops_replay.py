@@ -182,6 +182,10 @@ def test_move_task_missing_from_the_endpoint_means_fallback(stack) -> None:
         stub.add_client_error("start_message_move_task", "500", http_status_code=500)
         assert replay.start_move_task(sqs, **arns) is None  # moto server's bare 500 page
     with Stubber(sqs) as stub:
-        stub.add_client_error("start_message_move_task", "AccessDenied", http_status_code=403)
+        stub.add_client_error(
+            "start_message_move_task",
+            "AWS.SimpleQueueService.UnsupportedOperation",
+            http_status_code=400,
+        )
         with pytest.raises(ClientError):
             replay.start_move_task(sqs, **arns)
