@@ -1,0 +1,101 @@
+"""Stack config for the local run: stack file, `--set` overrides, development secrets."""
+
+import json
+import textwrap
+
+import pytest
+
+from local.config import ConfigError, load, parse_override
+
+STACK_FILE = """
+config:
+  aws:region: eu-central-1
+  webhooks:environment: dev
+  webhooks:providers:
+    github:
+      scheme: github
+    standard-webhooks:
+      scheme: standard
+  webhooks:processor:
+    batchSize: 10
+"""
+
+
+@pytest.fixture
+def program(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: webhooks\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text(textwrap.dedent(STACK_FILE))
+    return tmp_path
+
+
+def test_parse_override_reads_json_values_else_strings():
+    assert parse_override("processor.timeoutSeconds=2") == ("processor.timeoutSeconds", 2)
+    assert parse_override("table.pointInTimeRecovery=false") == (
+        "table.pointInTimeRecovery",
+        False,
+    )
+    assert parse_override("logs.level=DEBUG") == ("logs.level", "DEBUG")
+    assert parse_override("aws:region=us-east-1") == ("aws:region", "us-east-1")
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_override("processor.timeoutSeconds")
+
+
+def test_stack_file_and_overrides_as_pulumi_config_set_path(program):
+    config = load(
+        program,
+        "dev",
+        {"processor.timeoutSeconds": 2, "queue.maxReceiveCount": 2, "environment": "dev"},
+        environ={},
+    )
+    assert config.project == "webhooks" and config.region == "eu-central-1"
+    assert config.values["webhooks:processor"] == {"batchSize": 10, "timeoutSeconds": 2}
+    assert config.values["webhooks:queue"] == {"maxReceiveCount": 2}
+    assert json.loads(config.pulumi_config()["webhooks:processor"])["timeoutSeconds"] == 2
+    assert config.pulumi_config()["webhooks:environment"] == "dev"
+
+
+def test_dev_secrets_are_generated_per_scheme_and_marked_secret(program):
+    config = load(program, "dev", environ={})
+    assert config.secret_keys == ["webhooks:secrets"]
+    secrets = config.values["webhooks:secrets"]
+    assert set(secrets) == {"github", "standard-webhooks"}
+    assert secrets["standard-webhooks"].startswith("whsec_")
+    assert config.dev_secrets == secrets
+
+
+def test_secrets_from_environment_variables(program):
+    config = load(
+        program,
+        "dev",
+        environ={
+            "WEBHOOKS_SECRET_GITHUB": "gh-secret",
+            "WEBHOOKS_SECRET_STANDARD_WEBHOOKS": "whsec_c2VjcmV0",
+        },
+    )
+    assert config.dev_secrets == {"github": "gh-secret", "standard-webhooks": "whsec_c2VjcmV0"}
+
+
+def test_generated_secrets_are_kept_across_runs(program, tmp_path):
+    kept = tmp_path / "state" / "dev-secrets.json"
+    first = load(program, "dev", secrets_file=kept, environ={})
+    second = load(program, "dev", secrets_file=kept, environ={})
+    assert first.dev_secrets == second.dev_secrets
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+
+
+def test_encrypted_values_in_the_stack_file_are_replaced_or_named(program):
+    stack = program / "Pulumi.dev.yaml"
+    stack.write_text(
+        stack.read_text()
+        + "  webhooks:secrets:\n    github:\n      secure: v1:abc\n"
+        + "  webhooks:alarms:\n    email:\n      secure: v1:def\n"
+    )
+    with pytest.raises(ConfigError, match=r"webhooks:alarms\.email is encrypted"):
+        load(program, "dev", environ={})
+    config = load(program, "dev", {"alarms.email": "dev@example.com"}, environ={})
+    assert not config.values["webhooks:secrets"]["github"].startswith("v1:")
+
+
+def test_unknown_stack_is_named(program):
+    with pytest.raises(ConfigError, match=r"no stack 'qa'.*\['dev'\]"):
+        load(program, "qa", environ={})
