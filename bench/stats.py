@@ -53,3 +53,10 @@ def ratio(value: float, comparator: float) -> float:
     if comparator == 0:
         return 0.0 if value == 0 else math.inf
     return value / comparator
+
+
+def paired_ratios(values: Sequence[float], comparators: Sequence[float]) -> Summary:
+    """Ratios of repetitions taken side by side (`values[i] / comparators[i]`), summarized."""
+    if len(values) != len(comparators):
+        raise ValueError("paired samples must have the same length")
+    return summarize([ratio(v, c) for v, c in zip(values, comparators, strict=True)])

@@ -39,6 +39,22 @@ def calibrate(fn: Callable[[], object], min_loop_ns: int = MIN_LOOP_NS) -> int:
     raise AssertionError("unreachable")
 
 
+def interleaved_ns(
+    fns: dict[str, Callable[[], object]], repeat: int = REPEAT, min_loop_ns: int = MIN_LOOP_NS
+) -> dict[str, list[float]]:
+    """Nanoseconds per call of each callable, repetitions taken in turn.
+
+    Alternating the callables within each repetition exposes them to the same background load,
+    so the ratio of one to another, taken repetition by repetition, is steadier than either time.
+    """
+    numbers = {name: calibrate(fn, min_loop_ns) for name, fn in fns.items()}
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            samples[name].append(loop_ns(fn, numbers[name]) / numbers[name])
+    return samples
+
+
 def per_call_ns(
     fn: Callable[[], object], repeat: int = REPEAT, min_loop_ns: int = MIN_LOOP_NS
 ) -> Summary:

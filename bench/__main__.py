@@ -1,0 +1,124 @@
+"""`python -m bench` (= `make bench`): measure, print the tables, write `bench/results/latest.*`."""
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from . import coldstart, cost, endtoend, handlers, report, verification
+from .timing import per_call_ns
+
+RESULTS = Path(__file__).resolve().parent / "results"
+COST_SIZES = {"1 KiB": 1024, "10 KiB": 10 * 1024, "100 KiB": 100 * 1024, "512 KiB": 512 * 1024}
+
+
+def _machine() -> dict[str, object]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    data = b"x" * 1024
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_before": " ".join(f"{v:.1f}" for v in os.getloadavg()),
+        "sha256_1k_us": per_call_ns(lambda: hashlib.sha256(data).digest()).median / 1000,
+        "empty_loop_ns": per_call_ns(lambda: None).median,
+    }
+
+
+def _declared(stack) -> cost.Assumptions:
+    """The cost assumptions with the stack's configured memory sizes and batch size."""
+    functions = {f["handler"]: f for f in stack.declaration["functions"].values()}
+    mapping = stack.declaration["mappings"][0]
+    return cost.Assumptions(
+        ingest_memory_mb=int(functions["ingest.handler"]["memorySize"]),
+        process_memory_mb=int(functions["process.handler"]["memorySize"]),
+        batch_size=int(mapping.get("batchSize") or 10),
+        providers=len(stack.outputs["providers"]),
+    )
+
+
+def _end_to_end(deliveries: int, concurrency: int) -> tuple[dict | None, cost.Assumptions]:
+    if deliveries <= 0:
+        return None, cost.Assumptions()
+    from local import LocalStack
+
+    with LocalStack.start(stack="dev", state_dir=RESULTS.parent.parent / ".local" / "bench") as s:
+        return endtoend.run(s, deliveries, concurrency), _declared(s)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7, help="repetitions per figure")
+    parser.add_argument("--cold-repeat", type=int, default=15, help="fresh interpreters each")
+    parser.add_argument("--deliveries", type=int, default=500, help="end to end; 0 skips it")
+    parser.add_argument("--concurrency", type=int, default=8, help="end to end senders")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
+    args = parser.parse_args(argv)
+
+    started = time.time()
+    results: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "repeat": args.repeat,
+        "machine": _machine(),
+    }
+    print("verification ...", file=sys.stderr)
+    results["verification"] = verification.run(args.repeat)
+    print("handlers ...", file=sys.stderr)
+    pipeline = handlers.Pipeline()
+    results["ingest"] = handlers.run_ingest(pipeline, args.repeat)
+    results["process"] = handlers.run_process(pipeline, args.repeat)
+    print("cold start ...", file=sys.stderr)
+    results["cold_start_ms"] = coldstart.run(args.cold_repeat)
+    print("local stack end to end ...", file=sys.stderr)
+    results["end_to_end"], assumptions = _end_to_end(args.deliveries, args.concurrency)
+
+    print("cost ...", file=sys.stderr)
+    prices = cost.load_prices()
+    results["cost_assumptions"] = assumptions.as_dict()
+    results["cost"] = []
+    for label, size in COST_SIZES.items():
+        measured = handlers.quantities(pipeline, size, max(3, args.repeat // 2))
+        delivery = cost.Delivery(**{k: measured[k] for k in cost.Delivery.__dataclass_fields__})
+        designs = cost.compare(prices, assumptions, delivery)
+        results["cost"].append(
+            {
+                "size": label,
+                "quantities": measured,
+                "designs": {
+                    key: {"name": d.name, "total": d.total, "lines": d.lines}
+                    for key, d in designs.items()
+                },
+                "ours_vs_rest": designs["ours"].total / designs["rest_recipe"].total,
+                "ours_vs_unverified": designs["ours"].total / designs["unverified"].total,
+            }
+        )
+    results["seconds"] = round(time.time() - started)
+
+    table = report.markdown(results)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "latest.json").write_text(json.dumps(results, indent=2, default=_plain) + "\n")
+    (args.output / "latest.md").write_text(table)
+    print(table)
+    return 0
+
+
+def _plain(value: object) -> object:
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The benchmark's tables (Markdown) and the target checks, from the results dictionary."""
+
+TARGETS = {
+    "verification_vs_official": 1.0,
+    "verification_vs_floor": 1.5,
+    "ingest_us": 50.0,
+    "process_us": 30.0,
+    "cold_start_ms": 15.0,
+    "cost_vs_rest": 0.5,
+    "cost_vs_unverified": 1.15,
+}
+
+
+def _us(summary: dict) -> str:
+    return f"{summary['median'] / 1000:,.1f} µs ±{summary['spread'] * 50:.0f}%"
+
+
+def _x(summary: dict | None) -> str:
+    return "—" if summary is None else f"{summary['median']:.2f}x"
+
+
+def _ok(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def targets(results: dict) -> list[tuple[str, str, bool]]:
+    """(target, figure, met) for every target the results can be checked against."""
+    checks = []
+    for row in results["verification"]:
+        name = f"verify {row['scheme']} {row['size']}"
+        if row["ours_vs_official"]:
+            value = row["ours_vs_official"]["median"]
+            limit = TARGETS["verification_vs_official"]
+            checks.append((f"{name}: ≤ official", f"{value:.2f}x", value <= limit))
+        value = row["ours_vs_floor"]["median"]
+        limit = TARGETS["verification_vs_floor"]
+        checks.append((f"{name}: ≤ 1.5x floor", f"{value:.2f}x", value <= limit))
+    for row in results["ingest"]:
+        value = row["handler_ns"]["median"] / 1000
+        met = value <= TARGETS["ingest_us"]
+        checks.append((f"ingest {row['scheme']} 1 KiB ≤ 50 µs", f"{value:,.1f} µs", met))
+    for row in results["process"]:
+        value = row["handler_ns"]["median"] / 1000
+        met = value <= TARGETS["process_us"]
+        checks.append(("process 1 KiB ≤ 30 µs/record", f"{value:,.1f} µs", met))
+    for name in ("ingest", "process"):
+        value = results["cold_start_ms"][name]["median"]
+        met = value <= TARGETS["cold_start_ms"]
+        checks.append((f"cold start {name} ≤ 15 ms", f"{value:.1f} ms", met))
+    for row in results["cost"]:
+        value = row["ours_vs_rest"]
+        met = value <= TARGETS["cost_vs_rest"]
+        checks.append((f"cost {row['size']} ≤ 50% of REST", f"{value:.0%}", met))
+        value = row["ours_vs_unverified"]
+        met = value <= TARGETS["cost_vs_unverified"]
+        checks.append((f"cost {row['size']} ≤ unverified +15%", f"{value:.0%}", met))
+    return checks
+
+
+def markdown(results: dict) -> str:
+    """All tables of one run."""
+    machine = results["machine"]
+    out = [
+        f"Run {results['date']} on {machine['cpu']} ({machine['cores']} cores, load average "
+        f"{machine['load_before']} before the run), Python {machine['python']}. Medians of "
+        f"{results['repeat']} repetitions, ± half the min-max spread; ratios are medians of "
+        "per-repetition ratios taken side by side. Calibration on this machine: "
+        f"SHA-256 of 1 KiB {machine['sha256_1k_us']:.1f} µs, empty loop "
+        f"{machine['empty_loop_ns']:.0f} ns.",
+        "",
+        "**1. Signature verification** (ns → µs per call)",
+        "",
+        "| scheme | body | ours | official lib | floor (hmac + compare) | ours/official | "
+        "ours/floor |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results["verification"]:
+        official = _us(row["official_ns"]) if row.get("official_ns") else "—"
+        out.append(
+            f"| {row['scheme']} | {row['size']} | {_us(row['ours_ns'])} | {official} | "
+            f"{_us(row['floor_ns'])} | {_x(row['ours_vs_official'])} | "
+            f"{_x(row['ours_vs_floor'])} |"
+        )
+    out += [
+        "",
+        "**2-3. Handlers, whole path, 1 KiB** (handler: AWS clients replaced by in-memory objects; "
+        "+ botocore: real clients, only the HTTP send answered in memory)",
+        "",
+        "| path | scheme | handler | + botocore | floor | handler/floor | + botocore/floor |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for path, rows in (
+        ("ingest, per request", results["ingest"]),
+        ("process, per record", results["process"]),
+    ):
+        for row in rows:
+            out.append(
+                f"| {path} | {row['scheme']} | {_us(row['handler_ns'])} | "
+                f"{_us(row['handler_sdk_ns'])} | {_us(row['floor_ns'])} | "
+                f"{_x(row['handler_vs_floor'])} | {_x(row['handler_sdk_vs_floor'])} |"
+            )
+    cold = results["cold_start_ms"]
+    out += [
+        "",
+        "**4. Cold start**: import time beyond `import boto3`, fresh interpreter each time",
+        "",
+        "| module | import time | vs Powertools (Logger, Metrics, batch) |",
+        "| --- | --- | --- |",
+    ]
+    for name in ("ingest", "process", "powertools"):
+        c = cold[name]
+        versus = c["median"] / cold["powertools"]["median"]
+        out.append(f"| {name} | {c['median']:.1f} ms ±{c['spread'] * 50:.0f}% | {versus:.2f}x |")
+    e2e = results.get("end_to_end")
+    out += [
+        "",
+        "**5. Local stack end to end — EMULATOR FIGURES (moto on this machine, not AWS)**",
+        "",
+    ]
+    if e2e:
+        out += [
+            "| deliveries | concurrency | deliveries/s | ack p50 | ack p99 | stored p50 | "
+            "stored p99 |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+            f"| {e2e['deliveries']} x {e2e['body_bytes']} B | {e2e['concurrency']} | "
+            f"{e2e['deliveries_per_second']:.0f} | {e2e['ack_ms']['p50']:.0f} ms | "
+            f"{e2e['ack_ms']['p99']:.0f} ms | {e2e['stored_ms']['p50']:.0f} ms | "
+            f"{e2e['stored_ms']['p99']:.0f} ms |",
+        ]
+    else:
+        out.append("not run")
+    a = results["cost_assumptions"]
+    out += [
+        "",
+        f"**6. Cost per million deliveries** (USD, us-east-1 list prices in `bench/prices.json`; "
+        f"ingest {a['ingest_memory_mb']} MB, process {a['process_memory_mb']} MB arm64, batch "
+        f"{a['batch_size']}; CPU time measured above x {a['full_vcpu_memory_mb']} MB / memory "
+        f"(1 vCPU at {a['full_vcpu_memory_mb']} MB), plus assumed AWS call latency "
+        f"(SendMessage {a['sqs_send_ms']:g} ms, PutItem {a['dynamodb_put_ms']:g} ms, PutObject "
+        f"{a['s3_put_ms']:g} ms), rounded up to 1 ms; provisioned table at "
+        f"{a['provisioned_utilisation']:.0%} utilisation)",
+        "",
+        "| body | message | item (payload) | ours | REST recipe | unverified | ours/REST | "
+        "ours/unverified |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results["cost"]:
+        q = row["quantities"]
+        item = f"{q['item_bytes']:,} B ({q['payload_bytes']:,} B)"
+        if q["archived"]:
+            item = f"{q['item_bytes']:,} B (body in S3)"
+        out.append(
+            f"| {row['size']} | {q['message_bytes']:,} B | {item} | "
+            f"${row['designs']['ours']['total']:.2f} | "
+            f"${row['designs']['rest_recipe']['total']:.2f} | "
+            f"${row['designs']['unverified']['total']:.2f} | {row['ours_vs_rest']:.0%} | "
+            f"{row['ours_vs_unverified']:.0%} |"
+        )
+    first = results["cost"][0]
+    lines = first["designs"]["ours"]["lines"]
+    out += [
+        "",
+        f"Where the money goes, ours at {first['size']}: "
+        + ", ".join(f"{k} ${v:.3f}" for k, v in lines.items() if v),
+        "",
+        "**Targets** (reported, not asserted)",
+        "",
+        "| target | figure | |",
+        "| --- | --- | --- |",
+    ]
+    out += [f"| {name} | {figure} | {_ok(met)} |" for name, figure, met in targets(results)]
+    return "\n".join(out) + "\n"
