@@ -25,6 +25,7 @@ class MotoServer:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            start_new_session=True,  # Ctrl-C reaches the local stack, which stops the emulator last
         )
         line = self._process.stdout.readline().strip()
         if not line.isdigit():

@@ -246,6 +246,7 @@ class LocalStack:
                 capture_output=True,
                 text=True,
                 check=False,
+                start_new_session=True,  # a Ctrl-C during start-up stops the stack after it
             )
             if not answer_path.exists():
                 raise LocalStackError(
