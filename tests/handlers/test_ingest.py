@@ -1,6 +1,7 @@
 """The ingest function against moto: what is answered, what reaches the queue and the bucket."""
 
 import base64
+import functools
 import hashlib
 import importlib
 import json
@@ -38,9 +39,11 @@ ACME_OPTIONS = {
 SCHEME = {name: name for name in SECRETS} | {"acme": "hmac"}
 
 
-# One session for every test's clients: moto intercepts its calls all the same, and its loaded
-# service models are reused instead of re-read for each test.
-SESSION = boto3.session.Session(region_name="eu-west-1")
+@functools.cache
+def session() -> boto3.session.Session:
+    """One session for every test's clients (made inside the first `aws` fixture, so with its
+    fake credentials): moto intercepts it all the same, and its service models load once."""
+    return boto3.session.Session(region_name="eu-west-1")
 
 
 class Stack:
@@ -48,9 +51,9 @@ class Stack:
 
     def __init__(self, max_body_bytes: int = 1_048_576, inline_body_limit: int = 196_608) -> None:
         self.now = float(NOW)
-        self.sqs = SESSION.client("sqs")
-        self.s3 = SESSION.client("s3")
-        self.secretsmanager = SESSION.client("secretsmanager")
+        self.sqs = session().client("sqs")
+        self.s3 = session().client("s3")
+        self.secretsmanager = session().client("secretsmanager")
         self.queue_url = self.sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
         self.s3.create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
