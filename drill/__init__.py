@@ -1,0 +1,1 @@
+"""`make drill`: the reliability drill against the local stack (see `drill.__main__`)."""

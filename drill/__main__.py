@@ -1,0 +1,132 @@
+"""`python -m drill` (= `make drill`): the reliability drill against the local stack.
+
+Sends the plan (`drill.plan`) concurrently while the local runtime fails 20% of `PutItem` calls
+and every poison write, kills the processor once mid-run, waits for the queue to drain, removes
+the poison cause, replays the DLQ with the operator CLI's replay, and checks the table and the
+archive. Short timeouts (processor 2 s, so visibility 12 s; 3 receives before the DLQ) keep it to
+minutes. Exit status 0 only when every valid unique delivery is stored exactly once, every forged
+or malformed one is rejected with its status and stored nowhere, and nothing is lost.
+"""
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from local import LocalStack
+
+from . import plan, report
+from .run import Drill, check, processor_counts
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parent.parent
+OVERRIDES = {
+    "processor.timeoutSeconds": 2,  # visibility timeout: 6 x 2 s = 12 s
+    "queue.maxReceiveCount": 3,
+    # every sender scheme, besides the dev stack's own providers
+    "providers.shopify": {"scheme": "shopify"},
+    "providers.slack": {"scheme": "slack"},
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m drill", description=__doc__)
+    parser.add_argument("--deliveries", type=int, default=10_000, help="requests in total")
+    parser.add_argument("--concurrency", type=int, default=16, help="senders at once")
+    parser.add_argument("--failure-rate", type=float, default=0.2, help="PutItem failure share")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--drain-timeout", type=float, default=900, help="seconds")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
+    parser.add_argument(
+        "--state-dir", type=Path, default=REPO / ".local" / "drill", help="local stack state"
+    )
+    args = parser.parse_args(argv)
+
+    state = args.state_dir
+    shutil.rmtree(state, ignore_errors=True)  # fresh logs: the duplicate count is read from them
+    with LocalStack.start(stack="dev", overrides=OVERRIDES, state_dir=state) as stack:
+        drill = Drill(stack)
+        providers = stack.outputs["providers"]
+        large_bytes = int(stack.outputs["inline_body_limit"]) + 16 * 1024
+        requests = plan.build(providers, args.deliveries, large_bytes, args.seed)
+        drill.note(
+            f"stack up: providers {providers}, max receives {stack.outputs['max_receive_count']}"
+        )
+        stack.set_faults(
+            put_item_failure_rate=args.failure_rate, poison_markers=[plan.POISON_MARKER]
+        )
+        drill.send_all(requests, args.concurrency, kill_after=len(requests) // 2)
+        drained = drill.wait_drained(args.drain_timeout)
+        drill.note(f"queue drained: {drained}")
+        dlq_before = drill.depth("dlq_url")
+        drill.note(f"DLQ holds {dlq_before}; removing the poison cause")
+        stack.set_faults(put_item_failure_rate=args.failure_rate, poison_markers=[])
+        rounds = drill.replay_dlq(rounds=6, drain_timeout=args.drain_timeout)
+        dlq_after = drill.depth("dlq_url")
+        queue_after = drill.depth("queue_url")
+        drill.note(f"DLQ holds {dlq_after} after replay, queue {queue_after}")
+        outcome = check(stack, drill.sent)
+        counts = processor_counts(stack)
+        stats = stack.stats()
+
+    outcome |= {
+        "dlq_before_replay": dlq_before,
+        "dlq_after_replay": dlq_after,
+        "queue_after": queue_after,
+        "replay_rounds": rounds,
+        "processor": dict(counts),
+        "duplicates_suppressed": counts["Duplicate"],
+        "injected": {
+            "put_item_failure_rate": args.failure_rate,
+            "throttled": sum(f.get("throttled", 0) for f in stats["functions"].values()),
+            "poisoned": sum(f.get("poisoned", 0) for f in stats["functions"].values()),
+            "processor_restarts": sum(f.get("restarts", 0) for f in stats["functions"].values()),
+        },
+        "events": drill.events,
+    }
+    failures = verdict(outcome, drained)
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "deliveries": args.deliveries,
+        "concurrency": args.concurrency,
+        "seed": args.seed,
+        "seconds": round(time.time() - drill.started),
+        "passed": not failures,
+        "failures": failures,
+        "outcome": outcome,
+    }
+    table = report.markdown(results)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.output / "latest.md").write_text(table)
+    print(table)
+    return 0 if not failures else 1
+
+
+def verdict(outcome: dict, drained: bool) -> list[str]:
+    """The pass conditions that do not hold (none: the drill passed)."""
+    checks = {
+        "queue drained before the replay": drained,
+        "every request answered": outcome["unanswered"] == 0,
+        "every answer as expected (202, or the forged/malformed status)": (
+            outcome["wrong_status_count"] == 0
+        ),
+        "every valid unique delivery stored": outcome["stored"] == outcome["valid_unique"],
+        "zero lost": outcome["lost"] == 0,
+        "stored bodies match what was sent": outcome["corrupted"] == 0,
+        "exactly once: one item per valid unique delivery, nothing else": (
+            outcome["items_in_table"] == outcome["valid_unique"]
+            and outcome["unexpected_items"] == 0
+        ),
+        "forged/malformed stored nowhere": outcome["forged_or_malformed_stored"] == 0,
+        "large bodies archived to S3": outcome["large_inline"] == 0,
+        "DLQ empty after replay": outcome["dlq_after_replay"] == 0,
+        "queue empty at the end": outcome["queue_after"] == 0,
+    }
+    return [name for name, held in checks.items() if not held]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
