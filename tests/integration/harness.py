@@ -7,6 +7,7 @@ program's `dev` config, with a short processor timeout (so a 6 x longer visibili
 few receives before the DLQ, so redelivery and dead-lettering happen within seconds.
 """
 
+import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -45,13 +46,13 @@ class Pipeline:
         return self.outputs.client(service)
 
     def delivery(self, provider: str, **kwargs: Any) -> send.Delivery:
-        """A signed-on-send delivery with a fresh id (or as `kwargs` say)."""
-        return send.prepare(self.outputs, provider, **kwargs)
+        """A delivery with a fresh id (or as `kwargs` say), signed again on every send."""
+        return _receiver_id(send.prepare(self.outputs, provider, **kwargs))
 
     def variant(self, delivery: send.Delivery, delivery_id: str, **kwargs: Any) -> send.Delivery:
         """The same provider and secret, another delivery (no Secrets Manager call)."""
         sample = signing.sample(delivery.scheme, delivery_id=delivery_id, **kwargs)
-        return replace(delivery, body=sample.body, delivery_id=delivery_id)
+        return _receiver_id(replace(delivery, body=sample.body, delivery_id=delivery_id))
 
     def post(self, delivery: send.Delivery, attempts: int = 10) -> send.Response:
         """POST it; throttling (a real stage's rate limit) or a 5xx is retried with jittered
@@ -81,6 +82,15 @@ class Pipeline:
         """Queue depths and local runtime counts, for a failure message."""
         text = f"queue {self.depth('queue_url')}, dlq {self.depth('dlq_url')}"
         return text + (f", local {self.local.stats()}" if self.local else "")
+
+
+def _receiver_id(delivery: send.Delivery) -> send.Delivery:
+    """The delivery with the id the ingest function will extract (docs: generic HMAC without a
+    delivery id header uses the SHA-256 of the body)."""
+    options = delivery.options or {}
+    if delivery.scheme == "hmac" and not options.get("delivery_id_header"):
+        return replace(delivery, delivery_id=hashlib.sha256(delivery.body).hexdigest())
+    return delivery
 
 
 def wait_for(

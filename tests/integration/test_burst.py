@@ -17,8 +17,12 @@ SENDERS = 16  # concurrent HTTP clients (the local ingest pool has 4 workers)
 
 def test_burst_with_duplicates_stores_each_unique_delivery_once(pipeline) -> None:
     run = f"burst-{uuid.uuid4().hex[:10]}-"
-    providers = sorted(pipeline.providers)
-    templates = {provider: pipeline.delivery(provider) for provider in providers}
+    templates = {provider: pipeline.delivery(provider) for provider in pipeline.providers}
+    # The run's items are found by their id prefix: senders whose ids the test chooses (not a
+    # generic HMAC sender without a delivery id header, whose id is the body's SHA-256).
+    providers = sorted(
+        p for p, t in templates.items() if pipeline.variant(t, "x").delivery_id == "x"
+    )
     unique = {}
     for n in range(UNIQUE):
         provider = providers[n % len(providers)]
