@@ -91,6 +91,7 @@ class Delivery:
     message_bytes: int  # SQS MessageBody (the envelope)
     item_bytes: int  # DynamoDB size of the stored item
     index_item_bytes: int  # DynamoDB size of its `by_provider` index entry
+    inline_item_bytes: int  # the item with the body inline (compressed): no claim check
     archived: bool  # body went to S3 (claim check)
     ingest_cpu_us: float  # ingest handler per request, one full core of this machine
     process_cpu_us: float  # process handler per record, one full core of this machine
@@ -187,9 +188,14 @@ def ours(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
 def _direct_sqs(name: str, api_per_million: float, p, a: Assumptions, d: Delivery) -> Design:
     design = Design(name)
     design.lines["API requests"] = api_per_million
-    # A direct integration sends the raw body as the message: no envelope, no claim check.
+    # A direct integration sends the raw body as the message: no envelope, no claim check, so
+    # the processor stores every body inline.
     _processor_and_table(design, p, a, d, d.body_bytes)
     return design
+
+
+def _direct_write_units(d: Delivery) -> int:
+    return write_units(d.inline_item_bytes) + write_units(d.index_item_bytes)
 
 
 def rest_recipe(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
@@ -200,9 +206,8 @@ def rest_recipe(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
         a,
         d,
     )
-    units = write_units(d.item_bytes) + write_units(d.index_item_bytes)
     per_unit = p["dynamodb_provisioned_wcu_hour"] / 3600 / a.provisioned_utilisation
-    design.lines["DynamoDB writes"] = units * per_unit * MILLION
+    design.lines["DynamoDB writes"] = _direct_write_units(d) * per_unit * MILLION
     design.lines["CloudWatch Logs"] = _logs(
         p, d.process_log_bytes + a.platform_log_bytes / a.batch_size
     )
@@ -218,8 +223,9 @@ def unverified(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
         a,
         d,
     )
-    units = write_units(d.item_bytes) + write_units(d.index_item_bytes)
-    design.lines["DynamoDB writes"] = units * p["dynamodb_on_demand_wru_per_million"]
+    design.lines["DynamoDB writes"] = (
+        _direct_write_units(d) * p["dynamodb_on_demand_wru_per_million"]
+    )
     design.lines["CloudWatch Logs"] = _logs(
         p, d.process_log_bytes + a.platform_log_bytes / a.batch_size
     )

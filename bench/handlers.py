@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType, SimpleNamespace
 
+from webhooks import storage
+
 from . import HANDLERS, fakes, payloads, verification
 from .cost import dynamodb_item_size
 from .stats import paired_ratios, summarize
@@ -239,6 +241,10 @@ def quantities(pipeline: Pipeline, size: int, repeat: int) -> dict[str, object]:
         pipeline.process.handler(event, None)
     item = pipeline.recorder.items[-1]
     index_entry = {name: item[name] for name in INDEX_ATTRIBUTES if name in item}
+    inline = {k: v for k, v in item.items() if k != "payload_s3_key"}
+    if "payload" not in inline:  # what a design without claim check would store
+        body = pipeline.recorder.objects[item["payload_s3_key"]["S"]]
+        inline["payload"] = {"B": storage.compress(body)}
     ingest_event, _ = signed_event("github", size)
     with captured_stdout() as ingest_log:
         pipeline.ingest.handler(ingest_event, None)
@@ -252,6 +258,7 @@ def quantities(pipeline: Pipeline, size: int, repeat: int) -> dict[str, object]:
         "message_bytes": len(messages[-1]),
         "item_bytes": dynamodb_item_size(item),
         "index_item_bytes": dynamodb_item_size(index_entry),
+        "inline_item_bytes": dynamodb_item_size(inline),
         "payload_bytes": len(item["payload"]["B"]) if "payload" in item else 0,
         "archived": archived,
         "ingest_cpu_us": ingest_ns.median / 1000,

@@ -157,11 +157,24 @@ def markdown(results: dict) -> str:
             f"{row['ours_vs_unverified']:.0%} |"
         )
     first = results["cost"][0]
-    lines = first["designs"]["ours"]["lines"]
+    ours, unverified = first["designs"]["ours"], first["designs"]["unverified"]
+    premium = {
+        name: value - unverified["lines"].get(name, 0.0)
+        for name, value in ours["lines"].items()
+        if abs(value - unverified["lines"].get(name, 0.0)) >= 0.0005
+    }
     out += [
         "",
         f"Where the money goes, ours at {first['size']}: "
-        + ", ".join(f"{k} ${v:.3f}" for k, v in lines.items() if v),
+        + ", ".join(f"{k} ${v:.3f}" for k, v in ours["lines"].items() if v),
+        "",
+        f"Price of verification at {first['size']} (ours - unverified, "
+        f"${ours['total'] - unverified['total']:.3f}): "
+        + ", ".join(f"{k} ${v:+.3f}" for k, v in premium.items()),
+        "",
+        "Left out of every design: storage (table, archive, log retention), data transfer, idle "
+        "queue polling. Reference designs keep our processor and item; without a claim check "
+        "they store every body inline.",
         "",
         "**Targets** (reported, not asserted)",
         "",

@@ -16,6 +16,7 @@ def delivery(**overrides) -> cost.Delivery:
         message_bytes=1500,
         item_bytes=900,
         index_item_bytes=200,
+        inline_item_bytes=900,
         archived=False,
         ingest_cpu_us=40.0,
         process_cpu_us=25.0,
@@ -121,3 +122,18 @@ def test_big_messages_cost_more_sqs_requests():
     assert big.lines["SQS send"] == pytest.approx(3 * 0.4)
     # ten 140 kB messages in one receive: 22 chunks
     assert big.lines["SQS receive+delete"] == pytest.approx((22 / 10 + 0.1) * 0.4)
+
+
+def test_designs_without_claim_check_store_large_bodies_inline():
+    archived = delivery(
+        body_bytes=300_000,
+        message_bytes=600,
+        item_bytes=700,
+        inline_item_bytes=60_000,
+        archived=True,
+    )
+    designs = cost.compare(PRICES, ASSUME, archived)
+    assert designs["ours"].lines["DynamoDB writes"] == pytest.approx(2 * 0.625)
+    assert designs["unverified"].lines["DynamoDB writes"] == pytest.approx((59 + 1) * 0.625)
+    # the raw 300 kB body travels in SQS: 5 chunks to send
+    assert designs["unverified"].lines["SQS send"] == pytest.approx(5 * 0.4)
