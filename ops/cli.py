@@ -141,6 +141,13 @@ def _send(args: argparse.Namespace) -> int:
         forge=args.forge,
         options=args.options,
     )
+    if delivery.scheme == "hmac" and delivery.options is None:
+        print(
+            f"warning: no header options known for hmac provider {args.provider!r} (the stack "
+            "has no provider_options output): signing with the scheme's defaults; pass "
+            "--options '{\"signature_header\": ...}' (PROVIDERS keys, docs/contract.md)",
+            file=sys.stderr,
+        )
     expected = {401} if args.forge else None
     ok = True
     for _ in range(args.repeat):

@@ -5,6 +5,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -207,3 +208,23 @@ def test_usage_errors_exit_2(stack, capsys) -> None:
         run(stack, "send", "github", "--repeat", "0")
     assert exit_info.value.code == 2
     assert "0 is not a positive integer" in capsys.readouterr().err
+
+
+def test_hmac_options_come_from_the_flag_when_the_stack_has_none(stack, receiver, capsys) -> None:
+    values = json.loads(Path(stack.source).read_text())
+    del values["provider_options"]
+    with open(stack.source, "w") as file:
+        json.dump(values, file)
+    options = {k: v for k, v in ACME_OPTIONS.items() if k != "scheme"}
+
+    assert run(stack, "send", "acme") == 0  # the stand-in accepts anything
+    assert "warning: no header options known for hmac provider 'acme'" in capsys.readouterr().err
+    assert run(stack, "send", "acme", "--options", json.dumps(options)) == 0
+    assert "warning" not in capsys.readouterr().err
+
+    _, headers, body = receiver[1]
+    config = parse_providers(json.dumps({"acme": {**ACME_OPTIONS, "secret_arn": "a"}}))
+    key = signing_key("hmac", SECRETS["acme"])
+    assert verify(config["acme"], headers, body, [key], int(time.time())) is None
+    _, headers, body = receiver[0]
+    assert verify(config["acme"], headers, body, [key], int(time.time())) is not None
