@@ -91,6 +91,7 @@ def process_batch(
                 provider=None,
                 delivery_id=None,
                 error=type(error).__name__,
+                detail=str(error)[:_MAX_LOGGED_CHARS],
             )
             outcome = FAILED
         if outcome == STORED:

@@ -210,6 +210,7 @@ def test_an_unexpected_error_fails_the_record_not_the_batch(
     assert _item(events_table, "github", good["delivery_id"]) is not None
     [error] = [line for line in _lines(capsys.readouterr().out) if line.get("level") == "ERROR"]
     assert error["error"] == "KeyError"
+    assert error["detail"] == "'body'"
     assert error["message_id"] == broken["messageId"]
 
 
