@@ -38,7 +38,12 @@ def test_burst_with_duplicates_stores_each_unique_delivery_once(pipeline) -> Non
     assert statuses == [202] * len(burst)
 
     # Wait on the cheap queue counters; the table is read once they say everything was handled.
-    wait_for(pipeline.drained, "queue and DLQ empty after the burst", state=pipeline.describe)
+    wait_for(
+        pipeline.drained,
+        "queue and DLQ empty after the burst",
+        timeout=180,
+        state=pipeline.describe,
+    )
     wait_for(
         lambda: _stored_of_run(pipeline, providers, run, started) == set(unique),
         f"exactly the {UNIQUE} unique deliveries stored",
