@@ -136,6 +136,8 @@ class WebhookPipeline(pulumi.ComponentResource):
                 p.name: base_url.apply(lambda url, p=p: f"{url}/{p.name}") for p in s.providers
             },
             "providers": {p.name: p.scheme for p in s.providers},
+            # Header names etc. a sender needs to sign (no secrets): what `ops send` reads.
+            "provider_options": {p.name: p.handler_options() for p in s.providers},
             "provider_secret_arns": self.api.secret_arns,
             "queue_url": self.queue.queue_url,
             "queue_arn": self.queue.queue_arn,
@@ -197,6 +199,17 @@ class WebhookPipeline(pulumi.ComponentResource):
                 "Sum",
                 a.period_seconds,
                 a.processor_throttles,
+            ),
+            _Alarm(
+                "record-failures",
+                "Records failed to store (throttling, bad envelopes): they are retried and end"
+                " in the DLQ. The function itself does not error for them.",
+                s.metrics_namespace,
+                "Failed",
+                {"Environment": s.environment},
+                "Sum",
+                a.period_seconds,
+                a.record_failures,
             ),
             _Alarm(
                 "ingest-errors",

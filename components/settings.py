@@ -147,6 +147,7 @@ class AlarmSettings:
     oldest_message_age_seconds: int = 300
     processor_errors: int = 1
     processor_throttles: int = 1
+    record_failures: int = 1
     ingest_errors: int = 1
     api_5xx_errors: int = 1
     period_seconds: int = 300
@@ -517,6 +518,7 @@ def _alarms(raw: Mapping[str, Any]) -> AlarmSettings:
             "oldestMessageAgeSeconds",
             "processorErrors",
             "processorThrottles",
+            "recordFailures",
             "ingestErrors",
             "api5xxErrors",
             "periodSeconds",
@@ -533,6 +535,7 @@ def _alarms(raw: Mapping[str, Any]) -> AlarmSettings:
         ),
         processor_errors=_int(s, "alarms.processorErrors", d.processor_errors, 1, None),
         processor_throttles=_int(s, "alarms.processorThrottles", d.processor_throttles, 1, None),
+        record_failures=_int(s, "alarms.recordFailures", d.record_failures, 1, None),
         ingest_errors=_int(s, "alarms.ingestErrors", d.ingest_errors, 1, None),
         api_5xx_errors=_int(s, "alarms.api5xxErrors", d.api_5xx_errors, 1, None),
         period_seconds=_choice(

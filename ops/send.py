@@ -10,8 +10,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
 from ops import signing
 from ops.errors import OpsError
 from ops.outputs import Outputs
@@ -82,24 +80,10 @@ def provider_url(stack: Outputs, provider: str) -> str:
 
 
 def provider_options(stack: Outputs, provider: str) -> dict | None:
-    """The provider's `PROVIDERS` options (header names etc.), which only `hmac` signing reads.
-
-    From the `provider_options` output when the stack exports it, else (hmac only) from the
-    ingest function's `PROVIDERS` variable; None means the scheme's defaults.
-    """
+    """The provider's `PROVIDERS` options (header names etc.), which only `hmac` signing reads,
+    from the `provider_options` output; None means the scheme's defaults."""
     options = stack.values.get("provider_options")
-    if isinstance(options, dict):
-        return options.get(provider) if isinstance(options.get(provider), dict) else None
-    if stack.providers.get(provider) != "hmac" or not stack.values.get("ingest_function_name"):
-        return None
-    try:
-        configuration = stack.client("lambda").get_function_configuration(
-            FunctionName=stack.text("ingest_function_name")
-        )
-        providers = json.loads(configuration["Environment"]["Variables"]["PROVIDERS"])
-    except (ClientError, KeyError, ValueError):
-        return None  # e.g. the local stack, whose functions are not in the emulator
-    found = providers.get(provider)
+    found = options.get(provider) if isinstance(options, dict) else None
     return found if isinstance(found, dict) else None
 
 

@@ -16,6 +16,7 @@ CONTRACT_OUTPUTS = {
     "webhook_base_url",
     "webhook_urls",
     "providers",
+    "provider_options",
     "provider_secret_arns",
     "queue_url",
     "queue_arn",
@@ -225,6 +226,9 @@ def test_ingest_environment_names_the_secrets_not_their_values(stack: MockedStac
         "provider_secret_arns"
     ]
     assert {name: p["scheme"] for name, p in providers.items()} == stack.outputs["providers"]
+    assert {
+        name: {k: v for k, v in p.items() if k != "secret_arn"} for name, p in providers.items()
+    } == stack.outputs["provider_options"]
     assert env["QUEUE_URL"] == stack.outputs["queue_url"]
     assert env["ARCHIVE_BUCKET"] == stack.outputs["archive_bucket"]
     assert env["ENVIRONMENT"] == stack.stack
@@ -467,6 +471,7 @@ def test_alarms_cover_what_needs_a_human(stack: MockedStack) -> None:
             "Throttles",
             settings.processor_throttles,
         ),
+        f"webhooks-record-failures-{env}": ("Webhooks", "Failed", settings.record_failures),
         f"webhooks-ingest-errors-{env}": ("AWS/Lambda", "Errors", settings.ingest_errors),
         f"webhooks-api-5xx-{env}": ("AWS/ApiGateway", "5xx", settings.api_5xx_errors),
     }

@@ -100,7 +100,14 @@ def _set(raw: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return raw
 
 
-_DELETE = object()
+class _Delete:
+    """Marks a key to remove from the stack config (a stable repr keeps test ids stable)."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_DELETE = _Delete()
 HMAC = {"scheme": "hmac"}
 
 # (path to change, new value, key named in the error, words of the allowed values)

@@ -20,11 +20,9 @@ def _stack(tmp_path_factory):
     state_dir = tmp_path_factory.mktemp("local-stack")
     local = LocalStack.start(stack="dev", overrides=LOCAL_OVERRIDES, state_dir=state_dir)
     try:
-        values = dict(local.outputs)
-        values.setdefault("provider_options", _declared_provider_options(local))
         path = state_dir / "outputs-for-tests.json"
-        path.write_text(json.dumps(values))
-        yield values, {**local.client_env(), outputs.ENV_VAR: str(path)}, local
+        path.write_text(json.dumps(local.outputs))
+        yield dict(local.outputs), {**local.client_env(), outputs.ENV_VAR: str(path)}, local
     finally:
         local.stop()
 
@@ -45,20 +43,3 @@ def pipeline(_stack, monkeypatch) -> Pipeline:
 def local_only(pipeline) -> None:
     if pipeline.local is None:
         pytest.skip("needs the local runtime's fault injection (WEBHOOKS_OUTPUTS names a stack)")
-
-
-def _declared_provider_options(local) -> dict[str, dict]:
-    """Each provider's `PROVIDERS` options as the program declared them for the ingest function.
-
-    Stands in for a `provider_options` stack output, which the program does not export (yet):
-    the generic HMAC scheme cannot be signed without its header names.
-    """
-    for function in local.declaration["functions"].values():
-        variables = (function.get("environment") or {}).get("variables") or {}
-        if "PROVIDERS" in variables:
-            declared = json.loads(variables["PROVIDERS"])
-            return {
-                name: {k: v for k, v in options.items() if k != "secret_arn"}
-                for name, options in declared.items()
-            }
-    return {}
