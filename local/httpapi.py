@@ -202,6 +202,8 @@ class HttpApi(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server_version = "local-http-api"  # no Python version in a `Server` header
+    sys_version = ""
     server: HttpApi
 
     def log_message(self, format: str, *args: Any) -> None:

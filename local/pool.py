@@ -96,7 +96,7 @@ class FunctionPool:
         self.spec = spec
         self.size = size
         self.faults_path = faults_path
-        self._log = open(log_path, "ab")  # noqa: SIM115 - open for the pool's lifetime
+        self._log = open(log_path, "wb")  # noqa: SIM115 - one log per run, open while it runs
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
