@@ -34,7 +34,6 @@ class MappingSpec:
     batching_window_seconds: float = 0.0
     report_batch_item_failures: bool = False
     maximum_concurrency: int = 5
-    enabled: bool = True
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:

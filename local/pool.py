@@ -74,7 +74,7 @@ class _Worker:
             stderr=log,
             start_new_session=True,  # Ctrl-C reaches the local stack, which stops the workers
         )
-        self.ready = json.loads(self.process.stdout.readline() or b'{"ready": false}')
+        self.process.stdout.readline()  # the worker's init phase is over (import done or failed)
 
     def alive(self) -> bool:
         return self.process.poll() is None

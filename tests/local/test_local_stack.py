@@ -221,20 +221,21 @@ def test_an_unrealizable_declaration_fails_loudly_naming_it(tmp_path):
     assert "'main-vpc'" in str(raised.value)
 
 
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
+def _processes_mentioning(*texts: str) -> dict[int, str]:
+    """pid → command line of the processes whose command line contains all `texts`."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            if text in command:
-                found.append(command)
+            if all(text in command for text in texts):
+                found[int(entry.name)] = command
     return found
 
 
-def test_cli_prints_the_banner_and_stops_cleanly_on_ctrl_c(tmp_path):
+def test_cli_banner_sigusr1_kills_the_processor_and_ctrl_c_stops_cleanly(tmp_path):
     state = tmp_path / "cli-state"
     command = [sys.executable, "-m", "local", "--set", "processor.timeoutSeconds=2"]
     process = subprocess.Popen(  # noqa: S603 - our interpreter running our module
@@ -257,7 +258,16 @@ def test_cli_prints_the_banner_and_stops_cleanly_on_ctrl_c(tmp_path):
             assert url in banner
         assert "python -m ops send github" in banner
         assert "source " in banner and "AWS_ENDPOINT_URL" in banner
-        assert _processes_mentioning(str(state))  # workers are running
+        processors = set(_processes_mentioning(str(state), "process.handler"))
+        assert processors  # the processor's workers are running
+        process.send_signal(signal.SIGUSR1)  # kill them: they are replaced
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            now = set(_processes_mentioning(str(state), "process.handler"))
+            if len(now) == len(processors) and not now & processors:
+                break
+            time.sleep(0.2)
+        assert len(now) == len(processors) and not now & processors
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group gets it
         assert process.wait(timeout=30) == 0
     finally:
@@ -266,4 +276,4 @@ def test_cli_prints_the_banner_and_stops_cleanly_on_ctrl_c(tmp_path):
     rest = process.stdout.read()
     assert "Stopped." in rest
     assert "Traceback" not in rest
-    assert _processes_mentioning(str(state)) == []  # no worker or emulator left behind
+    assert _processes_mentioning(str(state)) == {}  # no worker left behind
