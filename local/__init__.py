@@ -5,6 +5,8 @@ use the Python API:
 
     from local import LocalStack
 
+    # LocalStack.start(stack="dev", overrides=None, port=0, state_dir=<repo>/.local,
+    #                  program_dir=<repo>, pool_cap=4) -> LocalStack; raises LocalStackError
     with LocalStack.start(stack="dev", overrides={"processor.timeoutSeconds": 2}) as stack:
         stack.outputs            # same shape as `pulumi stack output --json` (also written to
                                  # stack.outputs_path, .local/outputs.json by default)
@@ -15,7 +17,10 @@ use the Python API:
         stack.set_faults(put_item_failure_rate=0.2, poison_markers=["poison-"])
         stack.clear_faults()
         stack.kill_processor(down_for=0.0)   # SIGKILL the process workers; they restart
+                                             # after down_for seconds; returns how many
+        stack.function_pool("webhooks-api-function").kill()   # any function, by logical name
         stack.stats()            # invocations, errors, restarts, injected faults, poller counts
+        stack.api_url, stack.outputs_path, stack.env_path, stack.faults_path, stack.declaration
 
 How it works: `local.declare` runs `__main__.py` under `pulumi.runtime.set_mocks` with
 `local.realize.MotoMocks`, which creates queues, table, bucket and secrets in a moto server
