@@ -6,7 +6,8 @@ use the Python API:
     from local import LocalStack
 
     # LocalStack.start(stack="dev", overrides=None, port=0, state_dir=<repo>/.local,
-    #                  program_dir=<repo>, pool_cap=4) -> LocalStack; raises LocalStackError
+    #                  program_dir=<repo>, pool_cap=4, throttle=False) -> LocalStack
+    # raises LocalStackError (config, program or resource it cannot run, naming it)
     with LocalStack.start(stack="dev", overrides={"processor.timeoutSeconds": 2}) as stack:
         stack.outputs            # same shape as `pulumi stack output --json` (also written to
                                  # stack.outputs_path, .local/outputs.json by default)

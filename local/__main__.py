@@ -1,6 +1,7 @@
 """`python -m local` (= `make local`): run the local stack in the foreground until Ctrl-C.
 
     python -m local [--stack dev|prod] [--port 8080] [--set processor.timeoutSeconds=2 ...]
+                    [--throttle] [--state-dir .local]
 
 SIGINT and SIGTERM stop everything cleanly (exit 0); SIGUSR1 kills the processor's workers,
 which restart at once (what the reliability drill does mid-run).
@@ -94,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         "processor.timeoutSeconds=2 (repeatable)",
     )
     parser.add_argument("--state-dir", default=".local", help="outputs, env, logs (.local)")
+    parser.add_argument(
+        "--throttle",
+        action="store_true",
+        help="apply the stage's declared throttling limits (429 beyond them), as API Gateway does",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -104,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         overrides = dict(parse_override(text) for text in args.set)
         print(f"Starting the local stack '{args.stack}'...", flush=True)
         stack = LocalStack.start(
-            stack=args.stack, overrides=overrides, port=args.port, state_dir=args.state_dir
+            stack=args.stack,
+            overrides=overrides,
+            port=args.port,
+            state_dir=args.state_dir,
+            throttle=args.throttle,
         )
     except (ConfigError, LocalStackError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -5,14 +5,17 @@ payload format 2.0 (AWS docs, "Working with AWS Lambda proxy integrations for HT
 the function's answer becomes the HTTP response by the same document's rules. What API Gateway
 answers itself is answered here the same way: 404 `{"message":"Not Found"}` for no matching
 route (a route key includes the method, so a wrong method is a 404 too), 413 above 10 MB,
-500 `{"message":"Internal Server Error"}` on a function error.
+500 `{"message":"Internal Server Error"}` on a function error, and, when throttling is on, 429
+`{"message":"Too Many Requests"}` beyond the stage's rate and burst limits.
 """
 
 import base64
 import json
 import re
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +29,30 @@ TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|.*\+json|xml|.*\+xml|javascript|x-www-form-urlencoded"
     r"|graphql|x-ndjson))$"
 )
+
+
+class TokenBucket:
+    """API Gateway's stage throttling: `burst` requests at once, refilled at `rate` per second."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
 
 
 @dataclass(frozen=True)
@@ -184,6 +211,7 @@ class HttpApi(ThreadingHTTPServer):
         self.api_id = "local"
         self.account_id = "123456789012"
         self.stage = "$default"
+        self.throttle: TokenBucket | None = None
 
     @property
     def url(self) -> str:
@@ -263,6 +291,9 @@ class _Handler(BaseHTTPRequestHandler):
         found = self.server.find(self.command, raw_path)
         if found is None:
             self._message(404, "Not Found")
+            return
+        if self.server.throttle is not None and not self.server.throttle.take():
+            self._message(429, "Too Many Requests")
             return
         route, params = found
         event = build_event(

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from local import config as stack_config
-from local.httpapi import HttpApi, Route
+from local.httpapi import HttpApi, Route, TokenBucket
 from local.motoserver import FAKE_CREDENTIALS, MotoServer
 from local.poller import MappingSpec, QueuePoller
 from local.pool import REPO_ROOT, FunctionPool, FunctionSpec
@@ -48,6 +48,7 @@ class LocalStack:
         self.state_dir = Path(".local")
         self._api_thread: threading.Thread | None = None
         self._stopped = False
+        self._throttle = False
 
     # --- public API --------------------------------------------------------------------------
 
@@ -60,9 +61,15 @@ class LocalStack:
         state_dir: str | Path = REPO_ROOT / ".local",
         program_dir: str | Path = REPO_ROOT,
         pool_cap: int = DEFAULT_POOL_CAP,
+        throttle: bool = False,
     ) -> "LocalStack":
-        """Run the program's `stack` under mocks realized in moto and start serving it."""
+        """Run the program's `stack` under mocks realized in moto and start serving it.
+
+        `throttle` applies the stage's declared rate and burst limits (429 beyond them); off by
+        default, so a local burst measures the pipeline rather than the limits.
+        """
         self = cls()
+        self._throttle = throttle
         try:
             self._start(stack, overrides or {}, port, Path(state_dir), Path(program_dir), pool_cap)
         except BaseException:
@@ -394,6 +401,12 @@ class LocalStack:
         stages = self.declaration["stages"]
         if stages:
             self.api.stage = stages[0]["name"]
+            limits = stages[0].get("defaultRouteSettings") or {}
+            if self._throttle and limits.get("throttlingRateLimit") is not None:
+                self.api.throttle = TokenBucket(
+                    float(limits["throttlingRateLimit"]),
+                    _int(limits.get("throttlingBurstLimit"), 0),
+                )
         if self.declaration["apis"]:
             self.api.api_id = next(iter(self.declaration["apis"]))
         self._api_thread = threading.Thread(target=self.api.serve_forever, daemon=True)

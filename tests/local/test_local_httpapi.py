@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from local.httpapi import HttpApi, Route, build_event, http_response, is_text
+from local.httpapi import HttpApi, Route, TokenBucket, build_event, http_response, is_text
 from local.pool import Invocation
 
 # Top-level and requestContext fields of AWS's documented payload-2.0 example ("Working with AWS
@@ -249,3 +249,26 @@ def test_payload_above_10_mb_is_413(server):
     status, _, body = request(api, "POST", "/webhooks/x", b"x" * (10 * 1024 * 1024 + 1))
     assert status == 413 and json.loads(body) == {"message": "Request Entity Too Large"}
     assert len(pool.events) == before
+
+
+def test_token_bucket_allows_the_burst_then_the_rate():
+    now = [0.0]
+    bucket = TokenBucket(rate=2, burst=3, clock=lambda: now[0])
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    now[0] = 0.5  # one token back at 2 per second
+    assert [bucket.take() for _ in range(2)] == [True, False]
+    now[0] = 100.0  # never more than the burst
+    assert sum(bucket.take() for _ in range(10)) == 3
+
+
+def test_throttled_requests_are_429_and_reach_no_function(server):
+    api, pool = server
+    api.throttle = TokenBucket(rate=0.001, burst=1)
+    try:
+        before = len(pool.events)
+        assert request(api, "POST", "/webhooks/a", b"{}")[0] == 202
+        status, _, body = request(api, "POST", "/webhooks/a", b"{}")
+        assert (status, json.loads(body)) == (429, {"message": "Too Many Requests"})
+        assert len(pool.events) == before + 1
+    finally:
+        api.throttle = None

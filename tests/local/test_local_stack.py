@@ -61,7 +61,7 @@ RUNTIME_VARIABLES = {
 def stack(tmp_path_factory):
     state = tmp_path_factory.mktemp("local-state")
     with LocalStack.start(
-        stack="dev", overrides={"processor.timeoutSeconds": 2}, state_dir=state
+        stack="dev", overrides={"processor.timeoutSeconds": 2}, state_dir=state, throttle=True
     ) as running:
         yield running
 
@@ -139,6 +139,13 @@ def test_the_program_settings_drive_the_emulator(stack):
     (mapping,) = stack.pollers
     assert mapping.spec.report_batch_item_failures is True
     assert mapping.pool.spec.timeout_seconds == 2
+
+
+def test_throttling_uses_the_stages_declared_limits(stack):
+    (stage,) = stack.declaration["stages"]
+    limits = stage["defaultRouteSettings"]
+    assert stack.api.throttle.rate == limits["throttlingRateLimit"]
+    assert stack.api.throttle.burst == limits["throttlingBurstLimit"]
 
 
 def test_functions_get_their_declared_environment_plus_the_runtime_only(stack):
