@@ -7,6 +7,7 @@ and the operator CLI read them.
 import pulumi
 import pulumi_aws as aws
 
+from components.code import handler_archive
 from components.pipeline import WebhookPipeline, WebhookPipelineArgs
 from components.settings import load_settings
 
@@ -16,7 +17,7 @@ pipeline = WebhookPipeline(
     WebhookPipelineArgs(
         settings=settings,
         # The deployment package is handlers/ as is (docs/contract.md): no build step.
-        code=pulumi.FileArchive("./handlers"),
+        code=handler_archive("handlers"),
         account_id=aws.get_caller_identity_output().account_id,
         region=aws.get_region_output().region,
     ),

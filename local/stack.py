@@ -7,6 +7,7 @@ a table or a route); `stop()` takes it down. See the package docstring for the A
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -293,16 +294,33 @@ class LocalStack:
     def _start_pool(self, arn: str, spec: FunctionSpec, size: int, log_path: Path) -> None:
         self.pools[arn] = FunctionPool(spec, size, log_path, str(self.faults_path))
 
-    def _function_spec(self, arn: str, function: dict[str, Any], program_dir: Path) -> FunctionSpec:
+    def _code_dir(self, function: dict[str, Any], program_dir: Path) -> Path:
+        """The function's code as Lambda sees it in /var/task: a FileArchive's directory as is,
+        an AssetArchive of files unpacked into the state directory (what would be zipped)."""
         code = function.get("code") or {}
-        if "path" not in code:
+        if "path" in code:
+            code_dir = (program_dir / code["path"]).resolve()
+            if not code_dir.is_dir():
+                raise LocalStackError(
+                    f"function {function['logical']!r}: {code_dir} is no directory"
+                )
+            return code_dir
+        assets = code.get("assets")
+        if not assets or not all("path" in asset for asset in assets.values()):
             raise LocalStackError(
-                f"function {function['logical']!r}: only a FileArchive code directory can run "
-                f"locally (got {sorted(code)})"
+                f"function {function['logical']!r}: only a FileArchive directory or an "
+                f"AssetArchive of FileAssets can run locally (got {sorted(code)})"
             )
-        code_dir = (program_dir / code["path"]).resolve()
-        if not code_dir.is_dir():
-            raise LocalStackError(f"function {function['logical']!r}: {code_dir} is no directory")
+        code_dir = self.state_dir / "code" / function["logical"]
+        shutil.rmtree(code_dir, ignore_errors=True)
+        for key, asset in assets.items():
+            target = code_dir / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(program_dir / asset["path"], target)
+        return code_dir
+
+    def _function_spec(self, arn: str, function: dict[str, Any], program_dir: Path) -> FunctionSpec:
+        code_dir = self._code_dir(function, program_dir)
         if not function.get("handler"):
             raise LocalStackError(f"function {function['logical']!r} declares no handler")
         declared = (function.get("environment") or {}).get("variables") or {}

@@ -205,8 +205,11 @@ def test_functions_follow_the_contract(stack: MockedStack, kind: str) -> None:
     assert fn.inputs["handler"] == f"{kind}.handler"
     assert fn.inputs["runtime"] == "python3.13"
     assert fn.inputs["architectures"] == ["arm64"]
-    assert isinstance(fn.inputs["code"], pulumi.FileArchive)
-    assert fn.inputs["code"].path == "./handlers"
+    assert isinstance(fn.inputs["code"], pulumi.AssetArchive)
+    packaged = fn.inputs["code"].assets
+    assert {"ingest.py", "process.py", "webhooks/envelope.py"} <= set(packaged)
+    assert all(key.endswith(".py") and "__pycache__" not in key for key in packaged)
+    assert all(asset.path == f"handlers/{key}" for key, asset in packaged.items())
     assert fn.inputs["loggingConfig"]["logGroup"] == f"/aws/lambda/{name}"
     expected_env = INGEST_ENV if kind == "ingest" else PROCESS_ENV
     assert set(fn.inputs["environment"]["variables"]) == expected_env

@@ -27,8 +27,8 @@ def _plain(value: Any) -> Any:
         return [_plain(inner) for inner in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, pulumi.FileArchive):
-        return {"archive": value.path}
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": sorted(value.assets)}
     if isinstance(value, str) and value[:1] in "{[":
         try:
             return _plain(json.loads(value))
