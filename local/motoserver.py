@@ -80,10 +80,30 @@ def _faster_sqs() -> None:
     )
 
 
+def _thread_safe_sqs_delete() -> None:
+    """Serialise moto's SQS `delete_message` with sends and other deletes (found by the drill).
+
+    moto 5.2.5 deletes by rebuilding the queue's message list from a snapshot without the lock
+    `add_message` takes, and the threaded server runs requests concurrently: two deletes at once
+    plus a send in between dropped the sent message (and brought a deleted one back). Holding
+    the queue's own message lock makes each delete atomic.
+    """
+    import moto.sqs.models
+
+    original = moto.sqs.models.Queue.delete_message
+
+    def delete_message(self, receipt_handle):
+        with self._messages_lock:
+            original(self, receipt_handle)
+
+    moto.sqs.models.Queue.delete_message = delete_message
+
+
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
     _faster_sqs()
+    _thread_safe_sqs_delete()
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
