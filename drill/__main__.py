@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             "poisoned": sum(f.get("poisoned", 0) for f in stats["functions"].values()),
             "processor_restarts": sum(f.get("restarts", 0) for f in stats["functions"].values()),
         },
+        "local_stack_stats": stats,
         "events": drill.events,
     }
     failures = verdict(outcome, drained)
