@@ -80,30 +80,37 @@ def _faster_sqs() -> None:
     )
 
 
-def _thread_safe_sqs_delete() -> None:
-    """Serialise moto's SQS `delete_message` with sends and other deletes (found by the drill).
+def _thread_safe_sqs() -> None:
+    """Serialise moto's SQS receives and deletes with sends on the same queue (found by the drill).
 
-    moto 5.2.5 deletes by rebuilding the queue's message list from a snapshot without the lock
-    `add_message` takes, and the threaded server runs requests concurrently: two deletes at once
-    plus a send in between dropped the sent message (and brought a deleted one back). Holding
-    the queue's own message lock makes each delete atomic.
+    moto 5.2.5 deletes by rebuilding the queue's message list from a snapshot, and a receive
+    moves dead-lettered messages with `list.remove`, neither under the lock `add_message` takes,
+    while the threaded server runs requests concurrently. Two deletes at once plus a send in
+    between dropped the sent message; a removal during a delete's rebuild made it skip one. Each
+    operation now holds the queue's own message lock (a long-poll wait still releases it).
     """
     import moto.sqs.models
 
-    original = moto.sqs.models.Queue.delete_message
+    queue_delete = moto.sqs.models.Queue.delete_message
+    receive = moto.sqs.models.SQSBackend.receive_message
 
     def delete_message(self, receipt_handle):
         with self._messages_lock:
-            original(self, receipt_handle)
+            queue_delete(self, receipt_handle)
+
+    def receive_message(self, queue_name, *args, **kwargs):
+        with self.get_queue(queue_name)._messages_lock:
+            return receive(self, queue_name, *args, **kwargs)
 
     moto.sqs.models.Queue.delete_message = delete_message
+    moto.sqs.models.SQSBackend.receive_message = receive_message
 
 
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
     _faster_sqs()
-    _thread_safe_sqs_delete()
+    _thread_safe_sqs()
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
