@@ -11,6 +11,8 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from webhooks import envelope
 
+from tests.contract import EVENTS_TABLE
+
 REGION = "eu-west-1"
 TABLE_NAME = "webhooks-events-test"
 
@@ -32,29 +34,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def events_table(aws: None) -> str:
     """The events table as docs/contract.md describes it (key, GSI `by_provider`)."""
-    boto3.client("dynamodb").create_table(
-        TableName=TABLE_NAME,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "provider", "AttributeType": "S"},
-            {"AttributeName": "received_at", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_provider",
-                "KeySchema": [
-                    {"AttributeName": "provider", "KeyType": "HASH"},
-                    {"AttributeName": "received_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {
-                    "ProjectionType": "INCLUDE",
-                    "NonKeyAttributes": ["delivery_id", "event_type", "body_size"],
-                },
-            }
-        ],
-    )
+    boto3.client("dynamodb").create_table(TableName=TABLE_NAME, **EVENTS_TABLE)
     return TABLE_NAME
 
 

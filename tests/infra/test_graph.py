@@ -10,28 +10,9 @@ import pytest
 from pulumi.type_token import get_type_token
 
 from components.settings import Settings, parse_settings
+from tests.contract import OUTPUTS
 from tests.infra.mockstack import MockedResource, MockedStack, run_stack, stack_config
 
-CONTRACT_OUTPUTS = {
-    "webhook_base_url",
-    "webhook_urls",
-    "providers",
-    "provider_options",
-    "provider_secret_arns",
-    "queue_url",
-    "queue_arn",
-    "dlq_url",
-    "dlq_arn",
-    "table_name",
-    "table_arn",
-    "archive_bucket",
-    "ingest_function_name",
-    "process_function_name",
-    "alarm_topic_arn",
-    "region",
-    "inline_body_limit",
-    "max_receive_count",
-}
 INGEST_ENV = {
     "QUEUE_URL",
     "ARCHIVE_BUCKET",
@@ -100,7 +81,7 @@ def arn_of(stack: MockedStack, type_: str, name: str | None = None) -> str:
 
 
 def test_exports_exactly_the_contract_outputs(stack: MockedStack) -> None:
-    assert set(stack.outputs) == CONTRACT_OUTPUTS
+    assert set(stack.outputs) == OUTPUTS
     env = stack.stack
     out = stack.outputs
     assert out["queue_url"].endswith(f"/webhooks-queue-{env}")

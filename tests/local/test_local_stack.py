@@ -18,26 +18,8 @@ import pytest
 
 from local import LocalStack, LocalStackError
 from local.pool import REPO_ROOT
+from tests.contract import OUTPUTS
 
-CONTRACT_OUTPUTS = {
-    "webhook_base_url",
-    "webhook_urls",
-    "providers",
-    "provider_secret_arns",
-    "queue_url",
-    "queue_arn",
-    "dlq_url",
-    "dlq_arn",
-    "table_name",
-    "table_arn",
-    "archive_bucket",
-    "ingest_function_name",
-    "process_function_name",
-    "alarm_topic_arn",
-    "region",
-    "inline_body_limit",
-    "max_receive_count",
-}
 RUNTIME_VARIABLES = {
     "AWS_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
@@ -104,7 +86,7 @@ def stored_item(stack, provider: str, delivery_id: str, timeout: float = 30.0):
 
 
 def test_outputs_have_the_contract_shape_and_local_urls(stack):
-    assert set(stack.outputs) >= CONTRACT_OUTPUTS
+    assert set(stack.outputs) >= OUTPUTS
     assert json.loads(stack.outputs_path.read_text()) == stack.outputs
     assert stack.outputs["webhook_base_url"] == f"{stack.api_url}/webhooks"
     assert stack.outputs["webhook_urls"] == {

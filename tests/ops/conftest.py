@@ -7,6 +7,7 @@ import pytest
 from moto import mock_aws
 
 from ops import outputs
+from tests.contract import EVENTS_TABLE
 
 REGION = "eu-west-1"
 PROVIDERS = {
@@ -57,28 +58,7 @@ def stack(tmp_path, monkeypatch):
             },
         )["QueueUrl"]
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName="webhooks-events-test",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"}
-                for name in ("pk", "provider", "received_at")
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by_provider",
-                    "KeySchema": [
-                        {"AttributeName": "provider", "KeyType": "HASH"},
-                        {"AttributeName": "received_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {
-                        "ProjectionType": "INCLUDE",
-                        "NonKeyAttributes": ["delivery_id", "event_type", "body_size"],
-                    },
-                }
-            ],
-        )
+        dynamodb.create_table(TableName="webhooks-events-test", **EVENTS_TABLE)
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(
             Bucket="webhooks-archive-test",

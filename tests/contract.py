@@ -1,0 +1,47 @@
+"""docs/contract.md as test data, for the tests that stand in for the program's resources."""
+
+# `create_table` arguments of the events table (less its name): key, GSI `by_provider`.
+EVENTS_TABLE = {
+    "BillingMode": "PAY_PER_REQUEST",
+    "AttributeDefinitions": [
+        {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "provider", "received_at")
+    ],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "by_provider",
+            "KeySchema": [
+                {"AttributeName": "provider", "KeyType": "HASH"},
+                {"AttributeName": "received_at", "KeyType": "RANGE"},
+            ],
+            "Projection": {
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": ["delivery_id", "event_type", "body_size"],
+            },
+        }
+    ],
+}
+
+# The stack outputs every consumer may rely on.
+OUTPUTS = frozenset(
+    {
+        "webhook_base_url",
+        "webhook_urls",
+        "providers",
+        "provider_options",
+        "provider_secret_arns",
+        "queue_url",
+        "queue_arn",
+        "dlq_url",
+        "dlq_arn",
+        "table_name",
+        "table_arn",
+        "archive_bucket",
+        "ingest_function_name",
+        "process_function_name",
+        "alarm_topic_arn",
+        "region",
+        "inline_body_limit",
+        "max_receive_count",
+    }
+)
