@@ -134,7 +134,8 @@ def markdown(results: dict) -> str:
         "",
         f"**6. Cost per million deliveries** (USD, us-east-1 list prices in `bench/prices.json`; "
         f"ingest {a['ingest_memory_mb']} MB, process {a['process_memory_mb']} MB arm64, batch "
-        f"{a['batch_size']}; CPU time measured above x {a['full_vcpu_memory_mb']} MB / memory "
+        f"{a['batch_size']}; CPU time of the handlers with botocore (as in 2-3, at each size) x "
+        f"{a['full_vcpu_memory_mb']} MB / memory "
         f"(1 vCPU at {a['full_vcpu_memory_mb']} MB), plus assumed AWS call latency "
         f"(SendMessage {a['sqs_send_ms']:g} ms, PutItem {a['dynamodb_put_ms']:g} ms, PutObject "
         f"{a['s3_put_ms']:g} ms), rounded up to 1 ms; provisioned table at "
