@@ -19,6 +19,8 @@ from types import ModuleType, SimpleNamespace
 
 from webhooks import storage
 
+from components.settings import IngestSettings
+
 from . import HANDLERS, fakes, payloads, verification
 from .cost import dynamodb_item_size
 from .stats import paired_ratios, summarize
@@ -27,7 +29,7 @@ from .timing import interleaved_ns, per_call_ns
 SCHEMES = verification.SCHEMES
 BATCH_SIZE = 10
 INDEX_ATTRIBUTES = ("pk", "provider", "received_at", "delivery_id", "event_type", "body_size")
-INLINE_BODY_LIMIT = 196_608
+INLINE_BODY_LIMIT = IngestSettings().inline_body_limit  # the program's default
 
 ENVIRONMENT = {
     "QUEUE_URL": fakes.QUEUE_URL,
