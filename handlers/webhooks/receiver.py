@@ -132,7 +132,7 @@ class Receiver:
         """Send the envelope; a body too big to travel inline goes to the archive bucket first."""
         message = None
         if len(body) <= self._config.inline_body_limit:
-            message = envelope.encode(envelope.build(**fields))
+            message = envelope.text(**fields)
             if len(message) > envelope.MAX_MESSAGE_BYTES:
                 message = None
         if message is None:
@@ -141,7 +141,7 @@ class Receiver:
                 self._s3().put_object(Bucket=self._config.archive_bucket, Key=key, Body=body)
             except Exception as error:
                 raise _Unavailable("archive unavailable", error) from None
-            message = envelope.encode(envelope.build(**fields, body_s3_key=key))
+            message = envelope.text(**fields, body_s3_key=key)
         try:
             self._sqs().send_message(QueueUrl=self._config.queue_url, MessageBody=message)
         except Exception as error:

@@ -107,3 +107,27 @@ def _valid() -> dict[str, object]:
 def test_parse_rejects_with_a_reason(message: str, reason: str) -> None:
     with pytest.raises(EnvelopeError, match=reason):
         envelope.parse(message)
+
+
+@given(
+    body=st.binary(max_size=64) | st.text(max_size=64).map(str.encode),
+    delivery_id=st.text(min_size=1, max_size=16),
+    headers=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+    archived=st.booleans(),
+)
+def test_text_is_the_encoded_message(
+    body: bytes, delivery_id: str, headers: dict[str, str], archived: bool
+) -> None:
+    fields = {
+        "provider": "github",
+        "delivery_id": delivery_id,
+        "event_type": "push\u00e9",
+        "received_at": "2026-11-28T17:00:00.123Z",
+        "source_ip": "192.0.2.1",
+        "headers": headers,
+        "body": body,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+    }
+    if archived:
+        fields["body_s3_key"] = envelope.archive_key("github", delivery_id)
+    assert envelope.text(**fields) == envelope.encode(envelope.build(**fields))
