@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+from json.encoder import encode_basestring_ascii as json_string
 
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 _threshold = _LEVELS.get(os.environ.get("LOG_LEVEL", "INFO").upper(), 20)
@@ -32,27 +33,60 @@ def metrics(
     `fields` are extra properties on the same line (e.g. level, message, provider, delivery_id),
     so a request's log record and its metrics can share one line.
     """
-    key = (namespace, tuple(dimensions), tuple(counts))
-    directive = _directives.get(key)
-    if directive is None:
-        directive = json.dumps(
-            [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [list(dimensions)],
-                    "Metrics": [{"Name": name, "Unit": "Count"} for name in counts],
-                }
-            ],
-            separators=(",", ":"),
-        )
-        _directives[key] = directive
-    record: dict[str, object] = {**fields, **dimensions, **counts}
-    properties = _encode(record)
-    rest = "," + properties[1:] if len(properties) > 2 else "}"
+    key = (namespace, tuple(dimensions.items()), tuple(counts.items()))
+    tail = _tails.get(key)
+    if tail is None:
+        tail = _tail(namespace, dimensions, counts)
+        if len(_tails) >= _MAX_TAILS:  # counts vary per batch: stay bounded
+            _tails.clear()
+        _tails[key] = tail
+    directive, names, members = tail
+    # A field shadowed by a dimension or count takes its value, as in a dict merge.
+    if not names.isdisjoint(fields):
+        properties = _encode({**fields, **dimensions, **counts})[1:-1]
+    elif fields:
+        properties = _members(fields) + "," + members if members else _members(fields)
+    else:
+        properties = members
     stamp = round(time.time() * 1000)
-    sys.stdout.write(f'{{"_aws":{{"Timestamp":{stamp},"CloudWatchMetrics":{directive}}}{rest}\n')
+    head = f'{{"_aws":{{"Timestamp":{stamp},"CloudWatchMetrics":{directive}}}'
+    sys.stdout.write(f"{head},{properties}}}\n" if properties else head + "}\n")
 
 
-# Serialised metric directives by namespace, dimension names and metric names: a handful per
-# container, built once instead of on every line.
-_directives: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
+def _tail(
+    namespace: str, dimensions: dict[str, str], counts: dict[str, int]
+) -> tuple[str, frozenset[str], str]:
+    """What every line with these dimensions and counts repeats: built once, not per line."""
+    directive = json.dumps(
+        [
+            {
+                "Namespace": namespace,
+                "Dimensions": [list(dimensions)],
+                "Metrics": [{"Name": name, "Unit": "Count"} for name in counts],
+            }
+        ],
+        separators=(",", ":"),
+    )
+    constant = {**dimensions, **counts}
+    return directive, frozenset(constant), _members(constant)
+
+
+def _members(values: dict[str, object]) -> str:
+    """`"name":value,...` as `_encode` writes it; strings and ints without the encoder's set-up."""
+    parts = []
+    for name, value in values.items():
+        kind = type(value)  # exact types: a bool is an int, but not JSON's number
+        if kind is str:
+            text = json_string(value)
+        elif kind is int:
+            text = int.__repr__(value)
+        else:
+            text = _encode(value)
+        parts.append(json_string(name) + ":" + text)
+    return ",".join(parts)
+
+
+# Serialised metric directive, dimension and count members by namespace, dimensions and counts:
+# a handful per container (provider x reason), built once instead of on every line.
+_tails: dict[tuple, tuple[str, frozenset[str], str]] = {}
+_MAX_TAILS = 256

@@ -82,3 +82,23 @@ def test_metrics_directive_follows_the_names_of_each_call(capsys: pytest.Capture
         {"Name": "Failed", "Unit": "Count"}
     ]
     assert "Stored" not in second
+
+
+@pytest.mark.parametrize("shadow", [False, True])
+def test_metrics_properties_are_the_merged_fields(
+    capsys: pytest.CaptureFixture, shadow: bool
+) -> None:
+    fields = {"level": "INFO", "size": 3, "ok": True, "none": None, "ratio": 1.5, "odd": {"a"}}
+    if shadow:
+        fields["Provider"] = "shadowed"
+    for _ in range(2):  # the second line reuses what the first one built
+        metrics("Webhooks", {"Environment": "dév", "Provider": "p"}, {"Accepted": 1}, **fields)
+    for line in _lines(capsys):
+        del line["_aws"]
+        assert line == {
+            **{name: value for name, value in fields.items() if name != "odd"},
+            "odd": "{'a'}",
+            "Environment": "dév",
+            "Provider": "p",
+            "Accepted": 1,
+        }
