@@ -157,60 +157,64 @@ def parse(message_body: str | bytes) -> Envelope:
     if version != VERSION or isinstance(version, bool):
         raise EnvelopeError(f"unknown envelope version {version!r}, expected {VERSION}")
 
-    text = {}
-    for field in (
-        "provider",
-        "delivery_id",
-        "event_type",
-        "received_at",
-        "source_ip",
-        "body_sha256",
-    ):
-        value = data.get(field)
-        if not isinstance(value, str):
-            raise EnvelopeError(f"field {field!r} missing or not a string")
-        text[field] = value
-    if not text["provider"] or not text["delivery_id"]:
+    # JSON yields exact types (object keys are always str), so a set of `type`s is the check.
+    get = data.get
+    text = (
+        get("provider"),
+        get("delivery_id"),
+        get("event_type"),
+        get("received_at"),
+        get("source_ip"),
+        get("body_sha256"),
+    )
+    if set(map(type, text)) != _STR:
+        field = next(f for f, v in zip(_TEXT_FIELDS, text, strict=True) if type(v) is not str)
+        raise EnvelopeError(f"field {field!r} missing or not a string")
+    provider, delivery_id, event_type, received_at, source_ip, body_sha256 = text
+    if not provider or not delivery_id:
         raise EnvelopeError("fields 'provider' and 'delivery_id' must not be empty")
 
     headers = data.get("headers")
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
+    if type(headers) is not dict or not _STR.issuperset(map(type, headers.values())):
         raise EnvelopeError("field 'headers' missing or not an object of strings")
     size = data.get("body_size")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+    if type(size) is not int or size < 0:
         raise EnvelopeError("field 'body_size' missing or not a non-negative integer")
 
     has_body, has_key = "body" in data, "body_s3_key" in data
     if has_body == has_key:
         raise EnvelopeError("exactly one of 'body' and 'body_s3_key' must be present")
+    fields = (provider, delivery_id, event_type, received_at, source_ip, headers, body_sha256, size)
     if has_key:
         key = data["body_s3_key"]
-        if not isinstance(key, str) or not key:
+        if type(key) is not str or not key:
             raise EnvelopeError("field 'body_s3_key' is not a non-empty string")
-        return Envelope(headers=headers, body_size=size, body_s3_key=key, **text)
+        return Envelope(*fields, None, key)
 
     body = _inline_body(data)
     if len(body) != size:
         raise EnvelopeError(f"body is {len(body)} bytes, 'body_size' says {size}")
-    if hashlib.sha256(body).hexdigest() != text["body_sha256"]:
+    if hashlib.sha256(body).hexdigest() != body_sha256:
         raise EnvelopeError("body does not match 'body_sha256'")
-    return Envelope(headers=headers, body_size=size, body=body, **text)
+    return Envelope(*fields, body)
+
+
+_TEXT_FIELDS = ("provider", "delivery_id", "event_type", "received_at", "source_ip", "body_sha256")
+_STR = {str}
 
 
 def _inline_body(data: dict) -> bytes:
     body = data["body"]
-    if not isinstance(body, str):
+    if type(body) is not str:
         raise EnvelopeError("field 'body' is not a string")
     is_base64 = data.get("body_base64", False)
-    if not isinstance(is_base64, bool):
-        raise EnvelopeError("field 'body_base64' is not a boolean")
-    if not is_base64:
+    if is_base64 is False:
         try:
             return body.encode()
         except UnicodeEncodeError:
             raise EnvelopeError("field 'body' is not valid UTF-8 text") from None
+    if is_base64 is not True:
+        raise EnvelopeError("field 'body_base64' is not a boolean")
     try:
         return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
