@@ -207,3 +207,37 @@ def test_authentic_delivery_of_any_bytes_is_queued_exactly(
     assert message.delivery_id == delivery_id
     stored = message.body if message.body is not None else bucket.objects[message.body_s3_key]
     assert stored == body
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32-be"])
+
+
+@given(
+    st.binary(max_size=40).map(lambda tail: b"{" + tail)
+    | st.binary(max_size=40)
+    | st.tuples(_JSON_VALUES, _ENCODINGS).map(lambda v: json.dumps(v[0]).encode(v[1]))
+    | st.tuples(_JSON_VALUES, _ENCODINGS).map(
+        lambda v: json.dumps(v[0], ensure_ascii=False).encode(v[1], "surrogatepass")
+    )
+)
+def test_body_json_is_read_as_json_loads_reads_bytes(body: bytes) -> None:
+    from webhooks import senders
+
+    try:
+        value = json.loads(body)
+        expected: tuple = ("ok", value) if isinstance(value, dict) else ("error", "not an object")
+    except (ValueError, RecursionError):
+        expected = ("error", "body is not valid JSON")
+    try:
+        got: tuple = ("ok", senders._json_object(body))
+    except senders.UnreadableDelivery as error:
+        reason = str(error)
+        got = ("error", "not an object" if reason == "body is not a JSON object" else reason)
+    assert got == expected
