@@ -72,20 +72,32 @@ def _tail(
 
 
 def _members(values: dict[str, object]) -> str:
-    """`"name":value,...` as `_encode` writes it; strings and ints without the encoder's set-up."""
-    parts = []
-    for name, value in values.items():
-        kind = type(value)  # exact types: a bool is an int, but not JSON's number
-        if kind is str:
-            text = json_string(value)
-        elif kind is int:
-            text = int.__repr__(value)
-        else:
-            text = _encode(value)
-        parts.append(json_string(name) + ":" + text)
-    return ",".join(parts)
+    """`"name":value,...` as `_encode` writes it; strings and ints without the encoder's set-up.
+
+    Exact types: a bool is an int to `isinstance`, but not a JSON number.
+    """
+    return ",".join(
+        [
+            (_names.get(name) or _name(name))
+            + (
+                json_string(value)
+                if type(value) is str
+                else int.__repr__(value)
+                if type(value) is int
+                else _encode(value)
+            )
+            for name, value in values.items()
+        ]
+    )
 
 
+def _name(name: str) -> str:
+    quoted = _names[name] = json_string(name) + ":"
+    return quoted
+
+
+# `"name":` of each property name; the names come from the code, so there are a few dozen.
+_names: dict[str, str] = {}
 # Serialised metric directive, dimension and count members by namespace, dimensions and counts:
 # a handful per container (provider x reason), built once instead of on every line.
 _tails: dict[tuple, tuple[str, frozenset[str], str]] = {}
