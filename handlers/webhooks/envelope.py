@@ -124,7 +124,7 @@ def text(
         payload = '"body_s3_key":' + json_string(body_s3_key)
     else:
         try:
-            payload = '"body":' + json_string(body.decode())
+            payload = '"body":' + _body_string(body)
         except UnicodeDecodeError:
             payload = f'"body":"{base64.b64encode(body).decode("ascii")}","body_base64":true'
     return (
@@ -134,6 +134,20 @@ def text(
         f'"headers":{headers_json(headers)},{payload},'
         f'"body_sha256":{json_string(body_sha256)},"body_size":{len(body)}}}'
     )
+
+
+def _body_string(body: bytes) -> str:
+    """`json_string(body.decode())`: for printable ASCII only `\\` and `"` need escaping.
+
+    Most bodies are such JSON text, and two C `replace` passes beat the escaper's pass over
+    every character (a fifth of the message's cost). Raises `UnicodeDecodeError` as decode does.
+    """
+    if not body.translate(None, _PRINTABLE_ASCII):
+        return '"' + body.decode("ascii").replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return json_string(body.decode())
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))  # the characters json_string keeps as they are
 
 
 def headers_json(headers: dict[str, str]) -> str:

@@ -110,7 +110,9 @@ def test_parse_rejects_with_a_reason(message: str, reason: str) -> None:
 
 
 @given(
-    body=st.binary(max_size=64) | st.text(max_size=64).map(str.encode),
+    body=st.binary(max_size=64)
+    | st.text(max_size=64).map(str.encode)
+    | st.text(st.characters(min_codepoint=0x1E, max_codepoint=0x80), max_size=64).map(str.encode),
     delivery_id=st.text(min_size=1, max_size=16),
     headers=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
     archived=st.booleans(),
