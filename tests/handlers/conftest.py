@@ -1,6 +1,5 @@
 """Shared fixtures of the handler tests: an in-process moto AWS, the events table, SQS records."""
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from moto import mock_aws
 from webhooks import envelope
 
 from tests.contract import EVENTS_TABLE
+from tests.handlers.messages import envelope_message
 
 REGION = "eu-west-1"
 TABLE_NAME = "webhooks-events-test"
@@ -71,22 +71,6 @@ def put_item_faults(aws: None) -> dict[str, str]:
 
     boto3.DEFAULT_SESSION.events.register("before-call.dynamodb.PutItem", inject)
     return faults
-
-
-def envelope_message(body: bytes, **fields: object) -> dict[str, object]:
-    """A v1 envelope (as ingest builds it) for `body`; fields override the defaults."""
-    values: dict[str, object] = {
-        "provider": "github",
-        "delivery_id": str(uuid.uuid4()),
-        "event_type": "push",
-        "received_at": "2026-11-28T17:00:00.123Z",
-        "source_ip": "192.0.2.1",
-        "headers": {"x-github-event": "push", "content-type": "application/json"},
-        "body": body,
-        "body_sha256": hashlib.sha256(body).hexdigest(),
-    }
-    values.update(fields)
-    return envelope.build(**values)
 
 
 @pytest.fixture

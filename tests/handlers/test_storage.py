@@ -10,22 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from webhooks import envelope, storage
 
+from tests.handlers.messages import envelope_message
+
 NOW = 1_795_885_200.5  # 2026-11-28T17:00:00.500Z
-
-
-def envelope_message(body: bytes, **fields: object) -> dict[str, object]:
-    values: dict[str, object] = {
-        "provider": "github",
-        "delivery_id": "d-1",
-        "event_type": "push",
-        "received_at": "2026-11-28T17:00:00.123Z",
-        "source_ip": "192.0.2.1",
-        "headers": {"x-github-event": "push", "content-type": "application/json"},
-        "body": body,
-        "body_sha256": hashlib.sha256(body).hexdigest(),
-    }
-    values.update(fields)
-    return envelope.build(**values)
 
 
 def _parsed(body: bytes, **fields: object) -> envelope.Envelope:

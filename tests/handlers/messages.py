@@ -1,0 +1,22 @@
+"""Queue messages as the ingest side builds them, for the process-side tests."""
+
+import hashlib
+import uuid
+
+from webhooks import envelope
+
+
+def envelope_message(body: bytes, **fields: object) -> dict[str, object]:
+    """A v1 envelope (as ingest builds it) for `body`; fields override the defaults."""
+    values: dict[str, object] = {
+        "provider": "github",
+        "delivery_id": str(uuid.uuid4()),
+        "event_type": "push",
+        "received_at": "2026-11-28T17:00:00.123Z",
+        "source_ip": "192.0.2.1",
+        "headers": {"x-github-event": "push", "content-type": "application/json"},
+        "body": body,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+    }
+    values.update(fields)
+    return envelope.build(**values)
