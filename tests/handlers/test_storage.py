@@ -112,7 +112,7 @@ def test_reader_rejects_an_item_without_a_body() -> None:
 
 @given(st.dictionaries(st.text(), st.text()))
 def test_headers_are_compact_json_text(headers: dict[str, str]) -> None:
-    text = storage.headers_json(headers)
+    text = envelope.headers_json(headers)
     assert text == json.dumps(headers, separators=(",", ":"))
     assert json.loads(text) == headers
 
