@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from webhooks import providers as handler_providers
+from webhooks.settings import IngestHandlerSettings
 
 from components.function import FunctionSpec, Grant, create_function
 from components.settings import ProviderSettings
@@ -96,15 +98,29 @@ class WebhookApi(pulumi.ComponentResource):
 
         self.bucket = self._archive_bucket(name, args, child)
 
-        providers_json = pulumi.Output.json_dumps(
-            {
-                provider.name: {
-                    **provider.handler_options(),
-                    "secret_arn": self.secrets[provider.name].arn,
-                }
-                for provider in args.providers
-            }
-        )
+        names = [provider.name for provider in args.providers]
+
+        def environment(values: list[str]) -> dict[str, str]:
+            queue_url, bucket, *secret_arns = values
+            settings = IngestHandlerSettings(
+                queue_url=queue_url,
+                archive_bucket=bucket,
+                providers={
+                    p.name: handler_providers.build(p.name, p.scheme, arn, p.options)
+                    for p, arn in zip(args.providers, secret_arns, strict=True)
+                },
+                environment=args.environment,
+                max_body_bytes=args.max_body_bytes,
+                inline_body_limit=args.inline_body_limit,
+                secrets_refresh_seconds=args.secrets_refresh_seconds,
+                metrics_namespace=args.metrics_namespace,
+                log_level=args.log_level,
+            )
+            return settings.to_environ()
+
+        variables = pulumi.Output.all(
+            args.queue_url, self.bucket.bucket, *(self.secrets[n].arn for n in names)
+        ).apply(environment)
         resources = create_function(
             self,
             f"{name}-function",
@@ -117,17 +133,7 @@ class WebhookApi(pulumi.ComponentResource):
                 memory_mb=args.memory_mb,
                 reserved_concurrency=args.reserved_concurrency,
                 log_retention_days=args.log_retention_days,
-                environment={
-                    "QUEUE_URL": args.queue_url,
-                    "ARCHIVE_BUCKET": self.bucket.bucket,
-                    "PROVIDERS": providers_json,
-                    "MAX_BODY_BYTES": str(args.max_body_bytes),
-                    "INLINE_BODY_LIMIT": str(args.inline_body_limit),
-                    "SECRETS_REFRESH_SECONDS": str(args.secrets_refresh_seconds),
-                    "METRICS_NAMESPACE": args.metrics_namespace,
-                    "ENVIRONMENT": args.environment,
-                    "LOG_LEVEL": args.log_level,
-                },
+                environment=variables,
                 grants=[
                     Grant(actions=["sqs:SendMessage"], resources=[args.queue_arn]),
                     Grant(

@@ -46,7 +46,8 @@ class FunctionSpec:
     memory_mb: int
     reserved_concurrency: int | None
     log_retention_days: int
-    environment: Mapping[str, pulumi.Input[str]]
+    environment: pulumi.Input[Mapping[str, str]]
+    """The handler's variables, as its settings class renders them (`to_environ()`)."""
     grants: Sequence[Grant]
     tags: dict[str, str]
     description: str = ""
@@ -114,7 +115,7 @@ def create_function(parent: pulumi.Resource, name: str, spec: FunctionSpec) -> F
         timeout=spec.timeout_seconds,
         memory_size=spec.memory_mb,
         reserved_concurrent_executions=spec.reserved_concurrency,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)),
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=spec.environment),
         # Text: the handlers already write JSON lines, and EMF lines must reach CloudWatch as is.
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="Text", log_group=log_group.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -133,7 +134,7 @@ class WebhookPipeline(pulumi.ComponentResource):
         self.outputs = {
             "webhook_base_url": base_url,
             "webhook_urls": {
-                p.name: base_url.apply(lambda url, p=p: f"{url}/{p.name}") for p in s.providers
+                p.name: pulumi.Output.concat(base_url, "/", p.name) for p in s.providers
             },
             "providers": {p.name: p.scheme for p in s.providers},
             # Header names etc. a sender needs to sign (no secrets): what `ops send` reads.
@@ -261,7 +262,7 @@ class _Alarm(NamedTuple):
     description: str
     namespace: str
     metric: str
-    dimensions: dict[str, pulumi.Input[str]]
+    dimensions: Mapping[str, pulumi.Input[str]]
     statistic: str
     period_seconds: int
     threshold: int

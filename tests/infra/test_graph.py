@@ -190,7 +190,10 @@ def test_functions_follow_the_contract(stack: MockedStack, kind: str) -> None:
     packaged = fn.inputs["code"].assets
     assert {"ingest.py", "process.py", "webhooks/envelope.py"} <= set(packaged)
     assert all(key.endswith(".py") and "__pycache__" not in key for key in packaged)
-    assert all(asset.path == f"handlers/{key}" for key, asset in packaged.items())
+    assert all(
+        isinstance(asset, pulumi.FileAsset) and asset.path == f"handlers/{key}"
+        for key, asset in packaged.items()
+    )
     assert fn.inputs["loggingConfig"]["logGroup"] == f"/aws/lambda/{name}"
     expected_env = INGEST_ENV if kind == "ingest" else PROCESS_ENV
     assert set(fn.inputs["environment"]["variables"]) == expected_env
@@ -490,6 +493,12 @@ def test_alarm_email_subscribes_to_the_topic() -> None:
     }
 
 
+def _resource_parameters(cls: type[pulumi.CustomResource]) -> set[str]:
+    """The inputs of a generated resource class: the parameters of its `_internal_init`."""
+    generated: Any = cls  # pulumi-aws classes define `_internal_init`; CustomResource does not
+    return set(inspect.signature(generated._internal_init).parameters)
+
+
 def _taggable_types() -> set[str]:
     types = set()
     for module in (
@@ -508,7 +517,7 @@ def _taggable_types() -> set[str]:
             if (
                 token
                 and issubclass(cls, pulumi.CustomResource)
-                and "tags" in inspect.signature(cls._internal_init).parameters
+                and "tags" in _resource_parameters(cls)
             ):
                 types.add(token)
     return types

@@ -71,19 +71,20 @@ def test_hmac_options_reach_the_handler_in_snake_case() -> None:
     providers = {
         "acme": {
             "scheme": "hmac",
-            "signatureHeader": "x-sig",
+            "signatureHeader": "X-Sig",
             "algorithm": "sha512",
             "encoding": "base64",
             "toleranceSeconds": 0,
         }
     }
     [provider] = parse_settings(minimal(providers=providers, secrets={"acme": "k"})).providers
+    # what differs from the scheme's defaults (toleranceSeconds 0 is the default), header names
+    # lower-cased as the handler compares them
     assert provider.handler_options() == {
         "scheme": "hmac",
         "signature_header": "x-sig",
         "algorithm": "sha512",
         "encoding": "base64",
-        "tolerance_seconds": 0,
     }
 
 
@@ -120,6 +121,7 @@ INVALID = [
     ("providers.github.signatureHeader", "x", "webhooks:providers.github.signatureHeader", "hmac"),
     ("providers.github.toleranceSeconds", 60, "webhooks:providers.github.toleranceSeconds", "only"),
     ("providers.Git Hub", {"scheme": "github"}, "webhooks:providers.Git Hub", "lower-case"),
+    ("providers.gh\n", {"scheme": "github"}, "webhooks:providers.gh\n", "lower-case"),
     ("processor.batchSize", 0, "webhooks:processor.batchSize", "from 1 to 10000"),
     ("processor.batchSize", 10001, "webhooks:processor.batchSize", "from 1 to 10000"),
     ("processor.batchSize", 11, "webhooks:processor.batchingWindowSeconds", "at least 1"),

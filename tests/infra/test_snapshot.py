@@ -45,7 +45,11 @@ def inventory(stack: MockedStack) -> dict[str, Any]:
     for r in sorted(stack.resources, key=lambda r: (r.type, r.name)):
         inputs = {k: v for k, v in r.inputs.items() if k != "tags"}
         inputs.update({k: "[secret]" for k in r.secret_inputs})
-        entry = {"type": r.type, "name": r.name, "parent": names.get(r.parent, "(stack)")}
+        entry: dict[str, Any] = {
+            "type": r.type,
+            "name": r.name,
+            "parent": names.get(r.parent, "(stack)"),
+        }
         if r.protect:
             entry["protect"] = True
         entry["inputs"] = _plain(inputs)
