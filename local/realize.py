@@ -467,6 +467,8 @@ def _json_text(value: Any) -> str:
 
 
 def _key_schema(hash_key: str | None, range_key: str | None) -> list[dict[str, str]]:
+    if not hash_key:
+        raise UnrealizableResourceError("a table or index without a hash key")
     schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
     if range_key:
         schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
