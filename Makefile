@@ -16,13 +16,13 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 local: $(STAMP)
 	$(PY) -m local
 
-test: $(STAMP)
-	$(PY) -m ruff check .
+test: lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) -m bench
