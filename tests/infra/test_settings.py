@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 from typing import Any
 
 import pulumi
@@ -287,3 +288,12 @@ def test_load_settings_names_the_stack_and_keeps_secrets_secret() -> None:
     assert settings.providers[0].secrets == (SECRET,)
     assert _sync_await(settings.secret_values.is_secret()) is True
     assert _sync_await(settings.secret_values.future()) == {"github": SECRET}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_pin_the_aws_account(stack: str) -> None:
+    """`aws:allowedAccountIds` makes the provider refuse any other account: a list of ids."""
+    ids = stack_config(stack)["aws:allowedAccountIds"]
+    assert isinstance(ids, list)
+    assert ids
+    assert all(isinstance(i, str) and re.fullmatch(r"[0-9]{12}", i) for i in ids)
