@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -107,9 +108,7 @@ class WebhookApi(pulumi.ComponentResource):
                     f"{name}-secret-{provider.name}-value",
                     secret_id=secret.id,
                     # Derived from the secret config Output, so it is a secret too.
-                    secret_string=secret_values.apply(
-                        lambda values, name=provider.name: _secret_string(values[name])
-                    ),
+                    secret_string=secret_values.apply(partial(_secret_string, provider.name)),
                     opts=child,
                 )
             )
@@ -324,6 +323,7 @@ class WebhookApi(pulumi.ComponentResource):
         return bucket
 
 
-def _secret_string(value: str | list[str]) -> str:
+def _secret_string(provider: str, values: Mapping[str, str | list[str]]) -> str:
     """The secret's JSON (docs/contract.md): every accepted signing secret, current first."""
+    value = values[provider]
     return json.dumps({"secrets": [value] if isinstance(value, str) else list(value)})

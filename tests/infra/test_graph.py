@@ -177,9 +177,12 @@ def test_queue_redrives_to_the_dlq(stack: MockedStack) -> None:
     assert "redrivePolicy" not in dlq
 
 
-def test_visibility_timeout_is_at_least_six_processor_timeouts(stack: MockedStack) -> None:
+def test_visibility_timeout_covers_six_timeouts_and_the_batching_window(stack: MockedStack) -> None:
     queue = stack.one("aws:sqs/queue:Queue", "webhooks-queue-queue").inputs
-    assert queue["visibilityTimeoutSeconds"] >= 6 * function(stack, "process").inputs["timeout"]
+    mapping = stack.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
+    assert queue["visibilityTimeoutSeconds"] >= (
+        6 * function(stack, "process").inputs["timeout"] + mapping["maximumBatchingWindowInSeconds"]
+    )
 
 
 def test_event_source_mapping_from_settings(stack: MockedStack) -> None:
