@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.code import handler_archive
+from components.domain import check_certificate_region
 from components.environment import check_ingest_environment
 from components.pipeline import WebhookPipeline, WebhookPipelineArgs
 from components.settings import load_settings
@@ -16,6 +17,7 @@ settings = load_settings()
 # A plain value: names of account-global resources carry it.
 region = aws.get_region().region
 check_ingest_environment(settings, region)
+check_certificate_region(settings, region)
 pipeline = WebhookPipeline(
     "webhooks",
     WebhookPipelineArgs(

@@ -12,8 +12,22 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.settings import ConfigError, Settings
+
 SECURITY_POLICY = "TLS_1_2"
 VALIDATION_RECORD_TTL = 60
+
+
+def check_certificate_region(settings: Settings, region: str) -> None:
+    """A regional API Gateway domain takes a certificate of its own region only."""
+    arn = settings.api.certificate_arn
+    if arn is not None and arn.split(":")[3] != region:
+        raise ConfigError(
+            "webhooks:api.certificateArn",
+            arn,
+            f"an ACM certificate in the stack's region {region} (a regional API domain cannot"
+            " use another region's certificate)",
+        )
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,16 @@
 """A stable webhook URL: the custom domain in its two forms, and none by default."""
 
+import pytest
+
+from components.settings import ConfigError
 from tests.infra.mockstack import (
     CERTIFICATE_ARN,
     DOMAIN,
     HOSTED_ZONE_ID,
+    SCENARIOS,
     MockedStack,
     built_stack,
+    run_stack,
 )
 
 DOMAIN_NAME = "aws:apigatewayv2/domainName:DomainName"
@@ -83,3 +88,14 @@ def test_without_a_domain_the_execute_api_url_stays() -> None:
         assert api.inputs["disableExecuteApiEndpoint"] is False
         assert stack.outputs["webhook_base_url"].startswith(f"https://{api.id}.execute-api.")
         assert stack.outputs["api_domain_target"] is None
+
+
+def test_a_certificate_of_another_region_is_refused() -> None:
+    stack, config = SCENARIOS["domain-certificate"]
+    values = config()
+    values["aws:region"] = "us-east-1"
+    with pytest.raises(ConfigError) as raised:
+        run_stack(stack, config=values)
+    assert raised.value.key == "webhooks:api.certificateArn"
+    assert raised.value.value == CERTIFICATE_ARN
+    assert "us-east-1" in str(raised.value)
