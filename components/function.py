@@ -40,6 +40,8 @@ class Grant:
 @dataclass(frozen=True)
 class FunctionSpec:
     function_name: str
+    # IAM role names are global to the account: unlike the function's, they carry the region.
+    role_name: str
     handler: str
     code: pulumi.Archive
     timeout_seconds: int
@@ -87,7 +89,7 @@ def create_function(parent: pulumi.Resource, name: str, spec: FunctionSpec) -> F
     )
     role = aws.iam.Role(
         f"{name}-role",
-        name=spec.function_name,
+        name=spec.role_name,
         assume_role_policy=ASSUME_ROLE_POLICY,
         tags=spec.tags,
         opts=child,

@@ -14,6 +14,7 @@ from components.function import FunctionSpec, Grant, create_function
 @dataclass(frozen=True)
 class WebhookProcessorArgs:
     function_name: str
+    role_name: str
     code: pulumi.Archive
     queue_arn: pulumi.Input[str]
     table_name: pulumi.Input[str]
@@ -51,6 +52,7 @@ class WebhookProcessor(pulumi.ComponentResource):
             f"{name}-function",
             FunctionSpec(
                 function_name=args.function_name,
+                role_name=args.role_name,
                 description="Stores queued webhook deliveries in DynamoDB, exactly once.",
                 handler="process.handler",
                 code=args.code,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -23,6 +23,8 @@ from webhooks.settings import (
     DEFAULT_SECRETS_REFRESH_SECONDS,
     LOG_LEVELS,
 )
+
+from components import naming
 
 NAMESPACE = "webhooks"
 ENVIRONMENTS = ("dev", "prod")
@@ -41,6 +43,9 @@ SQS_RETENTION_SECONDS = (60, 1_209_600)
 SQS_VISIBILITY_TIMEOUT_MAX = 43_200
 VISIBILITY_TO_TIMEOUT_RATIO = 6  # AWS guidance for SQS event sources
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DOMAIN_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{1,64}")
+HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
 
 
 class ConfigError(pulumi.RunError, ValueError):
@@ -121,6 +126,10 @@ class LogSettings:
 class ApiSettings:
     throttling_rate_limit: int = 100
     throttling_burst_limit: int = 200
+    # A stable URL: the custom domain and either its certificate or the zone to validate one in.
+    domain_name: str | None = None
+    certificate_arn: str | None = None
+    hosted_zone_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,7 @@ class Settings:
     """Everything the pipeline needs, already validated."""
 
     environment: str
+    stack: str
     providers: tuple[ProviderSettings, ...]
     ingest: IngestSettings
     processor: ProcessorSettings
@@ -157,9 +167,12 @@ class Settings:
     archive: ArchiveSettings
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
 
-    def name(self, part: str) -> str:
-        """Physical name of a resource, e.g. `webhooks-queue-dev`."""
-        return f"{NAMESPACE}-{part}-{self.environment}"
+    # The `secrets` config as Pulumi read it (`get_secret_object`): what reaches Secrets Manager.
+    secret_values: pulumi.Input[Mapping[str, Any]] = field(default_factory=dict)
+
+    def name(self, part: str, limit: int = naming.LAMBDA_FUNCTION) -> str:
+        """Physical name of a regional resource, e.g. `webhooks-queue-dev` (components/naming)."""
+        return naming.regional(part, self.stack, limit)
 
     @property
     def secret_recovery_window_days(self) -> int:
@@ -392,13 +405,18 @@ def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSetting
         "queue",
         ("visibilityTimeoutSeconds", "retentionSeconds", "dlqRetentionSeconds", "maxReceiveCount"),
     )
-    minimum = VISIBILITY_TO_TIMEOUT_RATIO * processor.timeout_seconds
+    # AWS guidance for SQS event sources: 6 x the function timeout + the batching window.
+    minimum = (
+        VISIBILITY_TO_TIMEOUT_RATIO * processor.timeout_seconds + processor.batching_window_seconds
+    )
     visibility = _int(s, "queue.visibilityTimeoutSeconds", minimum, 0, SQS_VISIBILITY_TIMEOUT_MAX)
     if visibility < minimum:
         raise ConfigError(
             _key("queue.visibilityTimeoutSeconds"),
             visibility,
-            f"at least {VISIBILITY_TO_TIMEOUT_RATIO} x processor.timeoutSeconds = {minimum}"
+            f"at least {VISIBILITY_TO_TIMEOUT_RATIO} x processor.timeoutSeconds"
+            f" ({processor.timeout_seconds}) + processor.batchingWindowSeconds"
+            f" ({processor.batching_window_seconds}) = {minimum}"
             " (AWS guidance for SQS event sources)",
         )
     retention = _int(s, "queue.retentionSeconds", 4 * 24 * 3600, *SQS_RETENTION_SECONDS)
@@ -439,14 +457,60 @@ def _logs(raw: Mapping[str, Any]) -> LogSettings:
     )
 
 
+def _pattern(
+    section: Mapping[str, Any], key: str, pattern: re.Pattern[str], what: str
+) -> str | None:
+    value = section.get(key.rsplit(".", 1)[-1])
+    if value is not None and (not isinstance(value, str) or not pattern.fullmatch(value)):
+        raise ConfigError(_key(key), value, what)
+    return value
+
+
 def _api(raw: Mapping[str, Any]) -> ApiSettings:
-    s = _section(raw, "api", ("throttlingRateLimit", "throttlingBurstLimit"))
+    s = _section(
+        raw,
+        "api",
+        (
+            "throttlingRateLimit",
+            "throttlingBurstLimit",
+            "domainName",
+            "certificateArn",
+            "hostedZoneId",
+        ),
+    )
     d = ApiSettings()
+    domain = _pattern(
+        s, "api.domainName", DOMAIN_NAME, "a lower-case DNS name, e.g. hooks.example.com"
+    )
+    certificate = _pattern(
+        s,
+        "api.certificateArn",
+        CERTIFICATE_ARN,
+        "an ACM certificate ARN in the stack's region (arn:aws:acm:<region>:<account>:"
+        "certificate/<id>) covering api.domainName",
+    )
+    zone = _pattern(
+        s, "api.hostedZoneId", HOSTED_ZONE_ID, "a Route 53 hosted zone id, e.g. Z0123ABC"
+    )
+    if domain is None and (certificate or zone):
+        key, value = ("certificateArn", certificate) if certificate else ("hostedZoneId", zone)
+        raise ConfigError(_key("api", key), value, "only together with api.domainName")
+    if domain is not None and (certificate is None) == (zone is None):
+        raise ConfigError(
+            _key("api.domainName"),
+            domain,
+            "with exactly one of api.certificateArn (an existing certificate) or"
+            " api.hostedZoneId (the program requests one and validates it in that zone)"
+            + (", not both" if certificate else ""),
+        )
     return ApiSettings(
         throttling_rate_limit=_int(s, "api.throttlingRateLimit", d.throttling_rate_limit, 1, None),
         throttling_burst_limit=_int(
             s, "api.throttlingBurstLimit", d.throttling_burst_limit, 0, None
         ),
+        domain_name=domain,
+        certificate_arn=certificate,
+        hosted_zone_id=zone,
     )
 
 
@@ -513,8 +577,12 @@ TOP_LEVEL_KEYS = (
 OBJECT_KEYS = tuple(key for key in TOP_LEVEL_KEYS if key not in ("environment", "metricsNamespace"))
 
 
-def parse_settings(raw: Mapping[str, Any]) -> Settings:
-    """Validate the stack's config values (top-level key → parsed value) into `Settings`."""
+def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings:
+    """Validate the stack's config values (top-level key → parsed value) into `Settings`.
+
+    `stack` names the resources (components/naming); the environment only picks the profile.
+    Without it (tests of the rules alone) the environment's name stands in for the stack.
+    """
     environment = _choice(raw.get("environment"), "environment", ENVIRONMENTS)
     namespace = raw.get("metricsNamespace", DEFAULT_METRICS_NAMESPACE)
     if not isinstance(namespace, str) or not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", namespace):
@@ -522,6 +590,7 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
     processor = _processor(raw)
     return Settings(
         environment=environment,
+        stack=stack or environment,
         providers=_providers(raw),
         ingest=_ingest(raw),
         processor=processor,
@@ -536,11 +605,11 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
 
 
 def load_settings(config: pulumi.Config | None = None) -> Settings:
-    """Read every `webhooks:` key once and validate it.
+    """Read every `webhooks:` key once and validate it, for the stack being deployed.
 
-    `secrets` is read as a plain object so its provider names can be checked; the values are
-    wrapped in `pulumi.Output.secret` where they are used (WebhookApi), so they stay encrypted
-    in the state and never show in plain text.
+    `secrets` reaches the resources as `get_secret_object` returns it, a secret Output, so
+    everything derived from it stays encrypted in the state. Its plain form is only checked
+    here (provider names, shapes), in errors that never echo a value.
     """
     config = config or pulumi.Config(NAMESPACE)
     raw: dict[str, Any] = {}
@@ -552,4 +621,5 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
             raise ConfigError(_key(key), shown, f"valid JSON ({error})") from None
         if value is not None:
             raw[key] = value
-    return parse_settings(raw)
+    settings = parse_settings(raw, stack=pulumi.get_stack())
+    return replace(settings, secret_values=config.get_secret_object("secrets", {}))

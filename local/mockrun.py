@@ -41,6 +41,8 @@ class MockedResource:
     id: str
     state: dict[str, Any]
     dependencies: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """The URNs this resource was known by (`aliases`), resolved from the alias specs."""
 
 
 @dataclass
@@ -119,9 +121,33 @@ class RecordingMonitor(mocks.MockMonitor):
                 id=registration.id,
                 state=registration.state,
                 dependencies=tuple(request.dependencies),
+                aliases=tuple(_alias_urns(request, response.urn)),
             )
         )
         return response
+
+
+def _alias_urns(request: Any, urn: str) -> Iterator[str]:
+    """Full URNs of a registration's aliases: given as URNs, or specs resolved as the engine
+    does (unset parts are the resource's own)."""
+    head, project, qualified_type, own_name = urn.split("::", 3)
+    stack = head.removeprefix("urn:pulumi:")
+    for alias in request.aliases:
+        if alias.urn:
+            yield alias.urn
+            continue
+        spec = alias.spec
+        if spec.noParent:
+            parent_chain = ""
+        elif spec.parentUrn:
+            parent_chain = spec.parentUrn.split("::", 3)[2] + "$"
+        else:
+            parent_chain = qualified_type.rpartition("$")[0] + "$" if "$" in qualified_type else ""
+        type_ = spec.type or request.type
+        yield (
+            f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::"
+            f"{parent_chain}{type_}::{spec.name or own_name}"
+        )
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@
 
 The run itself is `local.mockrun` (the harness the local stack runs the program with too);
 this module adds mocks that answer like AWS would (ARNs, queue URLs, invoke URLs) with a fixed
-account and region, so every run records the same graph.
+account and the stack's `aws:region`, so every run records the same graph.
 """
 
 from __future__ import annotations
@@ -29,17 +29,21 @@ __all__ = ["MockedResource", "MockedStack", "built_stack", "example_secrets", "r
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "webhooks"
 ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"
-
-
-def _arn(service: str, resource: str, region: str = REGION) -> str:
-    return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+REGION = "eu-west-1"  # when the config sets no aws:region
 
 
 class AwsMocks(pulumi.runtime.Mocks):
     """Computed attributes the way AWS returns them, derived from the resource's name."""
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    def __init__(self, region: str = REGION) -> None:
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        region = self.region
+
+        def _arn(service: str, resource: str) -> str:
+            return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+
         state = dict(args.inputs)
         if not args.custom:
             return "", state
@@ -47,7 +51,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         resource_id = f"{args.name}-id"
         typ = args.typ
         if typ == "aws:sqs/queue:Queue":
-            resource_id = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+            resource_id = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}"
             state.update(arn=_arn("sqs", name), url=resource_id)
         elif typ == "aws:dynamodb/table:Table":
             resource_id = name
@@ -56,7 +60,7 @@ class AwsMocks(pulumi.runtime.Mocks):
             resource_id = name
             arn = _arn("lambda", f"function:{name}")
             invoke = (
-                f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
+                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
             )
             state.update(arn=arn, invokeArn=invoke, qualifiedArn=f"{arn}:$LATEST")
         elif typ == "aws:iam/role:Role":
@@ -74,15 +78,15 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:apigatewayv2/api:Api":
             resource_id = "a1b2c3d4e5"
             state.update(
-                apiEndpoint=f"https://{resource_id}.execute-api.{REGION}.amazonaws.com",
+                apiEndpoint=f"https://{resource_id}.execute-api.{region}.amazonaws.com",
                 executionArn=_arn("execute-api", resource_id),
-                arn=f"arn:aws:apigateway:{REGION}::/apis/{resource_id}",
+                arn=f"arn:aws:apigateway:{region}::/apis/{resource_id}",
             )
         elif typ == "aws:apigatewayv2/stage:Stage":
             api_id = args.inputs["apiId"]
             path = "" if name == "$default" else name
             state.update(
-                invokeUrl=f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{path}",
+                invokeUrl=f"https://{api_id}.execute-api.{region}.amazonaws.com/{path}",
                 executionArn=_arn("execute-api", f"{api_id}/{name}"),
             )
         elif typ == "aws:apigatewayv2/integration:Integration":
@@ -95,6 +99,32 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
             resource_id = "esm-uuid"
             state.update(uuid=resource_id, functionArn=args.inputs.get("functionName"))
+        elif typ == "aws:acm/certificate:Certificate":
+            resource_id = _arn("acm", "certificate/0a1b2c3d-mock")
+            domain = args.inputs["domainName"]
+            state.update(
+                arn=resource_id,
+                domainValidationOptions=[
+                    {
+                        "domainName": domain,
+                        "resourceRecordName": f"_x1.{domain}.",
+                        "resourceRecordType": "CNAME",
+                        "resourceRecordValue": "_x2.acm-validations.aws.",
+                    }
+                ],
+            )
+        elif typ == "aws:route53/record:Record":
+            state.update(fqdn=args.inputs["name"].rstrip("."))
+        elif typ == "aws:apigatewayv2/domainName:DomainName":
+            resource_id = args.inputs["domainName"]
+            configuration = dict(args.inputs["domainNameConfiguration"])
+            configuration.update(
+                targetDomainName=f"d-mock.execute-api.{region}.amazonaws.com",
+                hostedZoneId="ZMOCKAPIGW",
+            )
+            state.update(domainNameConfiguration=configuration)
+        elif typ == "aws:cloudwatch/dashboard:Dashboard":
+            resource_id = args.inputs["dashboardName"]
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
@@ -107,11 +137,11 @@ class AwsMocks(pulumi.runtime.Mocks):
             }, []
         if args.token == "aws:index/getRegion:getRegion":
             return {
-                "region": REGION,
-                "name": REGION,
-                "id": REGION,
-                "endpoint": f"ec2.{REGION}.amazonaws.com",
-                "description": "Europe (Ireland)",
+                "region": self.region,
+                "name": self.region,
+                "id": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+                "description": self.region,
             }, []
         raise NotImplementedError(f"no mock for call {args.token}")
 
@@ -154,11 +184,48 @@ def run_stack(
         stack=stack,
         config=pulumi_config,
         secret_keys=[f"{PROJECT}:secrets"],
-        aws=AwsMocks(),
+        aws=AwsMocks(values.get("aws:region", REGION)),
     )
 
 
+DOMAIN = "hooks.example.com"
+CERTIFICATE_ARN = (
+    f"arn:aws:acm:{REGION}:{ACCOUNT_ID}:certificate/11111111-2222-3333-4444-555555555555"
+)
+HOSTED_ZONE_ID = "Z0123456789EXAMPLE"
+
+
+def _with(stack_file: str, **changes: Any) -> dict[str, Any]:
+    """A stack file's config with some top-level keys merged (objects) or replaced."""
+    config = stack_config(stack_file)
+    for key, value in changes.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        current = config.get(full)
+        config[full] = {**current, **value} if isinstance(current, dict) else value
+    return config
+
+
+# Graphs beyond the two stack files: name → (Pulumi stack name, its config).
+SCENARIOS: dict[str, tuple[str, Any]] = {
+    "dev": ("dev", lambda: stack_config("dev")),
+    "prod": ("prod", lambda: stack_config("prod")),
+    # A review stack: Pulumi.dev.yaml copied (the dev profile), in the same account and region.
+    "pr-123": ("pr-123", lambda: stack_config("dev")),
+    # prod again in a second region (disaster recovery), same stack name and account.
+    "prod-us-east-1": ("prod", lambda: _with("prod", **{"aws:region": "us-east-1"})),
+    "domain-certificate": (
+        "dev",
+        lambda: _with("dev", api={"domainName": DOMAIN, "certificateArn": CERTIFICATE_ARN}),
+    ),
+    "domain-zone": (
+        "prod",
+        lambda: _with("prod", api={"domainName": DOMAIN, "hostedZoneId": HOSTED_ZONE_ID}),
+    ),
+}
+
+
 @functools.cache
-def built_stack(stack: str) -> MockedStack:
-    """`run_stack(stack)` once per process: the tests share one graph per stack (read-only)."""
-    return run_stack(stack)
+def built_stack(scenario: str) -> MockedStack:
+    """The graph of a `SCENARIOS` entry, built once per process (the tests share it read-only)."""
+    stack, config = SCENARIOS[scenario]
+    return run_stack(stack, config=config())

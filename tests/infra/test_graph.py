@@ -11,7 +11,13 @@ from pulumi.type_token import get_type_token
 
 from components.settings import Settings, parse_settings
 from tests.contract import OUTPUTS
-from tests.infra.mockstack import MockedResource, MockedStack, run_stack, stack_config
+from tests.infra.mockstack import (
+    MockedResource,
+    MockedStack,
+    built_stack,
+    run_stack,
+    stack_config,
+)
 
 INGEST_ENV = {
     "QUEUE_URL",
@@ -30,6 +36,8 @@ TABLE = "webhooks:table:WebhookTable"
 QUEUE = "webhooks:queue:WebhookQueue"
 PROCESSOR = "webhooks:processor:WebhookProcessor"
 API = "webhooks:api:WebhookApi"
+DASHBOARD = "webhooks:dashboard:WebhookDashboard"
+DOMAIN = "webhooks:domain:WebhookDomain"
 # Which component owns each resource type; Lambda plumbing is resolved by function name.
 OWNER = {
     "aws:dynamodb/table:Table": TABLE,
@@ -46,6 +54,12 @@ OWNER = {
     "aws:sns/topic:Topic": PIPELINE,
     "aws:sns/topicSubscription:TopicSubscription": PIPELINE,
     "aws:cloudwatch/metricAlarm:MetricAlarm": PIPELINE,
+    "aws:cloudwatch/dashboard:Dashboard": DASHBOARD,
+    "aws:apigatewayv2/domainName:DomainName": DOMAIN,
+    "aws:apigatewayv2/apiMapping:ApiMapping": DOMAIN,
+    "aws:acm/certificate:Certificate": DOMAIN,
+    "aws:acm/certificateValidation:CertificateValidation": DOMAIN,
+    "aws:route53/record:Record": DOMAIN,
 }
 
 
@@ -56,7 +70,7 @@ def settings_of(stack: MockedStack) -> Settings:
         if key.startswith("webhooks:"):
             name = key.removeprefix("webhooks:")
             raw[name] = value if name in ("environment", "metricsNamespace") else json.loads(value)
-    return parse_settings(raw)
+    return parse_settings(raw, stack=stack.stack)
 
 
 def function(stack: MockedStack, kind: str) -> MockedResource:
@@ -107,11 +121,17 @@ def test_exports_exactly_the_contract_outputs(stack: MockedStack) -> None:
 def test_components_nest_under_the_pipeline(stack: MockedStack) -> None:
     pipeline = stack.one(PIPELINE)
     assert pipeline.parent == stack.root_urn
-    for component in (TABLE, QUEUE, PROCESSOR, API):
+    for component in (TABLE, QUEUE, PROCESSOR, API, DASHBOARD):
         assert stack.one(component).parent == pipeline.urn
 
 
-def test_every_resource_has_its_components_parent(stack: MockedStack) -> None:
+@pytest.fixture(params=["dev", "prod", "domain-certificate", "domain-zone"])
+def any_graph(request: pytest.FixtureRequest) -> MockedStack:
+    return built_stack(request.param)
+
+
+def test_every_resource_has_its_components_parent(any_graph: MockedStack) -> None:
+    stack = any_graph
     owners = {}
     for resource in stack.resources:
         if not resource.custom:
@@ -157,9 +177,12 @@ def test_queue_redrives_to_the_dlq(stack: MockedStack) -> None:
     assert "redrivePolicy" not in dlq
 
 
-def test_visibility_timeout_is_at_least_six_processor_timeouts(stack: MockedStack) -> None:
+def test_visibility_timeout_covers_six_timeouts_and_the_batching_window(stack: MockedStack) -> None:
     queue = stack.one("aws:sqs/queue:Queue", "webhooks-queue-queue").inputs
-    assert queue["visibilityTimeoutSeconds"] >= 6 * function(stack, "process").inputs["timeout"]
+    mapping = stack.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
+    assert queue["visibilityTimeoutSeconds"] >= (
+        6 * function(stack, "process").inputs["timeout"] + mapping["maximumBatchingWindowInSeconds"]
+    )
 
 
 def test_event_source_mapping_from_settings(stack: MockedStack) -> None:
@@ -286,7 +309,13 @@ def test_prod_protects_its_events(prod: MockedStack) -> None:
     assert table.protect is True
     assert table.inputs["deletionProtectionEnabled"] is True
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
-    assert [r.name for r in prod.resources if r.protect] == [table.name]
+    stateful = [
+        *prod.of_type("aws:dynamodb/table:Table"),
+        *prod.of_type("aws:sqs/queue:Queue"),
+        *prod.of_type("aws:secretsmanager/secret:Secret"),
+    ]
+    assert len(stateful) == 3 + len(prod.outputs["providers"])
+    assert sorted(r.name for r in prod.resources if r.protect) == sorted(r.name for r in stateful)
     assert prod.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is False
 
 
@@ -543,3 +572,18 @@ def test_names_carry_the_environment(stack: MockedStack) -> None:
         name = resource.inputs.get("name") or resource.inputs.get("bucket")
         if resource.custom and isinstance(name, str) and name != "$default":
             assert f"-{stack.stack}" in name or f"/{stack.stack}/" in name, name
+
+
+def test_stage_goes_live_only_after_function_permission_and_secret_versions(
+    stack: MockedStack,
+) -> None:
+    stage = stack.one("aws:apigatewayv2/stage:Stage")
+    required = [
+        function(stack, "ingest"),
+        stack.one("aws:lambda/permission:Permission"),
+        stack.one("aws:apigatewayv2/route:Route"),
+        *stack.of_type("aws:secretsmanager/secretVersion:SecretVersion"),
+    ]
+    assert len(required) == 3 + len(stack.outputs["providers"])
+    missing = [r.name for r in required if r.urn not in stage.dependencies]
+    assert not missing
