@@ -32,7 +32,7 @@ def say(message: str) -> None:
 
 def run(*command: str | Path, quiet: bool = False) -> bool:
     """Run a command, its output shown unless `quiet`; True when it succeeded."""
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - our own commands, no shell
         [str(part) for part in command],
         env={**os.environ, "PIP_ROOT_USER_ACTION": "ignore"},
         stdout=subprocess.DEVNULL if quiet else None,
@@ -118,7 +118,7 @@ def with_pip() -> bool:
 
 
 def main() -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs under any python3, before .venv
         print("Python 3.11+ is required (set PYTHON=python3.11 for make)", file=sys.stderr)
         return 1
     installer = os.environ.get("WEBHOOKS_INSTALLER", "uv")

@@ -63,7 +63,7 @@ def test_uv_itself_is_pinned() -> None:
 
 
 def test_an_unknown_installer_is_refused() -> None:
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - our interpreter, our script
         [sys.executable, str(ROOT / "bootstrap.py")],
         env={"WEBHOOKS_INSTALLER": "conda", "PATH": "/usr/bin:/bin"},
         capture_output=True,
