@@ -22,6 +22,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) bootstrap.py actionlint
 
 bench: $(STAMP)
 	$(PY) -m bench
