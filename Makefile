@@ -34,4 +34,4 @@ snapshots: $(STAMP)
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest tests/infra -k snapshot
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .local
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .local policy/venv

@@ -89,7 +89,9 @@ def _run_stack(policy: StackValidationPolicy, stack: MockedStack) -> list[tuple[
 def test_pack_files_describe_a_python_pack() -> None:
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
-    pins = (POLICY_DIR / "requirements.txt").read_text().split()
+    requirements = (POLICY_DIR / "requirements.txt").read_text()
+    assert "\n-c ../constraints.txt\n" in requirements  # the project's versions throughout
+    pins = requirements.split()
     dev_pins = (POLICY_DIR.parent / "requirements-dev.txt").read_text().split()
     constraints = (POLICY_DIR.parent / "constraints.txt").read_text().split()
     assert "pulumi-policy==1.21.0" in pins and "pulumi-policy==1.21.0" in dev_pins
