@@ -175,6 +175,11 @@ def main() -> int:
         return 2
     uv = install_uv() if installer == "uv" else None
     ok = with_uv(uv) if uv is not None else with_pip()
+    if not ok and uv is not None:
+        # e.g. an index that pip is configured for (pip.conf) and uv is not
+        say("uv could not install the pins (see above): retrying with pip")
+        uv = None
+        ok = with_pip()
     if not ok:
         say("installing the pinned dependencies failed (see above)")
         return 1

@@ -98,3 +98,23 @@ def test_a_malformed_uv_pin_is_an_error(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(bootstrap, "BOOTSTRAP_PINS", pins)
     with pytest.raises(SystemExit, match="expected one line `uv==<version>`"):
         bootstrap.uv_pin()
+
+
+def test_when_uv_fails_to_install_the_pins_pip_does(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WEBHOOKS_INSTALLER", "uv")
+    monkeypatch.setattr(sys, "argv", ["bootstrap.py"])
+    monkeypatch.setattr(bootstrap, "install_uv", lambda: Path("uv"))
+    monkeypatch.setattr(bootstrap, "with_uv", lambda uv: False)
+    used: list[str] = []
+
+    def with_pip() -> bool:
+        used.append("pip")
+        return True
+
+    monkeypatch.setattr(bootstrap, "with_pip", with_pip)
+    assert bootstrap.main() == 0
+    assert used == ["pip"]
+    out = capsys.readouterr().out
+    assert "retrying with pip" in out and "ready: .venv (pip)" in out
