@@ -20,12 +20,16 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 if TYPE_CHECKING:  # type checkers and tests see the package
     from policy import rules
 else:  # Pulumi runs the pack's folder as a script: `rules.py` is next to this file
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import rules
+
+
+rules.UNKNOWN_VALUE_ERRORS = (UnknownValueError,)
 
 
 def resource_policy(rule: rules.ResourceRule) -> ResourceValidationPolicy:

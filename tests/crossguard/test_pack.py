@@ -145,3 +145,12 @@ def test_stack_policy_reports_the_resource_urn(prod: MockedStack) -> None:
     [(message, urn)] = _run_stack(_policy("visibility-timeout-covers-consumer"), broken)
     assert urn == queue.urn
     assert "180 is below 6 x webhooks-processor-function timeout (30 s)" in message
+
+
+def test_known_environment_variables_are_checked_while_others_are_unknown() -> None:
+    policy = _policy("lambda-env-no-secrets")
+    variables = {"QUEUE_URL": UNKNOWN_STRING, "STRIPE_KEY": "sk_live_abcdefgh12345678"}
+    reported = _run_resource(policy, rules.FUNCTION, {"environment": {"variables": variables}})
+    assert reported == ["function r: STRIPE_KEY holds a value that looks like a secret"]
+    variables = {"QUEUE_URL": UNKNOWN_STRING, "LOG_LEVEL": "INFO"}
+    assert _run_resource(policy, rules.FUNCTION, {"environment": {"variables": variables}}) == []
