@@ -118,3 +118,13 @@ def test_when_uv_fails_to_install_the_pins_pip_does(
     assert used == ["pip"]
     out = capsys.readouterr().out
     assert "retrying with pip" in out and "ready: .venv (pip)" in out
+
+
+@pytest.mark.parametrize(("required", "code"), [("1", 1), ("", 0)])
+def test_a_missing_actionlint_fails_only_where_required(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], required: str, code: int
+) -> None:
+    monkeypatch.setenv("ACTIONLINT_REQUIRED", required)
+    monkeypatch.setattr(bootstrap, "install_actionlint", lambda: False)
+    assert bootstrap.actionlint([]) == code
+    assert "actionlint NOT RUN" in capsys.readouterr().err

@@ -42,8 +42,9 @@ def _assumes_the_deploy_role(job: dict[str, Any]) -> None:
 def test_pull_requests_run_the_tests_and_preview_each_stack() -> None:
     workflow = _load("pull-request.yml")
     assert "pull_request" in workflow["on"]
-    runs = [s.get("run") for s in workflow["jobs"]["test"]["steps"]]
-    assert "make test" in runs and "make lint" in runs
+    steps = {s.get("run"): s for s in workflow["jobs"]["test"]["steps"]}
+    assert "make test" in steps
+    assert steps["make lint"]["env"] == {"ACTIONLINT_REQUIRED": "1"}  # never skipped there
     preview = workflow["jobs"]["preview"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     assert preview["permissions"]["pull-requests"] == "write"
