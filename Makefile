@@ -15,13 +15,13 @@ $(STAMP): bootstrap.py requirements-bootstrap.txt requirements.txt requirements-
 local: $(STAMP)
 	$(PY) -m local
 
-test: $(STAMP)
-	$(PY) -m ruff check .
+test: lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) bootstrap.py actionlint
 
 bench: $(STAMP)

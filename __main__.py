@@ -8,10 +8,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components.code import handler_archive
+from components.domain import check_certificate_region
+from components.environment import check_ingest_environment
 from components.pipeline import WebhookPipeline, WebhookPipelineArgs
 from components.settings import load_settings
 
 settings = load_settings()
+# A plain value: names of account-global resources carry it.
+region = aws.get_region().region
+check_ingest_environment(settings, region)
+check_certificate_region(settings, region)
 pipeline = WebhookPipeline(
     "webhooks",
     WebhookPipelineArgs(
@@ -19,7 +25,7 @@ pipeline = WebhookPipeline(
         # The deployment package is handlers/ as is (docs/contract.md): no build step.
         code=handler_archive("handlers"),
         account_id=aws.get_caller_identity_output().account_id,
-        region=aws.get_region_output().region,
+        region=region,
     ),
 )
 

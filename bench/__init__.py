@@ -5,10 +5,8 @@ its ratio to a comparator measured in the same run, because absolute times on a 
 noisy. Nothing here asserts a target: the report says which targets are met.
 """
 
-import sys
-from pathlib import Path
+# The handlers import each other as top-level modules, as in the Lambda runtime; `components`
+# puts their directory on the path.
+from components import HANDLERS_DIR as HANDLERS
 
-# The handlers import each other as top-level modules, as in the Lambda runtime.
-HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
-if str(HANDLERS) not in sys.path:
-    sys.path.insert(0, str(HANDLERS))
+__all__ = ["HANDLERS"]

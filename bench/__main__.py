@@ -87,12 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     print("cost ...", file=sys.stderr)
     prices = cost.load_prices()
     results["cost_assumptions"] = assumptions.as_dict()
-    results["cost"] = []
+    costs: list[dict[str, object]] = []
+    results["cost"] = costs
     for label, size in COST_SIZES.items():
         measured = handlers.quantities(pipeline, size, max(3, args.repeat // 2))
-        delivery = cost.Delivery(**{k: measured[k] for k in cost.Delivery.__dataclass_fields__})
-        designs = cost.compare(prices, assumptions, delivery)
-        results["cost"].append(
+        designs = cost.compare(prices, assumptions, _delivery(measured))
+        costs.append(
             {
                 "size": label,
                 "quantities": measured,
@@ -114,8 +114,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _delivery(measured: handlers.Quantities) -> cost.Delivery:
+    return cost.Delivery(
+        body_bytes=measured["body_bytes"],
+        message_bytes=measured["message_bytes"],
+        item_bytes=measured["item_bytes"],
+        index_item_bytes=measured["index_item_bytes"],
+        inline_item_bytes=measured["inline_item_bytes"],
+        archived=measured["archived"],
+        ingest_cpu_us=measured["ingest_cpu_us"],
+        process_cpu_us=measured["process_cpu_us"],
+        ingest_log_bytes=measured["ingest_log_bytes"],
+        process_log_bytes=measured["process_log_bytes"],
+    )
+
+
 def _plain(value: object) -> object:
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     raise TypeError(f"not JSON: {type(value).__name__}")
 

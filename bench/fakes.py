@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 
 import boto3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from . import payloads
 
@@ -113,7 +113,7 @@ class _Body:
         yield self._data
 
 
-def _answer(recorder: Recorder, request: object) -> AWSResponse:
+def _answer(recorder: Recorder, request: AWSPreparedRequest) -> AWSResponse:
     """The HTTP answer AWS would give to one prepared request of the services the handlers use."""
     target = request.headers.get("X-Amz-Target", b"")
     target = target.decode() if isinstance(target, bytes) else target
@@ -149,7 +149,7 @@ class NetworkFake:
         )
         self._session.events.register("before-send", self._send)
 
-    def _send(self, request: object, **_: object) -> AWSResponse:
+    def _send(self, request: AWSPreparedRequest, **_: object) -> AWSResponse:
         return _answer(self.recorder, request)
 
     def __call__(self, service: str, *args: object, **kwargs: object) -> object:

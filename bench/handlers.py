@@ -8,7 +8,6 @@ verification floor of the same body so the ratio is taken under the same load.
 
 import hashlib
 import importlib.util
-import json
 import os
 import sys
 import time
@@ -16,10 +15,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType, SimpleNamespace
+from typing import TypedDict
 
-from webhooks import storage
-
-from components.settings import IngestSettings
+from webhooks import providers, storage
+from webhooks.settings import IngestHandlerSettings, ProcessHandlerSettings
 
 from . import HANDLERS, fakes, payloads, verification
 from .cost import dynamodb_item_size
@@ -29,25 +28,20 @@ from .timing import interleaved_ns, per_call_ns
 SCHEMES = verification.SCHEMES
 BATCH_SIZE = 10
 INDEX_ATTRIBUTES = ("pk", "provider", "received_at", "delivery_id", "event_type", "body_size")
-INLINE_BODY_LIMIT = IngestSettings().inline_body_limit  # the program's default
-
-ENVIRONMENT = {
-    "QUEUE_URL": fakes.QUEUE_URL,
-    "ARCHIVE_BUCKET": fakes.ARCHIVE_BUCKET,
-    "PROVIDERS": json.dumps(
-        {s: {"scheme": s, "secret_arn": fakes.secret_arn(s)} for s in SCHEMES}
-        | {"hmac": {"scheme": "hmac", "secret_arn": fakes.secret_arn("hmac")}}
-    ),
-    "MAX_BODY_BYTES": str(1024 * 1024),
-    "INLINE_BODY_LIMIT": str(INLINE_BODY_LIMIT),
-    "SECRETS_REFRESH_SECONDS": "300",
-    "METRICS_NAMESPACE": "Webhooks",
-    "ENVIRONMENT": "bench",
-    "LOG_LEVEL": "INFO",
-    "TABLE_NAME": fakes.TABLE_NAME,
-    "EVENT_TTL_DAYS": "30",
-    "AWS_DEFAULT_REGION": fakes.REGION,
-}
+# Both functions' environments as the program renders them, at the defaults (one provider per
+# scheme, named after it).
+ENVIRONMENT = (
+    IngestHandlerSettings(
+        queue_url=fakes.QUEUE_URL,
+        archive_bucket=fakes.ARCHIVE_BUCKET,
+        providers={s: providers.build(s, s, fakes.secret_arn(s), {}) for s in SCHEMES},
+        environment="bench",
+    ).to_environ()
+    | ProcessHandlerSettings(
+        table_name=fakes.TABLE_NAME, ttl_days=30, environment="bench"
+    ).to_environ()
+    | {"AWS_DEFAULT_REGION": fakes.REGION}
+)
 
 
 class CountingSink:
@@ -77,11 +71,15 @@ def captured_stdout() -> Iterator[CountingSink]:
 def load(name: str, factory: Callable[..., object], tag: str) -> ModuleType:
     """A private copy of `handlers/<name>.py` whose boto3 clients come from `factory`."""
     os.environ.update(ENVIRONMENT)
-    spec = importlib.util.spec_from_file_location(f"{name}__{tag}", HANDLERS / f"{name}.py")
+    path = HANDLERS / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}__{tag}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path} as a module")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    # The handlers build their clients lazily through the module's `boto3` name.
-    module.boto3 = SimpleNamespace(client=factory)
+    # The handlers build their clients lazily through the module's `boto3` name: rebind it in
+    # this copy's namespace.
+    vars(module)["boto3"] = SimpleNamespace(client=factory)
     return module
 
 
@@ -179,23 +177,24 @@ class Pipeline:
 
 def run_ingest(pipeline: Pipeline, repeat: int) -> list[dict[str, object]]:
     """Per request, 1 KiB, every scheme: handler, handler + botocore, and the floor."""
-    rows = []
-    for scheme in SCHEMES:
-        event, body = signed_event(scheme, 1024)
-        pipeline.accept(pipeline.ingest, event)
-        pipeline.accept(pipeline.ingest_sdk, event)
-        headers = {k.lower(): v for k, v in event["headers"].items()}
-        fns = {
-            "handler": lambda e=event: pipeline.ingest.handler(e, None),
-            "handler_sdk": lambda e=event: pipeline.ingest_sdk.handler(e, None),
-            "floor": verification.floor(scheme, body, headers),
-        }
-        pipeline.recorder.keep = False
-        with captured_stdout():
-            samples = interleaved_ns(fns, repeat)
-        pipeline.recorder.keep = True
-        rows.append(_row(scheme, samples))
-    return rows
+    return [_ingest_row(pipeline, scheme, repeat) for scheme in SCHEMES]
+
+
+def _ingest_row(pipeline: Pipeline, scheme: str, repeat: int) -> dict[str, object]:
+    event, body = signed_event(scheme, 1024)
+    pipeline.accept(pipeline.ingest, event)
+    pipeline.accept(pipeline.ingest_sdk, event)
+    headers = {k.lower(): v for k, v in event["headers"].items()}
+    fns = {
+        "handler": lambda: pipeline.ingest.handler(event, None),
+        "handler_sdk": lambda: pipeline.ingest_sdk.handler(event, None),
+        "floor": verification.floor(scheme, body, headers),
+    }
+    pipeline.recorder.keep = False
+    with captured_stdout():
+        samples = interleaved_ns(fns, repeat)
+    pipeline.recorder.keep = True
+    return _row(scheme, samples)
 
 
 def run_process(pipeline: Pipeline, repeat: int) -> list[dict[str, object]]:
@@ -232,7 +231,24 @@ def _row(scheme: str, samples: dict[str, list[float]]) -> dict[str, object]:
     }
 
 
-def quantities(pipeline: Pipeline, size: int, repeat: int) -> dict[str, object]:
+class Quantities(TypedDict):
+    """One body size's measurements: the fields of `cost.Delivery`, and the stored payload's
+    size (which the report shows)."""
+
+    body_bytes: int
+    message_bytes: int
+    item_bytes: int
+    index_item_bytes: int
+    inline_item_bytes: int
+    payload_bytes: int
+    archived: bool
+    ingest_cpu_us: float
+    process_cpu_us: float
+    ingest_log_bytes: float
+    process_log_bytes: float
+
+
+def quantities(pipeline: Pipeline, size: int, repeat: int) -> Quantities:
     """What the cost model needs for one body size: sizes, log bytes, CPU time per call."""
     pipeline.recorder.objects.clear()
     messages = pipeline.messages("github", size, BATCH_SIZE)

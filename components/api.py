@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.environment import IngestOptions, ingest_settings
 from components.function import FunctionSpec, Grant, create_function
 from components.settings import ProviderSettings
 
@@ -38,11 +41,18 @@ ACCESS_LOG_FORMAT = json.dumps(
 class WebhookApiArgs:
     api_name: str
     function_name: str
+    role_name: str
     bucket_name: pulumi.Input[str]
     secret_name_prefix: str
     secret_recovery_window_days: int
     code: pulumi.Archive
     providers: Sequence[ProviderSettings]
+    # provider → secret or list of secrets, a secret Output from the config.
+    secret_values: pulumi.Input[Mapping[str, Any]]
+    # Pulumi `protect` on the secrets (prod profile): a rename cannot delete them.
+    protect_secrets: bool
+    # With a custom domain senders must not bypass it through the execute-api URL.
+    disable_execute_api_endpoint: bool
     queue_url: pulumi.Input[str]
     queue_arn: pulumi.Input[str]
     timeout_seconds: int
@@ -77,6 +87,8 @@ class WebhookApi(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.secrets: dict[str, aws.secretsmanager.Secret] = {}
+        versions: list[aws.secretsmanager.SecretVersion] = []
+        secret_values = pulumi.Output.from_input(args.secret_values)
         for provider in args.providers:
             secret = aws.secretsmanager.Secret(
                 f"{name}-secret-{provider.name}",
@@ -84,32 +96,50 @@ class WebhookApi(pulumi.ComponentResource):
                 description=f"Signing secrets of webhook provider {provider.name}",
                 recovery_window_in_days=args.secret_recovery_window_days,
                 tags=args.tags,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect_secrets),
             )
-            aws.secretsmanager.SecretVersion(
-                f"{name}-secret-{provider.name}-value",
-                secret_id=secret.id,
-                secret_string=pulumi.Output.secret(json.dumps({"secrets": list(provider.secrets)})),
-                opts=child,
+            versions.append(
+                aws.secretsmanager.SecretVersion(
+                    f"{name}-secret-{provider.name}-value",
+                    secret_id=secret.id,
+                    # Derived from the secret config Output, so it is a secret too.
+                    secret_string=secret_values.apply(partial(_secret_string, provider.name)),
+                    opts=child,
+                )
             )
             self.secrets[provider.name] = secret
 
         self.bucket = self._archive_bucket(name, args, child)
 
-        providers_json = pulumi.Output.json_dumps(
-            {
-                provider.name: {
-                    **provider.handler_options(),
-                    "secret_arn": self.secrets[provider.name].arn,
-                }
-                for provider in args.providers
-            }
+        names = [provider.name for provider in args.providers]
+        options = IngestOptions(
+            max_body_bytes=args.max_body_bytes,
+            inline_body_limit=args.inline_body_limit,
+            secrets_refresh_seconds=args.secrets_refresh_seconds,
+            metrics_namespace=args.metrics_namespace,
+            metric_environment=args.environment,
+            log_level=args.log_level,
         )
+
+        def environment(values: list[str]) -> dict[str, str]:
+            queue_url, bucket, *secret_arns = values
+            return ingest_settings(
+                options,
+                args.providers,
+                dict(zip(names, secret_arns, strict=True)),
+                queue_url=queue_url,
+                archive_bucket=bucket,
+            ).to_environ()
+
+        variables = pulumi.Output.all(
+            args.queue_url, self.bucket.bucket, *(self.secrets[n].arn for n in names)
+        ).apply(environment)
         resources = create_function(
             self,
             f"{name}-function",
             FunctionSpec(
                 function_name=args.function_name,
+                role_name=args.role_name,
                 description="Verifies webhook deliveries and queues them.",
                 handler="ingest.handler",
                 code=args.code,
@@ -117,17 +147,7 @@ class WebhookApi(pulumi.ComponentResource):
                 memory_mb=args.memory_mb,
                 reserved_concurrency=args.reserved_concurrency,
                 log_retention_days=args.log_retention_days,
-                environment={
-                    "QUEUE_URL": args.queue_url,
-                    "ARCHIVE_BUCKET": self.bucket.bucket,
-                    "PROVIDERS": providers_json,
-                    "MAX_BODY_BYTES": str(args.max_body_bytes),
-                    "INLINE_BODY_LIMIT": str(args.inline_body_limit),
-                    "SECRETS_REFRESH_SECONDS": str(args.secrets_refresh_seconds),
-                    "METRICS_NAMESPACE": args.metrics_namespace,
-                    "ENVIRONMENT": args.environment,
-                    "LOG_LEVEL": args.log_level,
-                },
+                environment=variables,
                 grants=[
                     Grant(actions=["sqs:SendMessage"], resources=[args.queue_arn]),
                     Grant(
@@ -156,6 +176,7 @@ class WebhookApi(pulumi.ComponentResource):
             name=args.api_name,
             protocol_type="HTTP",
             description="Receives signed webhook deliveries.",
+            disable_execute_api_endpoint=args.disable_execute_api_endpoint,
             tags=args.tags,
             opts=child,
         )
@@ -175,6 +196,16 @@ class WebhookApi(pulumi.ComponentResource):
             target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
             opts=child,
         )
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke-permission",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/POST/webhooks/*"),
+            opts=child,
+        )
+        # The stage makes the route live: only once the function may be invoked and can read
+        # every signing secret, so a first deploy answers no request with a 5xx.
         self.stage = aws.apigatewayv2.Stage(
             f"{name}-default-stage",
             api_id=self.api.id,
@@ -189,21 +220,16 @@ class WebhookApi(pulumi.ComponentResource):
                 format=ACCESS_LOG_FORMAT,
             ),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[route]),
-        )
-        aws.lambda_.Permission(
-            f"{name}-invoke-permission",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/POST/webhooks/*"),
-            opts=child,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[route, self.function, permission, *versions]
+            ),
         )
 
         self.webhook_base_url = self.stage.invoke_url.apply(
             lambda url: f"{url.rstrip('/')}/webhooks"
         )
         self.api_id = self.api.id
+        self.stage_id = self.stage.id
         self.function_name = self.function.name
         self.bucket_name = self.bucket.bucket
         self.secret_arns = {provider: secret.arn for provider, secret in self.secrets.items()}
@@ -294,3 +320,9 @@ class WebhookApi(pulumi.ComponentResource):
             opts=child,
         )
         return bucket
+
+
+def _secret_string(provider: str, values: Mapping[str, str | list[str]]) -> str:
+    """The secret's JSON (docs/contract.md): every accepted signing secret, current first."""
+    value = values[provider]
+    return json.dumps({"secrets": [value] if isinstance(value, str) else list(value)})

@@ -40,13 +40,16 @@ class Grant:
 @dataclass(frozen=True)
 class FunctionSpec:
     function_name: str
+    # IAM role names are global to the account: unlike the function's, they carry the region.
+    role_name: str
     handler: str
     code: pulumi.Archive
     timeout_seconds: int
     memory_mb: int
     reserved_concurrency: int | None
     log_retention_days: int
-    environment: Mapping[str, pulumi.Input[str]]
+    environment: pulumi.Input[Mapping[str, str]]
+    """The handler's variables, as its settings class renders them (`to_environ()`)."""
     grants: Sequence[Grant]
     tags: dict[str, str]
     description: str = ""
@@ -86,7 +89,7 @@ def create_function(parent: pulumi.Resource, name: str, spec: FunctionSpec) -> F
     )
     role = aws.iam.Role(
         f"{name}-role",
-        name=spec.function_name,
+        name=spec.role_name,
         assume_role_policy=ASSUME_ROLE_POLICY,
         tags=spec.tags,
         opts=child,
@@ -114,7 +117,7 @@ def create_function(parent: pulumi.Resource, name: str, spec: FunctionSpec) -> F
         timeout=spec.timeout_seconds,
         memory_size=spec.memory_mb,
         reserved_concurrent_executions=spec.reserved_concurrency,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)),
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=spec.environment),
         # Text: the handlers already write JSON lines, and EMF lines must reach CloudWatch as is.
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="Text", log_group=log_group.name

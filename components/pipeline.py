@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
 from components.api import WebhookApi, WebhookApiArgs
+from components.dashboard import WebhookDashboard, WebhookDashboardArgs
+from components.domain import WebhookDomain, WebhookDomainArgs
 from components.processor import WebhookProcessor, WebhookProcessorArgs
 from components.queue import WebhookQueue, WebhookQueueArgs
 from components.settings import Settings
@@ -20,7 +24,8 @@ class WebhookPipelineArgs:
     settings: Settings
     code: pulumi.Archive
     account_id: pulumi.Input[str]
-    region: pulumi.Input[str]
+    # A plain value: names of account-global resources carry it (components/naming).
+    region: str
 
 
 class WebhookPipeline(pulumi.ComponentResource):
@@ -35,11 +40,13 @@ class WebhookPipeline(pulumi.ComponentResource):
         super().__init__("webhooks:pipeline:WebhookPipeline", name, None, opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
+        # The prod profile protects everything that holds events or secrets, like the table.
+        protect = s.environment == "prod"
 
         self.table = WebhookTable(
             f"{name}-table",
             WebhookTableArgs(
-                table_name=s.name("events"),
+                table_name=s.name("events", naming.DYNAMODB_TABLE),
                 point_in_time_recovery=s.table.point_in_time_recovery,
                 deletion_protection=s.table.deletion_protection,
                 tags=s.tags,
@@ -49,12 +56,13 @@ class WebhookPipeline(pulumi.ComponentResource):
         self.queue = WebhookQueue(
             f"{name}-queue",
             WebhookQueueArgs(
-                queue_name=s.name("queue"),
-                dlq_name=s.name("dlq"),
+                queue_name=s.name("queue", naming.SQS_QUEUE),
+                dlq_name=s.name("dlq", naming.SQS_QUEUE),
                 visibility_timeout_seconds=s.queue.visibility_timeout_seconds,
                 retention_seconds=s.queue.retention_seconds,
                 dlq_retention_seconds=s.queue.dlq_retention_seconds,
                 max_receive_count=s.queue.max_receive_count,
+                protect=protect,
                 tags=s.tags,
             ),
             opts=child,
@@ -63,6 +71,7 @@ class WebhookPipeline(pulumi.ComponentResource):
             f"{name}-processor",
             WebhookProcessorArgs(
                 function_name=s.name("process"),
+                role_name=naming.account_global("process", s.stack, args.region, naming.IAM_ROLE),
                 code=args.code,
                 queue_arn=self.queue.queue_arn,
                 table_name=self.table.table_name,
@@ -77,7 +86,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 log_retention_days=s.logs.retention_days,
                 log_level=s.logs.level,
                 metrics_namespace=s.metrics_namespace,
-                environment=s.environment,
+                environment=s.stack,
                 tags=s.tags,
             ),
             opts=child,
@@ -85,16 +94,20 @@ class WebhookPipeline(pulumi.ComponentResource):
         self.api = WebhookApi(
             f"{name}-api",
             WebhookApiArgs(
-                api_name=s.name("api"),
+                api_name=s.name("api", naming.API),
                 function_name=s.name("ingest"),
+                role_name=naming.account_global("ingest", s.stack, args.region, naming.IAM_ROLE),
                 # Bucket names are global: account and region make this one unique.
                 bucket_name=pulumi.Output.concat(
-                    s.name("archive"), "-", args.account_id, "-", args.region
+                    naming.bucket_base(s.stack, args.region), "-", args.account_id, "-", args.region
                 ),
-                secret_name_prefix=f"webhooks/{s.environment}",
+                secret_name_prefix=naming.secret_prefix(s.stack),
                 secret_recovery_window_days=s.secret_recovery_window_days,
                 code=args.code,
                 providers=s.providers,
+                secret_values=s.secret_values,
+                protect_secrets=protect,
+                disable_execute_api_endpoint=s.api.domain_name is not None,
                 queue_url=self.queue.queue_url,
                 queue_arn=self.queue.queue_arn,
                 timeout_seconds=s.ingest.timeout_seconds,
@@ -110,14 +123,46 @@ class WebhookPipeline(pulumi.ComponentResource):
                 log_retention_days=s.logs.retention_days,
                 log_level=s.logs.level,
                 metrics_namespace=s.metrics_namespace,
-                environment=s.environment,
+                environment=s.stack,
                 tags=s.tags,
+            ),
+            opts=child,
+        )
+        base_url = self.api.webhook_base_url
+        domain_target: pulumi.Input[str | None] = None
+        if s.api.domain_name is not None:
+            domain = WebhookDomain(
+                f"{name}-domain",
+                WebhookDomainArgs(
+                    domain_name=s.api.domain_name,
+                    certificate_arn=s.api.certificate_arn,
+                    hosted_zone_id=s.api.hosted_zone_id,
+                    api_id=self.api.api_id,
+                    stage=self.api.stage_id,
+                    tags=s.tags,
+                ),
+                opts=child,
+            )
+            base_url = domain.base_url
+            domain_target = domain.target_domain_name
+        self.dashboard = WebhookDashboard(
+            f"{name}-dashboard",
+            WebhookDashboardArgs(
+                # Dashboards are global to the account, so the name carries the region.
+                dashboard_name=naming.dashboard(s.stack, args.region),
+                region=args.region,
+                metrics_namespace=s.metrics_namespace,
+                metric_environment=s.stack,
+                queue_name=self.queue.queue_name,
+                dlq_name=self.queue.dlq_name,
+                ingest_function_name=self.api.function_name,
+                process_function_name=self.processor.function_name,
             ),
             opts=child,
         )
 
         self.alarm_topic = aws.sns.Topic(
-            f"{name}-alarms", name=s.name("alarms"), tags=s.tags, opts=child
+            f"{name}-alarms", name=s.name("alarms", naming.SNS_TOPIC), tags=s.tags, opts=child
         )
         if s.alarms.email:
             aws.sns.TopicSubscription(
@@ -129,11 +174,10 @@ class WebhookPipeline(pulumi.ComponentResource):
             )
         self._alarms(name, s)
 
-        base_url = self.api.webhook_base_url
         self.outputs = {
             "webhook_base_url": base_url,
             "webhook_urls": {
-                p.name: base_url.apply(lambda url, p=p: f"{url}/{p.name}") for p in s.providers
+                p.name: pulumi.Output.concat(base_url, "/", p.name) for p in s.providers
             },
             "providers": {p.name: p.scheme for p in s.providers},
             # Header names etc. a sender needs to sign (no secrets): what `ops send` reads.
@@ -152,6 +196,9 @@ class WebhookPipeline(pulumi.ComponentResource):
             "region": args.region,
             "inline_body_limit": s.ingest.inline_body_limit,
             "max_receive_count": s.queue.max_receive_count,
+            "dashboard_url": self.dashboard.url,
+            # The custom domain's API Gateway target (DNS records point here); null without one.
+            "api_domain_target": domain_target,
         }
         self.register_outputs(self.outputs)
 
@@ -206,7 +253,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 " in the DLQ. The function itself does not error for them.",
                 s.metrics_namespace,
                 "Failed",
-                {"Environment": s.environment},
+                {"Environment": s.stack},
                 "Sum",
                 a.period_seconds,
                 a.record_failures,
@@ -236,7 +283,7 @@ class WebhookPipeline(pulumi.ComponentResource):
         for spec in specs:
             self.alarms[spec.suffix] = aws.cloudwatch.MetricAlarm(
                 f"{name}-{spec.suffix}",
-                name=s.name(spec.suffix),
+                name=s.name(spec.suffix, naming.ALARM),
                 alarm_description=spec.description,
                 namespace=spec.namespace,
                 metric_name=spec.metric,
@@ -261,7 +308,7 @@ class _Alarm(NamedTuple):
     description: str
     namespace: str
     metric: str
-    dimensions: dict[str, pulumi.Input[str]]
+    dimensions: Mapping[str, pulumi.Input[str]]
     statistic: str
     period_seconds: int
     threshold: int

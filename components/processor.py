@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from webhooks.settings import ProcessHandlerSettings
 
 from components.function import FunctionSpec, Grant, create_function
 
@@ -13,6 +14,7 @@ from components.function import FunctionSpec, Grant, create_function
 @dataclass(frozen=True)
 class WebhookProcessorArgs:
     function_name: str
+    role_name: str
     code: pulumi.Archive
     queue_arn: pulumi.Input[str]
     table_name: pulumi.Input[str]
@@ -50,6 +52,7 @@ class WebhookProcessor(pulumi.ComponentResource):
             f"{name}-function",
             FunctionSpec(
                 function_name=args.function_name,
+                role_name=args.role_name,
                 description="Stores queued webhook deliveries in DynamoDB, exactly once.",
                 handler="process.handler",
                 code=args.code,
@@ -57,13 +60,15 @@ class WebhookProcessor(pulumi.ComponentResource):
                 memory_mb=args.memory_mb,
                 reserved_concurrency=args.reserved_concurrency,
                 log_retention_days=args.log_retention_days,
-                environment={
-                    "TABLE_NAME": args.table_name,
-                    "EVENT_TTL_DAYS": str(args.event_ttl_days),
-                    "METRICS_NAMESPACE": args.metrics_namespace,
-                    "ENVIRONMENT": args.environment,
-                    "LOG_LEVEL": args.log_level,
-                },
+                environment=pulumi.Output.from_input(args.table_name).apply(
+                    lambda table_name: ProcessHandlerSettings(
+                        table_name=table_name,
+                        ttl_days=args.event_ttl_days,
+                        environment=args.environment,
+                        metrics_namespace=args.metrics_namespace,
+                        log_level=args.log_level,
+                    ).to_environ()
+                ),
                 grants=[
                     Grant(actions=["dynamodb:PutItem"], resources=[args.table_arn]),
                     Grant(

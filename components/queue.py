@@ -16,6 +16,8 @@ class WebhookQueueArgs:
     retention_seconds: int
     dlq_retention_seconds: int
     max_receive_count: int
+    # Pulumi `protect` (prod profile): a rename or replacement cannot delete queued events.
+    protect: bool
     tags: dict[str, str]
 
 
@@ -23,7 +25,9 @@ class WebhookQueue(pulumi.ComponentResource):
     """Standard SQS queue + DLQ, both with SQS-managed encryption.
 
     A message the processor fails `max_receive_count` times moves to the DLQ, which keeps it
-    longer than the queue would, and only this queue may redrive into it.
+    longer than the queue would, and only this queue may redrive into it. With `protect`,
+    neither queue can be deleted by a `pulumi up` or `destroy`: `CreateQueue` of an existing
+    name adopts the live queue, so a create-then-delete would delete the one holding events.
     """
 
     queue: aws.sqs.Queue
@@ -34,13 +38,14 @@ class WebhookQueue(pulumi.ComponentResource):
     ) -> None:
         super().__init__("webhooks:queue:WebhookQueue", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         self.dlq = aws.sqs.Queue(
             f"{name}-dlq",
             name=args.dlq_name,
             message_retention_seconds=args.dlq_retention_seconds,
             sqs_managed_sse_enabled=True,
             tags=args.tags,
-            opts=child,
+            opts=stateful,
         )
         self.queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -52,7 +57,7 @@ class WebhookQueue(pulumi.ComponentResource):
                 {"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": args.max_receive_count}
             ),
             tags=args.tags,
-            opts=child,
+            opts=stateful,
         )
         aws.sqs.RedriveAllowPolicy(
             f"{name}-dlq-redrive-allow",

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
+from webhooks import providers as handler_providers
+from webhooks import schemes
+from webhooks.schemes import OptionError, config_key
+from webhooks.settings import (
+    DEFAULT_INLINE_BODY_LIMIT,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_METRICS_NAMESPACE,
+    DEFAULT_SECRETS_REFRESH_SECONDS,
+    LOG_LEVELS,
+)
+
+from components import naming
 
 NAMESPACE = "webhooks"
 ENVIRONMENTS = ("dev", "prod")
-SCHEMES = ("github", "stripe", "shopify", "slack", "standard", "hmac")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-HMAC_ALGORITHMS = ("sha256", "sha512", "sha1")
-HMAC_ENCODINGS = ("hex", "base64")
 # CloudWatch Logs PutRetentionPolicy accepts only these values (API reference, retentionInDays).
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -34,18 +42,10 @@ MAX_INLINE_BODY_LIMIT = 240 * 1024  # envelope must stay under 256 KiB per SQS m
 SQS_RETENTION_SECONDS = (60, 1_209_600)
 SQS_VISIBILITY_TIMEOUT_MAX = 43_200
 VISIBILITY_TO_TIMEOUT_RATIO = 6  # AWS guidance for SQS event sources
-PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-HMAC_ONLY_OPTIONS = (
-    "signatureHeader",
-    "signaturePrefix",
-    "algorithm",
-    "encoding",
-    "timestampHeader",
-    "deliveryIdHeader",
-    "eventTypeHeader",
-)
-TIMESTAMPED_SCHEMES = ("stripe", "slack", "standard", "hmac")
+DOMAIN_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{1,64}")
+HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
 
 
 class ConfigError(pulumi.RunError, ValueError):
@@ -64,34 +64,20 @@ class ConfigError(pulumi.RunError, ValueError):
 
 @dataclass(frozen=True)
 class ProviderSettings:
-    """One sender: its route name, signature scheme and the options the ingest handler reads."""
+    """One sender: its route name, signature scheme, signing secrets and options.
+
+    `options` are validated by the scheme registry, which the ingest function validates
+    `PROVIDERS` with too; they hold what differs from the scheme's defaults (snake_case).
+    """
 
     name: str
     scheme: str
     secrets: tuple[str, ...]
-    tolerance_seconds: int | None = None
-    signature_header: str | None = None
-    signature_prefix: str | None = None
-    algorithm: str | None = None
-    encoding: str | None = None
-    timestamp_header: str | None = None
-    delivery_id_header: str | None = None
-    event_type_header: str | None = None
+    options: Mapping[str, object]
 
-    def handler_options(self) -> dict[str, Any]:
-        """The `PROVIDERS` entry without `secret_arn`: scheme plus every option that was set."""
-        options: dict[str, Any] = {
-            "scheme": self.scheme,
-            "tolerance_seconds": self.tolerance_seconds,
-            "signature_header": self.signature_header,
-            "signature_prefix": self.signature_prefix,
-            "algorithm": self.algorithm,
-            "encoding": self.encoding,
-            "timestamp_header": self.timestamp_header,
-            "delivery_id_header": self.delivery_id_header,
-            "event_type_header": self.event_type_header,
-        }
-        return {key: value for key, value in options.items() if value is not None}
+    def handler_options(self) -> dict[str, object]:
+        """The `PROVIDERS` entry without `secret_arn`: the scheme and its options."""
+        return {"scheme": self.scheme, **self.options}
 
 
 @dataclass(frozen=True)
@@ -99,11 +85,10 @@ class IngestSettings:
     timeout_seconds: int = 10
     memory_mb: int = 256
     reserved_concurrency: int | None = None
-    max_body_bytes: int = 1024 * 1024
-    # Above ~32 KiB a claim check is cheaper than inline: one S3 PUT ($5/M) costs what 8 on-demand
-    # write units do, and a compressed 32 KiB JSON body is about that size (`make bench`, cost).
-    inline_body_limit: int = 32 * 1024
-    secrets_refresh_seconds: int = 300
+    # The handler knobs default as the handler does (webhooks.settings owns the defaults).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    inline_body_limit: int = DEFAULT_INLINE_BODY_LIMIT
+    secrets_refresh_seconds: int = DEFAULT_SECRETS_REFRESH_SECONDS
 
 
 @dataclass(frozen=True)
@@ -141,6 +126,10 @@ class LogSettings:
 class ApiSettings:
     throttling_rate_limit: int = 100
     throttling_burst_limit: int = 200
+    # A stable URL: the custom domain and either its certificate or the zone to validate one in.
+    domain_name: str | None = None
+    certificate_arn: str | None = None
+    hosted_zone_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +155,7 @@ class Settings:
     """Everything the pipeline needs, already validated."""
 
     environment: str
+    stack: str
     providers: tuple[ProviderSettings, ...]
     ingest: IngestSettings
     processor: ProcessorSettings
@@ -175,11 +165,14 @@ class Settings:
     api: ApiSettings
     alarms: AlarmSettings
     archive: ArchiveSettings
-    metrics_namespace: str = "Webhooks"
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
 
-    def name(self, part: str) -> str:
-        """Physical name of a resource, e.g. `webhooks-queue-dev`."""
-        return f"{NAMESPACE}-{part}-{self.environment}"
+    # The `secrets` config as Pulumi read it (`get_secret_object`): what reaches Secrets Manager.
+    secret_values: pulumi.Input[Mapping[str, Any]] = field(default_factory=dict)
+
+    def name(self, part: str, limit: int = naming.LAMBDA_FUNCTION) -> str:
+        """Physical name of a regional resource, e.g. `webhooks-queue-dev` (components/naming)."""
+        return naming.regional(part, self.stack, limit)
 
     @property
     def secret_recovery_window_days(self) -> int:
@@ -213,23 +206,25 @@ def _section(raw: Mapping[str, Any], name: str, known: tuple[str, ...]) -> dict[
 
 
 def _int(
-    section: Mapping[str, Any],
-    key: str,
-    default: int | None,
-    low: int | None = None,
-    high: int | None = None,
-) -> int | None:
+    section: Mapping[str, Any], key: str, default: int, low: int, high: int | None = None
+) -> int:
+    """An integer from `low` to `high` (no upper bound when None); `default` when unset."""
     value = section.get(key.rsplit(".", 1)[-1], default)
-    if value is None:
-        return None
     bounds = f"an integer from {low} to {high}"
     if high is None:
         bounds = f"an integer of at least {low}"
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(_key(key), value, bounds)
-    if (low is not None and value < low) or (high is not None and value > high):
+    if value < low or (high is not None and value > high):
         raise ConfigError(_key(key), value, bounds)
     return value
+
+
+def _optional_int(section: Mapping[str, Any], key: str, low: int, high: int) -> int | None:
+    """`_int` for a key without a default: None when unset."""
+    if section.get(key.rsplit(".", 1)[-1]) is None:
+        return None
+    return _int(section, key, low, low, high)
 
 
 def _bool(section: Mapping[str, Any], key: str, default: bool) -> bool:
@@ -256,69 +251,30 @@ def _text(section: Mapping[str, Any], key: str) -> str | None:
 
 # ---- sections ----
 
-PROVIDER_KEYS = ("scheme", "toleranceSeconds", *HMAC_ONLY_OPTIONS)
-
 
 def _provider(name: str, options: Any, secrets: tuple[str, ...]) -> ProviderSettings:
+    """Validated through the scheme registry: the rules the ingest function applies too."""
     base = f"providers.{name}"
     if not isinstance(options, Mapping):
         raise ConfigError(_key(base), options, "an object with at least `scheme`")
-    for member in options:
-        if member not in PROVIDER_KEYS:
-            raise ConfigError(
-                _key(base, member), options[member], f"known keys: {', '.join(PROVIDER_KEYS)}"
-            )
-    scheme = _choice(options.get("scheme"), f"{base}.scheme", SCHEMES)
-    if scheme != "hmac":
-        for option in HMAC_ONLY_OPTIONS:
-            if option in options:
-                raise ConfigError(
-                    _key(base, option), options[option], "only valid with scheme hmac"
-                )
-    tolerance = None
-    if "toleranceSeconds" in options:
-        if scheme not in TIMESTAMPED_SCHEMES:
-            raise ConfigError(
-                _key(base, "toleranceSeconds"),
-                options["toleranceSeconds"],
-                f"only with schemes {', '.join(TIMESTAMPED_SCHEMES)} ({scheme} signs no time)",
-            )
-        low = 0 if scheme == "hmac" else 1
-        tolerance = _int(options, f"{base}.toleranceSeconds", None, low, 3600)
-    provider = ProviderSettings(
-        name=name,
-        scheme=scheme,
-        secrets=secrets,
-        tolerance_seconds=tolerance,
-        signature_header=_text(options, f"{base}.signatureHeader"),
-        signature_prefix=options.get("signaturePrefix"),
-        algorithm=(
-            _choice(options["algorithm"], f"{base}.algorithm", HMAC_ALGORITHMS)
-            if "algorithm" in options
-            else None
-        ),
-        encoding=(
-            _choice(options["encoding"], f"{base}.encoding", HMAC_ENCODINGS)
-            if "encoding" in options
-            else None
-        ),
-        timestamp_header=_text(options, f"{base}.timestampHeader"),
-        delivery_id_header=_text(options, f"{base}.deliveryIdHeader"),
-        event_type_header=_text(options, f"{base}.eventTypeHeader"),
+    scheme = schemes.find(options.get("scheme"))
+    if scheme is None:
+        raise ConfigError(
+            _key(base, "scheme"), options.get("scheme"), f"one of {', '.join(schemes.names())}"
+        )
+    given = {key: value for key, value in options.items() if key != "scheme"}
+    try:
+        values = schemes.validate(scheme, given, config_key)
+    except OptionError as error:
+        raise ConfigError(_key(base, error.key), error.value, error.allowed) from None
+    for secret in secrets:
+        try:
+            scheme.validate_secret(secret)
+        except ValueError as error:
+            raise ConfigError(_key("secrets", name), "<secret>", str(error)) from None
+    return ProviderSettings(
+        name=name, scheme=scheme.name, secrets=secrets, options=scheme.explicit(values)
     )
-    if provider.signature_prefix is not None and not isinstance(provider.signature_prefix, str):
-        raise ConfigError(_key(base, "signaturePrefix"), provider.signature_prefix, "a string")
-    if scheme == "hmac" and (tolerance or 0) > 0 and provider.timestamp_header is None:
-        raise ConfigError(
-            _key(base, "timestampHeader"),
-            None,
-            "required with scheme hmac when toleranceSeconds > 0",
-        )
-    if scheme == "standard" and not all(secret.startswith("whsec_") for secret in secrets):
-        raise ConfigError(
-            _key("secrets", name), "<secret>", "Standard Webhooks secrets start with `whsec_`"
-        )
-    return provider
 
 
 def _secret_values(raw_secrets: Any, name: str) -> tuple[str, ...]:
@@ -362,12 +318,8 @@ def _providers(raw: Mapping[str, Any]) -> tuple[ProviderSettings, ...]:
             )
     result = []
     for name in sorted(providers):
-        if not isinstance(name, str) or not PROVIDER_NAME.match(name):
-            raise ConfigError(
-                _key("providers", str(name)),
-                name,
-                "a name of lower-case letters, digits and '-', at most 32 characters",
-            )
+        if not isinstance(name, str) or not handler_providers.NAME.fullmatch(name):
+            raise ConfigError(_key("providers", str(name)), name, handler_providers.NAME_RULE)
         result.append(_provider(name, providers[name], _secret_values(secrets, name)))
     return tuple(result)
 
@@ -391,7 +343,7 @@ def _ingest(raw: Mapping[str, Any]) -> IngestSettings:
             s, "ingest.timeoutSeconds", d.timeout_seconds, 1, API_INTEGRATION_TIMEOUT_SECONDS
         ),
         memory_mb=_int(s, "ingest.memoryMb", d.memory_mb, *LAMBDA_MEMORY_MB),
-        reserved_concurrency=_int(s, "ingest.reservedConcurrency", None, 1, 10000),
+        reserved_concurrency=_optional_int(s, "ingest.reservedConcurrency", 1, 10000),
         max_body_bytes=_int(s, "ingest.maxBodyBytes", d.max_body_bytes, 1, MAX_BODY_BYTES),
         inline_body_limit=_int(
             s, "ingest.inlineBodyLimit", d.inline_body_limit, 1, MAX_INLINE_BODY_LIMIT
@@ -426,7 +378,7 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
             s, "processor.batchingWindowSeconds", d.batching_window_seconds, 0, 300
         ),
         maximum_concurrency=_int(s, "processor.maximumConcurrency", d.maximum_concurrency, 2, 1000),
-        reserved_concurrency=_int(s, "processor.reservedConcurrency", None, 1, 10000),
+        reserved_concurrency=_optional_int(s, "processor.reservedConcurrency", 1, 10000),
     )
     if settings.batch_size > 10 and settings.batching_window_seconds < 1:
         raise ConfigError(
@@ -453,13 +405,18 @@ def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSetting
         "queue",
         ("visibilityTimeoutSeconds", "retentionSeconds", "dlqRetentionSeconds", "maxReceiveCount"),
     )
-    minimum = VISIBILITY_TO_TIMEOUT_RATIO * processor.timeout_seconds
+    # AWS guidance for SQS event sources: 6 x the function timeout + the batching window.
+    minimum = (
+        VISIBILITY_TO_TIMEOUT_RATIO * processor.timeout_seconds + processor.batching_window_seconds
+    )
     visibility = _int(s, "queue.visibilityTimeoutSeconds", minimum, 0, SQS_VISIBILITY_TIMEOUT_MAX)
     if visibility < minimum:
         raise ConfigError(
             _key("queue.visibilityTimeoutSeconds"),
             visibility,
-            f"at least {VISIBILITY_TO_TIMEOUT_RATIO} x processor.timeoutSeconds = {minimum}"
+            f"at least {VISIBILITY_TO_TIMEOUT_RATIO} x processor.timeoutSeconds"
+            f" ({processor.timeout_seconds}) + processor.batchingWindowSeconds"
+            f" ({processor.batching_window_seconds}) = {minimum}"
             " (AWS guidance for SQS event sources)",
         )
     retention = _int(s, "queue.retentionSeconds", 4 * 24 * 3600, *SQS_RETENTION_SECONDS)
@@ -500,14 +457,60 @@ def _logs(raw: Mapping[str, Any]) -> LogSettings:
     )
 
 
+def _pattern(
+    section: Mapping[str, Any], key: str, pattern: re.Pattern[str], what: str
+) -> str | None:
+    value = section.get(key.rsplit(".", 1)[-1])
+    if value is not None and (not isinstance(value, str) or not pattern.fullmatch(value)):
+        raise ConfigError(_key(key), value, what)
+    return value
+
+
 def _api(raw: Mapping[str, Any]) -> ApiSettings:
-    s = _section(raw, "api", ("throttlingRateLimit", "throttlingBurstLimit"))
+    s = _section(
+        raw,
+        "api",
+        (
+            "throttlingRateLimit",
+            "throttlingBurstLimit",
+            "domainName",
+            "certificateArn",
+            "hostedZoneId",
+        ),
+    )
     d = ApiSettings()
+    domain = _pattern(
+        s, "api.domainName", DOMAIN_NAME, "a lower-case DNS name, e.g. hooks.example.com"
+    )
+    certificate = _pattern(
+        s,
+        "api.certificateArn",
+        CERTIFICATE_ARN,
+        "an ACM certificate ARN in the stack's region (arn:aws:acm:<region>:<account>:"
+        "certificate/<id>) covering api.domainName",
+    )
+    zone = _pattern(
+        s, "api.hostedZoneId", HOSTED_ZONE_ID, "a Route 53 hosted zone id, e.g. Z0123ABC"
+    )
+    if domain is None and (certificate or zone):
+        key, value = ("certificateArn", certificate) if certificate else ("hostedZoneId", zone)
+        raise ConfigError(_key("api", key), value, "only together with api.domainName")
+    if domain is not None and (certificate is None) == (zone is None):
+        raise ConfigError(
+            _key("api.domainName"),
+            domain,
+            "with exactly one of api.certificateArn (an existing certificate) or"
+            " api.hostedZoneId (the program requests one and validates it in that zone)"
+            + (", not both" if certificate else ""),
+        )
     return ApiSettings(
         throttling_rate_limit=_int(s, "api.throttlingRateLimit", d.throttling_rate_limit, 1, None),
         throttling_burst_limit=_int(
             s, "api.throttlingBurstLimit", d.throttling_burst_limit, 0, None
         ),
+        domain_name=domain,
+        certificate_arn=certificate,
+        hosted_zone_id=zone,
     )
 
 
@@ -574,15 +577,20 @@ TOP_LEVEL_KEYS = (
 OBJECT_KEYS = tuple(key for key in TOP_LEVEL_KEYS if key not in ("environment", "metricsNamespace"))
 
 
-def parse_settings(raw: Mapping[str, Any]) -> Settings:
-    """Validate the stack's config values (top-level key → parsed value) into `Settings`."""
+def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings:
+    """Validate the stack's config values (top-level key → parsed value) into `Settings`.
+
+    `stack` names the resources (components/naming); the environment only picks the profile.
+    Without it (tests of the rules alone) the environment's name stands in for the stack.
+    """
     environment = _choice(raw.get("environment"), "environment", ENVIRONMENTS)
-    namespace = raw.get("metricsNamespace", "Webhooks")
+    namespace = raw.get("metricsNamespace", DEFAULT_METRICS_NAMESPACE)
     if not isinstance(namespace, str) or not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", namespace):
         raise ConfigError(_key("metricsNamespace"), namespace, "a CloudWatch namespace")
     processor = _processor(raw)
     return Settings(
         environment=environment,
+        stack=stack or environment,
         providers=_providers(raw),
         ingest=_ingest(raw),
         processor=processor,
@@ -597,11 +605,11 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
 
 
 def load_settings(config: pulumi.Config | None = None) -> Settings:
-    """Read every `webhooks:` key once and validate it.
+    """Read every `webhooks:` key once and validate it, for the stack being deployed.
 
-    `secrets` is read as a plain object so its provider names can be checked; the values are
-    wrapped in `pulumi.Output.secret` where they are used (WebhookApi), so they stay encrypted
-    in the state and never show in plain text.
+    `secrets` reaches the resources as `get_secret_object` returns it, a secret Output, so
+    everything derived from it stays encrypted in the state. Its plain form is only checked
+    here (provider names, shapes), in errors that never echo a value.
     """
     config = config or pulumi.Config(NAMESPACE)
     raw: dict[str, Any] = {}
@@ -613,4 +621,5 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
             raise ConfigError(_key(key), shown, f"valid JSON ({error})") from None
         if value is not None:
             raw[key] = value
-    return parse_settings(raw)
+    settings = parse_settings(raw, stack=pulumi.get_stack())
+    return replace(settings, secret_values=config.get_secret_object("secrets", {}))

@@ -15,6 +15,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from local import LocalStack
 from ops import replay, send
 from ops.errors import OpsError
 
@@ -37,7 +38,7 @@ class Sent:
 class Drill:
     """A running drill: the stack, its config as the drill needs it, and what happened."""
 
-    stack: object
+    stack: LocalStack
     sent: list[Sent] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.time)

@@ -1,6 +1,6 @@
 """Lambda entry point of the ingest function (`ingest.handler`, HTTP API payload format 2.0).
 
-Configuration is read once per container; boto3 clients are created on first use, so importing
+Settings are read once per container; boto3 clients are created on first use, so importing
 this module stays cheap and a container that never archives never builds an S3 client.
 """
 
@@ -10,11 +10,11 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from webhooks.ingest_config import IngestConfig
-from webhooks.observability import log
-from webhooks.providers import ConfigError
+from webhooks.environ import SettingsError
+from webhooks.observability import log, set_level
 from webhooks.receiver import Receiver, response
 from webhooks.secrets import SecretsCache
+from webhooks.settings import IngestHandlerSettings
 
 # Fail fast enough that the sender gets our 503 well inside the HTTP API's 30 s integration
 # timeout: at most 3 attempts of (2 s connect + 5 s read).
@@ -30,22 +30,23 @@ def _client(service: str) -> Callable[[], Any]:
 
 def _load() -> Receiver | None:
     try:
-        config = IngestConfig.from_environ()
-    except ConfigError as error:
+        settings = IngestHandlerSettings.from_environ()
+    except SettingsError as error:
         log("ERROR", "invalid configuration", reason=str(error))
         return None
+    set_level(settings.log_level)
     return Receiver(
-        config,
+        settings,
         sqs=_client("sqs"),
         s3=_client("s3"),
-        secrets=SecretsCache(_client("secretsmanager"), config.secrets_refresh_seconds),
+        secrets=SecretsCache(_client("secretsmanager"), settings.secrets_refresh_seconds),
     )
 
 
 _receiver = _load()
 
 
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Answer one webhook delivery; a misconfigured function answers 503 so senders retry."""
     if _receiver is None:
         return response(503, "error", "service misconfigured")

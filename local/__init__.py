@@ -33,6 +33,8 @@ plus `AWS_ENDPOINT_URL`; `local.httpapi` serves the declared routes with payload
 from a control file, from the runtime and never from handler code.
 """
 
-from local.stack import LocalStack, LocalStackError
+import components  # noqa: F401  (puts the handlers' `webhooks` package on the path)
+from local.errors import LocalStackError
+from local.stack import LocalStack
 
 __all__ = ["LocalStack", "LocalStackError"]

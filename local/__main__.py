@@ -16,7 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
-from local.config import ConfigError, parse_override, secret_env_var
+from local.config import parse_override, secret_env_var
 from local.stack import LocalStack, LocalStackError
 
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             state_dir=args.state_dir,
             throttle=args.throttle,
         )
-    except (ConfigError, LocalStackError) as error:
+    except LocalStackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGUSR1, lambda *_: stack.kill_processor())

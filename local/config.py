@@ -8,7 +8,6 @@ from `.local/dev-secrets.json`, else they are generated once and kept there, and
 the program as Pulumi secret config, as `pulumi config set --secret` would.
 """
 
-import base64
 import json
 import os
 import secrets
@@ -17,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from webhooks import schemes
+
+from local.errors import LocalStackError
 
 SECRETS_KEY = "secrets"
 PROVIDERS_KEY = "providers"
-
-
-class ConfigError(Exception):
-    """The stack's config cannot be used locally; the message says which key and why."""
 
 
 @dataclass
@@ -49,21 +47,22 @@ def secret_env_var(provider: str) -> str:
     return "WEBHOOKS_SECRET_" + provider.upper().replace("-", "_")
 
 
-def generate_secret(scheme: str) -> str:
-    """A random signing secret shaped like the sender's (`whsec_` + base64 for Standard)."""
-    raw = secrets.token_bytes(24)
-    if scheme == "standard":
-        return "whsec_" + base64.b64encode(raw).decode()
-    if scheme == "stripe":
-        return "whsec_" + raw.hex()
-    return raw.hex()
+def generate_secret(scheme_name: str) -> str:
+    """A random signing secret in the scheme's development format (the registry's).
+
+    An unknown scheme gets random hex; the program then names the bad scheme.
+    """
+    scheme = schemes.find(scheme_name)
+    return scheme.new_development_secret() if scheme else secrets.token_hex(24)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
     """`key.path=value` → (key path, value); the value is JSON when it parses, else a string."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"--set {text!r}: expected key=value, e.g. processor.timeoutSeconds=2")
+        raise LocalStackError(
+            f"--set {text!r}: expected key=value, e.g. processor.timeoutSeconds=2"
+        )
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
@@ -84,10 +83,10 @@ def _set_path(values: dict[str, Any], project: str, path: str, value: Any) -> No
     node = values.setdefault(key, {})
     for part in rest[:-1]:
         if not isinstance(node, dict):
-            raise ConfigError(f"--set {path}: {part!r} is inside a value that is not an object")
+            raise LocalStackError(f"--set {path}: {part!r} is inside a value that is not an object")
         node = node.setdefault(part, {})
     if not isinstance(node, dict):
-        raise ConfigError(f"--set {path}: the value at {rest[-1]!r} is not inside an object")
+        raise LocalStackError(f"--set {path}: the value at {rest[-1]!r} is not inside an object")
     node[rest[-1]] = value
 
 
@@ -112,7 +111,7 @@ def load(
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         known = sorted(p.name[7:-5] for p in program_dir.glob("Pulumi.*.yaml"))
-        raise ConfigError(f"no stack {stack!r}: {stack_file.name} is missing (stacks: {known})")
+        raise LocalStackError(f"no stack {stack!r}: {stack_file.name} is missing (stacks: {known})")
     document = yaml.safe_load(stack_file.read_text()) or {}
     values = {_full_key(project, k): v for k, v in (document.get("config") or {}).items()}
     for path, value in (overrides or {}).items():
@@ -155,7 +154,7 @@ def load(
     for key, value in values.items():
         encrypted = _encrypted_keys(value, key)
         if encrypted:
-            raise ConfigError(
+            raise LocalStackError(
                 f"{encrypted[0]} is encrypted in {stack_file.name} and cannot be decrypted "
                 f"locally: give a development value with --set {encrypted[0].split(':', 1)[1]}=..."
             )

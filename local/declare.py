@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import json
 import os
-import runpy
 import sys
 import traceback
 from pathlib import Path
@@ -20,38 +19,25 @@ from typing import Any
 
 def declare(request: dict[str, Any]) -> dict[str, Any]:
     """Run the program once and return {"declaration": ..., "outputs": ...}."""
-    import pulumi
-    from pulumi.runtime import config as runtime_config
-    from pulumi.runtime import settings
-    from pulumi.runtime.stack import massage, run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
-
+    from local.mockrun import run_program
     from local.realize import MotoMocks, plain
 
-    program_dir = Path(request["program_dir"]).resolve()
     mocks = MotoMocks(
         endpoint_url=request["moto_endpoint"],
         region=request["region"],
         api_endpoint=request["api_endpoint"],
     )
-    pulumi.runtime.set_mocks(
-        mocks, project=request["project"], stack=request["stack"], preview=False
+    recorded = run_program(
+        Path(request["program_dir"]).resolve(),
+        project=request["project"],
+        stack=request["stack"],
+        config=request["config"],
+        secret_keys=request["secret_keys"],
+        aws=mocks,
     )
-    runtime_config.set_all_config(request["config"], request["secret_keys"])
-    os.chdir(program_dir)
-    sys.path.insert(0, str(program_dir))
-    outputs: dict[str, Any] = {}
-
-    async def program() -> None:
-        runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
-        stack = settings.get_root_resource()
-        exported = massage(dict(stack.outputs), [])
-        outputs.update(await pulumi.Output.from_input(exported).future() or {})
-
-    _sync_await(run_pulumi_func(program))
     return {
         "declaration": dataclasses.asdict(mocks.declaration),
-        "outputs": plain(outputs),
+        "outputs": plain(recorded.outputs),
     }
 
 

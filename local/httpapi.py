@@ -15,7 +15,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -238,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Access logs stay quiet; the functions' logs say what happened."""
 
     def _answer(
-        self, status: int, headers: dict[str, str], body: bytes, cookies: list[str] = ()
+        self, status: int, headers: dict[str, str], body: bytes, cookies: Sequence[str] = ()
     ) -> None:
         self.send_response(status)
         for name, value in headers.items():
@@ -259,7 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes | None:
         """The body, or None when above the limit (read and dropped, so the client gets a 413)."""
         if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
-            chunks, total = [], 0
+            chunks: list[bytes] = []
+            total = 0
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:

@@ -27,6 +27,9 @@ class MotoServer:
             text=True,
             start_new_session=True,  # Ctrl-C reaches the local stack, which stops the emulator last
         )
+        if self._process.stdin is None or self._process.stdout is None:
+            raise RuntimeError("moto server started without its stdin and stdout pipes")
+        self._stdin = self._process.stdin
         line = self._process.stdout.readline().strip()
         if not line.isdigit():
             self._process.kill()
@@ -36,7 +39,7 @@ class MotoServer:
 
     def stop(self) -> None:
         if self._process.poll() is None:
-            self._process.stdin.close()
+            self._stdin.close()
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -55,27 +58,30 @@ def _faster_sqs() -> None:
     emulator, not the pipeline, the bottleneck of a burst.
     """
     import time
+    from datetime import datetime
 
     import moto.core.utils
     import moto.sqs.models
 
     original = moto.core.utils.unix_time
 
-    def unix_time(dt=None):
+    def unix_time(dt: datetime | None = None) -> float:
         return time.time() if dt is None else original(dt)
 
-    def unix_time_millis(dt=None):
+    def unix_time_millis(dt: datetime | None = None) -> float:
         return unix_time(dt) * 1000.0
 
-    for module in (moto.core.utils, moto.sqs.models):
-        module.unix_time = unix_time
-        module.unix_time_millis = unix_time_millis
+    moto.core.utils.unix_time = unix_time
+    moto.core.utils.unix_time_millis = unix_time_millis
+    moto.sqs.models.unix_time = unix_time
+    moto.sqs.models.unix_time_millis = unix_time_millis
 
     def is_message_valid_based_on_retention_period(self, queue_name, message):
         retention = int(self.get_queue(queue_name).message_retention_period)
         return retention + message.sent_timestamp / 1000 > time.time()
 
-    moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period = (
+    # mypy refuses any assignment to a method; replacing moto's is what this patch does.
+    moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
         is_message_valid_based_on_retention_period
     )
 
@@ -102,8 +108,9 @@ def _thread_safe_sqs() -> None:
         with self.get_queue(queue_name)._messages_lock:
             return receive(self, queue_name, *args, **kwargs)
 
-    moto.sqs.models.Queue.delete_message = delete_message
-    moto.sqs.models.SQSBackend.receive_message = receive_message
+    # mypy refuses any assignment to a method; replacing moto's is what this patch does.
+    moto.sqs.models.Queue.delete_message = delete_message  # type: ignore[method-assign]
+    moto.sqs.models.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
-class FunctionSpec:
+class WorkerSpec:
     """What the program declared for one function, and how to reach the emulator."""
 
     name: str
@@ -47,7 +47,7 @@ class Invocation:
 
 
 class _Worker:
-    def __init__(self, spec: FunctionSpec, log: IO[bytes], faults_path: str) -> None:
+    def __init__(self, spec: WorkerSpec, log: IO[bytes], faults_path: str) -> None:
         command = [
             sys.executable,
             "-m",
@@ -74,7 +74,11 @@ class _Worker:
             stderr=log,
             start_new_session=True,  # Ctrl-C reaches the local stack, which stops the workers
         )
-        self.process.stdout.readline()  # the worker's init phase is over (import done or failed)
+        if self.process.stdin is None or self.process.stdout is None:
+            raise RuntimeError(f"worker of {spec.name} started without its stdin and stdout pipes")
+        self.stdin: IO[bytes] = self.process.stdin
+        self.stdout: IO[bytes] = self.process.stdout
+        self.stdout.readline()  # the worker's init phase is over (import done or failed)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -84,7 +88,7 @@ class _Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.stdin, self.stdout):
             with contextlib.suppress(OSError):
                 stream.close()
 
@@ -92,7 +96,7 @@ class _Worker:
 class FunctionPool:
     """Runs invocations of one function on up to `size` worker processes."""
 
-    def __init__(self, spec: FunctionSpec, size: int, log_path: Path, faults_path: str = ""):
+    def __init__(self, spec: WorkerSpec, size: int, log_path: Path, faults_path: str = ""):
         self.spec = spec
         self.size = size
         self.faults_path = faults_path
@@ -143,11 +147,11 @@ class FunctionPool:
         )
         answer = None
         try:
-            worker.process.stdin.write(line.encode() + b"\n")
-            worker.process.stdin.flush()
-            readable, _, _ = select.select([worker.process.stdout], [], [], deadline - time.time())
+            worker.stdin.write(line.encode() + b"\n")
+            worker.stdin.flush()
+            readable, _, _ = select.select([worker.stdout], [], [], deadline - time.time())
             if readable:
-                text = worker.process.stdout.readline()
+                text = worker.stdout.readline()
                 answer = json.loads(text) if text else None
                 reason = "Runtime exited" if not text else ""
             else:

@@ -68,8 +68,14 @@ ACCEPTED = {
     "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    "aws:apigatewayv2/domainName:DomainName",
+    "aws:apigatewayv2/apiMapping:ApiMapping",
+    "aws:acm/certificate:Certificate",
+    "aws:acm/certificateValidation:CertificateValidation",
+    "aws:route53/record:Record",
 }
-"""No local meaning (monitoring, permissions, bucket hardening): accepted and listed."""
+"""No local meaning (monitoring, permissions, bucket hardening, the custom domain: the local
+HTTP server is the endpoint): accepted and listed."""
 
 
 class UnrealizableResourceError(Exception):
@@ -438,6 +444,7 @@ class MotoMocks(Mocks):
             "aws:cloudwatch/logGroup:LogGroup": self.arn("logs", f"log-group:{name}"),
             "aws:cloudwatch/metricAlarm:MetricAlarm": self.arn("cloudwatch", f"alarm:{name}"),
             "aws:cloudwatch/compositeAlarm:CompositeAlarm": self.arn("cloudwatch", f"alarm:{name}"),
+            "aws:acm/certificate:Certificate": self.arn("acm", f"certificate/{_uuid()}"),
         }
         state: dict[str, Any] = {"id": name}
         if typ in arns:
@@ -446,6 +453,18 @@ class MotoMocks(Mocks):
             state["uniqueId"] = "AROALOCAL" + secrets.token_hex(6).upper()
         if typ == "aws:sns/topicSubscription:TopicSubscription":
             state["arn"] = f"{inputs.get('topic', self.arn('sns', 'topic'))}:{_uuid()}"
+        if typ == "aws:acm/certificate:Certificate":
+            domain = inputs.get("domainName", "")
+            state["domainValidationOptions"] = [
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_local.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_local.acm-validations.aws.",
+                }
+            ]
+        if typ == "aws:route53/record:Record":
+            state["fqdn"] = str(inputs.get("name", "")).rstrip(".")
         return name, state
 
 
@@ -467,6 +486,8 @@ def _json_text(value: Any) -> str:
 
 
 def _key_schema(hash_key: str | None, range_key: str | None) -> list[dict[str, str]]:
+    if not hash_key:
+        raise UnrealizableResourceError("a table or index without a hash key")
     schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
     if range_key:
         schema.append({"AttributeName": range_key, "KeyType": "RANGE"})

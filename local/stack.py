@@ -13,16 +13,17 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
 
 from local import config as stack_config
+from local.errors import LocalStackError
 from local.httpapi import HttpApi, Route, TokenBucket
 from local.motoserver import FAKE_CREDENTIALS, MotoServer
 from local.poller import MappingSpec, QueuePoller
-from local.pool import REPO_ROOT, FunctionPool, FunctionSpec
+from local.pool import REPO_ROOT, FunctionPool, WorkerSpec
 
 DEFAULT_POOL_CAP = 4  # worker processes per function: enough concurrency for a 2-core machine
 DEFAULT_LAMBDA_TIMEOUT = 3
@@ -30,22 +31,22 @@ DEFAULT_LAMBDA_MEMORY = 128
 
 log = logging.getLogger("local")
 
-
-class LocalStackError(Exception):
-    """The local stack cannot start: the message names the resource, key or file."""
+_Part = TypeVar("_Part")
 
 
 class LocalStack:
     """A running local stack. Use `LocalStack.start(...)`, ideally as a context manager."""
 
     def __init__(self) -> None:
-        self.moto: MotoServer | None = None
-        self.api: HttpApi | None = None
+        # Set by `_start`, in this order (`stop` stops the servers that came up); read through
+        # the properties `config`, `api` and `moto`.
+        self._config: stack_config.StackConfig | None = None
+        self._api: HttpApi | None = None
+        self._moto: MotoServer | None = None
         self.pools: dict[str, FunctionPool] = {}
         self.pollers: list[QueuePoller] = []
         self.outputs: dict[str, Any] = {}
         self.declaration: dict[str, Any] = {}
-        self.config: stack_config.StackConfig | None = None
         self.state_dir = Path(".local")
         self._api_thread: threading.Thread | None = None
         self._stopped = False
@@ -77,6 +78,21 @@ class LocalStack:
             self.stop()
             raise
         return self
+
+    @property
+    def config(self) -> stack_config.StackConfig:
+        """The stack's configuration, as loaded from the program's stack file and overrides."""
+        return _started(self._config, "configuration")
+
+    @property
+    def api(self) -> HttpApi:
+        """The HTTP server of the program's API."""
+        return _started(self._api, "HTTP API")
+
+    @property
+    def moto(self) -> MotoServer:
+        """The AWS emulator."""
+        return _started(self._moto, "AWS emulator")
 
     @property
     def endpoint_url(self) -> str:
@@ -178,16 +194,16 @@ class LocalStack:
         if self._stopped:
             return
         self._stopped = True
-        if self.api is not None:
+        if self._api is not None:
             if self._api_thread is not None:
-                self.api.shutdown()
-            self.api.server_close()
+                self._api.shutdown()
+            self._api.server_close()
         for poller in self.pollers:
             poller.stop()
         for pool in self.pools.values():
             pool.close()
-        if self.moto is not None:
-            self.moto.stop()
+        if self._moto is not None:
+            self._moto.stop()
 
     def __enter__(self) -> "LocalStack":
         return self
@@ -209,14 +225,11 @@ class LocalStack:
         self.state_dir = state_dir.resolve()
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         program_dir = program_dir.resolve()
-        try:
-            self.config = stack_config.load(
-                program_dir, stack, overrides, secrets_file=self.state_dir / "dev-secrets.json"
-            )
-        except stack_config.ConfigError as error:
-            raise LocalStackError(str(error)) from None
-        self.api = HttpApi(port)
-        self.moto = MotoServer()
+        self._config = stack_config.load(
+            program_dir, stack, overrides, secrets_file=self.state_dir / "dev-secrets.json"
+        )
+        self._api = HttpApi(port)
+        self._moto = MotoServer()
         answer = self._declare(program_dir)
         self.declaration = answer["declaration"]
         self.api.account_id = self.declaration["account_id"]
@@ -291,7 +304,7 @@ class LocalStack:
         if missing:
             raise LocalStackError(f"worker processes did not start for {sorted(missing)}")
 
-    def _start_pool(self, arn: str, spec: FunctionSpec, size: int, log_path: Path) -> None:
+    def _start_pool(self, arn: str, spec: WorkerSpec, size: int, log_path: Path) -> None:
         self.pools[arn] = FunctionPool(spec, size, log_path, str(self.faults_path))
 
     def _code_dir(self, function: dict[str, Any], program_dir: Path) -> Path:
@@ -319,7 +332,7 @@ class LocalStack:
             shutil.copyfile(program_dir / asset["path"], target)
         return code_dir
 
-    def _function_spec(self, arn: str, function: dict[str, Any], program_dir: Path) -> FunctionSpec:
+    def _function_spec(self, arn: str, function: dict[str, Any], program_dir: Path) -> WorkerSpec:
         code_dir = self._code_dir(function, program_dir)
         if not function.get("handler"):
             raise LocalStackError(f"function {function['logical']!r} declares no handler")
@@ -341,7 +354,7 @@ class LocalStack:
             "LANG": "C.UTF-8",  # always installed, so Python adds no LC_CTYPE (PEP 538)
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        return FunctionSpec(
+        return WorkerSpec(
             name=function["name"],
             arn=arn,
             handler=function["handler"],
@@ -442,6 +455,13 @@ class LocalStack:
                 name: f"{outputs['webhook_base_url']}/{name}" for name in urls
             }
         return outputs
+
+
+def _started(part: _Part | None, name: str) -> _Part:
+    """A part `LocalStack._start` sets up; an error if the stack never got that far."""
+    if part is None:
+        raise LocalStackError(f"the local stack has no {name}: use LocalStack.start()")
+    return part
 
 
 def _int(value: Any, default: int) -> int:

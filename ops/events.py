@@ -1,17 +1,12 @@
 """Stored events: a provider's events by time (GSI `by_provider`), one event by id, its bytes."""
 
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
 
-# The item → original bytes reader lives with the code that writes items: the Lambda package,
-# whose top-level `webhooks` package is importable once `handlers/` is on the path (as in Lambda).
-_HANDLERS = str(Path(__file__).resolve().parents[1] / "handlers")
-if _HANDLERS not in sys.path:
-    sys.path.append(_HANDLERS)
-from webhooks.storage import item_key, original_bytes  # noqa: E402
+# The item → original bytes reader lives with the code that writes items: the Lambda package
+# (its `webhooks` package is on the path: see `ops/__init__.py`).
+from webhooks.storage import item_key, original_bytes
 
 INDEX = "by_provider"
 SCAN_PAGE = 100  # items read per Scan page when no provider is given

@@ -30,6 +30,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from botocore.exceptions import ClientError
 
@@ -79,8 +80,8 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._pending: set[str] = set()
-        self._file = None
-        self._lock = None
+        self._file: TextIO | None = None  # open between __enter__ and __exit__
+        self._lock: TextIO | None = None  # the lock file, likewise
 
     def __enter__(self) -> "Journal":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,9 +96,10 @@ class Journal:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._file.close()
+        file, lock = self._opened()
+        file.close()
         self._compact()
-        self._lock.close()  # releases the lock
+        lock.close()  # releases the lock
 
     @property
     def pending(self) -> frozenset[str]:
@@ -117,9 +119,16 @@ class Journal:
     def _append(self, verb: str, message_ids: Iterable[str]) -> None:
         lines = "".join(f"{verb} {message_id}\n" for message_id in message_ids)
         if lines:
-            self._file.write(lines)
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            file, _ = self._opened()
+            file.write(lines)
+            file.flush()
+            os.fsync(file.fileno())
+
+    def _opened(self) -> tuple[TextIO, TextIO]:
+        """The journal file and its lock file, both open inside the `with` block."""
+        if self._file is None or self._lock is None:
+            raise RuntimeError(f"journal {self.path} is not open: use it as a context manager")
+        return self._file, self._lock
 
     def _read(self) -> set[str]:
         pending: set[str] = set()

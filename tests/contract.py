@@ -43,5 +43,7 @@ OUTPUTS = frozenset(
         "region",
         "inline_body_limit",
         "max_receive_count",
+        "dashboard_url",
+        "api_domain_target",
     }
 )

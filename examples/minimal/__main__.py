@@ -44,22 +44,26 @@ from components.settings import (  # noqa: E402
 config = pulumi.Config()
 processor = ProcessorSettings(timeout_seconds=20, batch_size=10, maximum_concurrency=5)
 settings = Settings(
-    environment=config.get("environment") or "example",
+    # The profile (dev: disposable, prod: protected); names carry the stack, as in the project.
+    environment="dev",
+    stack=pulumi.get_stack(),
     providers=(
-        # ProviderSettings takes the signing secrets as plain strings (the component stores them
-        # as Pulumi secrets): read the config values as such.
-        ProviderSettings(name="github", scheme="github", secrets=(config.require("githubSecret"),)),
+        ProviderSettings(name="github", scheme="github", secrets=(), options={}),
         ProviderSettings(
-            name="stripe",
-            scheme="stripe",
-            secrets=(config.require("stripeSecret"),),
-            tolerance_seconds=300,
+            name="stripe", scheme="stripe", secrets=(), options={"tolerance_seconds": 600}
         ),
     ),
+    # What reaches Secrets Manager: Pulumi secrets, never plain text in the state.
+    secret_values={
+        "github": config.require_secret("githubSecret"),
+        "stripe": config.require_secret("stripeSecret"),
+    },
     ingest=IngestSettings(),
     processor=processor,
     # AWS guidance: >= 6 x the processor timeout + its batching window.
-    queue=QueueSettings(visibility_timeout_seconds=6 * processor.timeout_seconds),
+    queue=QueueSettings(
+        visibility_timeout_seconds=6 * processor.timeout_seconds + processor.batching_window_seconds
+    ),
     table=TableSettings(point_in_time_recovery=False, deletion_protection=False),
     logs=LogSettings(retention_days=14),
     api=ApiSettings(throttling_rate_limit=50, throttling_burst_limit=100),
@@ -74,7 +78,7 @@ pipeline = WebhookPipeline(
         settings=settings,
         code=handler_archive(str(REPO / "handlers")),
         account_id=aws.get_caller_identity_output().account_id,
-        region=aws.get_region_output().region,
+        region=aws.get_region().region,  # a plain value: global names carry it
     ),
 )
 

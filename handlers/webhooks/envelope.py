@@ -10,11 +10,12 @@ import binascii
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 VERSION = 1
-MAX_MESSAGE_BYTES = 256 * 1024  # don't depend on SQS's newer 1 MiB limit (DESIGN.md)
+MAX_MESSAGE_BYTES = 256 * 1024  # not SQS's newer 1 MiB limit (docs/design.md, "AWS limits")
 
 # JSON string literal of a str, ASCII-only (the C escaper json.dumps uses): SQS rejects some valid
 # Unicode (U+FFFE, U+FFFF), and with ASCII every character counts one byte, so a message's `len`
@@ -44,14 +45,8 @@ class Envelope(NamedTuple):
 
 def format_received_at(epoch_ms: int) -> str:
     """ISO-8601 UTC with milliseconds and `Z`, e.g. `2026-11-28T17:00:00.123Z`."""
-    global _last_second
     seconds, millis = divmod(epoch_ms, 1000)
-    if _last_second[0] != seconds:  # requests arrive many per second: format each second once
-        _last_second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
-    return f"{_last_second[1]}.{millis:03d}Z"
-
-
-_last_second: tuple[int, str] = (-1, "")
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{millis:03d}Z"
 
 
 def archive_key(provider: str, delivery_id: str) -> str:
@@ -98,65 +93,9 @@ def build(
     return message
 
 
-def encode(message: dict[str, object]) -> str:
+def encode(message: Mapping[str, object]) -> str:
     """Compact ASCII JSON text for `SendMessage`'s `MessageBody`; its `len` is its size in bytes."""
     return _encoder.encode(message)
-
-
-def text(
-    *,
-    provider: str,
-    delivery_id: str,
-    event_type: str,
-    received_at: str,
-    source_ip: str,
-    headers: dict[str, str],
-    body: bytes,
-    body_sha256: str,
-    body_s3_key: str | None = None,
-) -> str:
-    """`encode(build(...))` in one step: the same text, without the dict and the JSON encoder.
-
-    The ingest path sends one message per request; a fixed template of string escapes costs
-    a third of a general encoder's pass over the message dict.
-    """
-    if body_s3_key is not None:
-        payload = '"body_s3_key":' + json_string(body_s3_key)
-    else:
-        try:
-            payload = '"body":' + _body_string(body)
-        except UnicodeDecodeError:
-            payload = f'"body":"{base64.b64encode(body).decode("ascii")}","body_base64":true'
-    return (
-        f'{{"v":{VERSION},"provider":{json_string(provider)},'
-        f'"delivery_id":{json_string(delivery_id)},"event_type":{json_string(event_type)},'
-        f'"received_at":{json_string(received_at)},"source_ip":{json_string(source_ip)},'
-        f'"headers":{headers_json(headers)},{payload},'
-        f'"body_sha256":{json_string(body_sha256)},"body_size":{len(body)}}}'
-    )
-
-
-def _body_string(body: bytes) -> str:
-    """`json_string(body.decode())`: for printable ASCII only `\\` and `"` need escaping.
-
-    Most bodies are such JSON text, and two C `replace` passes beat the escaper's pass over
-    every character (a fifth of the message's cost). Raises `UnicodeDecodeError` as decode does.
-    """
-    if not body.translate(None, _PRINTABLE_ASCII):
-        return '"' + body.decode("ascii").replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return json_string(body.decode())
-
-
-_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))  # the characters json_string keeps as they are
-
-
-def headers_json(headers: dict[str, str]) -> str:
-    """Compact ASCII JSON text of a string-to-string object, such as the envelope's headers.
-
-    Joined from the C string escaper: for a handful of short headers that is half the time of
-    a JSON encoder's per-call set-up.
-    """
-    return "{" + ",".join([json_string(k) + ":" + json_string(v) for k, v in headers.items()]) + "}"
 
 
 def parse(message_body: str | bytes) -> Envelope:
@@ -171,25 +110,15 @@ def parse(message_body: str | bytes) -> Envelope:
     if version != VERSION or isinstance(version, bool):
         raise EnvelopeError(f"unknown envelope version {version!r}, expected {VERSION}")
 
-    # JSON yields exact types (object keys are always str), so a set of `type`s is the check.
-    get = data.get
-    text = (
-        get("provider"),
-        get("delivery_id"),
-        get("event_type"),
-        get("received_at"),
-        get("source_ip"),
-        get("body_sha256"),
+    provider, delivery_id, event_type, received_at, source_ip, body_sha256 = (
+        _text(data, name) for name in _TEXT_FIELDS
     )
-    if set(map(type, text)) != _STR:
-        field = next(f for f, v in zip(_TEXT_FIELDS, text, strict=True) if type(v) is not str)
-        raise EnvelopeError(f"field {field!r} missing or not a string")
-    provider, delivery_id, event_type, received_at, source_ip, body_sha256 = text
     if not provider or not delivery_id:
         raise EnvelopeError("fields 'provider' and 'delivery_id' must not be empty")
 
     headers = data.get("headers")
-    if type(headers) is not dict or not _STR.issuperset(map(type, headers.values())):
+    # JSON yields exact types (object keys are always str)
+    if type(headers) is not dict or not all(type(v) is str for v in headers.values()):
         raise EnvelopeError("field 'headers' missing or not an object of strings")
     size = data.get("body_size")
     if type(size) is not int or size < 0:
@@ -198,26 +127,42 @@ def parse(message_body: str | bytes) -> Envelope:
     has_body, has_key = "body" in data, "body_s3_key" in data
     if has_body == has_key:
         raise EnvelopeError("exactly one of 'body' and 'body_s3_key' must be present")
-    fields = (provider, delivery_id, event_type, received_at, source_ip, headers, body_sha256, size)
     if has_key:
         key = data["body_s3_key"]
         if type(key) is not str or not key:
             raise EnvelopeError("field 'body_s3_key' is not a non-empty string")
-        return Envelope(*fields, None, key)
+        body, archived = None, key
+    else:
+        body, archived = _inline_body(data), None
+        if len(body) != size:
+            raise EnvelopeError(f"body is {len(body)} bytes, 'body_size' says {size}")
+        if hashlib.sha256(body).hexdigest() != body_sha256:
+            raise EnvelopeError("body does not match 'body_sha256'")
+    return Envelope(
+        provider=provider,
+        delivery_id=delivery_id,
+        event_type=event_type,
+        received_at=received_at,
+        source_ip=source_ip,
+        headers=headers,
+        body_sha256=body_sha256,
+        body_size=size,
+        body=body,
+        body_s3_key=archived,
+    )
 
-    body = _inline_body(data)
-    if len(body) != size:
-        raise EnvelopeError(f"body is {len(body)} bytes, 'body_size' says {size}")
-    if hashlib.sha256(body).hexdigest() != body_sha256:
-        raise EnvelopeError("body does not match 'body_sha256'")
-    return Envelope(*fields, body)
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if type(value) is not str:
+        raise EnvelopeError(f"field {name!r} missing or not a string")
+    return value
 
 
 _TEXT_FIELDS = ("provider", "delivery_id", "event_type", "received_at", "source_ip", "body_sha256")
-_STR = {str}
 
 
-def _inline_body(data: dict) -> bytes:
+def _inline_body(data: dict[str, Any]) -> bytes:
     body = data["body"]
     if type(body) is not str:
         raise EnvelopeError("field 'body' is not a string")

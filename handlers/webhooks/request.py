@@ -1,13 +1,18 @@
-"""Reading an API Gateway HTTP API (payload format 2.0) event into plain values.
+"""One HTTP API (payload format 2.0) event, read once into a typed `Request`.
 
-The body is returned as the raw bytes the sender signed: a base64-encoded body is decoded first
-and a text body is encoded back to UTF-8, never parsed and re-serialised. Header names are
-lower-cased once, so every later lookup is case-insensitive.
+The body is kept as the event carries it and decoded on demand into the raw bytes the sender
+signed: a base64-encoded body is decoded, a text body is encoded back to UTF-8, never parsed and
+re-serialised. Header names are lower-cased once, so every later lookup is case-insensitive.
 """
 
 import base64
 import binascii
 from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+# requestContext.timeEpoch is milliseconds; outside these bounds it is not a real request time
+_EARLIEST_MS = 1_000_000_000_000  # 2001-09-09
+_LATEST_MS = 100_000_000_000_000  # 5138-11-16
 
 
 class BodyError(ValueError):
@@ -19,15 +24,77 @@ class BodyError(ValueError):
         self.reason = reason
 
 
-def http_method(event: Mapping) -> str:
-    """The request method, e.g. `POST` (empty when the event has none)."""
-    http = _mapping(_mapping(event.get("requestContext")).get("http"))
-    method = http.get("method")
-    return method.upper() if isinstance(method, str) else ""
+class Request(NamedTuple):
+    """What the ingest path reads of one request."""
 
-
-def provider_name(event: Mapping) -> str | None:
+    method: str
+    """Upper-case, e.g. `POST`; empty when the event has none."""
+    provider: str | None
     """The route's `{provider}` path parameter (or the path's last segment after `/webhooks/`)."""
+    headers: dict[str, str]
+    """Lower-case names (API Gateway joins repeated ones with commas)."""
+    source_ip: str
+    request_id: str
+    received_ms: int | None
+    """`requestContext.timeEpoch` (when API Gateway received the request), if plausible."""
+    raw_body: object
+    """The event's `body` as sent: text, base64 text, or None."""
+    base64_encoded: bool
+
+    def body(self, max_bytes: int) -> bytes:
+        """The body bytes exactly as sent; raises `BodyError` (413 over `max_bytes`, else 400)."""
+        body = self.raw_body
+        if body is None:
+            return b""
+        if not isinstance(body, str):
+            raise BodyError(400, "body is not a string")
+        if self.base64_encoded:
+            if len(body) > (max_bytes + 2) // 3 * 4 + 4:  # cheaper than decoding what we reject
+                raise BodyError(413, "body too large")
+            try:
+                data = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError):
+                raise BodyError(400, "body is not valid base64") from None
+        else:
+            if len(body) > max_bytes:  # UTF-8 never has fewer bytes than characters
+                raise BodyError(413, "body too large")
+            try:
+                data = body.encode()
+            except UnicodeEncodeError:
+                raise BodyError(400, "body is not valid UTF-8 text") from None
+        if len(data) > max_bytes:
+            raise BodyError(413, "body too large")
+        return data
+
+
+def parse(event: Mapping[str, Any]) -> Request:
+    """The request of one event; absent or mistyped fields read as empty, never raise."""
+    context = _mapping(event.get("requestContext"))
+    http = _mapping(context.get("http"))
+    method = http.get("method")
+    raw_headers = event.get("headers")
+    time_epoch = context.get("timeEpoch")
+    return Request(
+        method=method.upper() if isinstance(method, str) else "",
+        provider=_provider(event),
+        headers=(
+            {name.lower(): value for name, value in raw_headers.items() if isinstance(value, str)}
+            if isinstance(raw_headers, dict)
+            else {}
+        ),
+        source_ip=_text(http.get("sourceIp")),
+        request_id=_text(context.get("requestId")),
+        received_ms=(
+            time_epoch
+            if type(time_epoch) is int and _EARLIEST_MS <= time_epoch <= _LATEST_MS
+            else None
+        ),
+        raw_body=event.get("body"),
+        base64_encoded=event.get("isBase64Encoded") is True,
+    )
+
+
+def _provider(event: Mapping[str, Any]) -> str | None:
     name = _mapping(event.get("pathParameters")).get("provider")
     if isinstance(name, str):
         return name
@@ -39,54 +106,9 @@ def provider_name(event: Mapping) -> str | None:
     return None
 
 
-def headers(event: Mapping) -> dict[str, str]:
-    """The request headers with lower-case names (API Gateway joins repeated ones with commas)."""
-    raw = event.get("headers")
-    if not isinstance(raw, dict):
-        return {}
-    return {name.lower(): value for name, value in raw.items() if isinstance(value, str)}
-
-
-def source_ip(event: Mapping) -> str:
-    """`requestContext.http.sourceIp`, empty when absent."""
-    http = _mapping(_mapping(event.get("requestContext")).get("http"))
-    value = http.get("sourceIp")
-    return value if isinstance(value, str) else ""
-
-
-def received_ms(event: Mapping, fallback_ms: int) -> int:
-    """`requestContext.timeEpoch` (when API Gateway received the request), else `fallback_ms`."""
-    value = _mapping(event.get("requestContext")).get("timeEpoch")
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    return fallback_ms
-
-
-def raw_body(event: Mapping, max_bytes: int) -> bytes:
-    """The body bytes exactly as sent; raises `BodyError` (413 over `max_bytes`, 400 unreadable)."""
-    body = event.get("body")
-    if body is None:
-        return b""
-    if not isinstance(body, str):
-        raise BodyError(400, "body is not a string")
-    if event.get("isBase64Encoded") is True:
-        if len(body) > (max_bytes + 2) // 3 * 4 + 4:  # cheaper than decoding what we reject
-            raise BodyError(413, "body too large")
-        try:
-            data = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise BodyError(400, "body is not valid base64") from None
-    else:
-        if len(body) > max_bytes:  # UTF-8 never has fewer bytes than characters
-            raise BodyError(413, "body too large")
-        try:
-            data = body.encode()
-        except UnicodeEncodeError:
-            raise BodyError(400, "body is not valid UTF-8 text") from None
-    if len(data) > max_bytes:
-        raise BodyError(413, "body too large")
-    return data
-
-
-def _mapping(value: object) -> Mapping:
+def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .observability import log
-from .providers import Provider
-from .signatures import signing_key
+from .schemes import Provider
 
 RETRY_AFTER_FAILURE_SECONDS = 10  # while a refresh fails, keep the last keys this long per try
 
@@ -34,9 +33,9 @@ class SecretsCache:
         # (secret ARN, scheme) -> (decoded keys, refresh due at): the scheme decides the decoding
         self._entries: dict[tuple[str, str], tuple[tuple[bytes, ...], float]] = {}
 
-    def keys(self, provider: Provider, now: float) -> tuple[bytes, ...]:
+    def keys(self, provider: Provider[Any], now: float) -> tuple[bytes, ...]:
         """The provider's active keys; fetches only when the cached ones are due for refresh."""
-        slot = (provider.secret_arn, provider.scheme)
+        slot = (provider.secret_arn, provider.scheme.name)
         entry = self._entries.get(slot)
         if entry is not None and now < entry[1]:
             return entry[0]
@@ -56,17 +55,17 @@ class SecretsCache:
         self._entries[slot] = (keys, now + self._refresh_seconds)
         return keys
 
-    def _fetch(self, provider: Provider) -> tuple[bytes, ...]:
+    def _fetch(self, provider: Provider[Any]) -> tuple[bytes, ...]:
         try:
             response = self._client().get_secret_value(SecretId=provider.secret_arn)
         except Exception as error:
             raise SecretsUnavailable(
                 f"fetching the secret failed: {type(error).__name__}"
             ) from None
-        return decode_secret_value(provider.scheme, response.get("SecretString"))
+        return decode_secret_value(provider.signing_key, response.get("SecretString"))
 
 
-def decode_secret_value(scheme: str, text: object) -> tuple[bytes, ...]:
+def decode_secret_value(signing_key: Callable[[str], bytes], text: object) -> tuple[bytes, ...]:
     """Keys from a `{"secrets": [...]}` secret value; raise `SecretsUnavailable` saying why not."""
     try:
         data = json.loads(text) if isinstance(text, str) else None
@@ -80,7 +79,7 @@ def decode_secret_value(scheme: str, text: object) -> tuple[bytes, ...]:
         if not isinstance(secret, str):
             raise SecretsUnavailable(f"secrets[{position}] is not a string")
         try:
-            keys.append(signing_key(scheme, secret))
+            keys.append(signing_key(secret))
         except ValueError as error:
             raise SecretsUnavailable(f"secrets[{position}]: {error}") from None
     return tuple(keys)

@@ -1,6 +1,7 @@
 """Cost model of the benchmark: price file, units, rounding and the three designs."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,8 +11,8 @@ PRICES = cost.load_prices()
 ASSUME = cost.Assumptions()
 
 
-def delivery(**overrides) -> cost.Delivery:
-    values = dict(
+def delivery(**overrides: object) -> cost.Delivery:
+    values: dict[str, Any] = dict(  # `cost.Delivery`'s fields
         body_bytes=1024,
         message_bytes=1500,
         item_bytes=900,
@@ -72,7 +73,7 @@ def test_lambda_duration_scales_with_vcpu_share_and_rounds_up():
 
 
 def test_item_size_follows_dynamodb_rules():
-    item = {
+    item: dict[str, dict[str, Any]] = {  # DynamoDB's low-level form
         "pk": {"S": "github#abc"},  # 2 + 10
         "payload": {"B": b"\x00" * 100},  # 7 + 100
         "body_size": {"N": "1024"},  # 9 + 3

@@ -3,6 +3,7 @@
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -74,10 +75,10 @@ def put_item_faults(aws: None) -> dict[str, str]:
 
 
 @pytest.fixture
-def sqs_record() -> Callable[..., dict[str, object]]:
+def sqs_record() -> Callable[..., dict[str, Any]]:
     """Factory of one SQS record of the event source mapping carrying `message_body`."""
 
-    def make(message_body: str | dict, message_id: str | None = None) -> dict[str, object]:
+    def make(message_body: str | dict, message_id: str | None = None) -> dict[str, Any]:
         if isinstance(message_body, dict):
             message_body = envelope.encode(message_body)
         return {
@@ -95,6 +96,6 @@ def sqs_record() -> Callable[..., dict[str, object]]:
 
 
 @pytest.fixture
-def message() -> Callable[..., dict[str, object]]:
+def message() -> Callable[..., dict[str, Any]]:
     """Factory of v1 envelopes: `message(body, **fields)`."""
     return envelope_message

@@ -2,13 +2,17 @@
 
 import hashlib
 import uuid
+from typing import Any
 
 from webhooks import envelope
 
 
-def envelope_message(body: bytes, **fields: object) -> dict[str, object]:
-    """A v1 envelope (as ingest builds it) for `body`; fields override the defaults."""
-    values: dict[str, object] = {
+def envelope_message(body: bytes, **fields: object) -> dict[str, Any]:
+    """A v1 envelope (as ingest builds it) for `body`; fields override the defaults.
+
+    The message is the JSON object that goes on the queue, hence `Any` values.
+    """
+    values: dict[str, Any] = {  # `envelope.build`'s keyword arguments
         "provider": "github",
         "delivery_id": str(uuid.uuid4()),
         "event_type": "push",

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from webhooks.envelope import EnvelopeError
 
 
 def _build(body: bytes, **overrides: object) -> dict[str, object]:
-    fields = {
+    fields: dict[str, Any] = {  # `envelope.build`'s keyword arguments
         "provider": "github",
         "delivery_id": "d-1",
         "event_type": "push",
@@ -117,10 +118,10 @@ def test_parse_rejects_with_a_reason(message: str, reason: str) -> None:
     headers=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
     archived=st.booleans(),
 )
-def test_text_is_the_encoded_message(
+def test_an_encoded_message_is_ascii_and_parses_back(
     body: bytes, delivery_id: str, headers: dict[str, str], archived: bool
 ) -> None:
-    fields = {
+    fields: dict[str, Any] = {  # `envelope.build`'s keyword arguments
         "provider": "github",
         "delivery_id": delivery_id,
         "event_type": "push\u00e9",
@@ -132,4 +133,15 @@ def test_text_is_the_encoded_message(
     }
     if archived:
         fields["body_s3_key"] = envelope.archive_key("github", delivery_id)
-    assert envelope.text(**fields) == envelope.encode(envelope.build(**fields))
+    text = envelope.encode(envelope.build(**fields))
+    assert text.isascii()  # so its length is its size in bytes
+    parsed = envelope.parse(text)
+    assert (parsed.delivery_id, parsed.event_type, parsed.headers) == (
+        delivery_id,
+        "push\u00e9",
+        headers,
+    )
+    if archived:
+        assert (parsed.body, parsed.body_s3_key) == (None, fields["body_s3_key"])
+    else:
+        assert (parsed.body, parsed.body_size) == (body, len(body))

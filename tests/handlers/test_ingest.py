@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 from webhooks import envelope
-from webhooks.ingest_config import IngestConfig
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
+from webhooks.settings import IngestHandlerSettings
 
 from ops import signing
 
@@ -49,7 +49,7 @@ def session() -> boto3.session.Session:
 class Stack:
     """The ingest function's AWS resources in moto, a receiver over them, and a settable clock."""
 
-    def __init__(self, max_body_bytes: int = 1_048_576, inline_body_limit: int = 196_608) -> None:
+    def __init__(self, max_body_bytes: int = 1_048_576, inline_body_limit: int = 32_768) -> None:
         self.now = float(NOW)
         self.sqs = session().client("sqs")
         self.s3 = session().client("s3")
@@ -83,7 +83,7 @@ class Stack:
             "before-call.secrets-manager.GetSecretValue", self._count_fetch
         )
         self.receiver = Receiver(
-            IngestConfig.from_environ(self.environ),
+            IngestHandlerSettings.from_environ(self.environ),
             sqs=lambda: self.sqs,
             s3=lambda: self.s3,
             secrets=SecretsCache(lambda: self.secretsmanager, 300),
@@ -94,7 +94,7 @@ class Stack:
         self.secret_fetches += 1
 
     def messages(self) -> list[envelope.Envelope]:
-        found = []
+        found: list[envelope.Envelope] = []
         while True:
             batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
             if not batch.get("Messages"):
@@ -210,7 +210,7 @@ def test_generic_hmac_without_delivery_header_uses_the_body_hash(aws: None) -> N
     providers = json.loads(stack.environ["PROVIDERS"])
     providers["acme"] = {**options, "secret_arn": stack.arns["acme"]}
     receiver = Receiver(
-        IngestConfig.from_environ({**stack.environ, "PROVIDERS": json.dumps(providers)}),
+        IngestHandlerSettings.from_environ({**stack.environ, "PROVIDERS": json.dumps(providers)}),
         sqs=lambda: stack.sqs,
         s3=lambda: stack.s3,
         secrets=SecretsCache(lambda: stack.secretsmanager, 300),
@@ -219,6 +219,37 @@ def test_generic_hmac_without_delivery_header_uses_the_body_hash(aws: None) -> N
     assert answer(receiver.handle(http_event("acme", sample.body, headers)))[0] == 202
     [message] = stack.messages()
     assert message.delivery_id == hashlib.sha256(sample.body).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("body", "event_type"),
+    [
+        (b'{"type": "invoice.paid", "data": {}}', "invoice.paid"),
+        (b' \n\t{"type": "invoice.paid"}', "invoice.paid"),  # a fix: was "" before
+        (b'{"type": 42}', ""),
+        (b'["invoice.paid"]', ""),
+        (b"type=invoice.paid", ""),
+        (b"", ""),
+    ],
+)
+def test_standard_event_type_is_the_type_of_a_json_object_body(
+    stack: Stack, body: bytes, event_type: str
+) -> None:
+    sample, headers = delivery("standard", body=body)
+    result = stack.receiver.handle(http_event("standard", body, headers))
+    assert answer(result) == (202, {"delivery_id": sample.delivery_id})  # any body is allowed
+    [message] = stack.messages()
+    assert (message.event_type, message.body) == (event_type, body)
+
+
+@pytest.mark.parametrize("time_epoch", [5, -1, 10**15, "1795885200123", None])
+def test_implausible_time_epoch_falls_back_to_the_clock(stack: Stack, time_epoch: object) -> None:
+    stack.now = NOW + 0.456
+    sample, headers = delivery("github")
+    event = http_event("github", sample.body, headers)
+    event["requestContext"]["timeEpoch"] = time_epoch
+    assert answer(stack.receiver.handle(event))[0] == 202
+    assert stack.messages()[0].received_at == "2026-11-28T17:00:00.456Z"
 
 
 def test_shopify_event_id_header_is_accepted_too(stack: Stack) -> None:
@@ -251,7 +282,8 @@ def test_body_above_the_inline_limit_goes_to_the_bucket(aws: None) -> None:
     assert hashlib.sha256(stored).hexdigest() == message.body_sha256
 
 
-def test_message_that_would_exceed_256_kib_goes_to_the_bucket(stack: Stack) -> None:
+def test_message_that_would_exceed_256_kib_goes_to_the_bucket(aws: None) -> None:
+    stack = Stack(inline_body_limit=196_608)
     # within the inline limit, but every control character becomes six bytes of JSON
     raw = b"\x01" * 60_000
     sample, headers = delivery("github", body=raw)
@@ -526,7 +558,8 @@ def test_unexpected_error_answers_500_without_details(
     stack.receiver._sqs = broken  # an AWS failure: 503
     sample, headers = delivery("github")
     assert answer(stack.receiver.handle(http_event("github", sample.body, headers)))[0] == 503
-    stack.receiver._secrets = None  # a bug: 500, never a traceback in the answer
+    # a bug: 500, never a traceback in the answer (None is deliberately no SecretsCache)
+    stack.receiver._secrets = None  # type: ignore[assignment]
     result = stack.receiver.handle(http_event("github", sample.body, headers))
     assert answer(result) == (500, {"error": "internal error"})
     assert "secret detail" not in capsys.readouterr().out
@@ -565,11 +598,59 @@ def test_misconfigured_function_answers_503(
     ingest_module: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = Stack()
-    ingest = ingest_module({**stack.environ, "PROVIDERS": '{"x": {"scheme": "gitlab"}}'})
+    providers = '{"x": {"scheme": "gitlab", "secret_arn": "arn:x"}}'
+    ingest = ingest_module({**stack.environ, "PROVIDERS": providers})
     sample, headers = delivery("github")
     result = ingest.handler(http_event("github", sample.body, headers), None)
     assert answer(result) == (503, {"error": "service misconfigured"})
-    assert "scheme is 'gitlab'" in capsys.readouterr().out
+    [line] = log_lines(capsys)
+    assert (line["level"], line["message"]) == ("ERROR", "invalid configuration")
+    assert line["reason"] == (
+        "PROVIDERS['x'].scheme = 'gitlab' is not allowed; "
+        "allowed: one of github, stripe, shopify, slack, standard, hmac"
+    )
+
+
+def test_function_without_environment_answers_503(
+    ingest_module: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack = Stack()
+    monkeypatch.delenv("ENVIRONMENT", raising=False)  # required now: it used to default to "dev"
+    ingest = ingest_module({k: v for k, v in stack.environ.items() if k != "ENVIRONMENT"})
+    sample, headers = delivery("github")
+    result = ingest.handler(http_event("github", sample.body, headers), None)
+    assert answer(result) == (503, {"error": "service misconfigured"})
+    [line] = log_lines(capsys)
+    assert line["reason"] == "environment variable ENVIRONMENT is required"
+
+
+def test_lambda_entry_point_uses_the_log_level_setting(
+    ingest_module: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from webhooks import observability
+
+    monkeypatch.setattr(observability, "_threshold", observability._threshold)  # restored after
+    stack = Stack()
+    handshake, handshake_headers = delivery(
+        "slack", event_type="url_verification", timestamp=_wall_clock()
+    )
+    for level, logged in (("INFO", True), ("ERROR", False)):
+        ingest = ingest_module({**stack.environ, "LOG_LEVEL": level})
+        capsys.readouterr()
+        result = ingest.handler(http_event("slack", handshake.body, handshake_headers), None)
+        assert answer(result)[0] == 200
+        lines = log_lines(capsys)
+        assert [line["message"] for line in lines] == (
+            ["answered url_verification"] if logged else []
+        )
+    sample, headers = delivery("github")
+    ingest.handler(http_event("github", sample.body, headers), None)
+    [line] = log_lines(capsys)  # metric lines are never dropped
+    assert (line["message"], line["Accepted"]) == ("accepted", 1)
 
 
 def _wall_clock() -> int:

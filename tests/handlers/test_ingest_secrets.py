@@ -4,11 +4,13 @@ import base64
 import json
 
 import pytest
-from webhooks.providers import Provider
+from webhooks.providers import build
 from webhooks.secrets import SecretsCache, SecretsUnavailable, decode_secret_value
 
 KEY = b"standard key bytes"
 WHSEC = "whsec_" + base64.b64encode(KEY).decode()
+GITHUB_KEY = build("gh", "github", "arn", {}).signing_key
+STANDARD_KEY = build("std", "standard", "arn", {}).signing_key
 
 
 class Store:
@@ -29,8 +31,8 @@ class Store:
 def test_keys_are_decoded_per_scheme_even_for_a_shared_secret() -> None:
     store = Store([WHSEC])
     cache = SecretsCache(lambda: store, 300)
-    standard = Provider("std", "standard", "arn:shared")
-    github = Provider("gh", "github", "arn:shared")
+    standard = build("std", "standard", "arn:shared", {})
+    github = build("gh", "github", "arn:shared", {})
     assert cache.keys(standard, 0) == (KEY,)
     assert cache.keys(github, 0) == (WHSEC.encode(),)
     assert cache.keys(standard, 1) == (KEY,)
@@ -41,13 +43,13 @@ def test_fetch_failure_without_cached_keys_is_unavailable() -> None:
     store = Store(["s"])
     store.broken = True
     with pytest.raises(SecretsUnavailable, match="fetching the secret failed: ConnectionError"):
-        SecretsCache(lambda: store, 300).keys(Provider("gh", "github", "arn"), 0)
+        SecretsCache(lambda: store, 300).keys(build("gh", "github", "arn", {}), 0)
 
 
 def test_failed_refresh_retries_after_a_short_pause() -> None:
     store = Store(["s"])
     cache = SecretsCache(lambda: store, 300)
-    gh = Provider("gh", "github", "arn")
+    gh = build("gh", "github", "arn", {})
     cache.keys(gh, 0)
     store.broken = True
     assert cache.keys(gh, 300) == (b"s",)
@@ -68,7 +70,7 @@ def test_client_is_created_on_first_fetch_only() -> None:
 
     cache = SecretsCache(client, 300)
     assert created == []
-    cache.keys(Provider("gh", "github", "arn"), 0)
+    cache.keys(build("gh", "github", "arn", {}), 0)
     assert created == [1]
 
 
@@ -86,10 +88,20 @@ def test_client_is_created_on_first_fetch_only() -> None:
 )
 def test_malformed_secret_values_say_why(value: str | None, message: str) -> None:
     with pytest.raises(SecretsUnavailable, match=message):
-        decode_secret_value("github", value)
+        decode_secret_value(GITHUB_KEY, value)
+
+
+def test_keys_are_decoded_by_the_given_function() -> None:
+    value = json.dumps({"secrets": [WHSEC, "whsec_" + base64.b64encode(b"old").decode()]})
+    assert decode_secret_value(STANDARD_KEY, value) == (KEY, b"old")
+    assert decode_secret_value(GITHUB_KEY, value) == tuple(
+        s.encode() for s in json.loads(value)["secrets"]
+    )
+    with pytest.raises(SecretsUnavailable, match=r"secrets\[0\]: signing secret is empty"):
+        decode_secret_value(STANDARD_KEY, '{"secrets": ["whsec_"]}')
 
 
 def test_error_never_quotes_the_secret() -> None:
     with pytest.raises(SecretsUnavailable) as caught:
-        decode_secret_value("github", '{"secrets": ["hunter2", 5]}')
+        decode_secret_value(GITHUB_KEY, '{"secrets": ["hunter2", 5]}')
     assert "hunter2" not in str(caught.value)

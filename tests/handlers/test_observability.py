@@ -23,12 +23,30 @@ def test_log_writes_one_json_line_with_the_fields(capsys: pytest.CaptureFixture)
 def test_log_drops_lines_below_the_level(
     capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(observability, "_threshold", observability._LEVELS["WARNING"])
+    monkeypatch.setattr(observability, "_threshold", observability._threshold)  # restored after
+    observability.set_level("WARNING")
     log("DEBUG", "d")
     log("INFO", "i")
     log("WARNING", "w")
     log("ERROR", "e")
     assert [line["message"] for line in _lines(capsys)] == ["w", "e"]
+
+
+def test_level_is_info_until_set_and_not_read_from_the_environment(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    monkeypatch.setattr(observability, "_threshold", observability._threshold)
+    fresh = importlib.reload(observability)
+    fresh.log("DEBUG", "d")
+    fresh.log("INFO", "i")
+    fresh.set_level("DEBUG")
+    fresh.log("DEBUG", "debug on")
+    assert [line["message"] for line in _lines(capsys)] == ["i", "debug on"]
+    with pytest.raises(KeyError):
+        fresh.set_level("VERBOSE")
 
 
 def test_log_turns_odd_values_into_text(capsys: pytest.CaptureFixture) -> None:

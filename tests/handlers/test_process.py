@@ -1,9 +1,11 @@
 """The process function against moto: each event stored once, exactly the failed records retried."""
 
+import inspect
 import json
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import boto3
 import process
@@ -11,30 +13,40 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from webhooks import envelope, storage
-from webhooks.process_settings import SettingsError
+from webhooks.environ import SettingsError
 
-Record = Callable[..., dict[str, object]]
-Message = Callable[..., dict[str, object]]
+# SQS records and envelope messages are JSON objects.
+Record = Callable[..., dict[str, Any]]
+Message = Callable[..., dict[str, Any]]
+# A DynamoDB item: attribute name -> typed attribute value ({"S": ...}, {"N": ...}).
+Item = dict[str, dict[str, Any]]
 
 pytestmark = pytest.mark.usefixtures("process_env")
 
 
-def _invoke(*records: dict[str, object]) -> set[str]:
+def _invoke(*records: dict[str, Any]) -> set[str]:
     result = process.handler({"Records": list(records)}, None)
     assert set(result) == {"batchItemFailures"}
     return {failure["itemIdentifier"] for failure in result["batchItemFailures"]}
 
 
-def _item(table: str, provider: str, delivery_id: str) -> dict | None:
+def _item(table: str, provider: str, delivery_id: str) -> Item | None:
     key = {"pk": {"S": storage.item_key(provider, delivery_id)}}
-    return boto3.client("dynamodb").get_item(TableName=table, Key=key).get("Item")
+    item: Item | None = boto3.client("dynamodb").get_item(TableName=table, Key=key).get("Item")
+    return item
 
 
-def _lines(output: str) -> list[dict]:
+def _stored_item(table: str, provider: str, delivery_id: str) -> Item:
+    item = _item(table, provider, delivery_id)
+    assert item is not None, f"no item stored for {provider} delivery {delivery_id!r}"
+    return item
+
+
+def _lines(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line]
 
 
-def _metric_lines(output: str) -> list[dict]:
+def _metric_lines(output: str) -> list[dict[str, Any]]:
     return [line for line in _lines(output) if "_aws" in line]
 
 
@@ -79,7 +91,8 @@ def test_same_delivery_twice_in_one_batch_is_stored_once(
     sent = message(b'{"n": 1}')
     assert _invoke(sqs_record(sent), sqs_record(sent)) == set()
 
-    assert storage.original_bytes(_item(events_table, "github", sent["delivery_id"])) == b'{"n": 1}'
+    stored = _stored_item(events_table, "github", sent["delivery_id"])
+    assert storage.original_bytes(stored) == b'{"n": 1}'
     [line] = _metric_lines(capsys.readouterr().out)
     assert (line["Stored"], line["Duplicate"], line["Failed"]) == (1, 1, 0)
 
@@ -227,7 +240,7 @@ def test_archived_body_is_stored_by_key_and_read_back_from_the_bucket(
 
     assert _invoke(sqs_record(message(body, delivery_id="d-large", body_s3_key=key))) == set()
 
-    item = _item(events_table, "github", "d-large")
+    item = _stored_item(events_table, "github", "d-large")
     assert item["payload_s3_key"] == {"S": key}
     assert "payload" not in item
 
@@ -247,7 +260,8 @@ def test_log_lines_name_the_delivery_and_never_carry_the_payload(
 ) -> None:
     from webhooks import observability
 
-    monkeypatch.setattr(observability, "_threshold", 10)  # DEBUG: every line is written
+    monkeypatch.setattr(observability, "_threshold", observability._threshold)  # restored after
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")  # every line is written
     secret = "sk_live_do_not_log_me"
     throttled, stored = message(secret.encode()), message(secret.encode())
     put_item_faults[storage.item_key("github", throttled["delivery_id"])] = "ThrottlingException"
@@ -300,7 +314,8 @@ def test_client_honours_aws_endpoint_url_and_retries_in_standard_mode(
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     _, put_item = process._runtime()
-    client = put_item.__self__
+    assert inspect.ismethod(put_item), f"expected the client's bound put_item, got {put_item!r}"
+    client: Any = put_item.__self__  # a botocore client, untyped
     assert client.meta.endpoint_url == "http://127.0.0.1:4566"
     assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
 
@@ -334,7 +349,7 @@ def test_any_replay_order_stores_each_delivery_exactly_once(
     size = data.draw(st.integers(1, 4), label="batch size")
     capsys.readouterr()
 
-    retry: list[dict] = []
+    retry: list[dict[str, Any]] = []
     for start in range(0, len(records), size):
         batch = records[start : start + size]
         failed = _invoke(*(record for _, record in batch))
@@ -350,7 +365,8 @@ def test_any_replay_order_stores_each_delivery_exactly_once(
     assert sum(line["Stored"] for line in counts) == len(messages)
     assert sum(line["Duplicate"] for line in counts) == len(records) - len(messages)
     for body, sent in zip(bodies, messages, strict=True):
-        assert storage.original_bytes(_item(events_table, "github", sent["delivery_id"])) == body
+        stored = _stored_item(events_table, "github", sent["delivery_id"])
+        assert storage.original_bytes(stored) == body
 
 
 class _Context:
@@ -386,3 +402,15 @@ def test_with_time_left_the_whole_batch_is_attempted(
 ) -> None:
     records = [sqs_record(message(b"{}")) for _ in range(3)]
     assert process.handler({"Records": records}, _Context(30_000)) == {"batchItemFailures": []}
+
+
+def test_new_records_start_only_within_the_working_share_of_the_time_left(
+    events_table: str, sqs_record: Record, message: Message, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert 0 < process.WORKING_SHARE < 1  # a reserve is kept for the record in flight
+    monkeypatch.setattr(process, "WORKING_SHARE", 0)  # no working time: the reserve only
+    records = [sqs_record(message(b"{}")) for _ in range(3)]
+    result = process.handler({"Records": records}, _Context(30_000))
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records[1:]]
+    }

@@ -1,18 +1,36 @@
-"""The per-record loop over a fake `put_item`: what is written, how each failure is classified."""
+"""The per-record loop (`run_batch`) and its store step over a fake `put_item`: what is written,
+how each failure is classified."""
 
 import hashlib
 import json
 import time
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from webhooks import envelope, storage
-from webhooks.batch import process_batch
+from webhooks.batch import FAILED, BatchResult, SqsRecord, run_batch
+from webhooks.store import DUPLICATE, OUTCOMES, STORED, PutItem, StoreEvent
 
 NOW = 1_795_885_200.25
 
 
-def _record(message_id: str, delivery_id: str, body: bytes = b"{}") -> dict[str, object]:
+def store_batch(
+    records: Iterable[SqsRecord],
+    put_item: PutItem,
+    *,
+    table_name: str,
+    ttl_days: int,
+    now: float,
+    deadline: float | None = None,
+) -> BatchResult:
+    """The process function's batch: `run_batch` over the store step of one batch time."""
+    step = StoreEvent.at(put_item, table_name, ttl_days, now)
+    return run_batch(records, step, deadline=deadline)
+
+
+def _record(message_id: str, delivery_id: str, body: bytes = b"{}") -> dict[str, str]:
     message = envelope.build(
         provider="slack",
         delivery_id=delivery_id,
@@ -30,11 +48,11 @@ class FakeTable:
     """`put_item` that keeps items by pk, honours the condition, and raises chosen errors."""
 
     def __init__(self, errors: dict[str, Exception] | None = None) -> None:
-        self.items: dict[str, dict] = {}
-        self.calls: list[dict] = []
+        self.items: dict[str, dict[str, Any]] = {}
+        self.calls: list[dict[str, Any]] = []
         self.errors = errors or {}
 
-    def put_item(self, **request: object) -> dict:
+    def put_item(self, **request: Any) -> dict[str, Any]:  # the request is untyped JSON
         self.calls.append(request)
         pk = request["Item"]["pk"]["S"]
         if pk in self.errors:
@@ -51,7 +69,7 @@ def _client_error(code: str) -> ClientError:
 
 def test_each_record_is_one_conditional_put_of_its_item() -> None:
     table = FakeTable()
-    result = process_batch(
+    result = store_batch(
         [_record("m-1", "Ev1", b'{"a": 1}'), _record("m-2", "Ev2")],
         table.put_item,
         table_name="events",
@@ -59,7 +77,7 @@ def test_each_record_is_one_conditional_put_of_its_item() -> None:
         now=NOW,
     )
     assert result.response() == {"batchItemFailures": []}
-    assert result.counts() == {"Stored": 2, "Duplicate": 0, "Failed": 0}
+    assert result.counts(OUTCOMES) == {"Stored": 2, "Duplicate": 0, "Failed": 0}
     first = table.calls[0]
     assert first["TableName"] == "events"
     assert first["ConditionExpression"] == "attribute_not_exists(pk)"
@@ -74,15 +92,15 @@ def test_each_record_is_one_conditional_put_of_its_item() -> None:
 
 def test_ttl_zero_writes_no_expiry() -> None:
     table = FakeTable()
-    process_batch([_record("m-1", "Ev1")], table.put_item, table_name="t", ttl_days=0, now=NOW)
+    store_batch([_record("m-1", "Ev1")], table.put_item, table_name="t", ttl_days=0, now=NOW)
     assert "expires_at" not in table.items["slack#Ev1"]
 
 
 def test_conditional_check_failure_is_a_duplicate_not_a_failure() -> None:
     table = FakeTable()
     records = [_record("m-1", "Ev1"), _record("m-2", "Ev1"), _record("m-3", "Ev2")]
-    result = process_batch(records, table.put_item, table_name="t", ttl_days=1, now=NOW)
-    assert result.counts() == {"Stored": 2, "Duplicate": 1, "Failed": 0}
+    result = store_batch(records, table.put_item, table_name="t", ttl_days=1, now=NOW)
+    assert result.counts(OUTCOMES) == {"Stored": 2, "Duplicate": 1, "Failed": 0}
     assert result.failed == []
 
 
@@ -103,28 +121,31 @@ def test_any_other_error_fails_only_that_record(
     table = FakeTable({"slack#Ev2": error})
     records = [_record("m-1", "Ev1"), _record("m-2", "Ev2"), _record("m-3", "Ev3")]
 
-    result = process_batch(records, table.put_item, table_name="t", ttl_days=1, now=NOW)
+    result = store_batch(records, table.put_item, table_name="t", ttl_days=1, now=NOW)
 
     assert result.response() == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
     assert set(table.items) == {"slack#Ev1", "slack#Ev3"}
     [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert line["level"] == level
     assert (line["message_id"], line["provider"], line["delivery_id"]) == ("m-2", "slack", "Ev2")
-    assert line["error"] == (logged or error.response["Error"]["Code"])
+    if logged is None:  # a ClientError: its AWS error code is logged
+        assert isinstance(error, ClientError), f"no expected error given for {error!r}"
+        logged = error.response["Error"]["Code"]
+    assert line["error"] == logged
 
 
 def test_a_record_without_message_id_makes_lambda_retry_the_whole_batch() -> None:
     record = _record("ignored", "Ev1")
     del record["messageId"]
     record["body"] = "{}"
-    result = process_batch([record], FakeTable().put_item, table_name="t", ttl_days=1, now=NOW)
+    result = store_batch([record], FakeTable().put_item, table_name="t", ttl_days=1, now=NOW)
     # An empty itemIdentifier is how Lambda is told to retry every record of the batch.
     assert result.response() == {"batchItemFailures": [{"itemIdentifier": ""}]}
 
 
 def test_failure_log_of_an_unreadable_body_is_bounded(capsys: pytest.CaptureFixture) -> None:
     body = json.dumps({"v": 9, "provider": "p" * 5000, "delivery_id": 42})
-    result = process_batch(
+    result = store_batch(
         [{"messageId": "m-1", "body": body}],
         FakeTable().put_item,
         table_name="t",
@@ -143,11 +164,11 @@ def test_past_the_deadline_the_remaining_records_are_left_for_redelivery(
 ) -> None:
     table = FakeTable()
     records = [_record(f"m-{i}", f"Ev{i}") for i in range(4)]
-    result = process_batch(
+    result = store_batch(
         records, table.put_item, table_name="t", ttl_days=1, now=NOW, deadline=time.monotonic()
     )
     assert set(table.items) == {"slack#Ev0"}  # the first record is always attempted
-    assert result.counts() == {"Stored": 1, "Duplicate": 0, "Failed": 3}
+    assert result.counts(OUTCOMES) == {"Stored": 1, "Duplicate": 0, "Failed": 3}
     assert result.failed == ["m-1", "m-2", "m-3"]
     lines = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert [line["message_id"] for line in lines if line["level"] == "WARNING"] == result.failed
@@ -157,7 +178,58 @@ def test_before_the_deadline_every_record_is_attempted() -> None:
     table = FakeTable()
     records = [_record(f"m-{i}", f"Ev{i}") for i in range(4)]
     deadline = time.monotonic() + 60
-    result = process_batch(
+    result = store_batch(
         records, table.put_item, table_name="t", ttl_days=1, now=NOW, deadline=deadline
     )
-    assert result.counts() == {"Stored": 4, "Duplicate": 0, "Failed": 0}
+    assert result.counts(OUTCOMES) == {"Stored": 4, "Duplicate": 0, "Failed": 0}
+
+
+def test_outcomes_are_the_metric_names() -> None:
+    assert (STORED, DUPLICATE, FAILED) == ("Stored", "Duplicate", "Failed")
+    assert OUTCOMES == (STORED, DUPLICATE, FAILED)
+    table = FakeTable()
+    result = store_batch(
+        [_record("m-1", "Ev1"), _record("m-2", "Ev1")],
+        table.put_item,
+        table_name="t",
+        ttl_days=1,
+        now=NOW,
+    )
+    assert (result.outcomes[STORED], result.outcomes[DUPLICATE]) == (1, 1)
+    assert result.outcomes[FAILED] == 0
+
+
+def test_run_batch_calls_the_handler_per_record_and_counts_its_outcomes(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    seen: list[tuple[str, object]] = []
+
+    def handle(record: SqsRecord, message_id: str) -> str:
+        seen.append((message_id, record["body"]))
+        if record["body"] == "boom":
+            raise ValueError("x" * 500)
+        return str(record["body"])
+
+    records = [
+        {"messageId": "a", "body": "Kept"},
+        {"messageId": "b", "body": FAILED},
+        {"messageId": "c", "body": "boom"},
+        {"messageId": "d", "body": "Kept"},
+    ]
+    result = run_batch(records, handle)
+    assert seen == [(r["messageId"], r["body"]) for r in records]
+    assert result.outcomes == {"Kept": 2, FAILED: 2}
+    assert result.failed == ["b", "c"]
+    assert result.counts(["Kept", "Other", FAILED]) == {"Kept": 2, "Other": 0, FAILED: 2}
+    assert result.response() == {
+        "batchItemFailures": [{"itemIdentifier": "b"}, {"itemIdentifier": "c"}]
+    }
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["level"], line["message_id"], line["error"]) == ("ERROR", "c", "ValueError")
+    assert line["detail"] == "x" * 200  # bounded
+
+
+def test_empty_batch() -> None:
+    result = run_batch([], lambda record, message_id: STORED)
+    assert result.response() == {"batchItemFailures": []}
+    assert result.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 0, "Failed": 0}

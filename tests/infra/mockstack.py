@@ -5,84 +5,45 @@
     stack.outputs["queue_url"]        # resolved stack outputs, as `pulumi stack output --json`
     stack.one("aws:sqs/queue:Queue", "webhooks-queue-queue").inputs
 
-Used by the infrastructure tests and by the local stack, which realizes the recorded resources
-in the emulator. The mocks answer like AWS would (ARNs, queue URLs, invoke URLs) with a fixed
-account and region, so every run records the same graph.
+The run itself is `local.mockrun` (the harness the local stack runs the program with too);
+this module adds mocks that answer like AWS would (ARNs, queue URLs, invoke URLs) with a fixed
+account and the stack's `aws:region`, so every run records the same graph.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import functools
 import json
-import os
-import runpy
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime import mocks, rpc, settings
+from webhooks import schemes
+
+from local.mockrun import MockedResource, MockedStack, run_program
+
+__all__ = ["MockedResource", "MockedStack", "built_stack", "example_secrets", "run_stack"]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "webhooks"
 ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"
-_SECRET_SIG = rpc._special_secret_sig
-_SIG_KEY = rpc._special_sig_key
-
-
-@dataclass
-class MockedResource:
-    """One registered resource: what the program asked Pulumi to create."""
-
-    urn: str
-    type: str
-    name: str
-    parent: str
-    custom: bool
-    protect: bool
-    inputs: dict[str, Any]
-    secret_inputs: frozenset[str]
-    id: str
-    state: dict[str, Any]
-    dependencies: tuple[str, ...] = ()
-
-
-@dataclass
-class MockedStack:
-    """The recorded graph and the resolved outputs of one program run."""
-
-    stack: str
-    config: dict[str, str]
-    resources: list[MockedResource] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    root_urn: str = ""
-
-    def of_type(self, type_: str) -> list[MockedResource]:
-        return [r for r in self.resources if r.type == type_]
-
-    def one(self, type_: str, name: str | None = None) -> MockedResource:
-        found = [r for r in self.of_type(type_) if name is None or r.name == name]
-        if len(found) != 1:
-            raise LookupError(f"{len(found)} resources of type {type_} named {name!r}")
-        return found[0]
-
-    def by_urn(self, urn: str) -> MockedResource:
-        return next(r for r in self.resources if r.urn == urn)
-
-
-def _arn(service: str, resource: str, region: str = REGION) -> str:
-    return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+REGION = "eu-west-1"  # when the config sets no aws:region
 
 
 class AwsMocks(pulumi.runtime.Mocks):
     """Computed attributes the way AWS returns them, derived from the resource's name."""
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    def __init__(self, region: str = REGION) -> None:
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        region = self.region
+
+        def _arn(service: str, resource: str) -> str:
+            return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
+
         state = dict(args.inputs)
         if not args.custom:
             return "", state
@@ -90,7 +51,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         resource_id = f"{args.name}-id"
         typ = args.typ
         if typ == "aws:sqs/queue:Queue":
-            resource_id = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+            resource_id = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}"
             state.update(arn=_arn("sqs", name), url=resource_id)
         elif typ == "aws:dynamodb/table:Table":
             resource_id = name
@@ -99,7 +60,7 @@ class AwsMocks(pulumi.runtime.Mocks):
             resource_id = name
             arn = _arn("lambda", f"function:{name}")
             invoke = (
-                f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
+                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
             )
             state.update(arn=arn, invokeArn=invoke, qualifiedArn=f"{arn}:$LATEST")
         elif typ == "aws:iam/role:Role":
@@ -117,15 +78,15 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:apigatewayv2/api:Api":
             resource_id = "a1b2c3d4e5"
             state.update(
-                apiEndpoint=f"https://{resource_id}.execute-api.{REGION}.amazonaws.com",
+                apiEndpoint=f"https://{resource_id}.execute-api.{region}.amazonaws.com",
                 executionArn=_arn("execute-api", resource_id),
-                arn=f"arn:aws:apigateway:{REGION}::/apis/{resource_id}",
+                arn=f"arn:aws:apigateway:{region}::/apis/{resource_id}",
             )
         elif typ == "aws:apigatewayv2/stage:Stage":
             api_id = args.inputs["apiId"]
             path = "" if name == "$default" else name
             state.update(
-                invokeUrl=f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{path}",
+                invokeUrl=f"https://{api_id}.execute-api.{region}.amazonaws.com/{path}",
                 executionArn=_arn("execute-api", f"{api_id}/{name}"),
             )
         elif typ == "aws:apigatewayv2/integration:Integration":
@@ -138,83 +99,51 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
             resource_id = "esm-uuid"
             state.update(uuid=resource_id, functionArn=args.inputs.get("functionName"))
+        elif typ == "aws:acm/certificate:Certificate":
+            resource_id = _arn("acm", "certificate/0a1b2c3d-mock")
+            domain = args.inputs["domainName"]
+            state.update(
+                arn=resource_id,
+                domainValidationOptions=[
+                    {
+                        "domainName": domain,
+                        "resourceRecordName": f"_x1.{domain}.",
+                        "resourceRecordType": "CNAME",
+                        "resourceRecordValue": "_x2.acm-validations.aws.",
+                    }
+                ],
+            )
+        elif typ == "aws:route53/record:Record":
+            state.update(fqdn=args.inputs["name"].rstrip("."))
+        elif typ == "aws:apigatewayv2/domainName:DomainName":
+            resource_id = args.inputs["domainName"]
+            configuration = dict(args.inputs["domainNameConfiguration"])
+            configuration.update(
+                targetDomainName=f"d-mock.execute-api.{region}.amazonaws.com",
+                hostedZoneId="ZMOCKAPIGW",
+            )
+            state.update(domainNameConfiguration=configuration)
+        elif typ == "aws:cloudwatch/dashboard:Dashboard":
+            resource_id = args.inputs["dashboardName"]
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list] | dict:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
                 "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test",
                 "userId": "AIDATEST",
                 "id": ACCOUNT_ID,
-            }
+            }, []
         if args.token == "aws:index/getRegion:getRegion":
             return {
-                "region": REGION,
-                "name": REGION,
-                "id": REGION,
-                "endpoint": f"ec2.{REGION}.amazonaws.com",
-                "description": "Europe (Ireland)",
-            }
+                "region": self.region,
+                "name": self.region,
+                "id": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+                "description": self.region,
+            }, []
         raise NotImplementedError(f"no mock for call {args.token}")
-
-
-def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
-    """Dotted paths of the values the program marked secret (in the raw RPC struct)."""
-    if isinstance(value, Mapping):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
-            yield path
-            return
-        for key, inner in value.items():
-            yield from _secret_paths(inner, f"{path}.{key}" if path else key)
-    elif isinstance(value, list | tuple):
-        for index, inner in enumerate(value):
-            yield from _secret_paths(inner, f"{path}[{index}]")
-
-
-def _unwrap_secrets(value: Any) -> Any:
-    """Plain values in place of the RPC layer's secret wrappers (`secret_inputs` keeps which)."""
-    if isinstance(value, Mapping):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
-            return _unwrap_secrets(value.get("value"))
-        return {key: _unwrap_secrets(inner) for key, inner in value.items()}
-    if isinstance(value, list | tuple):
-        return [_unwrap_secrets(inner) for inner in value]
-    return value
-
-
-class RecordingMonitor(mocks.MockMonitor):
-    """The mock monitor that also keeps parent, protect and secretness of every registration."""
-
-    def __init__(self, aws_mocks: pulumi.runtime.Mocks, into: MockedStack) -> None:
-        super().__init__(aws_mocks)
-        self._into = into
-
-    def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
-            self._into.root_urn = response.urn
-            return response
-        from google.protobuf import json_format
-
-        raw = json_format.MessageToDict(request.object)
-        registration = self.resources[response.urn]
-        self._into.resources.append(
-            MockedResource(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=request.custom,
-                protect=bool(request.protect),
-                inputs=_unwrap_secrets(rpc.deserialize_properties(request.object)),
-                secret_inputs=frozenset(_secret_paths(raw)),
-                id=registration.id,
-                state=registration.state,
-                dependencies=tuple(request.dependencies),
-            )
-        )
-        return response
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -224,24 +153,12 @@ def stack_config(stack: str) -> dict[str, Any]:
 
 
 def example_secrets(config: Mapping[str, Any]) -> dict[str, str]:
-    """A known, fake signing secret per configured provider (never a real one)."""
+    """A known, fake signing secret per configured provider, in its scheme's format."""
     secrets = {}
     for name, options in config[f"{PROJECT}:providers"].items():
-        secret = f"test-secret-{name}"
-        if options["scheme"] == "standard":
-            secret = "whsec_" + base64.b64encode(secret.encode()).decode()
-        secrets[name] = secret
+        scheme = schemes.get(options["scheme"])
+        secrets[name] = scheme.development_secret(f"test-secret-{name}".encode())
     return secrets
-
-
-@contextlib.contextmanager
-def _in_project_dir() -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(PROJECT_DIR)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 def run_stack(
@@ -261,29 +178,54 @@ def run_stack(
     pulumi_config = {
         key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
     }
-    recorded = MockedStack(stack=stack, config=pulumi_config)
-    settings.set_root_resource(None)
-    pulumi.runtime.set_mocks(
-        AwsMocks(),
+    return run_program(
+        PROJECT_DIR,
         project=PROJECT,
         stack=stack,
-        preview=False,
-        monitor=RecordingMonitor(AwsMocks(), recorded),
+        config=pulumi_config,
+        secret_keys=[f"{PROJECT}:secrets"],
+        aws=AwsMocks(values.get("aws:region", REGION)),
     )
-    pulumi.runtime.set_all_config(pulumi_config, [f"{PROJECT}:secrets"])
 
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        with _in_project_dir():
-            runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
-        root = settings.get_root_resource()
-        return pulumi.Output.from_input(root.outputs).apply(recorded.outputs.update)
 
-    program()
-    return recorded
+DOMAIN = "hooks.example.com"
+CERTIFICATE_ARN = (
+    f"arn:aws:acm:{REGION}:{ACCOUNT_ID}:certificate/11111111-2222-3333-4444-555555555555"
+)
+HOSTED_ZONE_ID = "Z0123456789EXAMPLE"
+
+
+def _with(stack_file: str, **changes: Any) -> dict[str, Any]:
+    """A stack file's config with some top-level keys merged (objects) or replaced."""
+    config = stack_config(stack_file)
+    for key, value in changes.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        current = config.get(full)
+        config[full] = {**current, **value} if isinstance(current, dict) else value
+    return config
+
+
+# Graphs beyond the two stack files: name → (Pulumi stack name, its config).
+SCENARIOS: dict[str, tuple[str, Any]] = {
+    "dev": ("dev", lambda: stack_config("dev")),
+    "prod": ("prod", lambda: stack_config("prod")),
+    # A review stack: Pulumi.dev.yaml copied (the dev profile), in the same account and region.
+    "pr-123": ("pr-123", lambda: stack_config("dev")),
+    # prod again in a second region (disaster recovery), same stack name and account.
+    "prod-us-east-1": ("prod", lambda: _with("prod", **{"aws:region": "us-east-1"})),
+    "domain-certificate": (
+        "dev",
+        lambda: _with("dev", api={"domainName": DOMAIN, "certificateArn": CERTIFICATE_ARN}),
+    ),
+    "domain-zone": (
+        "prod",
+        lambda: _with("prod", api={"domainName": DOMAIN, "hostedZoneId": HOSTED_ZONE_ID}),
+    ),
+}
 
 
 @functools.cache
-def built_stack(stack: str) -> MockedStack:
-    """`run_stack(stack)` once per process: the tests share one graph per stack (read-only)."""
-    return run_stack(stack)
+def built_stack(scenario: str) -> MockedStack:
+    """The graph of a `SCENARIOS` entry, built once per process (the tests share it read-only)."""
+    stack, config = SCENARIOS[scenario]
+    return run_stack(stack, config=config())

@@ -3,44 +3,29 @@
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
-from typing import Any
 
-import pulumi
 import pytest
-from pulumi.runtime import settings
-from pulumi.runtime.stack import Stack
 
+from local.mockrun import run_program
 from policy import rules
 from tests.crossguard.resources import as_rule_resource, stack_resources
-from tests.infra.mockstack import PROJECT_DIR, AwsMocks, MockedStack, RecordingMonitor
+from tests.infra.mockstack import PROJECT_DIR, AwsMocks, MockedStack
 
-EXAMPLE = PROJECT_DIR / "examples" / "minimal" / "__main__.py"
+EXAMPLE_DIR = PROJECT_DIR / "examples" / "minimal"
 SECRETS = {"githubSecret": "example-github-secret", "stripeSecret": "whsec_ZXhhbXBsZQ=="}
 
 
 def run_example(config: dict[str, str]) -> MockedStack:
-    recorded = MockedStack(stack="example", config=config)
-    settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(
-        AwsMocks(),
+    """examples/minimal/__main__.py under the mocks tests/infra runs the project with."""
+    return run_program(
+        EXAMPLE_DIR,
         project="webhooks-minimal",
         stack="example",
-        preview=False,
-        monitor=RecordingMonitor(AwsMocks(), recorded),
+        config=config,
+        secret_keys=[key for key in config if key.endswith("Secret")],
+        aws=AwsMocks(),
     )
-    pulumi.runtime.set_all_config(config, [key for key in config if key.endswith("Secret")])
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output[Any]:
-        runpy.run_path(str(EXAMPLE), run_name="__main__")
-        root = settings.get_root_resource()
-        assert isinstance(root, Stack)
-        return pulumi.Output.from_input(root.outputs).apply(recorded.outputs.update)
-
-    program()
-    return recorded
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +64,7 @@ def test_the_typed_arguments_reach_the_resources(example: MockedStack) -> None:
         if f.inputs["name"] == "webhooks-ingest-example"
     )
     providers = json.loads(ingest.inputs["environment"]["variables"]["PROVIDERS"])
-    assert providers["stripe"]["tolerance_seconds"] == 300
+    assert providers["stripe"]["tolerance_seconds"] == 600  # not the default 300
     # The code is the repository's handlers/, found from the example's own location.
     packaged = ingest.inputs["code"].assets
     assert Path(packaged["ingest.py"].path) == PROJECT_DIR / "handlers" / "ingest.py"

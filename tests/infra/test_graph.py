@@ -13,7 +13,13 @@ from components.settings import Settings, parse_settings
 from policy import rules
 from tests.contract import OUTPUTS
 from tests.crossguard.resources import as_rule_resource, stack_resources
-from tests.infra.mockstack import MockedResource, MockedStack, run_stack, stack_config
+from tests.infra.mockstack import (
+    MockedResource,
+    MockedStack,
+    built_stack,
+    run_stack,
+    stack_config,
+)
 
 INGEST_ENV = {
     "QUEUE_URL",
@@ -32,6 +38,8 @@ TABLE = "webhooks:table:WebhookTable"
 QUEUE = "webhooks:queue:WebhookQueue"
 PROCESSOR = "webhooks:processor:WebhookProcessor"
 API = "webhooks:api:WebhookApi"
+DASHBOARD = "webhooks:dashboard:WebhookDashboard"
+DOMAIN = "webhooks:domain:WebhookDomain"
 # Which component owns each resource type; Lambda plumbing is resolved by function name.
 OWNER = {
     "aws:dynamodb/table:Table": TABLE,
@@ -48,6 +56,12 @@ OWNER = {
     "aws:sns/topic:Topic": PIPELINE,
     "aws:sns/topicSubscription:TopicSubscription": PIPELINE,
     "aws:cloudwatch/metricAlarm:MetricAlarm": PIPELINE,
+    "aws:cloudwatch/dashboard:Dashboard": DASHBOARD,
+    "aws:apigatewayv2/domainName:DomainName": DOMAIN,
+    "aws:apigatewayv2/apiMapping:ApiMapping": DOMAIN,
+    "aws:acm/certificate:Certificate": DOMAIN,
+    "aws:acm/certificateValidation:CertificateValidation": DOMAIN,
+    "aws:route53/record:Record": DOMAIN,
 }
 
 
@@ -58,7 +72,7 @@ def settings_of(stack: MockedStack) -> Settings:
         if key.startswith("webhooks:"):
             name = key.removeprefix("webhooks:")
             raw[name] = value if name in ("environment", "metricsNamespace") else json.loads(value)
-    return parse_settings(raw)
+    return parse_settings(raw, stack=stack.stack)
 
 
 def function(stack: MockedStack, kind: str) -> MockedResource:
@@ -109,11 +123,17 @@ def test_exports_exactly_the_contract_outputs(stack: MockedStack) -> None:
 def test_components_nest_under_the_pipeline(stack: MockedStack) -> None:
     pipeline = stack.one(PIPELINE)
     assert pipeline.parent == stack.root_urn
-    for component in (TABLE, QUEUE, PROCESSOR, API):
+    for component in (TABLE, QUEUE, PROCESSOR, API, DASHBOARD):
         assert stack.one(component).parent == pipeline.urn
 
 
-def test_every_resource_has_its_components_parent(stack: MockedStack) -> None:
+@pytest.fixture(params=["dev", "prod", "domain-certificate", "domain-zone"])
+def any_graph(request: pytest.FixtureRequest) -> MockedStack:
+    return built_stack(request.param)
+
+
+def test_every_resource_has_its_components_parent(any_graph: MockedStack) -> None:
+    stack = any_graph
     owners = {}
     for resource in stack.resources:
         if not resource.custom:
@@ -161,7 +181,7 @@ def test_queue_redrives_to_the_dlq(stack: MockedStack) -> None:
     assert "redrivePolicy" not in dlq
 
 
-def test_visibility_timeout_is_at_least_six_processor_timeouts(stack: MockedStack) -> None:
+def test_visibility_timeout_covers_six_timeouts_and_the_batching_window(stack: MockedStack) -> None:
     # 6 x the processor's timeout + the mapping's batching window (the policy pack's rule).
     assert rules.visibility_covers_consumer(stack_resources(stack)) == []
 
@@ -198,7 +218,10 @@ def test_functions_follow_the_contract(stack: MockedStack, kind: str) -> None:
     packaged = fn.inputs["code"].assets
     assert {"ingest.py", "process.py", "webhooks/envelope.py"} <= set(packaged)
     assert all(key.endswith(".py") and "__pycache__" not in key for key in packaged)
-    assert all(asset.path == f"handlers/{key}" for key, asset in packaged.items())
+    assert all(
+        isinstance(asset, pulumi.FileAsset) and asset.path == f"handlers/{key}"
+        for key, asset in packaged.items()
+    )
     assert fn.inputs["loggingConfig"]["logGroup"] == f"/aws/lambda/{name}"
     expected_env = INGEST_ENV if kind == "ingest" else PROCESS_ENV
     assert set(fn.inputs["environment"]["variables"]) == expected_env
@@ -291,7 +314,13 @@ def test_prod_protects_its_events(prod: MockedStack) -> None:
     assert table.protect is True
     assert table.inputs["deletionProtectionEnabled"] is True
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
-    assert [r.name for r in prod.resources if r.protect] == [table.name]
+    stateful = [
+        *prod.of_type("aws:dynamodb/table:Table"),
+        *prod.of_type("aws:sqs/queue:Queue"),
+        *prod.of_type("aws:secretsmanager/secret:Secret"),
+    ]
+    assert len(stateful) == 3 + len(prod.outputs["providers"])
+    assert sorted(r.name for r in prod.resources if r.protect) == sorted(r.name for r in stateful)
     assert prod.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is False
     assert rules.prod_protections(stack_resources(prod)) == []
 
@@ -495,6 +524,12 @@ def test_alarm_email_subscribes_to_the_topic() -> None:
     }
 
 
+def _resource_parameters(cls: type[pulumi.CustomResource]) -> set[str]:
+    """The inputs of a generated resource class: the parameters of its `_internal_init`."""
+    generated: Any = cls  # pulumi-aws classes define `_internal_init`; CustomResource does not
+    return set(inspect.signature(generated._internal_init).parameters)
+
+
 def _taggable_types() -> set[str]:
     types = set()
     for module in (
@@ -513,7 +548,7 @@ def _taggable_types() -> set[str]:
             if (
                 token
                 and issubclass(cls, pulumi.CustomResource)
-                and "tags" in inspect.signature(cls._internal_init).parameters
+                and "tags" in _resource_parameters(cls)
             ):
                 types.add(token)
     return types
@@ -539,3 +574,18 @@ def test_names_carry_the_environment(stack: MockedStack) -> None:
         name = resource.inputs.get("name") or resource.inputs.get("bucket")
         if resource.custom and isinstance(name, str) and name != "$default":
             assert f"-{stack.stack}" in name or f"/{stack.stack}/" in name, name
+
+
+def test_stage_goes_live_only_after_function_permission_and_secret_versions(
+    stack: MockedStack,
+) -> None:
+    stage = stack.one("aws:apigatewayv2/stage:Stage")
+    required = [
+        function(stack, "ingest"),
+        stack.one("aws:lambda/permission:Permission"),
+        stack.one("aws:apigatewayv2/route:Route"),
+        *stack.of_type("aws:secretsmanager/secretVersion:SecretVersion"),
+    ]
+    assert len(required) == 3 + len(stack.outputs["providers"])
+    missing = [r.name for r in required if r.urn not in stage.dependencies]
+    assert not missing

@@ -3,8 +3,7 @@ as configured: the two sides of docs/contract.md, checked against each other."""
 
 import json
 
-from webhooks.ingest_config import IngestConfig
-from webhooks.process_settings import ProcessSettings
+from webhooks.settings import IngestHandlerSettings, ProcessHandlerSettings
 
 from tests.infra.mockstack import MockedStack
 
@@ -19,12 +18,13 @@ def _variables(stack: MockedStack, kind: str) -> dict[str, str]:
 
 
 def test_ingest_handler_reads_the_programs_environment(stack: MockedStack) -> None:
-    config = IngestConfig.from_environ(_variables(stack, "ingest"))
+    config = IngestHandlerSettings.from_environ(_variables(stack, "ingest"))
     assert config.queue_url == stack.outputs["queue_url"]
     assert config.archive_bucket == stack.outputs["archive_bucket"]
     assert config.inline_body_limit == stack.outputs["inline_body_limit"]
     assert config.environment == stack.stack
-    assert {name: p.scheme for name, p in config.providers.items()} == stack.outputs["providers"]
+    schemes = {name: p.scheme.name for name, p in config.providers.items()}
+    assert schemes == stack.outputs["providers"]
     assert {name: p.secret_arn for name, p in config.providers.items()} == stack.outputs[
         "provider_secret_arns"
     ]
@@ -32,15 +32,15 @@ def test_ingest_handler_reads_the_programs_environment(stack: MockedStack) -> No
     acme = config.providers.get("acme")
     if acme is not None:
         options = configured["acme"]
-        assert acme.signature_header == options["signatureHeader"]
-        assert acme.signature_prefix == options["signaturePrefix"]
-        assert acme.timestamp_header == options["timestampHeader"]
-        assert acme.tolerance_seconds == options["toleranceSeconds"]
-        assert acme.delivery_id_header == options["deliveryIdHeader"]
+        assert acme.options.signature_header == options["signatureHeader"]
+        assert acme.options.signature_prefix == options["signaturePrefix"]
+        assert acme.options.timestamp_header == options["timestampHeader"]
+        assert acme.options.tolerance_seconds == options["toleranceSeconds"]
+        assert acme.options.delivery_id_header == options["deliveryIdHeader"]
 
 
 def test_process_handler_reads_the_programs_environment(stack: MockedStack) -> None:
-    settings = ProcessSettings.from_env(_variables(stack, "process"))
+    settings = ProcessHandlerSettings.from_environ(_variables(stack, "process"))
     assert settings.table_name == stack.outputs["table_name"]
     assert settings.environment == stack.stack
     table = json.loads(stack.config.get("webhooks:table", "{}"))

@@ -1,12 +1,16 @@
 """Stack settings: defaults, the stack files, and one clear error per invalid value."""
 
 import copy
+import json
+import re
 from typing import Any
 
+import pulumi
 import pytest
+from pulumi.runtime.sync_await import _sync_await
 
-from components.settings import ConfigError, Settings, parse_settings
-from tests.infra.mockstack import example_secrets, run_stack, stack_config
+from components.settings import ConfigError, Settings, load_settings, parse_settings
+from tests.infra.mockstack import AwsMocks, example_secrets, run_stack, stack_config
 
 SECRET = "s3cr3t-value-never-echoed"
 
@@ -71,19 +75,20 @@ def test_hmac_options_reach_the_handler_in_snake_case() -> None:
     providers = {
         "acme": {
             "scheme": "hmac",
-            "signatureHeader": "x-sig",
+            "signatureHeader": "X-Sig",
             "algorithm": "sha512",
             "encoding": "base64",
             "toleranceSeconds": 0,
         }
     }
     [provider] = parse_settings(minimal(providers=providers, secrets={"acme": "k"})).providers
+    # what differs from the scheme's defaults (toleranceSeconds 0 is the default), header names
+    # lower-cased as the handler compares them
     assert provider.handler_options() == {
         "scheme": "hmac",
         "signature_header": "x-sig",
         "algorithm": "sha512",
         "encoding": "base64",
-        "tolerance_seconds": 0,
     }
 
 
@@ -109,6 +114,7 @@ class _Delete:
 
 _DELETE = _Delete()
 HMAC = {"scheme": "hmac"}
+CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
 
 # (path to change, new value, key named in the error, words of the allowed values)
 INVALID = [
@@ -120,6 +126,7 @@ INVALID = [
     ("providers.github.signatureHeader", "x", "webhooks:providers.github.signatureHeader", "hmac"),
     ("providers.github.toleranceSeconds", 60, "webhooks:providers.github.toleranceSeconds", "only"),
     ("providers.Git Hub", {"scheme": "github"}, "webhooks:providers.Git Hub", "lower-case"),
+    ("providers.gh\n", {"scheme": "github"}, "webhooks:providers.gh\n", "lower-case"),
     ("processor.batchSize", 0, "webhooks:processor.batchSize", "from 1 to 10000"),
     ("processor.batchSize", 10001, "webhooks:processor.batchSize", "from 1 to 10000"),
     ("processor.batchSize", 11, "webhooks:processor.batchingWindowSeconds", "at least 1"),
@@ -153,6 +160,14 @@ INVALID = [
     ("logs.retentionDays", 8, "webhooks:logs.retentionDays", "1, 3, 5, 7, 14"),
     ("logs.level", "TRACE", "webhooks:logs.level", "DEBUG, INFO"),
     ("api.throttlingRateLimit", 0, "webhooks:api.throttlingRateLimit", "at least 1"),
+    ("api.domainName", "hooks.example.com", "webhooks:api.domainName", "exactly one of"),
+    ("api.domainName", "Hooks.Example.com", "webhooks:api.domainName", "lower-case DNS name"),
+    ("api.domainName", "localhost", "webhooks:api.domainName", "DNS name"),
+    ("api.certificateArn", CERT, "webhooks:api.certificateArn", "only together with"),
+    ("api.certificateArn", "arn:aws:iam::1:x", "webhooks:api.certificateArn", "ACM certificate"),
+    ("api.hostedZoneId", "Z123", "webhooks:api.hostedZoneId", "only together with"),
+    ("api.hostedZoneId", "zone-1", "webhooks:api.hostedZoneId", "hosted zone id"),
+    ("api.domain", "hooks.example.com", "webhooks:api.domain", "known keys"),
     ("alarms.email", "not-an-address", "webhooks:alarms.email", "e-mail address"),
     ("alarms.periodSeconds", 120, "webhooks:alarms.periodSeconds", "60, 300"),
     ("archive.expirationDays", 0, "webhooks:archive.expirationDays", "1 to 36500"),
@@ -216,6 +231,34 @@ def test_secret_errors_name_the_key_but_never_the_secret(
     assert SECRET not in str(raised.value)
 
 
+def test_custom_domain_takes_a_certificate_or_a_zone_never_both() -> None:
+    with_cert = parse_settings(
+        minimal(api={"domainName": "hooks.example.com", "certificateArn": CERT})
+    )
+    assert (with_cert.api.certificate_arn, with_cert.api.hosted_zone_id) == (CERT, None)
+    with_zone = parse_settings(
+        minimal(api={"domainName": "hooks.example.com", "hostedZoneId": "Z1"})
+    )
+    assert (with_zone.api.certificate_arn, with_zone.api.hosted_zone_id) == (None, "Z1")
+    both = {"domainName": "hooks.example.com", "certificateArn": CERT, "hostedZoneId": "Z1"}
+    with pytest.raises(ConfigError, match="not both") as raised:
+        parse_settings(minimal(api=both))
+    assert raised.value.key == "webhooks:api.domainName"
+    assert "'hooks.example.com'" in str(raised.value)
+
+
+def test_visibility_timeout_covers_the_batching_window_too() -> None:
+    processor = {"timeoutSeconds": 30, "batchSize": 25, "batchingWindowSeconds": 20}
+    assert parse_settings(minimal(processor=processor)).queue.visibility_timeout_seconds == 200
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(minimal(processor=processor, queue={"visibilityTimeoutSeconds": 199}))
+    message = str(raised.value)
+    assert raised.value.key == "webhooks:queue.visibilityTimeoutSeconds"
+    assert "processor.timeoutSeconds (30)" in message
+    assert "processor.batchingWindowSeconds (20)" in message
+    assert "= 200" in message
+
+
 def test_the_program_fails_on_invalid_config_before_creating_anything() -> None:
     config = stack_config("dev")
     config["webhooks:processor"] = {"batchSize": 20000}
@@ -228,3 +271,33 @@ def test_the_program_fails_on_a_missing_secret() -> None:
     del secrets["stripe"]
     with pytest.raises(ConfigError, match=r"webhooks:secrets\.stripe is not set"):
         run_stack("prod", secrets=secrets)
+
+
+def test_load_settings_names_the_stack_and_keeps_secrets_secret() -> None:
+    """`load_settings` reads the stack's name and the secrets as Pulumi secret config."""
+    pulumi.runtime.set_mocks(AwsMocks(), project="webhooks", stack="pr-7", preview=False)
+    pulumi.runtime.set_all_config(
+        {
+            "webhooks:environment": "dev",
+            "webhooks:providers": json.dumps({"github": {"scheme": "github"}}),
+            "webhooks:secrets": json.dumps({"github": SECRET}),
+        },
+        ["webhooks:secrets"],
+    )
+    settings = load_settings()
+    assert settings.stack == "pr-7"
+    assert settings.name("queue") == "webhooks-queue-pr-7"
+    assert settings.providers[0].secrets == (SECRET,)
+    values = settings.secret_values
+    assert isinstance(values, pulumi.Output)
+    assert _sync_await(values.is_secret()) is True
+    assert _sync_await(values.future()) == {"github": SECRET}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_pin_the_aws_account(stack: str) -> None:
+    """`aws:allowedAccountIds` makes the provider refuse any other account: a list of ids."""
+    ids = stack_config(stack)["aws:allowedAccountIds"]
+    assert isinstance(ids, list)
+    assert ids
+    assert all(isinstance(i, str) and re.fullmatch(r"[0-9]{12}", i) for i in ids)

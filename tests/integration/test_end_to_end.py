@@ -4,6 +4,7 @@ Runs against the local stack, or a real one when `WEBHOOKS_OUTPUTS` names its ou
 Each test covers all providers at once (sent together, then awaited together).
 """
 
+import functools
 import hashlib
 import subprocess
 import sys
@@ -30,7 +31,7 @@ def test_signed_delivery_is_accepted_and_stored_with_its_original_bytes(pipeline
 
     for provider, delivery in sent.items():
         item = wait_for(
-            lambda p=provider, d=delivery: pipeline.stored(p, d.delivery_id),
+            functools.partial(pipeline.stored, provider, delivery.delivery_id),
             f"{provider} delivery {delivery.delivery_id} stored",
         )
         assert pipeline.original_bytes(item) == delivery.body
@@ -46,7 +47,7 @@ def test_the_same_delivery_twice_is_stored_once(pipeline) -> None:
         assert pipeline.post(delivery).status == 202, provider
     for provider, delivery in deliveries.items():
         item = wait_for(
-            lambda p=provider, d=delivery: pipeline.stored(p, d.delivery_id), f"{provider} stored"
+            functools.partial(pipeline.stored, provider, delivery.delivery_id), f"{provider} stored"
         )
         first_stored[provider] = item["stored_at"]["S"]
 
@@ -100,7 +101,7 @@ def test_a_body_above_the_inline_limit_goes_through_the_bucket(pipeline) -> None
 
     for provider, delivery in sent.items():
         item = wait_for(
-            lambda p=provider, d=delivery: pipeline.stored(p, d.delivery_id), f"{provider} stored"
+            functools.partial(pipeline.stored, provider, delivery.delivery_id), f"{provider} stored"
         )
         assert item["payload_s3_key"]["S"] == archive_key(provider, delivery.delivery_id)
         assert "payload" not in item
@@ -140,7 +141,7 @@ def test_poison_reaches_the_dlq_after_max_receives_and_replay_brings_it_back(
     assert not list((tmp_path / ".local" / "dlq-replay").glob("*.journal"))  # nothing pending
     for provider, delivery in sent.items():
         item = wait_for(
-            lambda p=provider, d=delivery: pipeline.stored(p, d.delivery_id),
+            functools.partial(pipeline.stored, provider, delivery.delivery_id),
             f"replayed {provider} delivery stored",
         )
         assert pipeline.original_bytes(item) == delivery.body

@@ -5,7 +5,8 @@ import textwrap
 
 import pytest
 
-from local.config import ConfigError, load, parse_override
+from local.config import load, parse_override
+from local.errors import LocalStackError
 
 STACK_FILE = """
 config:
@@ -36,7 +37,7 @@ def test_parse_override_reads_json_values_else_strings():
     )
     assert parse_override("logs.level=DEBUG") == ("logs.level", "DEBUG")
     assert parse_override("aws:region=us-east-1") == ("aws:region", "us-east-1")
-    with pytest.raises(ConfigError, match="key=value"):
+    with pytest.raises(LocalStackError, match="key=value"):
         parse_override("processor.timeoutSeconds")
 
 
@@ -90,12 +91,12 @@ def test_encrypted_values_in_the_stack_file_are_replaced_or_named(program):
         + "  webhooks:secrets:\n    github:\n      secure: v1:abc\n"
         + "  webhooks:alarms:\n    email:\n      secure: v1:def\n"
     )
-    with pytest.raises(ConfigError, match=r"webhooks:alarms\.email is encrypted"):
+    with pytest.raises(LocalStackError, match=r"webhooks:alarms\.email is encrypted"):
         load(program, "dev", environ={})
     config = load(program, "dev", {"alarms.email": "dev@example.com"}, environ={})
     assert not config.values["webhooks:secrets"]["github"].startswith("v1:")
 
 
 def test_unknown_stack_is_named(program):
-    with pytest.raises(ConfigError, match=r"no stack 'qa'.*\['dev'\]"):
+    with pytest.raises(LocalStackError, match=r"no stack 'qa'.*\['dev'\]"):
         load(program, "qa", environ={})

@@ -4,11 +4,13 @@ import base64
 import http.client
 import json
 import threading
+from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 
 from local.httpapi import HttpApi, Route, TokenBucket, build_event, http_response, is_text
-from local.pool import Invocation
+from local.pool import FunctionPool, Invocation
 
 # Top-level and requestContext fields of AWS's documented payload-2.0 example ("Working with AWS
 # Lambda proxy integrations for HTTP APIs"), minus authorizer/authentication/stageVariables,
@@ -40,8 +42,8 @@ DOCUMENTED_CONTEXT = {
 }
 
 
-def event(**overrides):
-    arguments = {
+def event(**overrides: object) -> dict[str, Any]:
+    arguments: dict[str, Any] = {  # `build_event`'s keyword arguments
         "method": "POST",
         "raw_path": "/webhooks/github",
         "raw_query": "a=1&a=2&b=",
@@ -154,8 +156,14 @@ def test_response_mapping_follows_payload_2_rules():
     assert http_response({"a": 1})[3] == b'{"a": 1}'
 
 
+def _found_route(api: HttpApi, method: str, path: str) -> Route:
+    found = api.find(method, path)
+    assert found is not None, f"no route found for {method} {path}"
+    return found[0]
+
+
 def test_route_matching_and_specificity():
-    pool = object()
+    pool = cast(FunctionPool, object())  # never invoked: only the routes' matching is tested
     provider = Route("POST /webhooks/{provider}", pool)
     assert provider.match("POST", "/webhooks/github") == {"provider": "github"}
     assert provider.match("GET", "/webhooks/github") is None
@@ -166,9 +174,9 @@ def test_route_matching_and_specificity():
     api = HttpApi()
     try:
         api.set_routes([provider, Route("$default", pool), exact])
-        assert api.find("POST", "/webhooks/special")[0] is exact
-        assert api.find("POST", "/webhooks/other")[0] is provider
-        assert api.find("GET", "/anything")[0].route_key == "$default"
+        assert _found_route(api, "POST", "/webhooks/special") is exact
+        assert _found_route(api, "POST", "/webhooks/other") is provider
+        assert _found_route(api, "GET", "/anything").route_key == "$default"
     finally:
         api.server_close()
 
@@ -176,10 +184,10 @@ def test_route_matching_and_specificity():
 class FakePool:
     """Answers like a function; remembers the events it got."""
 
-    def __init__(self):
-        self.events = []
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
 
-    def invoke(self, event):
+    def invoke(self, event: dict[str, Any]) -> Invocation:
         self.events.append(event)
         if event.get("body") == "crash":
             return Invocation(ok=False, error={"errorType": "RuntimeError"})
@@ -194,10 +202,11 @@ class FakePool:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server() -> Iterator[tuple[HttpApi, FakePool]]:
     pool = FakePool()
     api = HttpApi()
-    api.set_routes([Route("POST /webhooks/{provider}", pool)])
+    # The fake stands in for the function's pool: the API only calls its `invoke`.
+    api.set_routes([Route("POST /webhooks/{provider}", cast(FunctionPool, pool))])
     thread = threading.Thread(target=api.serve_forever, daemon=True)
     thread.start()
     yield api, pool
@@ -205,7 +214,13 @@ def server():
     api.server_close()
 
 
-def request(api, method, path, body=b"", headers=None):
+def request(
+    api: HttpApi,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", api.server_address[1], timeout=10)
     connection.request(method, path, body=body, headers=headers or {})
     response = connection.getresponse()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from local.poller import MappingSpec, QueuePoller, records_to_delete, sqs_record
-from local.pool import FunctionPool, FunctionSpec
+from local.pool import FunctionPool, WorkerSpec
 
 # Logs each batch, fails records whose body contains "fail", raises on "crash".
 RECORDER = """
@@ -64,7 +64,7 @@ def run_mapping(tmp_path, code_dir, runtime_env, aws):
         ]
         for body in bodies:
             sqs.send_message(QueueUrl=url, MessageBody=body)
-        spec = FunctionSpec(
+        spec = WorkerSpec(
             name="recorder",
             arn="arn:aws:lambda:eu-west-1:123456789012:function:recorder",
             handler="recorder.handler",

@@ -16,7 +16,9 @@ def mocks(moto) -> MotoMocks:
 
 
 def declare(mocks: MotoMocks, typ: str, logical: str, **inputs) -> tuple[str, dict]:
-    return mocks.new_resource(MockResourceArgs(typ, logical, inputs, custom=True))
+    resource_id, state = mocks.new_resource(MockResourceArgs(typ, logical, inputs, custom=True))
+    assert resource_id is not None, f"{typ} {logical!r} was given no id"
+    return resource_id, state
 
 
 def test_queue_with_declared_attributes_and_inline_redrive(mocks, aws):

@@ -50,6 +50,7 @@ def stack(tmp_path_factory):
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
     parts = urlsplit(url)
+    assert parts.hostname is not None, f"no host in {url!r}"
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
         connection.request("POST", parts.path, body=body, headers=headers)
@@ -235,6 +236,7 @@ def test_cli_banner_sigusr1_kills_the_processor_and_ctrl_c_stops_cleanly(tmp_pat
         text=True,
         start_new_session=True,  # its own process group, like a job in a terminal
     )
+    assert process.stdout is not None  # stdout=PIPE
     lines = []
     try:
         for line in process.stdout:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from local.pool import REPO_ROOT, FunctionPool, FunctionSpec
+from local.pool import REPO_ROOT, FunctionPool, WorkerSpec
 
 HANDLERS = {
     "echo": """
@@ -67,11 +67,11 @@ def code_dir(tmp_path_factory, write_code):
 
 @pytest.fixture(scope="module")
 def make_pool(tmp_path_factory, code_dir, runtime_env):
-    pools = []
+    pools: list[FunctionPool] = []
     logs = tmp_path_factory.mktemp("logs")
 
     def make(handler, size=1, timeout=3.0, faults="", **env):
-        spec = FunctionSpec(
+        spec = WorkerSpec(
             name=f"fn-{handler.replace('.', '-')}",
             arn=f"arn:aws:lambda:eu-west-1:123456789012:function:fn-{len(pools)}",
             handler=handler,

@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from webhooks import envelope, storage
-from webhooks.providers import parse_providers
-from webhooks.signatures import signing_key, verify
+from webhooks import envelope, providers, storage
 
 from ops import cli, outputs
 from tests.ops.conftest import ACME_OPTIONS, PROVIDERS, SECRETS
@@ -125,9 +123,10 @@ def test_send_signs_with_the_current_secret_as_the_receiver_verifies(
     path, headers, body = receiver[0]
     assert path == f"/webhooks/{provider}"
     options = ACME_OPTIONS if provider == "acme" else {"scheme": PROVIDERS[provider]}
-    config = parse_providers(json.dumps({provider: {**options, "secret_arn": "a"}}))
-    key = signing_key(PROVIDERS[provider], SECRETS[provider])
-    assert verify(config[provider], headers, body, [key], int(time.time())) is None
+    config = providers.parse(json.dumps({provider: {**options, "secret_arn": "a"}}))
+    assert config[provider].scheme.name == PROVIDERS[provider]
+    key = config[provider].signing_key(SECRETS[provider])
+    assert config[provider].verify(headers, body, [key], int(time.time())) is None
     assert b"d-42" in body or "d-42" in headers.values()
     assert receiver[1][2] == body  # the same delivery, signed again
 
@@ -135,9 +134,9 @@ def test_send_signs_with_the_current_secret_as_the_receiver_verifies(
 def test_forged_send_fails_verification_and_expects_401(stack, receiver, capsys) -> None:
     assert run(stack, "send", "github", "--forge") == 1  # the stand-in answered 202, not 401
     _, headers, body = receiver[0]
-    config = parse_providers(json.dumps({"github": {"scheme": "github", "secret_arn": "a"}}))
-    key = signing_key("github", SECRETS["github"])
-    assert verify(config["github"], headers, body, [key], int(time.time())) is not None
+    config = providers.parse(json.dumps({"github": {"scheme": "github", "secret_arn": "a"}}))
+    key = config["github"].signing_key(SECRETS["github"])
+    assert config["github"].verify(headers, body, [key], int(time.time())) is not None
 
 
 def test_send_body_file_and_size(stack, receiver, tmp_path) -> None:
@@ -223,8 +222,8 @@ def test_hmac_options_come_from_the_flag_when_the_stack_has_none(stack, receiver
     assert "warning" not in capsys.readouterr().err
 
     _, headers, body = receiver[1]
-    config = parse_providers(json.dumps({"acme": {**ACME_OPTIONS, "secret_arn": "a"}}))
-    key = signing_key("hmac", SECRETS["acme"])
-    assert verify(config["acme"], headers, body, [key], int(time.time())) is None
+    config = providers.parse(json.dumps({"acme": {**ACME_OPTIONS, "secret_arn": "a"}}))
+    key = config["acme"].signing_key(SECRETS["acme"])
+    assert config["acme"].verify(headers, body, [key], int(time.time())) is None
     _, headers, body = receiver[0]
-    assert verify(config["acme"], headers, body, [key], int(time.time())) is not None
+    assert config["acme"].verify(headers, body, [key], int(time.time())) is not None

@@ -140,6 +140,7 @@ def test_crash_between_send_and_delete_then_resume_sends_nothing_twice(stack, tm
 def _die(journal: replay.Journal) -> None:
     """What the kernel does for a killed process: close its files (releasing the lock); the
     journal is not compacted, it keeps its raw appended lines."""
+    assert journal._file is not None and journal._lock is not None, "the journal is not open"
     journal._file.close()
     journal._lock.close()
 

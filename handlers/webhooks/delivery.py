@@ -1,0 +1,69 @@
+"""What a verified request says about its delivery, and the readers every scheme shares.
+
+Each scheme module reads its own sender's fields (`schemes/<scheme>.py`); this module holds the
+result type and the small, exact readers they are built from. Called only after the signature is
+verified, so the JSON parsing some senders need costs nothing for forged requests.
+"""
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+MAX_DELIVERY_ID_LENGTH = 256  # well inside DynamoDB's 2048-byte partition key
+COMMON_HEADERS = ("user-agent", "content-type")
+"""Headers kept for every sender (besides each scheme's own)."""
+
+
+class UnreadableDelivery(ValueError):
+    """An authentic request whose delivery id can't be found (answered 400 with this reason)."""
+
+
+class Delivery(NamedTuple):
+    """A delivery's identity; `challenge` is set for a handshake answered at once (Slack)."""
+
+    delivery_id: str
+    event_type: str
+    headers: dict[str, str]
+    challenge: str | None = None
+
+
+def delivery(
+    delivery_id: str, event_type: str, headers: Mapping[str, str], kept: Iterable[str]
+) -> Delivery:
+    """A `Delivery` with the `kept` headers that are present; checks the id's length."""
+    if len(delivery_id) > MAX_DELIVERY_ID_LENGTH:
+        raise UnreadableDelivery(f"delivery id longer than {MAX_DELIVERY_ID_LENGTH} characters")
+    return Delivery(delivery_id, event_type, {n: headers[n] for n in kept if n in headers})
+
+
+def required_header(headers: Mapping[str, str], name: str) -> str:
+    """The header's value; raises `UnreadableDelivery` when it is missing or empty."""
+    value = headers.get(name)
+    if not value:
+        raise UnreadableDelivery(f"missing {name} header")
+    return value
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body parsed as a JSON object; raises `UnreadableDelivery` otherwise."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise UnreadableDelivery("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise UnreadableDelivery("body is not a JSON object")
+    return data
+
+
+def body_text(event: Mapping[str, object], field: str) -> str:
+    """A required, non-empty string field of the body."""
+    value = event.get(field)
+    if not isinstance(value, str) or not value:
+        raise UnreadableDelivery(f"body has no {field!r} string")
+    return value
+
+
+def optional_text(event: Mapping[str, object], field: str) -> str:
+    """A string field of the body, empty when absent or not a string."""
+    value = event.get(field)
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,43 @@
+"""Reading a handler's environment variables: the handlers' one error type and its readers."""
+
+from collections.abc import Mapping
+
+
+class SettingsError(ValueError):
+    """A handler's environment is missing or invalid; the message names the variable.
+
+    The ingest function answers 503 while it stands (senders retry), the process function fails
+    the whole batch (SQS delivers it again): nothing is lost while the stack is fixed.
+    """
+
+
+def required(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is required")
+    return value
+
+
+def optional(environ: Mapping[str, str], name: str, default: str) -> str:
+    return environ.get(name, "").strip() or default
+
+
+def whole_number(environ: Mapping[str, str], name: str, default: int | None, low: int) -> int:
+    """A decimal integer of at least `low`; `default` when unset (None: required)."""
+    text = environ.get(name, "").strip()
+    if not text:
+        if default is None:
+            raise SettingsError(f"environment variable {name} is required")
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < low:
+        raise SettingsError(
+            f"environment variable {name} must be an integer of at least {low}, got {text!r}"
+        )
+    return int(text)
+
+
+def choice(environ: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = optional(environ, name, default).upper()
+    if value not in allowed:
+        raise SettingsError(f"environment variable {name} must be one of {', '.join(allowed)}")
+    return value

@@ -1,0 +1,177 @@
+"""What a sender scheme is: its options, its secret format, its verifier and its describer.
+
+A scheme module (`schemes/<scheme>.py`) builds one `Scheme`; the registry (`schemes/__init__.py`)
+maps names to them. The option schema is the one owner of a provider's options: the program's
+settings validate the stack config with it (camelCase keys) and the ingest function validates its
+`PROVIDERS` variable with it (snake_case keys), so the two sides cannot disagree.
+"""
+
+import secrets as _random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ..delivery import Delivery
+
+Headers = Mapping[str, str]
+Keys = Sequence[bytes]
+Options = TypeVar("Options")
+
+
+class OptionError(ValueError):
+    """One option is wrong: `key` as spelled by the caller, the value, and what is allowed."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        super().__init__(f"{key} = {value!r} is not allowed; allowed: {allowed}")
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+
+
+class UnknownOption(OptionError):
+    """A key the scheme has no option of (perhaps another scheme has)."""
+
+
+def config_key(name: str) -> str:
+    """The stack-config spelling of an option: `signature_header` → `signatureHeader`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One provider option: its name in `PROVIDERS` (snake_case), its type, bounds and default.
+
+    `kind` is `text` (non-empty string; `lower` folds header names), `prefix` (any string,
+    empty included), `integer` (from `low` to `high`) or `choice` (one of `choices`).
+    """
+
+    name: str
+    kind: str
+    default: object = None
+    low: int = 0
+    high: int = 0
+    choices: tuple[str, ...] = ()
+    lower: bool = False
+    description: str = ""
+
+    def parse(self, key: str, value: object) -> object:
+        """The validated value; raise `OptionError` naming `key` (the caller's spelling)."""
+        if self.kind == "integer":
+            if type(value) is not int or not self.low <= value <= self.high:
+                raise OptionError(key, value, f"an integer from {self.low} to {self.high}")
+            return value
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise OptionError(key, value, f"one of {', '.join(self.choices)}")
+            return value
+        if self.kind == "prefix":
+            if not isinstance(value, str):
+                raise OptionError(key, value, "a string")
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise OptionError(key, value, "a non-empty string")
+        return value.lower() if self.lower else value
+
+
+def utf8_key(secret: str) -> bytes:
+    """The HMAC key of most senders: the secret's UTF-8 bytes."""
+    key = secret.encode()
+    if not key:
+        raise ValueError("signing secret is empty")
+    return key
+
+
+def hex_secret(entropy: bytes) -> str:
+    """A development secret of most senders: hex text."""
+    return entropy.hex()
+
+
+@dataclass(frozen=True, repr=False)
+class Scheme(Generic[Options]):
+    """Everything specific to one signature scheme.
+
+    - `options`: the schema of the provider options it accepts (besides `scheme`);
+      `check(values, spell)` adds rules that span options (`spell` gives a key's spelling).
+    - `configure(values)`: the validated values (defaults filled in) as the scheme's own
+      typed options, built once per container.
+    - `verify(options, headers, body, keys, now)`: `None` when authentic, else the 401 reason.
+    - `describe(options, headers, body, body_sha256)`: delivery id, event type, kept headers
+      and special answers of a verified request; raises `UnreadableDelivery` (400).
+    - `signing_key(secret)`: the HMAC key of one configured secret (`ValueError` if none).
+    - `check_secret(secret)`: what the program requires of a configured secret; by default that
+      it yields a key. Raises `ValueError` saying what is expected.
+    - `development_secret(entropy)`: a random secret shaped like the sender's, for local runs.
+    """
+
+    name: str
+    configure: Callable[[Mapping[str, Any]], Options]
+    verify: Callable[[Options, Headers, bytes, Keys, int], str | None]
+    describe: Callable[[Options, Headers, bytes, str], Delivery]
+    options: tuple[Option, ...] = ()
+    check: Callable[[Mapping[str, Any], Callable[[str], str]], None] | None = None
+    signing_key: Callable[[str], bytes] = utf8_key
+    check_secret: Callable[[str], object] | None = None
+    development_secret: Callable[[bytes], str] = hex_secret
+
+    def __repr__(self) -> str:
+        return f"Scheme({self.name!r})"
+
+    def validate(
+        self, given: Mapping[str, object], spell: Callable[[str], str] = str
+    ) -> dict[str, object]:
+        """Every option's value: the given ones validated, the rest at their defaults.
+
+        `given` is keyed by `spell(option.name)` (identity for `PROVIDERS`, `config_key` for the
+        stack config); an unknown key raises `OptionError` saying which keys this scheme knows.
+        """
+        known = {spell(option.name): option for option in self.options}
+        for key, value in given.items():
+            if key not in known:
+                raise UnknownOption(key, value, f"known keys: {', '.join(['scheme', *known])}")
+        values = {
+            option.name: option.parse(key, given[key]) if key in given else option.default
+            for key, option in known.items()
+        }
+        if self.check is not None:
+            self.check(values, spell)
+        return values
+
+    def explicit(self, values: Mapping[str, object]) -> dict[str, object]:
+        """The values that differ from their defaults: what `PROVIDERS` needs to carry."""
+        return {
+            option.name: values[option.name]
+            for option in self.options
+            if values.get(option.name, option.default) != option.default
+        }
+
+    def validate_secret(self, secret: str) -> None:
+        """Raise `ValueError` saying what is expected when `secret` is not in this format."""
+        (self.check_secret or self.signing_key)(secret)
+
+    def new_development_secret(self) -> str:
+        """A fresh random development secret in this sender's format."""
+        return self.development_secret(_random.token_bytes(24))
+
+
+@dataclass(frozen=True, slots=True)
+class Provider(Generic[Options]):
+    """One configured sender: its route name, scheme, secret and typed options."""
+
+    name: str
+    scheme: Scheme[Options]
+    secret_arn: str
+    options: Options
+    values: Mapping[str, object]
+    """The validated option values the typed `options` were built from."""
+
+    def verify(self, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
+        """`None` when the delivery is authentic, else the reason for the 401."""
+        return self.scheme.verify(self.options, headers, body, keys, now)
+
+    def describe(self, headers: Headers, body: bytes, body_sha256: str) -> Delivery:
+        """Delivery id, event type and kept headers of a verified request."""
+        return self.scheme.describe(self.options, headers, body, body_sha256)
+
+    def signing_key(self, secret: str) -> bytes:
+        return self.scheme.signing_key(secret)

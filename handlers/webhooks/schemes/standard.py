@@ -1,0 +1,104 @@
+"""Standard Webhooks (and Svix): `webhook-signature: v1,<b64> [v1,<b64>...]` over
+`"{webhook-id}.{webhook-timestamp}.{body}"`; Svix's `svix-*` header names are accepted as well.
+
+The delivery id is the signed message id; the event type is the body's `type` when the body is a
+JSON object. Secrets are `whsec_` + base64 of the key.
+"""
+
+import base64
+import binascii
+
+from ..delivery import (
+    COMMON_HEADERS,
+    Delivery,
+    UnreadableDelivery,
+    delivery,
+    json_object,
+    optional_text,
+)
+from ..signatures import (
+    MALFORMED_SIGNATURE,
+    MISSING_SIGNATURE,
+    MISSING_TIMESTAMP,
+    check_timestamp,
+    match_base64,
+)
+from . import timestamped
+from .base import Headers, Keys, Scheme
+from .timestamped import Tolerance
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
+_KEPT = (*COMMON_HEADERS, "webhook-id", "svix-id")
+
+
+def message_id(headers: Headers) -> str | None:
+    """The signed message id (`webhook-id`, or Svix's `svix-id`)."""
+    return headers.get("webhook-id") or headers.get("svix-id")
+
+
+def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
+    header = headers.get("webhook-signature") or headers.get("svix-signature")
+    if not header:
+        return MISSING_SIGNATURE
+    timestamp = headers.get("webhook-timestamp") or headers.get("svix-timestamp")
+    if not timestamp:
+        return MISSING_TIMESTAMP
+    identifier = message_id(headers)
+    if not identifier or not header.isascii():
+        return MALFORMED_SIGNATURE
+    signatures = []
+    for item in header.split(" "):
+        version, _, value = item.partition(",")
+        if version == "v1" and value:
+            signatures.append(value)
+    if not signatures:
+        return MALFORMED_SIGNATURE
+    reason = check_timestamp(timestamp, now, options.tolerance_seconds)
+    if reason:
+        return reason
+    signed = f"{identifier}.{timestamp}.".encode("utf-8", "surrogatepass") + body
+    return match_base64(keys, signed, "sha256", signatures)
+
+
+def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str) -> Delivery:
+    # verify() has already required the id
+    identifier = message_id(headers) or ""
+    try:
+        event_type = optional_text(json_object(body), "type")
+    except UnreadableDelivery:  # any body is allowed: only JSON objects carry a type
+        event_type = ""
+    return delivery(identifier, event_type, headers, _KEPT)
+
+
+def signing_key(secret: str) -> bytes:
+    """The key is the base64 text after `whsec_` (the prefix is optional, as in the library)."""
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==", validate=False)
+    except (binascii.Error, ValueError):
+        raise ValueError("Standard Webhooks secret is not base64") from None
+    if not key:
+        raise ValueError("signing secret is empty")
+    return key
+
+
+def check_secret(secret: str) -> bytes:
+    """The stack config takes secrets as the sender shows them: `whsec_` + base64."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"Standard Webhooks secrets start with `{SECRET_PREFIX}`")
+    return signing_key(secret)
+
+
+def development_secret(entropy: bytes) -> str:
+    return SECRET_PREFIX + base64.b64encode(entropy).decode()
+
+
+SCHEME: Scheme[Tolerance] = Scheme(
+    "standard",
+    timestamped.configure,
+    verify,
+    describe,
+    options=(timestamped.TOLERANCE,),
+    signing_key=signing_key,
+    check_secret=check_secret,
+    development_secret=development_secret,
+)

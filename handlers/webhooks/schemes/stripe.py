@@ -1,0 +1,52 @@
+"""Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>...]` over `"{t}.{body}"`.
+
+The delivery id is the event's `id` and the event type its `type`, both in the signed body.
+Secrets are the endpoint's `whsec_...` text, used as is.
+"""
+
+from ..delivery import COMMON_HEADERS, Delivery, body_text, delivery, json_object, optional_text
+from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, check_timestamp, match_hex
+from . import timestamped
+from .base import Headers, Keys, Scheme
+from .timestamped import Tolerance
+
+
+def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
+    header = headers.get("stripe-signature")
+    if not header:
+        return MISSING_SIGNATURE
+    if not header.isascii():
+        return MALFORMED_SIGNATURE
+    timestamp = None
+    signatures = []
+    for item in header.split(","):
+        name, _, value = item.partition("=")
+        if name == "t" and timestamp is None:
+            timestamp = value
+        elif name == "v1":
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        return MALFORMED_SIGNATURE
+    reason = check_timestamp(timestamp, now, options.tolerance_seconds)
+    if reason:
+        return reason
+    return match_hex(keys, b"%d." % int(timestamp) + body, "sha256", signatures)
+
+
+def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str) -> Delivery:
+    event = json_object(body)
+    return delivery(body_text(event, "id"), optional_text(event, "type"), headers, COMMON_HEADERS)
+
+
+def development_secret(entropy: bytes) -> str:
+    return "whsec_" + entropy.hex()
+
+
+SCHEME: Scheme[Tolerance] = Scheme(
+    "stripe",
+    timestamped.configure,
+    verify,
+    describe,
+    options=(timestamped.TOLERANCE,),
+    development_secret=development_secret,
+)
