@@ -15,14 +15,16 @@ $(STAMP): bootstrap.py requirements-bootstrap.txt requirements.txt requirements-
 local: $(STAMP)
 	$(PY) -m local
 
-test: lint
+# The tests first (a first run is running them within seconds), then everything make lint checks.
+test: $(STAMP)
 	$(PY) -m pytest
+	@$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	$(PY) bootstrap.py actionlint
+	$(VENV)/bin/actionlint
 
 bench: $(STAMP)
 	$(PY) -m bench

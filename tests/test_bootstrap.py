@@ -118,30 +118,3 @@ def test_when_uv_fails_to_install_the_pins_pip_does(
     assert used == ["pip"]
     out = capsys.readouterr().out
     assert "retrying with pip" in out and "ready: .venv (pip)" in out
-
-
-@pytest.mark.parametrize(("required", "code"), [("1", 1), ("", 0)])
-def test_a_missing_actionlint_fails_only_where_required(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], required: str, code: int
-) -> None:
-    monkeypatch.setenv("ACTIONLINT_REQUIRED", required)
-    monkeypatch.setattr(bootstrap, "install_actionlint", lambda: False)
-    assert bootstrap.actionlint([]) == code
-    assert "actionlint NOT RUN" in capsys.readouterr().err
-
-
-def test_without_github_actionlint_is_not_attempted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(bootstrap, "ACTIONLINT", tmp_path / "actionlint")
-    monkeypatch.setattr(bootstrap, "ACTIONLINT_UNAVAILABLE", tmp_path / "unavailable")
-    monkeypatch.setattr(bootstrap, "github_reachable", lambda: False)
-
-    def no_install(*command: object, quiet: bool = False) -> bool:
-        raise AssertionError(f"tried {command}")
-
-    monkeypatch.setattr(bootstrap, "run", no_install)
-    assert bootstrap.install_actionlint() is False
-    # Remembered for the pins it failed with: the next `make lint` does not try again.
-    assert (tmp_path / "unavailable").read_text() == bootstrap.LINT_REQUIREMENTS.read_text()
-    assert bootstrap.install_actionlint() is False
