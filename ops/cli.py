@@ -180,11 +180,19 @@ def _events_list(args: argparse.Namespace) -> int:
 def _events_show(args: argparse.Namespace) -> int:
     stack = outputs.load(args.outputs)
     stack.provider(args.provider)
-    item = events.get_event(
+    found = events.get_events(
         stack.client("dynamodb"), stack.text("table_name"), args.provider, args.delivery_id
     )
-    if item is None:
+    if not found:
         raise OpsError(f"no stored event {args.provider}/{args.delivery_id}")
+    item = found[0]
+    if len(found) > 1:
+        # A conflict: the id arrived with different bytes. Both are kept; show every one.
+        print(
+            f"warning: {len(found)} events arrived under {args.provider}/{args.delivery_id}"
+            f" with different bytes (a conflict); --body writes the first: {item['pk']['S']}",
+            file=sys.stderr,
+        )
     if args.body:
         try:
             raw = events.body(item, stack.client("s3"), stack.text("archive_bucket"))
@@ -192,8 +200,11 @@ def _events_show(args: argparse.Namespace) -> int:
             raise OpsError(f"cannot read the body of {args.delivery_id}: {error}") from None
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
-    else:
+    elif len(found) == 1:
         print(json.dumps(events.metadata(item), indent=2, sort_keys=True, default=str))
+    else:
+        shown = [events.metadata(each) for each in found]
+        print(json.dumps(shown, indent=2, sort_keys=True, default=str))
     return 0
 
 

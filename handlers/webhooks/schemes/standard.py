@@ -23,7 +23,7 @@ from ..signatures import (
     check_timestamp,
     match_base64,
 )
-from . import timestamped
+from . import dedupe, timestamped
 from .base import Headers, Keys, Scheme
 from .timestamped import Tolerance
 
@@ -64,9 +64,10 @@ def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str
     # verify() has already required the id
     identifier = message_id(headers) or ""
     try:
-        event_type = optional_text(json_object(body), "type")
+        event = json_object(body)
     except UnreadableDelivery:  # any body is allowed: only JSON objects carry a type
-        event_type = ""
+        event = {}
+    event_type = optional_text(event, "type")  # a duplicated `type` is still a 400
     return delivery(identifier, event_type, headers, _KEPT)
 
 
@@ -97,7 +98,7 @@ SCHEME: Scheme[Tolerance] = Scheme(
     timestamped.configure,
     verify,
     describe,
-    options=(timestamped.TOLERANCE,),
+    options=(timestamped.TOLERANCE, dedupe.option(dedupe.DELIVERY_ID)),
     signing_key=signing_key,
     check_secret=check_secret,
     development_secret=development_secret,

@@ -6,7 +6,7 @@ Secrets are the endpoint's `whsec_...` text, used as is.
 
 from ..delivery import COMMON_HEADERS, Delivery, body_text, delivery, json_object, optional_text
 from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, check_timestamp, match_hex
-from . import timestamped
+from . import dedupe, timestamped
 from .base import Headers, Keys, Scheme
 from .timestamped import Tolerance
 
@@ -47,6 +47,6 @@ SCHEME: Scheme[Tolerance] = Scheme(
     timestamped.configure,
     verify,
     describe,
-    options=(timestamped.TOLERANCE,),
+    options=(timestamped.TOLERANCE, dedupe.option(dedupe.DELIVERY_ID)),
     development_secret=development_secret,
 )
