@@ -193,10 +193,22 @@ def _sample_data(scheme: str, delivery_id: str, event_type: str, ts: int) -> dic
         }
     if scheme == "standard":
         return {"type": event_type, "timestamp": ts, "data": {"id": delivery_id}}
+    # GitHub and Shopify bodies carry no delivery id, but real events differ in content; the
+    # samples do too (an `updated_at`-like field), since those senders dedupe by content.
     if scheme == "github":
-        return {"zen": "Design for failure.", "hook_id": 1, "action": "opened"}
+        return {
+            "zen": "Design for failure.",
+            "hook_id": 1,
+            "action": "opened",
+            "ops_sample": delivery_id,
+        }
     if scheme == "shopify":
-        return {"id": 820982911946154508, "email": "jon@example.com", "topic": event_type}
+        return {
+            "id": 820982911946154508,
+            "email": "jon@example.com",
+            "topic": event_type,
+            "ops_sample": delivery_id,
+        }
     return {"id": delivery_id, "event": event_type, "created": ts}
 
 

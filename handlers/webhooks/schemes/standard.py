@@ -18,6 +18,7 @@ from ..delivery import (
 )
 from ..signatures import (
     MALFORMED_SIGNATURE,
+    MAX_SIGNATURES,
     MISSING_SIGNATURE,
     MISSING_TIMESTAMP,
     check_timestamp,
@@ -51,7 +52,7 @@ def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: i
         version, _, value = item.partition(",")
         if version == "v1" and value:
             signatures.append(value)
-    if not signatures:
+    if not signatures or len(signatures) > MAX_SIGNATURES:
         return MALFORMED_SIGNATURE
     reason = check_timestamp(timestamp, now, options.tolerance_seconds)
     if reason:
