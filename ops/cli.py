@@ -241,10 +241,21 @@ def _dlq_replay(args: argparse.Namespace) -> int:
         print(f"deleted {result.cleaned} already sent by an interrupted replay (not sent again)")
     if result.came_back:
         print(f"stopped: {result.came_back} replayed message(s) failed again and are in the DLQ")
+    if result.cleared:
+        print(f"cleared {result.cleared} journal entr(ies): verified gone from the DLQ")
     if result.still_pending:
         print(
             f"{result.still_pending} message(s) sent by an interrupted replay are still invisible "
             f"in the DLQ; run the replay again after {replay.RECEIVE_VISIBILITY_SECONDS} s "
             f"(journal {journal_path})"
         )
+    if result.dlq is not None:
+        print(f"DLQ now: {result.dlq.visible} visible, {result.dlq.not_visible} in flight")
+    if not result.settled:
+        print(
+            "not settled: messages are in flight in the DLQ or journaled sends are unresolved;"
+            f" run the replay again after {replay.RECEIVE_VISIBILITY_SECONDS} s",
+            file=sys.stderr,
+        )
+        return 1
     return 0
