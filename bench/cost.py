@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
+ALIAS_ITEM_BYTES = 200  # pk, `events` (one content key), `expires_at`, attribute names
 PRICE_KEYS = (
     "http_api_per_million",
     "http_api_metering_bytes",
@@ -175,6 +176,14 @@ def ours(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
     _processor_and_table(design, p, a, d, d.message_bytes)
     units = write_units(d.item_bytes) + write_units(d.index_item_bytes)
     design.lines["DynamoDB writes"] = units * p["dynamodb_on_demand_wru_per_million"]
+    # Dedupe by content (GitHub, Shopify, HMAC without a signed id): one more write per new
+    # event, the alias item of its delivery id (under 1 KB, no index entry: it has no
+    # `provider`). Priced for every delivery, the worst case of a stack of such senders.
+    design.lines["content dedupe alias write"] = (
+        write_units(ALIAS_ITEM_BYTES) * p["dynamodb_on_demand_wru_per_million"]
+    )
+    # The processor reads an archived body back and hashes it before storing its event.
+    design.lines["S3 archive GET (check)"] = p["s3_get_per_thousand"] * 1000 if d.archived else 0.0
     log_bytes = (
         d.ingest_log_bytes
         + a.platform_log_bytes

@@ -102,6 +102,10 @@ class _FakeDynamoDB:
         self._recorder.item(Item)
         return {}
 
+    def update_item(self, **_: object) -> dict:
+        """Content dedupe's alias write: a new alias, no earlier events."""
+        return {}
+
 
 class _Body:
     """The `raw` of an `AWSResponse`: botocore reads it through `stream()`."""
@@ -126,6 +130,8 @@ def _answer(recorder: Recorder, request: AWSPreparedRequest) -> AWSResponse:
         return AWSResponse(request.url, 200, json_headers, _Body(json.dumps(data).encode()))
     if target.endswith("PutItem"):
         recorder.item(json.loads(request.body)["Item"])
+        return AWSResponse(request.url, 200, json_headers, _Body(b"{}"))
+    if target.endswith("UpdateItem"):  # content dedupe's alias: new, no earlier events
         return AWSResponse(request.url, 200, json_headers, _Body(b"{}"))
     if target.endswith("GetSecretValue"):
         arn = json.loads(request.body)["SecretId"]

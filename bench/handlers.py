@@ -38,7 +38,10 @@ ENVIRONMENT = (
         environment="bench",
     ).to_environ()
     | ProcessHandlerSettings(
-        table_name=fakes.TABLE_NAME, ttl_days=30, environment="bench"
+        table_name=fakes.TABLE_NAME,
+        ttl_days=30,
+        environment="bench",
+        archive_bucket=fakes.ARCHIVE_BUCKET,
     ).to_environ()
     | {"AWS_DEFAULT_REGION": fakes.REGION}
 )

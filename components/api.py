@@ -37,6 +37,10 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+# Noncurrent versions of an archived body (a rewrite of the same key) are kept this long.
+NONCURRENT_VERSION_DAYS = 7
+
+
 @dataclass(frozen=True)
 class WebhookApiArgs:
     api_name: str
@@ -281,6 +285,22 @@ class WebhookApi(pulumi.ComponentResource):
             ],
             opts=child,
         )
+        # Versioned: were an object ever written twice, the earlier bytes stay a noncurrent
+        # version (keys are content hashes, so a rewrite is the same bytes; the processor
+        # checks them). Noncurrent versions expire after NONCURRENT_VERSION_DAYS.
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-archive-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=child,
+        )
+        expiration = (
+            aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.archive_expiration_days)
+            if args.archive_expiration_days
+            else None  # 0: bodies are kept as long as the events (archive.expirationDays)
+        )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-archive-lifecycle",
             bucket=bucket.id,
@@ -289,15 +309,17 @@ class WebhookApi(pulumi.ComponentResource):
                     id="expire-bodies",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="bodies/"),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=args.archive_expiration_days
+                    expiration=expiration,
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
                     ),
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=1
                     ),
                 )
             ],
-            opts=child,
+            # S3 applies the noncurrent rule to a versioned bucket only.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
         aws.s3.BucketPolicy(
             f"{name}-archive-tls-only",

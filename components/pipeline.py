@@ -67,6 +67,11 @@ class WebhookPipeline(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # Bucket names are global: account and region make this one unique. The processor
+        # reads archived bodies back, so it is named before the API (which creates it) exists.
+        archive_bucket_name = pulumi.Output.concat(
+            naming.bucket_base(s.stack, args.region), "-", args.account_id, "-", args.region
+        )
         self.processor = WebhookProcessor(
             f"{name}-processor",
             WebhookProcessorArgs(
@@ -83,6 +88,8 @@ class WebhookPipeline(pulumi.ComponentResource):
                 batching_window_seconds=s.processor.batching_window_seconds,
                 maximum_concurrency=s.processor.maximum_concurrency,
                 event_ttl_days=s.table.event_ttl_days,
+                archive_bucket_name=archive_bucket_name,
+                archive_bucket_arn=pulumi.Output.concat("arn:aws:s3:::", archive_bucket_name),
                 log_retention_days=s.logs.retention_days,
                 log_level=s.logs.level,
                 metrics_namespace=s.metrics_namespace,
@@ -98,9 +105,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 function_name=s.name("ingest"),
                 role_name=naming.account_global("ingest", s.stack, args.region, naming.IAM_ROLE),
                 # Bucket names are global: account and region make this one unique.
-                bucket_name=pulumi.Output.concat(
-                    naming.bucket_base(s.stack, args.region), "-", args.account_id, "-", args.region
-                ),
+                bucket_name=archive_bucket_name,
                 secret_name_prefix=naming.secret_prefix(s.stack),
                 secret_recovery_window_days=s.secret_recovery_window_days,
                 code=args.code,
@@ -257,6 +262,18 @@ class WebhookPipeline(pulumi.ComponentResource):
                 "Sum",
                 a.period_seconds,
                 a.record_failures,
+            ),
+            _Alarm(
+                "conflicts",
+                "A delivery arrived under a key that holds other bytes (an id reused for another"
+                " body: a sender bug or someone replaying a captured request under a chosen id)."
+                " Both events are kept: compare them with `python -m ops events show`.",
+                s.metrics_namespace,
+                "Conflict",
+                {"Environment": s.stack},
+                "Sum",
+                a.period_seconds,
+                1,
             ),
             _Alarm(
                 "ingest-errors",

@@ -26,6 +26,8 @@ class WebhookProcessorArgs:
     batching_window_seconds: int
     maximum_concurrency: int
     event_ttl_days: int
+    archive_bucket_name: pulumi.Input[str]
+    archive_bucket_arn: pulumi.Input[str]
     log_retention_days: int
     log_level: str
     metrics_namespace: str
@@ -60,17 +62,28 @@ class WebhookProcessor(pulumi.ComponentResource):
                 memory_mb=args.memory_mb,
                 reserved_concurrency=args.reserved_concurrency,
                 log_retention_days=args.log_retention_days,
-                environment=pulumi.Output.from_input(args.table_name).apply(
-                    lambda table_name: ProcessHandlerSettings(
-                        table_name=table_name,
+                environment=pulumi.Output.all(args.table_name, args.archive_bucket_name).apply(
+                    lambda names: ProcessHandlerSettings(
+                        table_name=names[0],
                         ttl_days=args.event_ttl_days,
                         environment=args.environment,
+                        archive_bucket=names[1],
                         metrics_namespace=args.metrics_namespace,
                         log_level=args.log_level,
                     ).to_environ()
                 ),
                 grants=[
-                    Grant(actions=["dynamodb:PutItem"], resources=[args.table_arn]),
+                    # PutItem stores; GetItem reads a taken key's body_sha256 (duplicate or
+                    # conflict); UpdateItem links conflicts and content-dedupe aliases.
+                    Grant(
+                        actions=["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+                        resources=[args.table_arn],
+                    ),
+                    # Archived bodies are read back and hashed before their event is stored.
+                    Grant(
+                        actions=["s3:GetObject"],
+                        resources=[pulumi.Output.concat(args.archive_bucket_arn, "/bodies/*")],
+                    ),
                     Grant(
                         actions=[
                             "sqs:ReceiveMessage",

@@ -146,7 +146,9 @@ class AlarmSettings:
 
 @dataclass(frozen=True)
 class ArchiveSettings:
-    expiration_days: int = 30
+    # Unset, it follows the retention rule (`_retention`): 30-day TTL + 4-day queue + 14-day DLQ.
+    expiration_days: int = 48
+    """Days after which archived bodies expire; 0 keeps them forever."""
     force_destroy: bool = False
 
 
@@ -555,7 +557,7 @@ def _archive(raw: Mapping[str, Any]) -> ArchiveSettings:
     s = _section(raw, "archive", ("expirationDays", "forceDestroy"))
     d = ArchiveSettings()
     return ArchiveSettings(
-        expiration_days=_int(s, "archive.expirationDays", d.expiration_days, 1, 36500),
+        expiration_days=_int(s, "archive.expirationDays", d.expiration_days, 0, 36500),
         force_destroy=_bool(s, "archive.forceDestroy", d.force_destroy),
     )
 
@@ -588,7 +590,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
     if not isinstance(namespace, str) or not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", namespace):
         raise ConfigError(_key("metricsNamespace"), namespace, "a CloudWatch namespace")
     processor = _processor(raw)
-    return Settings(
+    settings = Settings(
         environment=environment,
         stack=stack or environment,
         providers=_providers(raw),
@@ -602,6 +604,47 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
         archive=_archive(raw),
         metrics_namespace=namespace,
     )
+    return _retention(settings, raw)
+
+
+def _days(seconds: int) -> int:
+    return -(-seconds // 86_400)
+
+
+def _retention(settings: Settings, raw: Mapping[str, Any]) -> Settings:
+    """Archived bodies outlive every event that points at them, by construction.
+
+    An item expires `table.eventTtlDays` after it is written, and it can be written as late as
+    a queue retention plus a DLQ retention after its body was archived (a replayed message starts
+    a new queue retention). So archive expiry ≥ TTL + both retentions, in days rounded up; a TTL
+    of 0 (never) needs archive expiry off (0). Unset, `archive.expirationDays` is that minimum.
+    """
+    ttl = settings.table.event_ttl_days
+    queue = settings.queue
+    minimum = ttl + _days(queue.retention_seconds) + _days(queue.dlq_retention_seconds)
+    given = isinstance(raw.get("archive"), Mapping) and "expirationDays" in raw["archive"]
+    if not given:
+        expiration = 0 if ttl == 0 else minimum
+        return replace(settings, archive=replace(settings.archive, expiration_days=expiration))
+    expiration = settings.archive.expiration_days
+    if expiration == 0:
+        return settings  # bodies kept forever outlive any event
+    if ttl == 0:
+        raise ConfigError(
+            _key("archive.expirationDays"),
+            expiration,
+            "0 (bodies never expire) while table.eventTtlDays is 0 (events never expire)",
+        )
+    if expiration < minimum:
+        raise ConfigError(
+            _key("archive.expirationDays"),
+            expiration,
+            f"at least {minimum} = table.eventTtlDays ({ttl}) + queue.retentionSeconds"
+            f" ({_days(queue.retention_seconds)} days) + queue.dlqRetentionSeconds"
+            f" ({_days(queue.dlq_retention_seconds)} days), or 0 (never expire): a body must"
+            " outlive the events that point at it",
+        )
+    return settings
 
 
 def load_settings(config: pulumi.Config | None = None) -> Settings:

@@ -162,20 +162,30 @@ def _send(url: str, request: Request, secret: str, options: dict[str, dict]) -> 
 
 
 def stored(stack) -> dict[str, dict]:
-    """Every item in the table (pk -> item), key attributes and body fields only."""
+    """Every event by its delivery key (`<provider>#<delivery id>` -> item), key attributes and
+    body fields only. An event deduplicated by content is listed under each delivery id whose
+    alias item names it (`events`), not under its content key."""
     table = stack.client("dynamodb")
     kwargs = {
         "TableName": stack.outputs["table_name"],
-        "ProjectionExpression": "pk, body_sha256, body_size, payload_s3_key",
+        "ProjectionExpression": "pk, body_sha256, body_size, payload_s3_key, events",
     }
-    items: dict[str, dict] = {}
+    found: dict[str, dict] = {}
     while True:
         page = table.scan(**kwargs)
         for item in page["Items"]:
-            items[item["pk"]["S"]] = item
+            found[item["pk"]["S"]] = item
         if "LastEvaluatedKey" not in page:
-            return items
+            break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    aliases = {pk: sorted(item["events"]["SS"]) for pk, item in found.items() if "events" in item}
+    aliased = {target for targets in aliases.values() for target in targets}
+    items = {pk: item for pk, item in found.items() if "body_sha256" in item and pk not in aliased}
+    for pk, targets in aliases.items():
+        events = [found[target] for target in targets if target in found]
+        if events:
+            items[pk] = events[0]
+    return items
 
 
 def _get_item(stack, key: str) -> bool:

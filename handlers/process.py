@@ -4,6 +4,7 @@ It returns the records SQS must deliver again (`ReportBatchItemFailures`); what 
 record is `webhooks.store.StoreEvent`, the batch machinery `webhooks.batch.run_batch`.
 """
 
+import hashlib
 import time
 from functools import cache
 from typing import Any
@@ -14,7 +15,7 @@ from webhooks.batch import run_batch
 from webhooks.environ import SettingsError
 from webhooks.observability import log, metrics, set_level
 from webhooks.settings import ProcessHandlerSettings
-from webhooks.store import OUTCOMES, PutItem, StoreEvent
+from webhooks.store import OUTCOMES, ArchiveCheck, StoreEvent, Table
 
 # Few attempts inside the client: a record that still fails goes back to SQS and comes again
 # after the visibility timeout while the rest of the batch proceeds. Standard mode backs off with
@@ -29,10 +30,11 @@ _CLIENT_CONFIG = Config(
 # Share of the invocation's time in which new records are started. The last quarter is the
 # reserve for the record in flight: 7.5 s of a 30 s timeout covers one slow attempt (2 s + 5 s).
 WORKING_SHARE = 0.75
+_CHUNK_BYTES = 256 * 1024
 
 
 @cache
-def _runtime() -> tuple[ProcessHandlerSettings, PutItem]:
+def _runtime() -> tuple[ProcessHandlerSettings, Table, ArchiveCheck]:
     """Settings and the table client, built by the first invocation and kept by the container.
 
     Not at import: constructing a botocore client loads its service model, which would
@@ -41,13 +43,42 @@ def _runtime() -> tuple[ProcessHandlerSettings, PutItem]:
     """
     settings = ProcessHandlerSettings.from_environ()
     set_level(settings.log_level)
-    return settings, boto3.client("dynamodb", config=_CLIENT_CONFIG).put_item
+    s3 = cache(lambda: boto3.client("s3", config=_CLIENT_CONFIG))  # only for archived bodies
+
+    def check_archived(key: str, body_sha256: str) -> str | None:
+        return archive_problem(s3(), settings.archive_bucket, key, body_sha256)
+
+    return settings, boto3.client("dynamodb", config=_CLIENT_CONFIG), check_archived
+
+
+def archive_problem(s3: Any, bucket: str, key: str, body_sha256: str) -> str | None:
+    """None when `key` holds exactly the bytes of `body_sha256`, else why not.
+
+    Reads the object and hashes it (at most `ingest.maxBodyBytes`, streamed): S3's stored
+    checksum would save the transfer, but not every S3 implementation returns it, and the
+    hash of what is read is the one proof that needs nothing else. Other errors raise (retried).
+    """
+    try:
+        answer = s3.get_object(Bucket=bucket, Key=key)
+    except Exception as error:
+        response = getattr(error, "response", {})
+        code = response.get("Error", {}).get("Code")
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code == "NoSuchKey" or status == 404:
+            return "archived body is missing"
+        raise
+    digest = hashlib.sha256()
+    for chunk in answer["Body"].iter_chunks(_CHUNK_BYTES):
+        digest.update(chunk)
+    if digest.hexdigest() != body_sha256:
+        return "archived body does not match body_sha256"
+    return None
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, list[dict[str, str]]]:
     """Store the batch's events; list the message ids of the records that failed."""
     try:
-        settings, put_item = _runtime()
+        settings, table, check_archived = _runtime()
     except SettingsError as error:
         # The whole batch fails and returns later: nothing is lost while the stack is fixed.
         log(
@@ -60,7 +91,9 @@ def handler(event: dict[str, Any], context: object) -> dict[str, list[dict[str, 
         raise
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     deadline = time.monotonic() + WORKING_SHARE * remaining() / 1000 if remaining else None
-    store = StoreEvent.at(put_item, settings.table_name, settings.ttl_days, time.time())
+    store = StoreEvent.at(
+        table, settings.table_name, settings.ttl_days, time.time(), check_archived
+    )
     result = run_batch(event.get("Records", ()), store, deadline=deadline)
     # One line per invocation; ingest's lines share the `Environment` dimension.
     metrics(

@@ -120,15 +120,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGUSR1, lambda *_: stack.kill_processor())
+    failure = None
     try:
         print(banner(stack), flush=True)
         while not stop.wait(0.5):
-            pass
+            failure = stack.failure()
+            if failure:  # fail loudly: stop everything rather than answer 503 forever
+                print(f"error: {failure}; stopping the local stack", file=sys.stderr, flush=True)
+                break
     finally:
         print("Stopping the local stack...", flush=True)
         stack.stop()
     print("Stopped.", flush=True)
-    return 0
+    return 1 if failure else 0
 
 
 if __name__ == "__main__":

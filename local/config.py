@@ -98,6 +98,20 @@ def _encrypted_keys(value: Any, path: str) -> list[str]:
     return []
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file that is mode 0600 from its creation (never readable by others,
+    not even between a create and a chmod); an existing file is made 0600 before it is written."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)  # O_CREAT's mode applies to new files only
+        with os.fdopen(descriptor, "w") as file:
+            descriptor = -1
+            file.write(text)
+    finally:
+        if descriptor != -1:
+            os.close(descriptor)
+
+
 def load(
     program_dir: Path,
     stack: str,
@@ -140,16 +154,16 @@ def load(
         values[secrets_key] = resolved
     if secrets_file is not None and providers:
         secrets_file.parent.mkdir(parents=True, exist_ok=True)
-        secrets_file.write_text(
+        _write_private(
+            secrets_file,
             json.dumps(
                 {
                     name: {"scheme": providers[name].get("scheme"), "secret": secret}
                     for name, secret in dev_secrets.items()
                 },
                 indent=2,
-            )
+            ),
         )
-        secrets_file.chmod(0o600)
 
     for key, value in values.items():
         encrypted = _encrypted_keys(value, key)

@@ -37,6 +37,14 @@ class MotoServer:
         self.port = int(line)
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def exit_code(self) -> int | None:
+        """None while the emulator runs; its exit code once it died."""
+        return self._process.poll()
+
     def stop(self) -> None:
         if self._process.poll() is None:
             self._stdin.close()

@@ -189,6 +189,19 @@ class LocalStack:
             "pollers": [dict(poller.stats) for poller in self.pollers],
         }
 
+    def failure(self) -> str | None:
+        """Why the stack cannot go on, naming the process, or None while it is healthy.
+
+        The emulator is one process the rest cannot work without: once it has exited, every
+        request would be answered 503 and every poll would fail, so the stack must stop.
+        """
+        if self._stopped or self._moto is None:
+            return None
+        code = self._moto.exit_code()
+        if code is not None:
+            return f"the AWS emulator (moto server, pid {self._moto.pid}) exited with code {code}"
+        return None
+
     def stop(self) -> None:
         """Stop the HTTP server, pollers, workers and the emulator, in that order."""
         if self._stopped:

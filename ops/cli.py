@@ -180,11 +180,19 @@ def _events_list(args: argparse.Namespace) -> int:
 def _events_show(args: argparse.Namespace) -> int:
     stack = outputs.load(args.outputs)
     stack.provider(args.provider)
-    item = events.get_event(
+    found = events.get_events(
         stack.client("dynamodb"), stack.text("table_name"), args.provider, args.delivery_id
     )
-    if item is None:
+    if not found:
         raise OpsError(f"no stored event {args.provider}/{args.delivery_id}")
+    item = found[0]
+    if len(found) > 1:
+        # A conflict: the id arrived with different bytes. Both are kept; show every one.
+        print(
+            f"warning: {len(found)} events arrived under {args.provider}/{args.delivery_id}"
+            f" with different bytes (a conflict); --body writes the first: {item['pk']['S']}",
+            file=sys.stderr,
+        )
     if args.body:
         try:
             raw = events.body(item, stack.client("s3"), stack.text("archive_bucket"))
@@ -192,8 +200,11 @@ def _events_show(args: argparse.Namespace) -> int:
             raise OpsError(f"cannot read the body of {args.delivery_id}: {error}") from None
         sys.stdout.buffer.write(raw)
         sys.stdout.buffer.flush()
-    else:
+    elif len(found) == 1:
         print(json.dumps(events.metadata(item), indent=2, sort_keys=True, default=str))
+    else:
+        shown = [events.metadata(each) for each in found]
+        print(json.dumps(shown, indent=2, sort_keys=True, default=str))
     return 0
 
 
@@ -230,10 +241,21 @@ def _dlq_replay(args: argparse.Namespace) -> int:
         print(f"deleted {result.cleaned} already sent by an interrupted replay (not sent again)")
     if result.came_back:
         print(f"stopped: {result.came_back} replayed message(s) failed again and are in the DLQ")
+    if result.cleared:
+        print(f"cleared {result.cleared} journal entr(ies): verified gone from the DLQ")
     if result.still_pending:
         print(
             f"{result.still_pending} message(s) sent by an interrupted replay are still invisible "
             f"in the DLQ; run the replay again after {replay.RECEIVE_VISIBILITY_SECONDS} s "
             f"(journal {journal_path})"
         )
+    if result.dlq is not None:
+        print(f"DLQ now: {result.dlq.visible} visible, {result.dlq.not_visible} in flight")
+    if not result.settled:
+        print(
+            "not settled: messages are in flight in the DLQ or journaled sends are unresolved;"
+            f" run the replay again after {replay.RECEIVE_VISIBILITY_SECONDS} s",
+            file=sys.stderr,
+        )
+        return 1
     return 0

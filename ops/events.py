@@ -6,7 +6,7 @@ from boto3.dynamodb.types import Binary, TypeDeserializer
 
 # The item → original bytes reader lives with the code that writes items: the Lambda package
 # (its `webhooks` package is on the path: see `ops/__init__.py`).
-from webhooks.storage import item_key, original_bytes
+from webhooks.storage import is_event, item_key, original_bytes
 
 INDEX = "by_provider"
 SCAN_PAGE = 100  # items read per Scan page when no provider is given
@@ -82,11 +82,47 @@ def _scan(dynamodb, table: str, *, since: str | None, limit: int) -> list[dict]:
 
 
 def get_event(dynamodb, table: str, provider: str, delivery_id: str) -> dict | None:
-    """One stored event as its low-level item, strongly consistent; None when not stored."""
-    response = dynamodb.get_item(
-        TableName=table, Key={"pk": {"S": item_key(provider, delivery_id)}}, ConsistentRead=True
+    """The event stored for a delivery id as its low-level item, strongly consistent; None when
+    not stored. With several (a conflict), the first of `get_events`: the original."""
+    found = get_events(dynamodb, table, provider, delivery_id)
+    return found[0] if found else None
+
+
+def get_events(dynamodb, table: str, provider: str, delivery_id: str) -> list[dict]:
+    """Every event that arrived under a delivery id, the original first, strongly consistent.
+
+    The id's key holds the event itself (dedupe by delivery id) or an alias item listing the
+    events (dedupe by content: `events`, no `body_sha256`); an event whose key was taken by
+    other bytes lists them in `conflicts`. Events in the order they were received.
+    """
+    first = _get(dynamodb, table, item_key(provider, delivery_id))
+    if first is None:
+        return []
+    if is_event(first):
+        keys = [first["pk"]["S"]]
+        found = [first]
+    else:
+        keys, found = [], []
+        for key in sorted(first.get("events", {}).get("SS", [])):
+            item = _get(dynamodb, table, key)
+            if item is not None:
+                keys.append(key)
+                found.append(item)
+        found.sort(key=lambda item: item.get("received_at", {}).get("S", ""))
+    for item in list(found):
+        for key in sorted(item.get("conflicts", {}).get("SS", [])):
+            if key not in keys:
+                conflict = _get(dynamodb, table, key)
+                if conflict is not None:
+                    keys.append(key)
+                    found.append(conflict)
+    return found
+
+
+def _get(dynamodb, table: str, pk: str) -> dict | None:
+    return dynamodb.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True).get(
+        "Item"
     )
-    return response.get("Item")
 
 
 def metadata(item: dict) -> dict:

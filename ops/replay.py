@@ -20,6 +20,13 @@ Guarantees of `move_messages`:
   costs one extra invocation and nothing else. The same holds if the journal is deleted or the
   replay is resumed on another machine.
 - Two replays of one DLQ at once are refused: the journal is locked exclusively.
+- Journal entries whose DLQ copy is verified gone are cleared: when the run ends with the DLQ
+  empty (no visible and no in-flight message), no journaled message can come back, so they are
+  deleted from the journal instead of being reported pending forever (a crash after
+  `DeleteMessageBatch` but before its journal line).
+- Every run ends with the DLQ's visible and in-flight counts (`MoveResult.dlq`); while a
+  journaled send is unresolved or messages are in flight (received by a run that died), the
+  outcome is not settled and `settled` is False (the CLI exits 1).
 - A message sent by this run that fails again and comes back to the DLQ stops the run (it is
   released, not sent again), so a replay cannot loop on a cause that is not fixed.
 """
@@ -34,6 +41,7 @@ from typing import TextIO
 
 from botocore.exceptions import ClientError
 
+from ops.dlq import Depth, depth
 from ops.errors import OpsError
 
 JOURNAL_DIR = Path(".local/dlq-replay")
@@ -167,6 +175,15 @@ class MoveResult:
     cleaned: int = 0  # sent by an earlier, interrupted run: deleted, not sent again
     came_back: int = 0  # sent by this run, dead-lettered again: left in the DLQ
     still_pending: int = 0  # journaled sends whose DLQ copy was not seen again yet
+    cleared: int = 0  # journaled sends verified gone from the DLQ: journal entries dropped
+    dlq: Depth | None = None  # the DLQ's approximate counts when the run ended
+
+    @property
+    def settled(self) -> bool:
+        """Every message this or an earlier run moved is accounted for: nothing journaled is
+        unresolved and nothing is in flight in the DLQ (a dead run's receive)."""
+        in_flight = self.dlq.not_visible if self.dlq is not None else 0
+        return self.still_pending == 0 and in_flight == 0
 
 
 def move_messages(
@@ -213,6 +230,12 @@ def move_messages(
             raise OpsError("some sent messages could not be deleted from the DLQ; rerun to finish")
         if returned:
             break
+    result.dlq = depth(sqs, dlq_url)
+    if journal.pending and result.dlq.total == 0:
+        # Nothing is in the DLQ, visible or in flight: a journaled copy can never come back,
+        # so its delete happened (the crash came before its journal line). Verified gone.
+        result.cleared = len(journal.pending)
+        journal.record_deleted(sorted(journal.pending))
     result.still_pending = len(journal.pending)
     return result
 

@@ -10,7 +10,8 @@ rejected delivery instead of agreeing with itself.
     headers = sign("stripe", secret, delivery.body, delivery_id=delivery.delivery_id)
 
 `options` takes a provider's options as in `PROVIDERS` (docs/contract.md); only the generic
-`hmac` scheme reads them (header names, prefix, algorithm, encoding).
+`hmac` scheme reads them (header names, prefix, algorithm, encoding, and `signed_content`, the
+template of what is signed: `{id}`, `{timestamp}` and `{body}` replaced by the values sent).
 """
 
 import base64
@@ -192,10 +193,22 @@ def _sample_data(scheme: str, delivery_id: str, event_type: str, ts: int) -> dic
         }
     if scheme == "standard":
         return {"type": event_type, "timestamp": ts, "data": {"id": delivery_id}}
+    # GitHub and Shopify bodies carry no delivery id, but real events differ in content; the
+    # samples do too (an `updated_at`-like field), since those senders dedupe by content.
     if scheme == "github":
-        return {"zen": "Design for failure.", "hook_id": 1, "action": "opened"}
+        return {
+            "zen": "Design for failure.",
+            "hook_id": 1,
+            "action": "opened",
+            "ops_sample": delivery_id,
+        }
     if scheme == "shopify":
-        return {"id": 820982911946154508, "email": "jon@example.com", "topic": event_type}
+        return {
+            "id": 820982911946154508,
+            "email": "jon@example.com",
+            "topic": event_type,
+            "ops_sample": delivery_id,
+        }
     return {"id": delivery_id, "event": event_type, "created": ts}
 
 
@@ -210,7 +223,18 @@ def _sign_hmac(
     algorithm = str(options.get("algorithm", "sha256"))
     if algorithm not in ("sha256", "sha512", "sha1"):
         raise ValueError(f"algorithm {algorithm!r}; allowed: sha256, sha512, sha1")
-    digest = _hmac(key, body, algorithm)
+    template = str(options.get("signed_content", "{body}"))
+    head, found, tail = template.partition("{body}")
+    if not found:
+        raise ValueError(f"signed_content {template!r} has no {{body}}")
+    values = {"{id}": delivery_id, "{timestamp}": ts}
+
+    def filled(text: str) -> bytes:
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        return text.encode()
+
+    digest = _hmac(key, filled(head) + body + filled(tail), algorithm)
     encoding = options.get("encoding", "hex")
     if encoding == "hex":
         value = digest.hex()

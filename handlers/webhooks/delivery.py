@@ -10,6 +10,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 MAX_DELIVERY_ID_LENGTH = 256  # well inside DynamoDB's 2048-byte partition key
+MAX_EVENT_TYPE_LENGTH = 256  # the envelope's bound (envelope.LIMITS)
+# Integers longer than this stay text: Python refuses to parse more than 4,300 digits, and no
+# field we read is a number, so an authentic body with a huge number is still valid JSON.
+_MAX_INTEGER_DIGITS = 4000
 COMMON_HEADERS = ("user-agent", "content-type")
 """Headers kept for every sender (besides each scheme's own)."""
 
@@ -33,6 +37,8 @@ def delivery(
     """A `Delivery` with the `kept` headers that are present; checks the id's length."""
     if len(delivery_id) > MAX_DELIVERY_ID_LENGTH:
         raise UnreadableDelivery(f"delivery id longer than {MAX_DELIVERY_ID_LENGTH} characters")
+    if len(event_type) > MAX_EVENT_TYPE_LENGTH:
+        raise UnreadableDelivery(f"event type longer than {MAX_EVENT_TYPE_LENGTH} characters")
     return Delivery(delivery_id, event_type, {n: headers[n] for n in kept if n in headers})
 
 
@@ -44,10 +50,35 @@ def required_header(headers: Mapping[str, str], name: str) -> str:
     return value
 
 
+class JsonObject(dict[str, Any]):
+    """A parsed JSON object that remembers which of its keys appeared more than once."""
+
+    duplicates: frozenset[str] = frozenset()
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> JsonObject:
+    result = JsonObject(pairs)
+    if len(result) != len(pairs):
+        counts: dict[str, int] = {}
+        for key, _ in pairs:
+            counts[key] = counts.get(key, 0) + 1
+        result.duplicates = frozenset(key for key, count in counts.items() if count > 1)
+    return result
+
+
+def _integer(digits: str) -> int | str:
+    return int(digits) if len(digits) <= _MAX_INTEGER_DIGITS else digits
+
+
 def json_object(body: bytes) -> dict[str, Any]:
-    """The body parsed as a JSON object; raises `UnreadableDelivery` otherwise."""
+    """The body parsed as a JSON object; raises `UnreadableDelivery` otherwise.
+
+    Leading and trailing JSON whitespace is allowed (and a UTF-8 byte order mark, as
+    `json.loads` allows on bytes); a key given twice is remembered, so reading it is a 400
+    instead of silently taking the last copy; huge integers stay text (`_MAX_INTEGER_DIGITS`).
+    """
     try:
-        data = json.loads(body)
+        data = json.loads(body, object_pairs_hook=_pairs, parse_int=_integer)
     except (ValueError, RecursionError):
         raise UnreadableDelivery("body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -55,8 +86,14 @@ def json_object(body: bytes) -> dict[str, Any]:
     return data
 
 
+def _unique(event: Mapping[str, object], field: str) -> None:
+    if field in getattr(event, "duplicates", ()):
+        raise UnreadableDelivery(f"body has the {field!r} key more than once")
+
+
 def body_text(event: Mapping[str, object], field: str) -> str:
     """A required, non-empty string field of the body."""
+    _unique(event, field)
     value = event.get(field)
     if not isinstance(value, str) or not value:
         raise UnreadableDelivery(f"body has no {field!r} string")
@@ -65,5 +102,6 @@ def body_text(event: Mapping[str, object], field: str) -> str:
 
 def optional_text(event: Mapping[str, object], field: str) -> str:
     """A string field of the body, empty when absent or not a string."""
+    _unique(event, field)
     value = event.get(field)
     return value if isinstance(value, str) else ""

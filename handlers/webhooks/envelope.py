@@ -16,6 +16,24 @@ from typing import Any, NamedTuple
 
 VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024  # not SQS's newer 1 MiB limit (docs/design.md, "AWS limits")
+DEDUPE_BY_DELIVERY_ID, DEDUPE_BY_CONTENT = "deliveryId", "content"
+"""The envelope's `dedupe` values (schemes/dedupe.py); absent means by delivery id."""
+
+# Every text field is bounded, so a message is bounded even when its body is archived.
+MAX_EVENT_TYPE_LENGTH = 256
+MAX_HEADERS = 16
+MAX_HEADER_NAME_LENGTH = 64
+MAX_HEADER_VALUE_LENGTH = 2048
+LIMITS = {
+    "provider": 32,
+    "delivery_id": 256,
+    "event_type": MAX_EVENT_TYPE_LENGTH,
+    "received_at": 32,
+    "source_ip": 64,
+    "body_sha256": 64,
+    "body_s3_key": 1024,
+}
+"""Maximum length in characters of each text field."""
 
 # JSON string literal of a str, ASCII-only (the C escaper json.dumps uses): SQS rejects some valid
 # Unicode (U+FFFE, U+FFFF), and with ASCII every character counts one byte, so a message's `len`
@@ -41,6 +59,7 @@ class Envelope(NamedTuple):
     body_size: int
     body: bytes | None = None
     body_s3_key: str | None = None
+    dedupe: str = DEDUPE_BY_DELIVERY_ID
 
 
 def format_received_at(epoch_ms: int) -> str:
@@ -49,10 +68,29 @@ def format_received_at(epoch_ms: int) -> str:
     return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{millis:03d}Z"
 
 
-def archive_key(provider: str, delivery_id: str) -> str:
-    """Deterministic S3 key of an archived body, so a retried delivery overwrites one object."""
-    digest = hashlib.sha256(delivery_id.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"bodies/{provider}/{digest}"
+def archive_key(provider: str, body_sha256: str) -> str:
+    """S3 key of an archived body: named by its content, so the object under a key only ever
+    holds those bytes. A retry or a replay writes the same bytes again; no delivery can replace
+    another's body, whatever id it claims."""
+    return f"bodies/{provider}/{body_sha256}"
+
+
+def field_problem(
+    fields: Mapping[str, object], headers: Mapping[str, str] | None = None
+) -> str | None:
+    """Why these envelope fields are out of bounds (a 400 or an `EnvelopeError`), else None."""
+    for name, limit in LIMITS.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            return f"{name.replace('_', ' ')} longer than {limit} characters"
+    if headers is not None:
+        if len(headers) > MAX_HEADERS:
+            return f"more than {MAX_HEADERS} kept headers"
+        for name, value in headers.items():
+            if len(name) > MAX_HEADER_NAME_LENGTH or len(value) > MAX_HEADER_VALUE_LENGTH:
+                shown = name[:MAX_HEADER_NAME_LENGTH]
+                return f"header {shown} longer than {MAX_HEADER_VALUE_LENGTH} characters"
+    return None
 
 
 def build(
@@ -66,10 +104,12 @@ def build(
     body: bytes,
     body_sha256: str,
     body_s3_key: str | None = None,
+    dedupe: str = DEDUPE_BY_DELIVERY_ID,
 ) -> dict[str, object]:
     """The message fields; the body travels inline unless `body_s3_key` is given.
 
-    `body_sha256` is passed in because the caller has usually computed it already.
+    `body_sha256` is passed in because the caller has usually computed it already. `dedupe` is
+    written only when it is by content, so a delivery-id message is what it always was.
     """
     message: dict[str, object] = {
         "v": VERSION,
@@ -90,6 +130,8 @@ def build(
             message["body_base64"] = True
     message["body_sha256"] = body_sha256
     message["body_size"] = len(body)
+    if dedupe != DEDUPE_BY_DELIVERY_ID:
+        message["dedupe"] = dedupe
     return message
 
 
@@ -115,11 +157,19 @@ def parse(message_body: str | bytes) -> Envelope:
     )
     if not provider or not delivery_id:
         raise EnvelopeError("fields 'provider' and 'delivery_id' must not be empty")
+    dedupe = data.get("dedupe", DEDUPE_BY_DELIVERY_ID)
+    if dedupe not in (DEDUPE_BY_DELIVERY_ID, DEDUPE_BY_CONTENT):
+        raise EnvelopeError(f"field 'dedupe' is {dedupe!r}, expected 'content' or 'deliveryId'")
 
     headers = data.get("headers")
     # JSON yields exact types (object keys are always str)
     if type(headers) is not dict or not all(type(v) is str for v in headers.values()):
         raise EnvelopeError("field 'headers' missing or not an object of strings")
+    problem = field_problem(data, headers)
+    if problem:
+        raise EnvelopeError(problem)
+    if len(body_sha256) != 64 or body_sha256.strip("0123456789abcdef"):
+        raise EnvelopeError("field 'body_sha256' is not a lower-case hex SHA-256")
     size = data.get("body_size")
     if type(size) is not int or size < 0:
         raise EnvelopeError("field 'body_size' missing or not a non-negative integer")
@@ -149,6 +199,7 @@ def parse(message_body: str | bytes) -> Envelope:
         size,
         body,
         archived,
+        dedupe,
     )
 
 

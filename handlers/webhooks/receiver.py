@@ -5,6 +5,7 @@ signature, and only then the body parsing some senders need. Nothing is acknowle
 the message is on the queue; any AWS failure answers 503 so the sender retries.
 """
 
+import base64
 import hashlib
 import time
 from collections.abc import Callable
@@ -97,6 +98,16 @@ class Receiver:
             return response(200, "challenge", delivery.challenge)
 
         received_ms = req.received_ms if req.received_ms is not None else int(now * 1000)
+        problem = envelope.field_problem(
+            {
+                "delivery_id": delivery.delivery_id,
+                "event_type": delivery.event_type,
+                "source_ip": req.source_ip,
+            },
+            delivery.headers,
+        )
+        if problem:
+            return self._reject(400, problem, label, req.request_id)
         fields = {
             "provider": provider.name,
             "delivery_id": delivery.delivery_id,
@@ -106,9 +117,12 @@ class Receiver:
             "headers": delivery.headers,
             "body": body,
             "body_sha256": body_sha256,
+            "dedupe": provider.dedupe,
         }
         try:
             self._enqueue(fields, body)
+        except _TooLarge:
+            return self._reject(413, "delivery too large to queue", label, req.request_id)
         except _Unavailable as failure:
             return self._unavailable(failure.reason, failure.error, label, delivery.delivery_id)
 
@@ -134,12 +148,22 @@ class Receiver:
             if len(message) > envelope.MAX_MESSAGE_BYTES:
                 message = None
         if message is None:
-            key = envelope.archive_key(fields["provider"], fields["delivery_id"])
+            key = envelope.archive_key(fields["provider"], fields["body_sha256"])
+            message = envelope.encode(envelope.build(**fields, body_s3_key=key))
+            if len(message) > envelope.MAX_MESSAGE_BYTES:
+                raise _TooLarge  # the fields alone exceed a message: no retry can help
+            # The key is the body's hash and S3 checks the bytes against ChecksumSHA256, so the
+            # object under a key is always exactly those bytes (the processor reads it back).
+            checksum = base64.b64encode(bytes.fromhex(fields["body_sha256"])).decode()
             try:
-                self._s3().put_object(Bucket=self._settings.archive_bucket, Key=key, Body=body)
+                self._s3().put_object(
+                    Bucket=self._settings.archive_bucket,
+                    Key=key,
+                    Body=body,
+                    ChecksumSHA256=checksum,
+                )
             except Exception as error:
                 raise _Unavailable("archive unavailable", error) from None
-            message = envelope.encode(envelope.build(**fields, body_s3_key=key))
         try:
             self._sqs().send_message(QueueUrl=self._settings.queue_url, MessageBody=message)
         except Exception as error:
@@ -178,6 +202,10 @@ class Receiver:
             error=_error_summary(error),
         )
         return response(503, "error", reason)
+
+
+class _TooLarge(Exception):
+    """The envelope exceeds a queue message even with the body archived (answered 413)."""
 
 
 class _Unavailable(Exception):

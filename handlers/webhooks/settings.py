@@ -80,6 +80,8 @@ class ProcessHandlerSettings:
     ttl_days: int
     """Days an event is kept (the table's TTL); 0 keeps events forever."""
     environment: str
+    archive_bucket: str
+    """The bucket of claim-checked bodies, read back and checked before their event is stored."""
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     log_level: str = DEFAULT_LOG_LEVEL
 
@@ -90,6 +92,7 @@ class ProcessHandlerSettings:
             table_name=env.required(environ, "TABLE_NAME"),
             ttl_days=env.whole_number(environ, "EVENT_TTL_DAYS", None, 0),
             environment=env.required(environ, "ENVIRONMENT"),
+            archive_bucket=env.required(environ, "ARCHIVE_BUCKET"),
             metrics_namespace=env.optional(environ, "METRICS_NAMESPACE", DEFAULT_METRICS_NAMESPACE),
             log_level=env.choice(environ, "LOG_LEVEL", DEFAULT_LOG_LEVEL, LOG_LEVELS),
         )
@@ -100,6 +103,7 @@ class ProcessHandlerSettings:
             "TABLE_NAME": self.table_name,
             "EVENT_TTL_DAYS": str(self.ttl_days),
             "ENVIRONMENT": self.environment,
+            "ARCHIVE_BUCKET": self.archive_bucket,
             "METRICS_NAMESPACE": self.metrics_namespace,
             "LOG_LEVEL": self.log_level,
         }

@@ -18,6 +18,10 @@ MISSING_TIMESTAMP = "missing timestamp"
 MALFORMED_TIMESTAMP = "malformed timestamp"
 STALE_TIMESTAMP = "stale timestamp"
 
+MAX_SIGNATURES = 16
+"""Signature candidates one header may carry (rotation needs two or three); more is malformed,
+so a huge header cannot make one request cost thousands of HMAC comparisons."""
+
 _MAX_TIMESTAMP_DIGITS = 12  # unix seconds until year 33658; longer text is not a timestamp
 
 

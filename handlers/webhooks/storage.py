@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .envelope import Envelope, encode, format_received_at
+from .envelope import DEDUPE_BY_CONTENT, Envelope, encode, format_received_at
 
 Item = dict[str, dict[str, Any]]
 """A low-level item: attribute name → attribute value (`{"S": ...}`, `{"N": ...}`, `{"B": ...}`)."""
@@ -27,6 +27,28 @@ _LEVEL = 1
 def item_key(provider: str, delivery_id: str) -> str:
     """The item's `pk`: the sender's own id, so every copy of a delivery lands on one key."""
     return f"{provider}#{delivery_id}"
+
+
+def content_key(provider: str, body_sha256: str) -> str:
+    """The `pk` of an event deduplicated by content: the same bytes land on one key."""
+    return f"{provider}#content#{body_sha256}"
+
+
+def conflict_key(pk: str, body_sha256: str) -> str:
+    """The `pk` of an event whose key already held other bytes: kept beside, never instead."""
+    return f"{pk}#conflict-{body_sha256}"
+
+
+def event_key(envelope: Envelope) -> str:
+    """The `pk` an envelope's event is stored under, by its provider's dedupe mode."""
+    if envelope.dedupe == DEDUPE_BY_CONTENT:
+        return content_key(envelope.provider, envelope.body_sha256)
+    return item_key(envelope.provider, envelope.delivery_id)
+
+
+def is_event(item: Mapping[str, object]) -> bool:
+    """Events carry `body_sha256`; the alias items of content dedupe never do."""
+    return "body_sha256" in item
 
 
 def stored_at(now: float) -> str:
@@ -50,10 +72,21 @@ def compress(raw: bytes) -> bytes:
     return zlib.compress(raw, _LEVEL)
 
 
-def to_item(envelope: Envelope, *, stored_at: str, expires_at: int | None) -> Item:
-    """The item for one envelope: inline body compressed into `payload`, else `payload_s3_key`."""
+def to_item(
+    envelope: Envelope,
+    *,
+    stored_at: str,
+    expires_at: int | None,
+    pk: str | None = None,
+    conflict_of: str | None = None,
+) -> Item:
+    """The item for one envelope: inline body compressed into `payload`, else `payload_s3_key`.
+
+    `pk` defaults to `event_key(envelope)`; `conflict_of` names the event whose key this one's
+    delivery collided with. An event deduplicated by content lists its `delivery_ids`.
+    """
     item: Item = {
-        "pk": {"S": item_key(envelope.provider, envelope.delivery_id)},
+        "pk": {"S": pk or event_key(envelope)},
         "provider": {"S": envelope.provider},
         "delivery_id": {"S": envelope.delivery_id},
         "event_type": {"S": envelope.event_type},
@@ -70,6 +103,10 @@ def to_item(envelope: Envelope, *, stored_at: str, expires_at: int | None) -> It
         item["payload_s3_key"] = {"S": envelope.body_s3_key}
     if expires_at is not None:
         item["expires_at"] = {"N": str(expires_at)}
+    if envelope.dedupe == DEDUPE_BY_CONTENT:
+        item["delivery_ids"] = {"SS": [envelope.delivery_id]}
+    if conflict_of is not None:
+        item["conflict_of"] = {"S": conflict_of}
     return item
 
 

@@ -1,25 +1,47 @@
 """The process function's record step: one queued envelope → one conditional PutItem.
 
-A duplicate delivery (the item exists already) is an outcome of its own, not a failure: that is
-the "stored once" guarantee. Throttling and other write errors fail the record so SQS delivers
-it again; an envelope that is not v1 fails it for good (it ends in the DLQ).
+A duplicate delivery (the item exists already, with the same `body_sha256`) is an outcome of its
+own, not a failure: that is the "stored once" guarantee. A key that holds *other* bytes is a
+conflict: the new event is stored beside it (`storage.conflict_key`, `conflict_of`) and linked
+from it (`conflicts`), never instead of it. An event deduplicated by content is stored under its
+body's hash; the delivery ids it arrived under are added to it (`delivery_ids`) and each id's
+key holds an alias item (`events`, no `body_sha256`) so a lookup by id keeps working.
+
+An archived body is checked before anything is written: the object must exist and its SHA-256
+(S3's checksum) must be the envelope's. Throttling and other write errors fail the record so SQS
+delivers it again; an envelope that is not v1, or whose archived body is missing or different,
+fails it for good (it ends in the DLQ).
 """
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from . import storage
 from .batch import FAILED, SqsRecord
-from .envelope import EnvelopeError, parse
+from .envelope import DEDUPE_BY_CONTENT, Envelope, EnvelopeError, parse
 from .observability import log
 
-STORED, DUPLICATE = "Stored", "Duplicate"
-OUTCOMES = (STORED, DUPLICATE, FAILED)
+STORED, DUPLICATE, CONFLICT = "Stored", "Duplicate", "Conflict"
+OUTCOMES = (STORED, DUPLICATE, CONFLICT, FAILED)
 """Every outcome of this step: the process function's metric names."""
 
 PutItem = Callable[..., object]
 """The DynamoDB client's `put_item` (keyword arguments, raises botocore's `ClientError`)."""
+
+
+class Table(Protocol):
+    """The DynamoDB client calls this step makes (keyword arguments, botocore's `ClientError`)."""
+
+    def put_item(self, **request: Any) -> object: ...
+    def get_item(self, **request: Any) -> Any: ...
+    def update_item(self, **request: Any) -> Any: ...
+
+
+ArchiveCheck = Callable[[str, str], str | None]
+"""`(body_s3_key, body_sha256) -> None` when the archived object is there with that SHA-256,
+else why not (the record can never succeed). Raises when the answer is not known (retried)."""
 
 _DUPLICATE = "ConditionalCheckFailedException"
 # Capacity or service hiccups: expected now and then, so a warning; anything else is an error.
@@ -40,18 +62,33 @@ _MAX_LOGGED_CHARS = 200
 class StoreEvent:
     """Stores each record's event once, with the item times of one batch."""
 
-    put_item: PutItem
+    table: Table
     table_name: str
     stored_at: str
     expires_at: int | None
+    check_archived: ArchiveCheck | None = None
 
     @classmethod
-    def at(cls, put_item: PutItem, table_name: str, ttl_days: int, now: float) -> "StoreEvent":
+    def at(
+        cls,
+        table: Table,
+        table_name: str,
+        ttl_days: int,
+        now: float,
+        check_archived: ArchiveCheck | None = None,
+    ) -> "StoreEvent":
         """The step for a batch handled at `now` (epoch seconds)."""
-        return cls(put_item, table_name, storage.stored_at(now), storage.expires_at(now, ttl_days))
+        return cls(
+            table,
+            table_name,
+            storage.stored_at(now),
+            storage.expires_at(now, ttl_days),
+            check_archived,
+        )
 
     def __call__(self, record: SqsRecord, message_id: str) -> str:
-        """STORED, DUPLICATE (already there) or FAILED (logged; SQS delivers it again)."""
+        """STORED, DUPLICATE (same bytes already there), CONFLICT (the key held other bytes:
+        stored beside them) or FAILED (logged; SQS delivers it again)."""
         body = record["body"]
         try:
             envelope = parse(body if isinstance(body, str | bytes) else "")
@@ -69,29 +106,201 @@ class StoreEvent:
             "delivery_id": envelope.delivery_id,
             "message_id": message_id,
         }
-        item = storage.to_item(envelope, stored_at=self.stored_at, expires_at=self.expires_at)
         try:
-            self.put_item(
+            if envelope.body_s3_key is not None and not self._archived(envelope, ids):
+                return FAILED
+            pk = storage.event_key(envelope)
+            outcome = self._store(envelope, pk, ids)
+            if envelope.dedupe == DEDUPE_BY_CONTENT and outcome != FAILED:
+                outcome = self._index_delivery(envelope, pk, outcome, ids)
+            return outcome
+        except _Failed:
+            return FAILED
+
+    def _archived(self, envelope: Envelope, ids: dict[str, str]) -> bool:
+        """Whether the archived body is there and is the envelope's (else logged, FAILED)."""
+        key = envelope.body_s3_key or ""
+        try:
+            problem = (
+                "no archive bucket configured"
+                if self.check_archived is None
+                else self.check_archived(key, envelope.body_sha256)
+            )
+        except Exception as error:
+            log(
+                "WARNING",
+                "archive check failed, record will be retried",
+                error=_error_code(error) or type(error).__name__,
+                body_s3_key=key,
+                **ids,
+            )
+            return False
+        if problem:
+            log(
+                "ERROR",
+                "archived body unusable, record will go to the DLQ",
+                reason=problem,
+                body_s3_key=key,
+                **ids,
+            )
+            return False
+        return True
+
+    def _store(self, envelope: Envelope, pk: str, ids: dict[str, str]) -> str:
+        """Put the event at `pk`; on a taken key, DUPLICATE or a conflict stored beside it."""
+        item = storage.to_item(
+            envelope, stored_at=self.stored_at, expires_at=self.expires_at, pk=pk
+        )
+        if self._put(item, ids):
+            log("DEBUG", "event stored", **ids)  # per-batch counts are in the metrics line
+            return STORED
+        existing = self._body_sha256(pk, ids)
+        if existing == envelope.body_sha256:
+            log("INFO", "duplicate delivery, already stored", **ids)
+            return DUPLICATE
+        # Same key, other bytes: keep both. Only a sender's own redelivery has the same bytes.
+        conflict = storage.conflict_key(pk, envelope.body_sha256)
+        item = storage.to_item(
+            envelope,
+            stored_at=self.stored_at,
+            expires_at=self.expires_at,
+            pk=conflict,
+            conflict_of=pk,
+        )
+        created = self._put(item, ids)
+        if not created and self._body_sha256(conflict, ids) != envelope.body_sha256:
+            log(
+                "ERROR",
+                "conflict key holds other bytes, record will be retried",
+                pk=conflict,
+                **ids,
+            )
+            raise _Failed
+        self._update(
+            Key={"pk": {"S": pk}},
+            UpdateExpression="ADD conflicts :conflict",
+            ConditionExpression="attribute_exists(body_sha256)",
+            ExpressionAttributeValues={":conflict": {"SS": [conflict]}},
+            ids=ids,
+        )
+        if not created:
+            log("INFO", "duplicate of a conflicting delivery, already stored", pk=conflict, **ids)
+            return DUPLICATE
+        log(
+            "WARNING",
+            "delivery key holds other bytes: stored as a separate event",
+            pk=conflict,
+            conflict_of=pk,
+            body_sha256=envelope.body_sha256,
+            existing_sha256=existing,
+            **ids,
+        )
+        return CONFLICT
+
+    def _index_delivery(
+        self, envelope: Envelope, pk: str, outcome: str, ids: dict[str, str]
+    ) -> str:
+        """Content dedupe: add the delivery id to the event and the event to the id's alias."""
+        identifier = {"SS": [envelope.delivery_id]}
+        if outcome == DUPLICATE:
+            self._update(
+                Key={"pk": {"S": pk}},
+                UpdateExpression="ADD delivery_ids :id",
+                ConditionExpression="attribute_exists(body_sha256)",
+                ExpressionAttributeValues={":id": identifier},
+                ids=ids,
+            )
+        alias = storage.item_key(envelope.provider, envelope.delivery_id)
+        values: dict[str, dict[str, Any]] = {":event": {"SS": [pk]}}
+        expression = "ADD events :event"
+        if self.expires_at is not None:
+            expression += " SET expires_at = :expires"
+            values[":expires"] = {"N": str(self.expires_at)}
+        answer = self._update(
+            Key={"pk": {"S": alias}},
+            UpdateExpression=expression,
+            # Never onto an event: an alias item carries no body_sha256.
+            ConditionExpression="attribute_not_exists(body_sha256)",
+            ExpressionAttributeValues=values,
+            ReturnValues="UPDATED_OLD",
+            ids=ids,
+            taken_ok=True,
+        )
+        if answer is None:
+            log("WARNING", "delivery id's key holds an event, not an alias", pk=alias, **ids)
+            return CONFLICT
+        before = set(answer.get("Attributes", {}).get("events", {}).get("SS", ()))
+        if before and pk not in before:
+            log(
+                "WARNING",
+                "delivery id arrived before with other bytes: both events kept",
+                pk=pk,
+                alias=alias,
+                other_events=sorted(before)[:5],
+                **ids,
+            )
+            return CONFLICT
+        return outcome
+
+    def _put(self, item: storage.Item, ids: dict[str, str]) -> bool:
+        """True when written, False when the key is taken; raises `_Failed` (logged)."""
+        try:
+            self.table.put_item(
                 TableName=self.table_name, Item=item, ConditionExpression=storage.CONDITION
             )
         except Exception as error:
-            code = _error_code(error)
-            if code == _DUPLICATE:
-                log("INFO", "duplicate delivery, already stored", **ids)
-                return DUPLICATE
-            if code in _THROTTLED:
-                log("WARNING", "store throttled, record will be retried", error=code, **ids)
-            else:
-                log(
-                    "ERROR",
-                    "store failed, record will be retried",
-                    error=code or type(error).__name__,
-                    detail=str(error)[:_MAX_LOGGED_CHARS],
-                    **ids,
-                )
-            return FAILED
-        log("DEBUG", "event stored", **ids)  # per-batch counts are in the metrics line
-        return STORED
+            if _error_code(error) == _DUPLICATE:
+                return False
+            _log_failure("store", error, ids)
+            raise _Failed from None
+        return True
+
+    def _body_sha256(self, pk: str, ids: dict[str, str]) -> str:
+        """The stored event's `body_sha256` (strongly consistent); raises `_Failed` if none."""
+        try:
+            answer = self.table.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": pk}},
+                ProjectionExpression="body_sha256",
+                ConsistentRead=True,
+            )
+        except Exception as error:
+            _log_failure("read", error, ids)
+            raise _Failed from None
+        value = answer.get("Item", {}).get("body_sha256", {}).get("S")
+        if not isinstance(value, str):
+            # Expired in between, or not an event: the next attempt sees the key as it is then.
+            log("WARNING", "taken key holds no event, record will be retried", pk=pk, **ids)
+            raise _Failed
+        return value
+
+    def _update(self, *, ids: dict[str, str], taken_ok: bool = False, **request: Any) -> Any:
+        """`UpdateItem`; a failed condition is None when `taken_ok`, else `_Failed` (logged)."""
+        try:
+            return self.table.update_item(TableName=self.table_name, **request)
+        except Exception as error:
+            if taken_ok and _error_code(error) == _DUPLICATE:
+                return None
+            _log_failure("update", error, ids)
+            raise _Failed from None
+
+
+class _Failed(Exception):
+    """The record failed (already logged); SQS delivers it again."""
+
+
+def _log_failure(action: str, error: Exception, ids: dict[str, str]) -> None:
+    code = _error_code(error)
+    if code in _THROTTLED:
+        log("WARNING", f"{action} throttled, record will be retried", error=code, **ids)
+    else:
+        log(
+            "ERROR",
+            f"{action} failed, record will be retried",
+            error=code or type(error).__name__,
+            detail=str(error)[:_MAX_LOGGED_CHARS],
+            **ids,
+        )
 
 
 def _error_code(error: Exception) -> str | None:

@@ -104,7 +104,9 @@ def test_one_kib_delivery_by_hand():
 def test_verification_costs_the_ingest_function_and_its_logs_only():
     designs = cost.compare(PRICES, ASSUME, delivery(message_bytes=1024))
     extra = designs["ours"].total - designs["unverified"].total
-    only_ours = {k: v for k, v in designs["ours"].lines.items() if k.startswith(("ingest", "Sec"))}
+    # the ingest function, its secrets, and the replay protection of dedupe by content
+    prefixes = ("ingest", "Sec", "content dedupe")
+    only_ours = {k: v for k, v in designs["ours"].lines.items() if k.startswith(prefixes)}
     logs = designs["ours"].lines["CloudWatch Logs"] - designs["unverified"].lines["CloudWatch Logs"]
     assert extra == pytest.approx(sum(only_ours.values()) + logs)
 
@@ -138,3 +140,15 @@ def test_designs_without_claim_check_store_large_bodies_inline():
     assert designs["unverified"].lines["DynamoDB writes"] == pytest.approx((59 + 1) * 0.625)
     # the raw 300 kB body travels in SQS: 5 chunks to send
     assert designs["unverified"].lines["SQS send"] == pytest.approx(5 * 0.4)
+
+
+def test_content_dedupe_costs_one_alias_write_and_an_archived_body_one_get():
+    inline = cost.ours(PRICES, ASSUME, delivery(message_bytes=1024))
+    assert (
+        inline.lines["content dedupe alias write"] == PRICES["dynamodb_on_demand_wru_per_million"]
+    )
+    assert inline.lines["S3 archive GET (check)"] == 0.0
+    archived = cost.ours(
+        PRICES, ASSUME, delivery(body_bytes=300_000, message_bytes=600, archived=True)
+    )
+    assert archived.lines["S3 archive GET (check)"] == PRICES["s3_get_per_thousand"] * 1000

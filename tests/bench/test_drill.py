@@ -26,6 +26,7 @@ ACME = {
     "timestamp_header": "x-acme-timestamp",
     "tolerance_seconds": 300,
     "delivery_id_header": "x-acme-delivery",
+    "signed_content": "{id}.{timestamp}.{body}",
 }
 SECRETS = {
     "acme": "acme-secret",

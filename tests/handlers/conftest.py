@@ -16,6 +16,7 @@ from tests.handlers.messages import envelope_message
 
 REGION = "eu-west-1"
 TABLE_NAME = "webhooks-events-test"
+ARCHIVE_BUCKET = "webhooks-archive-test"
 
 
 @pytest.fixture
@@ -48,6 +49,10 @@ def process_env(monkeypatch: pytest.MonkeyPatch, events_table: str) -> Iterator[
     monkeypatch.setenv("EVENT_TTL_DAYS", "30")
     monkeypatch.setenv("ENVIRONMENT", "test")
     monkeypatch.setenv("METRICS_NAMESPACE", "Webhooks")
+    monkeypatch.setenv("ARCHIVE_BUCKET", ARCHIVE_BUCKET)
+    boto3.client("s3").create_bucket(
+        Bucket=ARCHIVE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
     process._runtime.cache_clear()
     yield
     process._runtime.cache_clear()

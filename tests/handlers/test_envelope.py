@@ -50,10 +50,11 @@ def test_archived_body_carries_only_the_key() -> None:
     assert parsed.body_size == 10
 
 
-def test_archive_key_is_deterministic_per_delivery() -> None:
-    key = envelope.archive_key("stripe", "evt_1")
-    assert key == "bodies/stripe/" + hashlib.sha256(b"evt_1").hexdigest()
-    assert key != envelope.archive_key("stripe", "evt_2")
+def test_archive_key_is_the_bodys_content_hash() -> None:
+    """The key names the bytes, not the delivery: no id can point a write at another body."""
+    digest = hashlib.sha256(b"body").hexdigest()
+    assert envelope.archive_key("stripe", digest) == f"bodies/stripe/{digest}"
+    assert envelope.archive_key("stripe", digest) != envelope.archive_key("github", digest)
 
 
 def test_encoded_message_is_ascii_so_len_is_its_size() -> None:

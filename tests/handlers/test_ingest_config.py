@@ -33,7 +33,9 @@ def test_defaults_per_scheme() -> None:
     assert parsed["gh"] == provider_json.build("gh", "github", "arn:1", {})
     gh = parsed["gh"]
     assert (gh.name, gh.scheme.name, gh.secret_arn) == ("gh", "github", "arn:1")
-    assert (gh.options, dict(gh.values)) == (None, {})  # GitHub has no options
+    # GitHub's one option: its id is unsigned, so it deduplicates by content
+    assert (gh.options, dict(gh.values), gh.dedupe) == (None, {"dedupe": "content"}, "content")
+    assert (parsed["pay"].dedupe, parsed["std"].dedupe) == ("deliveryId", "deliveryId")
     assert parsed["pay"].options == Tolerance(60)
     assert parsed["std"].options == Tolerance(300)
     acme = parsed["acme"]
@@ -46,7 +48,12 @@ def test_defaults_per_scheme() -> None:
         timestamp_header=None,
         delivery_id_header=None,
         event_type_header=None,
+        signed_before="",
+        signed_after="",
+        signs_id=False,
+        signs_timestamp=False,
     )
+    assert acme.dedupe == "content"  # the signature covers no id
 
 
 def test_full_hmac_options() -> None:
@@ -56,6 +63,7 @@ def test_full_hmac_options() -> None:
                 "scheme": "hmac",
                 "secret_arn": "arn",
                 "tolerance_seconds": 120,
+                "signed_content": "{id}.{timestamp}.{body}",
                 "signature_header": "X-Acme-Signature",
                 "signature_prefix": "sha512=",
                 "algorithm": "sha512",
@@ -72,10 +80,17 @@ def test_full_hmac_options() -> None:
     assert acme.delivery_id_header == "x-acme-id"
     assert acme.event_type_header == "x-acme-event"
     assert (acme.algorithm, acme.encoding, acme.signature_prefix) == ("sha512", "base64", "sha512=")
+    assert (acme.signed_before, acme.signed_after) == ("{id}.{timestamp}.", "")
+    assert acme.signs_id and acme.signs_timestamp
 
 
 def test_build_is_what_parse_makes() -> None:
-    given = {"signature_header": "X-Sig", "tolerance_seconds": 60, "timestamp_header": "X-T"}
+    given = {
+        "signature_header": "X-Sig",
+        "tolerance_seconds": 60,
+        "timestamp_header": "X-T",
+        "signed_content": "{timestamp}:{body}",
+    }
     built = provider_json.build("acme", "hmac", "arn", given)
     parsed = provider_json.parse(providers(acme={"scheme": "hmac", "secret_arn": "arn", **given}))
     assert built == parsed["acme"]
@@ -130,13 +145,22 @@ _HEADER_NAMES = st.text(alphabet="abcXYZ-_ ", min_size=1, max_size=6).filter(str
             "delivery_id_header": _HEADER_NAMES,
             "event_type_header": _HEADER_NAMES,
             "tolerance_seconds": st.integers(0, 3600),
+            "signed_content": st.sampled_from(
+                ["{body}", "{id}.{timestamp}.{body}", "{timestamp}:{body}", "v1:{body}:{id}"]
+            ),
+            "dedupe": st.sampled_from(["content", "deliveryId"]),
         },
     ),
     tolerance=st.integers(1, 3600),
 )
 def test_render_parses_back_into_the_same_providers(options: dict, tolerance: int) -> None:
-    if options.get("tolerance_seconds", 0) > 0:
+    template = options.get("signed_content", "{body}")
+    if options.get("tolerance_seconds", 0) > 0 and "{timestamp}" not in template:
+        options["signed_content"] = template = "{timestamp}." + template
+    if "{timestamp}" in template:
         options.setdefault("timestamp_header", "x-t")
+    if "{id}" in template:
+        options.setdefault("delivery_id_header", "x-id")
     parsed = provider_json.parse(
         providers(
             acme={"scheme": "hmac", "secret_arn": "arn:1", **options},
@@ -177,7 +201,8 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
         ),
         (  # a typo fails loudly instead of silently falling back to the default
             providers(s={"scheme": "stripe", "secret_arn": "a", "tolerence_seconds": 5}),
-            r"tolerence_seconds = 5 is not allowed; allowed: known keys: scheme, tolerance_seconds",
+            r"tolerence_seconds = 5 is not allowed; "
+            r"allowed: known keys: scheme, tolerance_seconds, dedupe",
         ),
         (
             providers(s={"scheme": "stripe", "secret_arn": "a", "tolerance_seconds": 0}),
@@ -210,8 +235,49 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
         ),
         (
             providers(acme={"scheme": "hmac", "secret_arn": "a", "tolerance_seconds": 60}),
-            r"PROVIDERS\['acme'\]\.timestamp_header = None is not allowed; "
-            "allowed: required with scheme hmac when tolerance_seconds > 0$",
+            r"PROVIDERS\['acme'\]\.tolerance_seconds = 60 is not allowed; "
+            r"allowed: 0 unless signed_content signs \{timestamp\}",
+        ),
+        (  # an unsigned timestamp header is no freshness proof: naming both keys
+            providers(
+                acme={
+                    "scheme": "hmac",
+                    "secret_arn": "a",
+                    "tolerance_seconds": 60,
+                    "timestamp_header": "x-t",
+                }
+            ),
+            r"tolerance_seconds = 60 is not allowed; allowed: 0 unless signed_content signs "
+            r"\{timestamp\} .*signed_content is '\{body\}'",
+        ),
+        (
+            providers(acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{id}.{body}"}),
+            r"PROVIDERS\['acme'\]\.delivery_id_header = None is not allowed; "
+            r"allowed: required with scheme hmac when signed_content signs \{id\}$",
+        ),
+        (
+            providers(
+                acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{timestamp}{body}"}
+            ),
+            r"timestamp_header = None is not allowed; "
+            r"allowed: required with scheme hmac when signed_content signs \{timestamp\}$",
+        ),
+        (
+            providers(acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{id}.{ts}"}),
+            r"signed_content = '\{id\}.\{ts\}' is not allowed; allowed: a template of text and "
+            r"the placeholders \{id\}, \{timestamp\} and \{body\}, with \{body\} exactly once",
+        ),
+        (
+            providers(acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{body}{body}"}),
+            r"signed_content = '\{body\}\{body\}' is not allowed",
+        ),
+        (
+            providers(acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{body}}"}),
+            r"signed_content = '\{body\}\}' is not allowed",
+        ),
+        (
+            providers(acme={"scheme": "hmac", "secret_arn": "a", "dedupe": "id"}),
+            r"dedupe = 'id' is not allowed; allowed: one of deliveryId, content$",
         ),
         (
             providers(a={"scheme": "hmac", "secret_arn": "a", "signature_header": ""}),

@@ -1,5 +1,6 @@
 """The process function against moto: each event stored once, exactly the failed records retried."""
 
+import hashlib
 import inspect
 import json
 import time
@@ -14,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from webhooks import envelope, storage
 from webhooks.environ import SettingsError
+
+from tests.handlers.conftest import ARCHIVE_BUCKET
 
 # SQS records and envelope messages are JSON objects.
 Record = Callable[..., dict[str, Any]]
@@ -231,12 +234,9 @@ def test_archived_body_is_stored_by_key_and_read_back_from_the_bucket(
     events_table: str, sqs_record: Record, message: Message
 ) -> None:
     body = b'{"big": "' + b"x" * 300_000 + b'"}'
-    key = envelope.archive_key("github", "d-large")
+    key = envelope.archive_key("github", hashlib.sha256(body).hexdigest())
     s3 = boto3.client("s3")
-    s3.create_bucket(
-        Bucket="archive", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
-    s3.put_object(Bucket="archive", Key=key, Body=body)
+    s3.put_object(Bucket=ARCHIVE_BUCKET, Key=key, Body=body)
 
     assert _invoke(sqs_record(message(body, delivery_id="d-large", body_s3_key=key))) == set()
 
@@ -245,9 +245,34 @@ def test_archived_body_is_stored_by_key_and_read_back_from_the_bucket(
     assert "payload" not in item
 
     def read_archived(s3_key: str) -> bytes:
-        return s3.get_object(Bucket="archive", Key=s3_key)["Body"].read()
+        return s3.get_object(Bucket=ARCHIVE_BUCKET, Key=s3_key)["Body"].read()
 
     assert storage.original_bytes(item, read_archived) == body
+
+
+@pytest.mark.parametrize("stored", [None, b"other bytes"], ids=["missing", "different"])
+def test_archived_body_missing_or_different_fails_the_record_and_stores_nothing(
+    events_table: str,
+    sqs_record: Record,
+    message: Message,
+    stored: bytes | None,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    body = b'{"big": "' + b"y" * 40_000 + b'"}'
+    key = envelope.archive_key("github", hashlib.sha256(body).hexdigest())
+    if stored is not None:
+        boto3.client("s3").put_object(Bucket=ARCHIVE_BUCKET, Key=key, Body=stored)
+    record = sqs_record(message(body, delivery_id="d-broken", body_s3_key=key))
+    assert _invoke(record) == {record["messageId"]}
+    assert "Item" not in boto3.client("dynamodb").get_item(
+        TableName=events_table, Key={"pk": {"S": storage.item_key("github", "d-broken")}}
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [error] = [line for line in lines if line.get("level") == "ERROR"]
+    assert error["message"] == "archived body unusable, record will go to the DLQ"
+    assert error["reason"] == (
+        "archived body is missing" if stored is None else "archived body does not match body_sha256"
+    )
 
 
 def test_log_lines_name_the_delivery_and_never_carry_the_payload(
@@ -293,8 +318,13 @@ def test_one_metrics_line_per_invocation(
     assert directive["Namespace"] == "Webhooks"
     assert directive["Dimensions"] == [["Environment"]]
     assert line["Environment"] == "test"
-    assert {m["Name"] for m in directive["Metrics"]} == {"Stored", "Duplicate", "Failed"}
-    assert (line["Stored"], line["Duplicate"], line["Failed"]) == (4, 0, 0)
+    assert {m["Name"] for m in directive["Metrics"]} == {
+        "Stored",
+        "Duplicate",
+        "Conflict",
+        "Failed",
+    }
+    assert (line["Stored"], line["Duplicate"], line["Conflict"], line["Failed"]) == (4, 0, 0, 0)
 
 
 def test_empty_batch_is_fine(events_table: str) -> None:
@@ -313,9 +343,9 @@ def test_client_honours_aws_endpoint_url_and_retries_in_standard_mode(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    _, put_item = process._runtime()
-    assert inspect.ismethod(put_item), f"expected the client's bound put_item, got {put_item!r}"
-    client: Any = put_item.__self__  # a botocore client, untyped
+    _, table, _ = process._runtime()
+    client: Any = table  # a botocore client, untyped
+    assert inspect.ismethod(client.put_item), f"expected a DynamoDB client, got {client!r}"
     assert client.meta.endpoint_url == "http://127.0.0.1:4566"
     assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
 

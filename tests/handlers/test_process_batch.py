@@ -1,4 +1,4 @@
-"""The per-record loop (`run_batch`) and its store step over a fake `put_item`: what is written,
+"""The per-record loop (`run_batch`) and its store step over a fake table: what is written,
 how each failure is classified."""
 
 import hashlib
@@ -11,14 +11,14 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from webhooks import envelope, storage
 from webhooks.batch import FAILED, BatchResult, SqsRecord, run_batch
-from webhooks.store import DUPLICATE, OUTCOMES, STORED, PutItem, StoreEvent
+from webhooks.store import CONFLICT, DUPLICATE, OUTCOMES, STORED, StoreEvent, Table
 
 NOW = 1_795_885_200.25
 
 
 def store_batch(
     records: Iterable[SqsRecord],
-    put_item: PutItem,
+    table: Table,
     *,
     table_name: str,
     ttl_days: int,
@@ -26,12 +26,15 @@ def store_batch(
     deadline: float | None = None,
 ) -> BatchResult:
     """The process function's batch: `run_batch` over the store step of one batch time."""
-    step = StoreEvent.at(put_item, table_name, ttl_days, now)
+    step = StoreEvent.at(table, table_name, ttl_days, now)
     return run_batch(records, step, deadline=deadline)
 
 
-def _record(message_id: str, delivery_id: str, body: bytes = b"{}") -> dict[str, str]:
+def _record(
+    message_id: str, delivery_id: str, body: bytes = b"{}", dedupe: str = "deliveryId"
+) -> dict[str, str]:
     message = envelope.build(
+        dedupe=dedupe,
         provider="slack",
         delivery_id=delivery_id,
         event_type="app_mention",
@@ -62,6 +65,34 @@ class FakeTable:
         self.items[pk] = request["Item"]
         return {}
 
+    def get_item(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(request)
+        item = self.items.get(request["Key"]["pk"]["S"])
+        return {} if item is None else {"Item": {"body_sha256": item["body_sha256"]}}
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        """Only `ADD <set> :value` (what the store step uses), honouring its condition."""
+        self.calls.append(request)
+        pk = request["Key"]["pk"]["S"]
+        item = self.items.get(pk)
+        condition = request.get("ConditionExpression")
+        exists = item is not None and "body_sha256" in item
+        if (condition == "attribute_exists(body_sha256)" and not exists) or (
+            condition == "attribute_not_exists(body_sha256)" and exists
+        ):
+            raise _client_error("ConditionalCheckFailedException")
+        item = self.items.setdefault(pk, {"pk": {"S": pk}})
+        old = {name: dict(value) for name, value in item.items()}
+        for clause in request["UpdateExpression"].split(" SET "):
+            words = clause.split()
+            if words[0] == "ADD":
+                name, value = words[1], request["ExpressionAttributeValues"][words[2]]["SS"]
+                item[name] = {"SS": sorted(set(item.get(name, {}).get("SS", [])) | set(value))}
+            else:
+                name, placeholder = clause.split(" = ")
+                item[name.strip()] = request["ExpressionAttributeValues"][placeholder.strip()]
+        return {"Attributes": old}
+
 
 def _client_error(code: str) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": "test"}}, "PutItem")
@@ -71,13 +102,13 @@ def test_each_record_is_one_conditional_put_of_its_item() -> None:
     table = FakeTable()
     result = store_batch(
         [_record("m-1", "Ev1", b'{"a": 1}'), _record("m-2", "Ev2")],
-        table.put_item,
+        table,
         table_name="events",
         ttl_days=7,
         now=NOW,
     )
     assert result.response() == {"batchItemFailures": []}
-    assert result.counts(OUTCOMES) == {"Stored": 2, "Duplicate": 0, "Failed": 0}
+    assert result.counts(OUTCOMES) == {"Stored": 2, "Duplicate": 0, "Conflict": 0, "Failed": 0}
     first = table.calls[0]
     assert first["TableName"] == "events"
     assert first["ConditionExpression"] == "attribute_not_exists(pk)"
@@ -92,15 +123,15 @@ def test_each_record_is_one_conditional_put_of_its_item() -> None:
 
 def test_ttl_zero_writes_no_expiry() -> None:
     table = FakeTable()
-    store_batch([_record("m-1", "Ev1")], table.put_item, table_name="t", ttl_days=0, now=NOW)
+    store_batch([_record("m-1", "Ev1")], table, table_name="t", ttl_days=0, now=NOW)
     assert "expires_at" not in table.items["slack#Ev1"]
 
 
 def test_conditional_check_failure_is_a_duplicate_not_a_failure() -> None:
     table = FakeTable()
     records = [_record("m-1", "Ev1"), _record("m-2", "Ev1"), _record("m-3", "Ev2")]
-    result = store_batch(records, table.put_item, table_name="t", ttl_days=1, now=NOW)
-    assert result.counts(OUTCOMES) == {"Stored": 2, "Duplicate": 1, "Failed": 0}
+    result = store_batch(records, table, table_name="t", ttl_days=1, now=NOW)
+    assert result.counts(OUTCOMES) == {"Stored": 2, "Duplicate": 1, "Conflict": 0, "Failed": 0}
     assert result.failed == []
 
 
@@ -121,7 +152,7 @@ def test_any_other_error_fails_only_that_record(
     table = FakeTable({"slack#Ev2": error})
     records = [_record("m-1", "Ev1"), _record("m-2", "Ev2"), _record("m-3", "Ev3")]
 
-    result = store_batch(records, table.put_item, table_name="t", ttl_days=1, now=NOW)
+    result = store_batch(records, table, table_name="t", ttl_days=1, now=NOW)
 
     assert result.response() == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
     assert set(table.items) == {"slack#Ev1", "slack#Ev3"}
@@ -138,7 +169,7 @@ def test_a_record_without_message_id_makes_lambda_retry_the_whole_batch() -> Non
     record = _record("ignored", "Ev1")
     del record["messageId"]
     record["body"] = "{}"
-    result = store_batch([record], FakeTable().put_item, table_name="t", ttl_days=1, now=NOW)
+    result = store_batch([record], FakeTable(), table_name="t", ttl_days=1, now=NOW)
     # An empty itemIdentifier is how Lambda is told to retry every record of the batch.
     assert result.response() == {"batchItemFailures": [{"itemIdentifier": ""}]}
 
@@ -147,7 +178,7 @@ def test_failure_log_of_an_unreadable_body_is_bounded(capsys: pytest.CaptureFixt
     body = json.dumps({"v": 9, "provider": "p" * 5000, "delivery_id": 42})
     result = store_batch(
         [{"messageId": "m-1", "body": body}],
-        FakeTable().put_item,
+        FakeTable(),
         table_name="t",
         ttl_days=1,
         now=NOW,
@@ -165,10 +196,10 @@ def test_past_the_deadline_the_remaining_records_are_left_for_redelivery(
     table = FakeTable()
     records = [_record(f"m-{i}", f"Ev{i}") for i in range(4)]
     result = store_batch(
-        records, table.put_item, table_name="t", ttl_days=1, now=NOW, deadline=time.monotonic()
+        records, table, table_name="t", ttl_days=1, now=NOW, deadline=time.monotonic()
     )
     assert set(table.items) == {"slack#Ev0"}  # the first record is always attempted
-    assert result.counts(OUTCOMES) == {"Stored": 1, "Duplicate": 0, "Failed": 3}
+    assert result.counts(OUTCOMES) == {"Stored": 1, "Duplicate": 0, "Conflict": 0, "Failed": 3}
     assert result.failed == ["m-1", "m-2", "m-3"]
     lines = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert [line["message_id"] for line in lines if line["level"] == "WARNING"] == result.failed
@@ -178,19 +209,17 @@ def test_before_the_deadline_every_record_is_attempted() -> None:
     table = FakeTable()
     records = [_record(f"m-{i}", f"Ev{i}") for i in range(4)]
     deadline = time.monotonic() + 60
-    result = store_batch(
-        records, table.put_item, table_name="t", ttl_days=1, now=NOW, deadline=deadline
-    )
-    assert result.counts(OUTCOMES) == {"Stored": 4, "Duplicate": 0, "Failed": 0}
+    result = store_batch(records, table, table_name="t", ttl_days=1, now=NOW, deadline=deadline)
+    assert result.counts(OUTCOMES) == {"Stored": 4, "Duplicate": 0, "Conflict": 0, "Failed": 0}
 
 
 def test_outcomes_are_the_metric_names() -> None:
-    assert (STORED, DUPLICATE, FAILED) == ("Stored", "Duplicate", "Failed")
-    assert OUTCOMES == (STORED, DUPLICATE, FAILED)
+    assert (STORED, DUPLICATE, CONFLICT, FAILED) == ("Stored", "Duplicate", "Conflict", "Failed")
+    assert OUTCOMES == (STORED, DUPLICATE, CONFLICT, FAILED)
     table = FakeTable()
     result = store_batch(
         [_record("m-1", "Ev1"), _record("m-2", "Ev1")],
-        table.put_item,
+        table,
         table_name="t",
         ttl_days=1,
         now=NOW,
@@ -232,4 +261,136 @@ def test_run_batch_calls_the_handler_per_record_and_counts_its_outcomes(
 def test_empty_batch() -> None:
     result = run_batch([], lambda record, message_id: STORED)
     assert result.response() == {"batchItemFailures": []}
-    assert result.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 0, "Failed": 0}
+    assert result.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 0, "Conflict": 0, "Failed": 0}
+
+
+# --- a key that holds other bytes, and dedupe by content ------------------------------------
+
+
+def test_same_key_other_bytes_is_stored_beside_and_linked_never_instead() -> None:
+    table = FakeTable()
+    first = store_batch(
+        [_record("m-1", "Ev1", b'{"n": 1}')], table, table_name="t", ttl_days=1, now=NOW
+    )
+    second = store_batch(
+        [_record("m-2", "Ev1", b'{"n": 2}')], table, table_name="t", ttl_days=1, now=NOW
+    )
+    assert first.counts(OUTCOMES)["Stored"] == 1
+    assert second.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 0, "Conflict": 1, "Failed": 0}
+    original = table.items["slack#Ev1"]
+    sha2 = hashlib.sha256(b'{"n": 2}').hexdigest()
+    conflict = storage.conflict_key("slack#Ev1", sha2)
+    assert original["body_sha256"]["S"] == hashlib.sha256(b'{"n": 1}').hexdigest()
+    assert storage.original_bytes(original) == b'{"n": 1}'  # the victim's bytes, intact
+    assert original["conflicts"] == {"SS": [conflict]}
+    assert storage.original_bytes(table.items[conflict]) == b'{"n": 2}'
+    assert table.items[conflict]["conflict_of"] == {"S": "slack#Ev1"}
+
+
+def test_redelivered_conflict_is_a_duplicate_and_changes_nothing() -> None:
+    table = FakeTable()
+    records = [_record("m-1", "Ev1", b"a"), _record("m-2", "Ev1", b"b")]
+    store_batch(records, table, table_name="t", ttl_days=1, now=NOW)
+    before = repr(sorted(table.items.items()))
+    again = store_batch(
+        [_record("m-3", "Ev1", b"b"), _record("m-4", "Ev1", b"a")],
+        table,
+        table_name="t",
+        ttl_days=1,
+        now=NOW,
+    )
+    assert again.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 2, "Conflict": 0, "Failed": 0}
+    assert repr(sorted(table.items.items())) == before
+
+
+def test_content_dedupe_stores_the_bytes_once_and_keeps_every_id() -> None:
+    table = FakeTable()
+    records = [_record(f"m-{i}", f"id-{i}", b"same bytes", dedupe="content") for i in range(3)]
+    result = store_batch(records, table, table_name="t", ttl_days=1, now=NOW)
+    assert result.counts(OUTCOMES) == {"Stored": 1, "Duplicate": 2, "Conflict": 0, "Failed": 0}
+    pk = storage.content_key("slack", hashlib.sha256(b"same bytes").hexdigest())
+    events = [item for item in table.items.values() if storage.is_event(item)]
+    assert [item["pk"]["S"] for item in events] == [pk]
+    assert table.items[pk]["delivery_ids"] == {"SS": ["id-0", "id-1", "id-2"]}
+    for i in range(3):
+        alias = table.items[storage.item_key("slack", f"id-{i}")]
+        assert alias["events"] == {"SS": [pk]} and not storage.is_event(alias)
+
+
+def test_content_dedupe_one_id_two_bodies_keeps_both_and_is_a_conflict() -> None:
+    table = FakeTable()
+    store_batch(
+        [_record("m-1", "next", b"captured", dedupe="content")],
+        table,
+        table_name="t",
+        ttl_days=1,
+        now=NOW,
+    )
+    real = store_batch(
+        [_record("m-2", "next", b"real", dedupe="content")],
+        table,
+        table_name="t",
+        ttl_days=1,
+        now=NOW,
+    )
+    assert real.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 0, "Conflict": 1, "Failed": 0}
+    real_pk = storage.content_key("slack", hashlib.sha256(b"real").hexdigest())
+    assert storage.original_bytes(table.items[real_pk]) == b"real"
+    assert len(table.items[storage.item_key("slack", "next")]["events"]["SS"]) == 2
+
+
+def test_content_alias_never_lands_on_an_event() -> None:
+    """A delivery id chosen to equal an event's key gets no alias there: the event is intact."""
+    table = FakeTable()
+    store_batch(
+        [_record("m-1", "x", b"victim", dedupe="content")],
+        table,
+        table_name="t",
+        ttl_days=1,
+        now=NOW,
+    )
+    victim = storage.content_key("slack", hashlib.sha256(b"victim").hexdigest())
+    chosen = victim.removeprefix("slack#")
+    before = dict(table.items[victim])
+    result = store_batch(
+        [_record("m-2", chosen, b"other", dedupe="content")],
+        table,
+        table_name="t",
+        ttl_days=1,
+        now=NOW,
+    )
+    assert result.counts(OUTCOMES)["Conflict"] == 1
+    assert table.items[victim] == before
+
+
+def test_archived_body_missing_or_different_fails_the_record_and_writes_nothing() -> None:
+    body = b"x" * 10
+    sha = hashlib.sha256(body).hexdigest()
+    message = envelope.build(
+        provider="slack",
+        delivery_id="Ev1",
+        event_type="",
+        received_at="2026-11-28T17:00:00.000Z",
+        source_ip="192.0.2.7",
+        headers={},
+        body=body,
+        body_sha256=sha,
+        body_s3_key=envelope.archive_key("slack", sha),
+    )
+    record = {"messageId": "m-1", "body": envelope.encode(message)}
+    for answer in ("archived body is missing", "archived body does not match body_sha256"):
+        table = FakeTable()
+
+        def check(key: str, digest: str, answer: str = answer) -> str:
+            return answer
+
+        step = StoreEvent.at(table, "t", 1, NOW, check)
+        assert run_batch([record], step).counts(OUTCOMES)["Failed"] == 1
+        assert table.items == {}
+    table = FakeTable()
+    seen: list[tuple[str, str]] = []
+    step = StoreEvent.at(table, "t", 1, NOW, lambda key, digest: seen.append((key, digest)))
+    assert run_batch([record], step).counts(OUTCOMES)["Stored"] == 1
+    assert seen == [(f"bodies/slack/{sha}", sha)]
+    no_archive = StoreEvent.at(FakeTable(), "t", 1, NOW)
+    assert run_batch([record], no_archive).counts(OUTCOMES)["Failed"] == 1

@@ -9,6 +9,7 @@ VALID = {
     "EVENT_TTL_DAYS": "30",
     "METRICS_NAMESPACE": "Webhooks",
     "ENVIRONMENT": "dev",
+    "ARCHIVE_BUCKET": "webhooks-archive-dev",
     "LOG_LEVEL": "INFO",
 }
 
@@ -19,6 +20,7 @@ def test_reads_the_contract_variables() -> None:
         ttl_days=30,
         metrics_namespace="Webhooks",
         environment="dev",
+        archive_bucket="webhooks-archive-dev",
         log_level="INFO",
     )
 
@@ -38,7 +40,7 @@ def test_namespace_defaults_to_webhooks() -> None:
     assert ProcessHandlerSettings.from_environ(environ).metrics_namespace == "Webhooks"
 
 
-@pytest.mark.parametrize("name", ["TABLE_NAME", "EVENT_TTL_DAYS", "ENVIRONMENT"])
+@pytest.mark.parametrize("name", ["TABLE_NAME", "EVENT_TTL_DAYS", "ENVIRONMENT", "ARCHIVE_BUCKET"])
 @pytest.mark.parametrize("value", [None, "", "  "])
 def test_missing_variable_is_named(name: str, value: str | None) -> None:
     environ = {k: v for k, v in VALID.items() if k != name}

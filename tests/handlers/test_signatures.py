@@ -48,6 +48,7 @@ HMAC_OPTIONS = {
     "encoding": "base64",
     "timestamp_header": "x-acme-timestamp",
     "delivery_id_header": "x-acme-delivery",
+    "signed_content": "{id}.{timestamp}.{body}",
     "tolerance_seconds": 300,
 }
 SIGNATURE_HEADER = {

@@ -110,7 +110,7 @@ def test_reader_rejects_an_item_without_a_body() -> None:
         storage.original_bytes({"body_sha256": {"S": hashlib.sha256(b"").hexdigest()}})
 
 
-@given(st.dictionaries(st.text(), st.text()))
+@given(st.dictionaries(st.text(max_size=64), st.text(max_size=2048), max_size=16))
 def test_headers_are_compact_json_text(headers: dict[str, str]) -> None:
     parsed = envelope.parse(envelope.encode(envelope_message(b"{}", headers=headers)))
     text = storage.to_item(parsed, stored_at="2026-11-28T17:00:01.000Z", expires_at=None)[

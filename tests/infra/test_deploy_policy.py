@@ -106,6 +106,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
         "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration",
     ),
+    "aws:s3/bucketVersioning:BucketVersioning": (
+        "s3:GetBucketVersioning", "s3:PutBucketVersioning",
+    ),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
         "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
     ),

@@ -32,7 +32,14 @@ INGEST_ENV = {
     "ENVIRONMENT",
     "LOG_LEVEL",
 }
-PROCESS_ENV = {"TABLE_NAME", "EVENT_TTL_DAYS", "METRICS_NAMESPACE", "ENVIRONMENT", "LOG_LEVEL"}
+PROCESS_ENV = {
+    "TABLE_NAME",
+    "EVENT_TTL_DAYS",
+    "METRICS_NAMESPACE",
+    "ENVIRONMENT",
+    "ARCHIVE_BUCKET",
+    "LOG_LEVEL",
+}
 PIPELINE = "webhooks:pipeline:WebhookPipeline"
 TABLE = "webhooks:table:WebhookTable"
 QUEUE = "webhooks:queue:WebhookQueue"
@@ -258,6 +265,7 @@ def test_ingest_environment_names_the_secrets_not_their_values(stack: MockedStac
             "tolerance_seconds": 300,
             "delivery_id_header": "x-acme-delivery",
             "event_type_header": "x-acme-event",
+            "signed_content": "{id}.{timestamp}.{body}",
         }
 
 
@@ -427,7 +435,8 @@ def test_roles_are_granted_exactly_what_the_handlers_call(stack: MockedStack) ->
         ("logs:CreateLogStream", "logs:PutLogEvents"): [logs("ingest")],
     }
     assert grants("process") == {
-        ("dynamodb:PutItem",): [table],
+        ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"): [table],
+        ("s3:GetObject",): [f"{bucket}/bodies/*"],
         ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"): [queue],
         ("logs:CreateLogStream", "logs:PutLogEvents"): [logs("process")],
     }
@@ -490,6 +499,7 @@ def test_alarms_cover_what_needs_a_human(stack: MockedStack) -> None:
             settings.processor_throttles,
         ),
         f"webhooks-record-failures-{env}": ("Webhooks", "Failed", settings.record_failures),
+        f"webhooks-conflicts-{env}": ("Webhooks", "Conflict", 1),
         f"webhooks-ingest-errors-{env}": ("AWS/Lambda", "Errors", settings.ingest_errors),
         f"webhooks-api-5xx-{env}": ("AWS/ApiGateway", "5xx", settings.api_5xx_errors),
     }

@@ -170,7 +170,7 @@ INVALID = [
     ("api.domain", "hooks.example.com", "webhooks:api.domain", "known keys"),
     ("alarms.email", "not-an-address", "webhooks:alarms.email", "e-mail address"),
     ("alarms.periodSeconds", 120, "webhooks:alarms.periodSeconds", "60, 300"),
-    ("archive.expirationDays", 0, "webhooks:archive.expirationDays", "1 to 36500"),
+    ("archive.expirationDays", -1, "webhooks:archive.expirationDays", "0 to 36500"),
     ("metricsNamespace", "", "webhooks:metricsNamespace", "CloudWatch namespace"),
 ]
 
@@ -212,10 +212,10 @@ SECRET_CASES = [
         "whsec_",
     ),
     (
-        "hmac tolerance without timestamp header",
+        "hmac tolerance without a signed timestamp",
         minimal(providers={"a": {**HMAC, "toleranceSeconds": 300}}, secrets={"a": SECRET}),
-        "webhooks:providers.a.timestampHeader",
-        "required",
+        "webhooks:providers.a.toleranceSeconds",
+        "0 unless signedContent signs {timestamp}",
     ),
 ]
 
@@ -301,3 +301,55 @@ def test_stack_files_pin_the_aws_account(stack: str) -> None:
     assert isinstance(ids, list)
     assert ids
     assert all(isinstance(i, str) and re.fullmatch(r"[0-9]{12}", i) for i in ids)
+
+
+# --- retention: archived bodies outlive the events that point at them ----------------------
+
+
+def test_archive_expiry_defaults_to_the_smallest_consistent_value() -> None:
+    settings = parse_settings(minimal())
+    # 30-day TTL + 4-day queue + 14-day DLQ
+    assert settings.archive.expiration_days == 30 + 4 + 14
+    settings = parse_settings(
+        minimal(
+            table={"eventTtlDays": 7},
+            queue={"retentionSeconds": 86_401, "dlqRetentionSeconds": 7 * 86_400},
+        )
+    )
+    assert settings.archive.expiration_days == 7 + 2 + 7  # retention rounded up to whole days
+    assert parse_settings(minimal(table={"eventTtlDays": 0})).archive.expiration_days == 0
+
+
+def test_archive_expiry_below_ttl_plus_retentions_names_both_keys_and_the_minimum() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(minimal(table={"eventTtlDays": 30}, archive={"expirationDays": 30}))
+    assert raised.value.key == "webhooks:archive.expirationDays"
+    assert raised.value.value == 30
+    assert raised.value.allowed.startswith("at least 48 = table.eventTtlDays (30)")
+    assert "queue.retentionSeconds (4 days)" in raised.value.allowed
+    assert "queue.dlqRetentionSeconds (14 days)" in raised.value.allowed
+    assert parse_settings(minimal(archive={"expirationDays": 48})).archive.expiration_days == 48
+    with pytest.raises(ConfigError):
+        parse_settings(minimal(archive={"expirationDays": 47}))
+
+
+def test_ttl_never_requires_archive_expiry_off() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_settings(minimal(table={"eventTtlDays": 0}, archive={"expirationDays": 365}))
+    assert raised.value.key == "webhooks:archive.expirationDays"
+    assert raised.value.allowed == (
+        "0 (bodies never expire) while table.eventTtlDays is 0 (events never expire)"
+    )
+    settings = parse_settings(minimal(table={"eventTtlDays": 0}, archive={"expirationDays": 0}))
+    assert settings.archive.expiration_days == 0
+    # keeping bodies forever is always consistent
+    assert parse_settings(minimal(archive={"expirationDays": 0})).archive.expiration_days == 0
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_keep_bodies_as_long_as_events(stack: str) -> None:
+    settings = parse_settings(from_stack_file(stack))
+    days = -(-settings.queue.retention_seconds // 86_400) - (
+        -settings.queue.dlq_retention_seconds // 86_400
+    )
+    assert settings.archive.expiration_days >= settings.table.event_ttl_days + days

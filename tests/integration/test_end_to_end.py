@@ -103,7 +103,8 @@ def test_a_body_above_the_inline_limit_goes_through_the_bucket(pipeline) -> None
         item = wait_for(
             functools.partial(pipeline.stored, provider, delivery.delivery_id), f"{provider} stored"
         )
-        assert item["payload_s3_key"]["S"] == archive_key(provider, delivery.delivery_id)
+        digest = hashlib.sha256(delivery.body).hexdigest()
+        assert item["payload_s3_key"]["S"] == archive_key(provider, digest)
         assert "payload" not in item
         assert pipeline.original_bytes(item) == delivery.body
 

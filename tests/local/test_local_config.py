@@ -100,3 +100,34 @@ def test_encrypted_values_in_the_stack_file_are_replaced_or_named(program):
 def test_unknown_stack_is_named(program):
     with pytest.raises(LocalStackError, match=r"no stack 'qa'.*\['dev'\]"):
         load(program, "qa", environ={})
+
+
+def test_dev_secrets_file_is_never_readable_by_others_even_while_written(
+    tmp_path, monkeypatch
+) -> None:
+    """Created 0600 by `os.open` itself: a permissive umask never shows through, not even for
+    the moment between creating and chmod-ing the file (no chmod is made afterwards)."""
+    import os
+
+    from local import config as local_config
+
+    modes: list[int] = []
+    real_open = os.open
+
+    def recording_open(path, flags, mode=0o777, *args, **kwargs):
+        if str(path).endswith("dev-secrets.json"):
+            modes.append(mode)
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    old = os.umask(0)
+    try:
+        path = tmp_path / "dev-secrets.json"
+        local_config._write_private(path, "{}")
+    finally:
+        os.umask(old)
+    assert modes == [0o600]
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    path.chmod(0o644)  # an existing, too-open file is tightened before it is written
+    local_config._write_private(path, "{}")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

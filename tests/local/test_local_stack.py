@@ -18,6 +18,7 @@ import pytest
 
 from local import LocalStack, LocalStackError
 from local.pool import REPO_ROOT
+from ops import events
 from tests.contract import OUTPUTS
 
 RUNTIME_VARIABLES = {
@@ -76,10 +77,8 @@ def stored_item(stack, provider: str, delivery_id: str, timeout: float = 30.0):
     dynamodb = stack.client("dynamodb")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        item = dynamodb.get_item(
-            TableName=stack.outputs["table_name"],
-            Key={"pk": {"S": f"{provider}#{delivery_id}"}},
-        ).get("Item")
+        # the event stored for the id, through its alias when the provider dedupes by content
+        item = events.get_event(dynamodb, stack.outputs["table_name"], provider, delivery_id)
         if item:
             return item
         time.sleep(0.2)

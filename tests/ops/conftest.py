@@ -27,6 +27,7 @@ ACME_OPTIONS = {
     "tolerance_seconds": 300,
     "delivery_id_header": "x-acme-delivery",
     "event_type_header": "x-acme-event",
+    "signed_content": "{id}.{timestamp}.{body}",
 }
 SECRETS = {
     "github": "gh-secret",

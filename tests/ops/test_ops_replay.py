@@ -208,3 +208,69 @@ def test_move_task_missing_from_the_endpoint_means_fallback(stack) -> None:
         )
         with pytest.raises(ClientError):
             replay.start_move_task(sqs, **arns)
+
+
+class CrashAfterDelete(CrashBeforeDelete):
+    """Dies after `DeleteMessageBatch` succeeded, before the journal recorded the delete."""
+
+    def delete_message_batch(self, **kwargs):
+        self._sqs.delete_message_batch(**kwargs)
+        raise Crash
+
+
+def test_crash_after_delete_clears_the_journal_once_the_dlq_is_verified_empty(
+    stack, tmp_path
+) -> None:
+    sqs = stack.client("sqs")
+    _dead_letter(sqs, stack, [f"m{n}" for n in range(5)])
+    journal = replay.Journal(tmp_path / "j").__enter__()
+    with pytest.raises(Crash):
+        replay.move_messages(
+            CrashAfterDelete(sqs),
+            dlq_url=stack.text("dlq_url"),
+            queue_url=stack.text("queue_url"),
+            journal=journal,
+            wait_seconds=0,
+        )
+    _die(journal)
+    assert (tmp_path / "j").read_text().count("sent ") == 5  # journaled, delete not recorded
+
+    result = _move(sqs, stack, tmp_path / "j")
+
+    assert (result.moved, result.cleared, result.still_pending) == (0, 5, 0)
+    assert result.dlq is not None and result.dlq.total == 0
+    assert result.settled
+    assert not (tmp_path / "j").exists()  # nothing reported pending forever
+    assert len(_receive_all(sqs, stack.text("queue_url"), VisibilityTimeout=60)) == 5
+
+
+def test_a_run_after_a_kill_is_not_settled_while_messages_are_in_flight(stack, tmp_path) -> None:
+    """A killed run received messages (in flight in the DLQ) and journaled nothing: the next run
+    moves 0, reports the in-flight count and is not settled (the CLI exits 1)."""
+    sqs = stack.client("sqs")
+    _dead_letter(sqs, stack, [f"m{n}" for n in range(3)])
+    sqs.receive_message(
+        QueueUrl=stack.text("dlq_url"), MaxNumberOfMessages=10, VisibilityTimeout=3600
+    )  # the killed run's receive
+
+    result = _move(sqs, stack, tmp_path / "j")
+
+    assert result.moved == 0
+    assert result.dlq is not None and (result.dlq.visible, result.dlq.not_visible) == (0, 3)
+    assert not result.settled
+    assert result.cleared == 0
+
+
+def test_cli_replay_exits_1_while_messages_are_unaccounted_for(stack, tmp_path, capsys) -> None:
+    from ops import cli
+
+    sqs = stack.client("sqs")
+    _dead_letter(sqs, stack, ["a", "b"])
+    sqs.receive_message(
+        QueueUrl=stack.text("dlq_url"), MaxNumberOfMessages=1, VisibilityTimeout=3600
+    )
+    args = ["--outputs", stack.source, "dlq", "replay", "--journal", str(tmp_path / "j")]
+    assert cli.main(args) == 1
+    out = capsys.readouterr()
+    assert "DLQ now: 0 visible, 1 in flight" in out.out
+    assert "not settled" in out.err

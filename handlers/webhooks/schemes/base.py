@@ -16,6 +16,8 @@ from ..delivery import Delivery
 Headers = Mapping[str, str]
 Keys = Sequence[bytes]
 Options = TypeVar("Options")
+DEDUPE_BY_DELIVERY_ID = "deliveryId"
+"""The dedupe mode of a scheme without a `dedupe` option (schemes/dedupe.py)."""
 
 
 class OptionError(ValueError):
@@ -102,6 +104,7 @@ class Scheme(Generic[Options]):
     - `check_secret(secret)`: what the program requires of a configured secret; by default that
       it yields a key. Raises `ValueError` saying what is expected.
     - `development_secret(entropy)`: a random secret shaped like the sender's, for local runs.
+    - `automatic_dedupe(values)`: the dedupe mode when the scheme leaves it to its options.
     """
 
     name: str
@@ -113,6 +116,8 @@ class Scheme(Generic[Options]):
     signing_key: Callable[[str], bytes] = utf8_key
     check_secret: Callable[[str], object] | None = None
     development_secret: Callable[[bytes], str] = hex_secret
+    automatic_dedupe: Callable[[Mapping[str, Any]], str] | None = None
+    """The dedupe mode when the `dedupe` option is left at a `None` default (schemes/dedupe.py)."""
 
     def __repr__(self) -> str:
         return f"Scheme({self.name!r})"
@@ -175,3 +180,12 @@ class Provider(Generic[Options]):
 
     def signing_key(self, secret: str) -> bytes:
         return self.scheme.signing_key(secret)
+
+    @property
+    def dedupe(self) -> str:
+        """`deliveryId` or `content` (schemes/dedupe.py): what makes two deliveries one event."""
+        chosen = self.values.get("dedupe")
+        if isinstance(chosen, str):
+            return chosen
+        automatic = self.scheme.automatic_dedupe
+        return automatic(self.values) if automatic is not None else DEDUPE_BY_DELIVERY_ID

@@ -1,10 +1,15 @@
-"""Generic HMAC (scheme `hmac`): an HMAC of the raw body in a configured header.
+"""Generic HMAC (scheme `hmac`): an HMAC, in a configured header, of the raw body or of a
+template over the delivery id, the timestamp and the body.
 
-Header, prefix, algorithm and encoding are options. The delivery id comes from a configured
-header, else it is the body's SHA-256; an optional timestamp header is checked for freshness
-(`tolerance_seconds` > 0), but neither header is covered by the signature.
+Header, prefix, algorithm and encoding are options. `signed_content` says what is signed: by
+default `{body}` (the raw body alone); `{id}.{timestamp}.{body}` for a sender that signs its
+delivery id and timestamp headers too. The delivery id comes from a configured header, else it
+is the body's SHA-256. The timestamp is checked for freshness (`tolerance_seconds` > 0) only
+when it is signed: an unsigned timestamp can be set to "now" by anyone replaying a request.
+Dedupe is by delivery id when the id is signed, else by content (schemes/dedupe.py).
 """
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -17,11 +22,19 @@ from ..signatures import (
     match_base64,
     match_hex,
 )
+from . import dedupe
 from .base import Headers, Keys, Option, OptionError, Scheme
 from .timestamped import MAX_TOLERANCE_SECONDS
 
 ALGORITHMS = ("sha256", "sha512", "sha1")
 ENCODINGS = ("hex", "base64")
+ID, TIMESTAMP, BODY = "{id}", "{timestamp}", "{body}"
+PLACEHOLDERS = (ID, TIMESTAMP, BODY)
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+_TEMPLATE_RULE = (
+    "a template of text and the placeholders {id}, {timestamp} and {body}, "
+    "with {body} exactly once and no other braces"
+)
 
 OPTIONS = (
     Option(
@@ -39,6 +52,13 @@ OPTIONS = (
     Option("timestamp_header", "text", lower=True),
     Option("delivery_id_header", "text", lower=True),
     Option("event_type_header", "text", lower=True),
+    Option(
+        "signed_content",
+        "text",
+        default=BODY,
+        description="what the HMAC covers: a template over {id}, {timestamp} and {body}",
+    ),
+    dedupe.option(None),
 )
 
 
@@ -51,20 +71,81 @@ class HmacOptions(NamedTuple):
     timestamp_header: str | None
     delivery_id_header: str | None
     event_type_header: str | None
+    signed_before: str
+    """The template before `{body}` (placeholders `{id}`, `{timestamp}` still in it)."""
+    signed_after: str
+    """The template after `{body}`."""
+    signs_id: bool
+    signs_timestamp: bool
+
+
+_GIVEN = HmacOptions._fields[: HmacOptions._fields.index("signed_before")]
+"""The fields that are option values as given; the rest are derived from `signed_content`."""
+
+
+def placeholders(template: str) -> list[str]:
+    """The placeholders of a `signed_content` template; ValueError unless it is one."""
+    found = _PLACEHOLDER.findall(template)
+    rest = _PLACEHOLDER.sub("", template)
+    if "{" in rest or "}" in rest or any(p not in PLACEHOLDERS for p in found):
+        raise ValueError(_TEMPLATE_RULE)
+    if found.count(BODY) != 1:
+        raise ValueError(_TEMPLATE_RULE)
+    return found
 
 
 def check(values: Mapping[str, Any], spell: Callable[[str], str]) -> None:
-    """A freshness check needs the header it reads."""
-    if values["tolerance_seconds"] > 0 and values["timestamp_header"] is None:
+    """The template is well formed, names only configured headers, and a freshness check reads
+    a timestamp the signature covers."""
+    template_key = spell("signed_content")
+    try:
+        found = placeholders(values["signed_content"])
+    except ValueError as error:
+        raise OptionError(template_key, values["signed_content"], str(error)) from None
+    for placeholder, header in ((ID, "delivery_id_header"), (TIMESTAMP, "timestamp_header")):
+        if placeholder in found and values[header] is None:
+            raise OptionError(
+                spell(header),
+                None,
+                f"required with scheme hmac when {template_key} signs {placeholder}",
+            )
+    if values["tolerance_seconds"] > 0 and TIMESTAMP not in found:
         raise OptionError(
-            spell("timestamp_header"),
-            None,
-            f"required with scheme hmac when {spell('tolerance_seconds')} > 0",
+            spell("tolerance_seconds"),
+            values["tolerance_seconds"],
+            f"0 unless {template_key} signs {TIMESTAMP} (an unsigned timestamp proves nothing; "
+            f"{template_key} is {values['signed_content']!r})",
         )
 
 
+def automatic_dedupe(values: Mapping[str, Any]) -> str:
+    """By delivery id only when the signature covers the id; else by content."""
+    return dedupe.DELIVERY_ID if ID in values["signed_content"] else dedupe.CONTENT
+
+
 def configure(values: Mapping[str, Any]) -> HmacOptions:
-    return HmacOptions(**{name: values[name] for name in HmacOptions._fields})
+    template = values["signed_content"]
+    before, _, after = template.partition(BODY)
+    plain = {name: values[name] for name in _GIVEN}
+    return HmacOptions(
+        **plain,
+        signed_before=before,
+        signed_after=after,
+        signs_id=ID in template,
+        signs_timestamp=TIMESTAMP in template,
+    )
+
+
+def signed_message(options: HmacOptions, body: bytes, delivery_id: str, timestamp: str) -> bytes:
+    """The bytes the HMAC covers: the template with the headers' values and the raw body."""
+
+    def fill(part: str) -> bytes:
+        text = part.replace(ID, delivery_id).replace(TIMESTAMP, timestamp)
+        return text.encode("utf-8", "surrogatepass")
+
+    if not options.signed_before and not options.signed_after:
+        return body
+    return fill(options.signed_before) + body + fill(options.signed_after)
 
 
 def verify(options: HmacOptions, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
@@ -73,17 +154,24 @@ def verify(options: HmacOptions, headers: Headers, body: bytes, keys: Keys, now:
         return MISSING_SIGNATURE
     if not header.startswith(options.signature_prefix) or not header.isascii():
         return MALFORMED_SIGNATURE
-    if options.tolerance_seconds:
-        timestamp = headers.get(options.timestamp_header or "")
+    timestamp = delivery_id = ""
+    if options.signs_timestamp:
+        timestamp = headers.get(options.timestamp_header or "", "")
         if not timestamp:
             return MISSING_TIMESTAMP
-        reason = check_timestamp(timestamp, now, options.tolerance_seconds)
-        if reason:
-            return reason
+        if options.tolerance_seconds:
+            reason = check_timestamp(timestamp, now, options.tolerance_seconds)
+            if reason:
+                return reason
+    if options.signs_id:
+        delivery_id = headers.get(options.delivery_id_header or "", "")
+        if not delivery_id:
+            return MALFORMED_SIGNATURE  # the signed id is part of the signature's input
+    message = signed_message(options, body, delivery_id, timestamp)
     provided = header[len(options.signature_prefix) :].strip()
     if options.encoding == "hex":
-        return match_hex(keys, body, options.algorithm, (provided.lower(),))
-    return match_base64(keys, body, options.algorithm, (provided,))
+        return match_hex(keys, message, options.algorithm, (provided.lower(),))
+    return match_base64(keys, message, options.algorithm, (provided,))
 
 
 def describe(options: HmacOptions, headers: Headers, body: bytes, body_sha256: str) -> Delivery:
@@ -95,5 +183,11 @@ def describe(options: HmacOptions, headers: Headers, body: bytes, body_sha256: s
 
 
 SCHEME: Scheme[HmacOptions] = Scheme(
-    "hmac", configure, verify, describe, options=OPTIONS, check=check
+    "hmac",
+    configure,
+    verify,
+    describe,
+    options=OPTIONS,
+    check=check,
+    automatic_dedupe=automatic_dedupe,
 )

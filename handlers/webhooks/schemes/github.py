@@ -8,6 +8,7 @@ from typing import Any
 
 from ..delivery import COMMON_HEADERS, Delivery, delivery, required_header
 from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, match_hex
+from . import dedupe
 from .base import Headers, Keys, Scheme
 
 _KEPT = (*COMMON_HEADERS, "x-github-delivery", "x-github-event")
@@ -31,4 +32,6 @@ def describe(options: None, headers: Headers, body: bytes, body_sha256: str) -> 
     return delivery(delivery_id, headers.get("x-github-event", ""), headers, _KEPT)
 
 
-SCHEME: Scheme[None] = Scheme("github", configure, verify, describe)
+SCHEME: Scheme[None] = Scheme(
+    "github", configure, verify, describe, options=(dedupe.option(dedupe.CONTENT),)
+)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..delivery import COMMON_HEADERS, Delivery, delivery, required_header
 from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, match_base64
+from . import dedupe
 from .base import Headers, Keys, Scheme
 
 _KEPT = (*COMMON_HEADERS, "x-shopify-webhook-id", "x-shopify-event-id", "x-shopify-topic")
@@ -34,4 +35,6 @@ def describe(options: None, headers: Headers, body: bytes, body_sha256: str) -> 
     return delivery(delivery_id, headers.get("x-shopify-topic", ""), headers, _KEPT)
 
 
-SCHEME: Scheme[None] = Scheme("shopify", configure, verify, describe)
+SCHEME: Scheme[None] = Scheme(
+    "shopify", configure, verify, describe, options=(dedupe.option(dedupe.CONTENT),)
+)

@@ -19,7 +19,7 @@ from ..signatures import (
     check_timestamp,
     match_hex,
 )
-from . import timestamped
+from . import dedupe, timestamped
 from .base import Headers, Keys, Scheme
 from .timestamped import Tolerance
 
@@ -42,7 +42,7 @@ def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: i
 
 def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str) -> Delivery:
     event = json_object(body)
-    if event.get("type") == "url_verification":
+    if optional_text(event, "type") == "url_verification":
         return Delivery("", "", {}, challenge=body_text(event, "challenge"))
     inner = event.get("event")
     event_type = optional_text(inner if isinstance(inner, dict) else event, "type")
@@ -50,5 +50,9 @@ def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str
 
 
 SCHEME: Scheme[Tolerance] = Scheme(
-    "slack", timestamped.configure, verify, describe, options=(timestamped.TOLERANCE,)
+    "slack",
+    timestamped.configure,
+    verify,
+    describe,
+    options=(timestamped.TOLERANCE, dedupe.option(dedupe.DELIVERY_ID)),
 )

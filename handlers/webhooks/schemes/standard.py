@@ -18,12 +18,13 @@ from ..delivery import (
 )
 from ..signatures import (
     MALFORMED_SIGNATURE,
+    MAX_SIGNATURES,
     MISSING_SIGNATURE,
     MISSING_TIMESTAMP,
     check_timestamp,
     match_base64,
 )
-from . import timestamped
+from . import dedupe, timestamped
 from .base import Headers, Keys, Scheme
 from .timestamped import Tolerance
 
@@ -51,7 +52,7 @@ def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: i
         version, _, value = item.partition(",")
         if version == "v1" and value:
             signatures.append(value)
-    if not signatures:
+    if not signatures or len(signatures) > MAX_SIGNATURES:
         return MALFORMED_SIGNATURE
     reason = check_timestamp(timestamp, now, options.tolerance_seconds)
     if reason:
@@ -64,9 +65,10 @@ def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str
     # verify() has already required the id
     identifier = message_id(headers) or ""
     try:
-        event_type = optional_text(json_object(body), "type")
+        event = json_object(body)
     except UnreadableDelivery:  # any body is allowed: only JSON objects carry a type
-        event_type = ""
+        event = {}
+    event_type = optional_text(event, "type")  # a duplicated `type` is still a 400
     return delivery(identifier, event_type, headers, _KEPT)
 
 
@@ -97,7 +99,7 @@ SCHEME: Scheme[Tolerance] = Scheme(
     timestamped.configure,
     verify,
     describe,
-    options=(timestamped.TOLERANCE,),
+    options=(timestamped.TOLERANCE, dedupe.option(dedupe.DELIVERY_ID)),
     signing_key=signing_key,
     check_secret=check_secret,
     development_secret=development_secret,

@@ -5,8 +5,14 @@ Secrets are the endpoint's `whsec_...` text, used as is.
 """
 
 from ..delivery import COMMON_HEADERS, Delivery, body_text, delivery, json_object, optional_text
-from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, check_timestamp, match_hex
-from . import timestamped
+from ..signatures import (
+    MALFORMED_SIGNATURE,
+    MAX_SIGNATURES,
+    MISSING_SIGNATURE,
+    check_timestamp,
+    match_hex,
+)
+from . import dedupe, timestamped
 from .base import Headers, Keys, Scheme
 from .timestamped import Tolerance
 
@@ -25,7 +31,7 @@ def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: i
             timestamp = value
         elif name == "v1":
             signatures.append(value)
-    if timestamp is None or not signatures:
+    if timestamp is None or not signatures or len(signatures) > MAX_SIGNATURES:
         return MALFORMED_SIGNATURE
     reason = check_timestamp(timestamp, now, options.tolerance_seconds)
     if reason:
@@ -47,6 +53,6 @@ SCHEME: Scheme[Tolerance] = Scheme(
     timestamped.configure,
     verify,
     describe,
-    options=(timestamped.TOLERANCE,),
+    options=(timestamped.TOLERANCE, dedupe.option(dedupe.DELIVERY_ID)),
     development_secret=development_secret,
 )
