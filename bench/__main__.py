@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import coldstart, cost, endtoend, handlers, report, verification
+from . import coldstart, cost, endtoend, handlers, report, verification, writes
 from .timing import per_call_ns
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = handlers.Pipeline()
     results["ingest"] = handlers.run_ingest(pipeline, args.repeat)
     results["process"] = handlers.run_process(pipeline, args.repeat)
+    print("processor writes ...", file=sys.stderr)
+    results["writes"] = writes.run(args.repeat)
     print("cold start ...", file=sys.stderr)
     results["cold_start_ms"] = coldstart.run(args.cold_repeat)
     print("local stack end to end ...", file=sys.stderr)

@@ -80,6 +80,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 memory_mb=s.processor.memory_mb,
                 reserved_concurrency=s.processor.reserved_concurrency,
                 batch_size=s.processor.batch_size,
+                write_concurrency=s.processor.write_concurrency,
                 batching_window_seconds=s.processor.batching_window_seconds,
                 maximum_concurrency=s.processor.maximum_concurrency,
                 event_ttl_days=s.table.event_ttl_days,

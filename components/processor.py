@@ -25,6 +25,7 @@ class WebhookProcessorArgs:
     batch_size: int
     batching_window_seconds: int
     maximum_concurrency: int
+    write_concurrency: int
     event_ttl_days: int
     log_retention_days: int
     log_level: str
@@ -67,6 +68,7 @@ class WebhookProcessor(pulumi.ComponentResource):
                         environment=args.environment,
                         metrics_namespace=args.metrics_namespace,
                         log_level=args.log_level,
+                        write_concurrency=args.write_concurrency,
                     ).to_environ()
                 ),
                 grants=[

@@ -15,13 +15,16 @@ from typing import Any
 import pulumi
 from webhooks import providers as handler_providers
 from webhooks import schemes
+from webhooks.batch import WORST_CASE_WRITE_SECONDS, largest_batch
 from webhooks.schemes import OptionError, config_key
 from webhooks.settings import (
     DEFAULT_INLINE_BODY_LIMIT,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_METRICS_NAMESPACE,
     DEFAULT_SECRETS_REFRESH_SECONDS,
+    DEFAULT_WRITE_CONCURRENCY,
     LOG_LEVELS,
+    MAX_WRITE_CONCURRENCY,
 )
 
 from components import naming
@@ -99,6 +102,7 @@ class ProcessorSettings:
     batching_window_seconds: int = 0
     maximum_concurrency: int = 10
     reserved_concurrency: int | None = None
+    write_concurrency: int = DEFAULT_WRITE_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -365,6 +369,7 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
             "batchingWindowSeconds",
             "maximumConcurrency",
             "reservedConcurrency",
+            "writeConcurrency",
         ),
     )
     d = ProcessorSettings()
@@ -379,7 +384,11 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
         ),
         maximum_concurrency=_int(s, "processor.maximumConcurrency", d.maximum_concurrency, 2, 1000),
         reserved_concurrency=_optional_int(s, "processor.reservedConcurrency", 1, 10000),
+        write_concurrency=_int(
+            s, "processor.writeConcurrency", d.write_concurrency, 1, MAX_WRITE_CONCURRENCY
+        ),
     )
+    _check_batch_completes(settings)
     if settings.batch_size > 10 and settings.batching_window_seconds < 1:
         raise ConfigError(
             _key("processor.batchingWindowSeconds"),
@@ -397,6 +406,22 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
             " or the mapping's pollers are throttled",
         )
     return settings
+
+
+def _check_batch_completes(settings: ProcessorSettings) -> None:
+    """A batch must be written before the process function's deadline at the worst-case write
+    time; the records it cannot start go back to the queue and, received again and again,
+    healthy ones would reach the DLQ (webhooks.batch.largest_batch, `make bench`)."""
+    largest = largest_batch(settings.timeout_seconds, settings.write_concurrency)
+    if settings.batch_size > largest:
+        raise ConfigError(
+            _key("processor.batchSize"),
+            settings.batch_size,
+            f"at most {largest}: the records processor.timeoutSeconds"
+            f" ({settings.timeout_seconds}) starts in time with processor.writeConcurrency"
+            f" ({settings.write_concurrency}) writes in flight at"
+            f" {WORST_CASE_WRITE_SECONDS * 1000:g} ms each",
+        )
 
 
 def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSettings:

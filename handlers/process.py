@@ -5,11 +5,13 @@ record is `webhooks.store.StoreEvent`, the batch machinery `webhooks.batch.run_b
 """
 
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from webhooks.batch import WORKING_SHARE as WORKING_SHARE
 from webhooks.batch import run_batch
 from webhooks.environ import SettingsError
 from webhooks.observability import log, metrics, set_level
@@ -26,28 +28,31 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
     tcp_keepalive=True,
 )
-# Share of the invocation's time in which new records are started. The last quarter is the
-# reserve for the record in flight: 7.5 s of a 30 s timeout covers one slow attempt (2 s + 5 s).
-WORKING_SHARE = 0.75
 
 
 @cache
-def _runtime() -> tuple[ProcessHandlerSettings, PutItem]:
-    """Settings and the table client, built by the first invocation and kept by the container.
+def _runtime() -> tuple[ProcessHandlerSettings, PutItem, Executor | None]:
+    """Settings, the table client and the writers' threads, built once and kept by the container.
 
     Not at import: constructing a botocore client loads its service model, which would
     dominate the module's import time. The endpoint comes from the SDK's own resolution, so
-    `AWS_ENDPOINT_URL` points it at an emulator.
+    `AWS_ENDPOINT_URL` points it at an emulator. The client is thread-safe; its connection
+    pool holds one connection per writer, so concurrent writes do not queue for a socket.
     """
     settings = ProcessHandlerSettings.from_environ()
     set_level(settings.log_level)
-    return settings, boto3.client("dynamodb", config=_CLIENT_CONFIG).put_item
+    writers = settings.write_concurrency
+    config = _CLIENT_CONFIG.merge(Config(max_pool_connections=max(10, writers)))
+    executor = (
+        ThreadPoolExecutor(max_workers=writers, thread_name_prefix="put") if writers > 1 else None
+    )
+    return settings, boto3.client("dynamodb", config=config).put_item, executor
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, list[dict[str, str]]]:
     """Store the batch's events; list the message ids of the records that failed."""
     try:
-        settings, put_item = _runtime()
+        settings, put_item, executor = _runtime()
     except SettingsError as error:
         # The whole batch fails and returns later: nothing is lost while the stack is fixed.
         log(
@@ -61,7 +66,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, list[dict[str, 
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     deadline = time.monotonic() + WORKING_SHARE * remaining() / 1000 if remaining else None
     store = StoreEvent.at(put_item, settings.table_name, settings.ttl_days, time.time())
-    result = run_batch(event.get("Records", ()), store, deadline=deadline)
+    result = run_batch(event.get("Records", ()), store, deadline=deadline, executor=executor)
     # One line per invocation; ingest's lines share the `Environment` dimension.
     metrics(
         settings.metrics_namespace,

@@ -313,7 +313,7 @@ def test_client_honours_aws_endpoint_url_and_retries_in_standard_mode(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    _, put_item = process._runtime()
+    _, put_item, _ = process._runtime()
     assert inspect.ismethod(put_item), f"expected the client's bound put_item, got {put_item!r}"
     client: Any = put_item.__self__  # a botocore client, untyped
     assert client.meta.endpoint_url == "http://127.0.0.1:4566"

@@ -30,7 +30,14 @@ INGEST_ENV = {
     "ENVIRONMENT",
     "LOG_LEVEL",
 }
-PROCESS_ENV = {"TABLE_NAME", "EVENT_TTL_DAYS", "METRICS_NAMESPACE", "ENVIRONMENT", "LOG_LEVEL"}
+PROCESS_ENV = {
+    "TABLE_NAME",
+    "EVENT_TTL_DAYS",
+    "METRICS_NAMESPACE",
+    "ENVIRONMENT",
+    "LOG_LEVEL",
+    "WRITE_CONCURRENCY",
+}
 PIPELINE = "webhooks:pipeline:WebhookPipeline"
 TABLE = "webhooks:table:WebhookTable"
 QUEUE = "webhooks:queue:WebhookQueue"
