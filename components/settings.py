@@ -28,6 +28,7 @@ from webhooks.settings import (
 )
 
 from components import naming
+from components.function_url import KINDS as API_KINDS
 
 NAMESPACE = "webhooks"
 ENVIRONMENTS = ("dev", "prod")
@@ -134,6 +135,8 @@ class ApiSettings:
     domain_name: str | None = None
     certificate_arn: str | None = None
     hosted_zone_id: str | None = None
+    # The front door (components/function_url.py): `httpApi` or `functionUrl`.
+    kind: str = "httpApi"
 
 
 @dataclass(frozen=True)
@@ -501,6 +504,7 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
             "domainName",
             "certificateArn",
             "hostedZoneId",
+            "kind",
         ),
     )
     d = ApiSettings()
@@ -528,7 +532,12 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
             " api.hostedZoneId (the program requests one and validates it in that zone)"
             + (", not both" if certificate else ""),
         )
+    kind = _choice(s.get("kind", d.kind), "api.kind", API_KINDS)
+    if kind == "functionUrl":
+        _check_function_url(s)
+        s = {key: value for key, value in s.items() if value is not None}
     return ApiSettings(
+        kind=kind,
         throttling_rate_limit=_int(s, "api.throttlingRateLimit", d.throttling_rate_limit, 1, None),
         throttling_burst_limit=_int(
             s, "api.throttlingBurstLimit", d.throttling_burst_limit, 0, None
@@ -537,6 +546,35 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
         certificate_arn=certificate,
         hosted_zone_id=zone,
     )
+
+
+def _check_function_url(api: Mapping[str, Any]) -> None:
+    """A function URL has no custom domain (that takes CloudFront) and no stage throttling."""
+    if api.get("domainName") is not None:
+        raise ConfigError(
+            _key("api.domainName"),
+            api["domainName"],
+            "unset with api.kind functionUrl (a function URL carries no custom domain without"
+            " CloudFront); use api.kind httpApi for a custom domain",
+        )
+    for key in ("throttlingRateLimit", "throttlingBurstLimit"):
+        if api.get(key) is not None:
+            raise ConfigError(
+                _key("api", key),
+                api[key],
+                "unset with api.kind functionUrl: ingest.reservedConcurrency throttles it",
+            )
+
+
+def _check_front_door(api: ApiSettings, ingest: IngestSettings) -> None:
+    """`functionUrl` is throttled by the ingest function's reserved concurrency alone."""
+    if api.kind == "functionUrl" and ingest.reserved_concurrency is None:
+        raise ConfigError(
+            _key("ingest.reservedConcurrency"),
+            None,
+            "an integer of at least 1 with api.kind functionUrl: the function URL has no"
+            " throttling of its own, so the reserved concurrency bounds what senders can start",
+        )
 
 
 def _alarms(raw: Mapping[str, Any]) -> AlarmSettings:
@@ -613,16 +651,19 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
     if not isinstance(namespace, str) or not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", namespace):
         raise ConfigError(_key("metricsNamespace"), namespace, "a CloudWatch namespace")
     processor = _processor(raw)
+    ingest = _ingest(raw)
+    api = _api(raw)
+    _check_front_door(api, ingest)
     return Settings(
         environment=environment,
         stack=stack or environment,
         providers=_providers(raw),
-        ingest=_ingest(raw),
+        ingest=ingest,
         processor=processor,
         queue=_queue(raw, processor),
         table=_table(raw),
         logs=_logs(raw),
-        api=_api(raw),
+        api=api,
         alarms=_alarms(raw),
         archive=_archive(raw),
         metrics_namespace=namespace,
