@@ -66,7 +66,13 @@ def handler(event: dict[str, Any], context: object) -> dict[str, list[dict[str, 
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     deadline = time.monotonic() + WORKING_SHARE * remaining() / 1000 if remaining else None
     store = StoreEvent.at(put_item, settings.table_name, settings.ttl_days, time.time())
-    result = run_batch(event.get("Records", ()), store, deadline=deadline, executor=executor)
+    result = run_batch(
+        event.get("Records", ()),
+        store,
+        deadline=deadline,
+        executor=executor,
+        writers=settings.write_concurrency,
+    )
     # One line per invocation; ingest's lines share the `Environment` dimension.
     metrics(
         settings.metrics_namespace,

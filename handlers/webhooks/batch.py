@@ -7,6 +7,7 @@ succeed is failed too, so SQS moves it to the DLQ after `maxReceiveCount` receiv
 """
 
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -70,6 +71,7 @@ def run_batch(
     *,
     deadline: float | None = None,
     executor: Executor | None = None,
+    writers: int | None = None,
 ) -> BatchResult:
     """Run `handle` on each record; an exception fails that record only.
 
@@ -77,18 +79,32 @@ def run_batch(
     reported failed and come again, instead of the invocation timing out and SQS delivering
     the records already handled once more. The first record is always attempted.
 
-    With an `executor` the records run on its threads, as many in flight as it has workers
-    (the process function's `WRITE_CONCURRENCY`); each checks the deadline when it starts.
+    With an `executor` the records run on its threads, `writers` in flight (by default as many
+    as it has workers: the process function's `WRITE_CONCURRENCY`); each checks the deadline
+    when it starts.
     Outcomes and failures are reported in the batch's order either way.
     """
     batch = list(records)
-    if executor is None:
+    workers = min(len(batch), writers or getattr(executor, "_max_workers", 1))
+    if executor is None or workers < 2:
         outcomes = [_one(i, record, handle, deadline) for i, record in enumerate(batch)]
     else:
-        futures = [
-            executor.submit(_one, i, record, handle, deadline) for i, record in enumerate(batch)
-        ]
-        outcomes = [future.result() for future in futures]
+        # One task per writer, each taking the next record until none is left: at most
+        # `workers` records in flight, and a batch costs `workers` hand-offs, not one a record.
+        outcomes = [FAILED] * len(batch)
+        indexes = iter(range(len(batch)))
+        lock = threading.Lock()
+
+        def write() -> None:
+            while True:
+                with lock:
+                    index = next(indexes, None)
+                if index is None:
+                    return
+                outcomes[index] = _one(index, batch[index], handle, deadline)
+
+        for future in [executor.submit(write) for _ in range(workers)]:
+            future.result()
     result = BatchResult()
     for record, outcome in zip(batch, outcomes, strict=True):
         result.outcomes[outcome] += 1
