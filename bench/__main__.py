@@ -83,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     results["writes"] = writes.run(args.repeat)
     print("cold start ...", file=sys.stderr)
     results["cold_start_ms"] = coldstart.run(args.cold_repeat)
+    print("first response ...", file=sys.stderr)
+    first_events = {
+        "ingest": handlers.signed_event("github", 1024)[0],
+        "process": handlers.sqs_event(pipeline.messages("github", 1024, handlers.BATCH_SIZE)),
+    }
+    results["first_response_ms"] = coldstart.run_first_response(
+        first_events, max(3, args.cold_repeat // 3)
+    )
     print("local stack end to end ...", file=sys.stderr)
     results["end_to_end"], assumptions = _end_to_end(args.deliveries, args.concurrency)
 

@@ -11,6 +11,7 @@ TARGETS = {
     "url_vs_unverified": 0.80,
     "url_vs_rest": 0.50,
     "concurrent_writes_speedup": 5.0,
+    "first_response_vs_powertools": 0.5,
 }
 
 
@@ -50,6 +51,15 @@ def targets(results: dict) -> list[tuple[str, str, bool]]:
         value = results["cold_start_ms"][name]["median"]
         met = value <= TARGETS["cold_start_ms"]
         checks.append((f"cold start {name} ≤ 15 ms", f"{value:.1f} ms", met))
+    first = results.get("first_response_ms") or {}
+    for name in ("ingest", "process"):
+        if name in first and f"powertools {name}" in first:
+            value = (
+                first[name]["total_ms"]["median"]
+                / first[f"powertools {name}"]["total_ms"]["median"]
+            )
+            met = value <= TARGETS["first_response_vs_powertools"]
+            checks.append((f"first response {name} ≤ 0.5x Powertools", f"{value:.2f}x", met))
     for row in results.get("writes", {}).get("throughput", []):
         if row["latency_ms"] == 8:
             value = row["speedup"]
@@ -107,6 +117,26 @@ def _writes(writes: dict | None) -> list[str]:
             f"| {row['writers']} | {row['timeout_s']} s | {row['measured_at_timeout']:,} "
             f"({row['stored_before_deadline']:,} in {row['probe_timeout_s']:g} s) | "
             f"{row['allowed_by_settings']:,} |"
+        )
+    return out
+
+
+def _first_response(first: dict | None) -> list[str]:
+    """Time to the first response in a fresh interpreter, with its breakdown."""
+    if not first:
+        return []
+    out = [
+        "",
+        "**4b. First response** (fresh interpreter each: `import boto3`, the handler module, "
+        "the first invocation with its client creation and AWS answered in memory; ms)",
+        "",
+        "| handler | import boto3 | import module | first invocation | total |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, row in first.items():
+        out.append(
+            f"| {name} | {row['boto3_ms']['median']:.0f} | {row['module_ms']['median']:.1f} | "
+            f"{row['first_call_ms']['median']:.1f} | {row['total_ms']['median']:.0f} |"
         )
     return out
 
@@ -178,6 +208,7 @@ def markdown(results: dict) -> str:
         c = cold[name]
         versus = c["median"] / cold["powertools"]["median"]
         out.append(f"| {name} | {c['median']:.1f} ms ±{c['spread'] * 50:.0f}% | {versus:.2f}x |")
+    out += _first_response(results.get("first_response_ms"))
     e2e = results.get("end_to_end")
     out += [
         "",
