@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import coldstart, cost, endtoend, handlers, report, verification
+from . import coldstart, cost, endtoend, handlers, report, verification, writes
 from .timing import per_call_ns
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -79,8 +79,18 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = handlers.Pipeline()
     results["ingest"] = handlers.run_ingest(pipeline, args.repeat)
     results["process"] = handlers.run_process(pipeline, args.repeat)
+    print("processor writes ...", file=sys.stderr)
+    results["writes"] = writes.run(args.repeat)
     print("cold start ...", file=sys.stderr)
     results["cold_start_ms"] = coldstart.run(args.cold_repeat)
+    print("first response ...", file=sys.stderr)
+    first_events = {
+        "ingest": handlers.signed_event("github", 1024)[0],
+        "process": handlers.sqs_event(pipeline.messages("github", 1024, handlers.BATCH_SIZE)),
+    }
+    results["first_response_ms"] = coldstart.run_first_response(
+        first_events, max(3, args.cold_repeat // 3)
+    )
     print("local stack end to end ...", file=sys.stderr)
     results["end_to_end"], assumptions = _end_to_end(args.deliveries, args.concurrency)
 
@@ -102,8 +112,15 @@ def main(argv: list[str] | None = None) -> int:
                 },
                 "ours_vs_rest": designs["ours"].total / designs["rest_recipe"].total,
                 "ours_vs_unverified": designs["ours"].total / designs["unverified"].total,
+                "url_vs_rest": designs["ours_function_url"].total / designs["rest_recipe"].total,
+                "url_vs_unverified": designs["ours_function_url"].total
+                / designs["unverified"].total,
             }
         )
+    results["log_bytes"] = _log_bytes(
+        handlers.quantities(pipeline, COST_SIZES["1 KiB"], 3), assumptions
+    )
+    results["load_after"] = " ".join(f"{v:.1f}" for v in os.getloadavg())
     results["seconds"] = round(time.time() - started)
 
     table = report.markdown(results)
@@ -112,6 +129,17 @@ def main(argv: list[str] | None = None) -> int:
     (args.output / "latest.md").write_text(table)
     print(table)
     return 0
+
+
+def _log_bytes(q: handlers.Quantities, a: cost.Assumptions) -> dict[str, float]:
+    """Log bytes per delivery at 1 KiB, before (Text format: START/END/REPORT per invocation)
+    and after (system log level WARN: none), for an accepted and a rejected delivery."""
+    process = q["process_log_bytes"]
+    out = {}
+    for label, lines in (("before", a.text_platform_log_bytes), ("after", a.platform_log_bytes)):
+        out[f"accepted_{label}"] = q["ingest_log_bytes"] + lines + process + lines / a.batch_size
+        out[f"rejected_{label}"] = q["ingest_rejected_log_bytes"] + lines
+    return out
 
 
 def _delivery(measured: handlers.Quantities) -> cost.Delivery:

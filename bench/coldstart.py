@@ -57,3 +57,95 @@ def run(repeat: int) -> dict[str, dict[str, float]]:
         for name, statement in CANDIDATES.items():
             samples[name].append(import_ms(statement))
     return {name: summarize(values).as_dict() for name, values in samples.items()}
+
+
+# ---- the first response, as a sender waits for it -------------------------------------------
+
+_FIRST = """
+import json, sys, time
+event = json.loads(sys.stdin.read())
+t0 = time.perf_counter_ns()
+import boto3
+t1 = time.perf_counter_ns()
+# Not timed: AWS answered in memory (bench.fakes), hooked into the default session before any
+# client exists (the Powertools handlers create theirs at import).
+from bench import fakes
+boto3.setup_default_session(region_name=fakes.REGION)
+recorder = fakes.Recorder()
+boto3.DEFAULT_SESSION.events.register(
+    "before-send", lambda request, **_: fakes._answer(recorder, request)
+)
+t2a = time.perf_counter_ns()
+import {module}
+t2 = time.perf_counter_ns()
+class Context:
+    function_name = "bench"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    memory_limit_in_mb = 256
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "bench"
+    def get_remaining_time_in_millis(self):
+        return 30000
+t3 = time.perf_counter_ns()
+import io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    answer = {module}.handler(event, Context())
+t4 = time.perf_counter_ns()
+print(json.dumps({{"boto3_ms": (t1 - t0) / 1e6, "module_ms": (t2 - t2a) / 1e6,
+                  "first_call_ms": (t4 - t3) / 1e6, "answer": str(answer)[:60]}}))
+"""
+
+
+def first_response_ms(module: str, event: dict) -> dict[str, float]:
+    """Import boto3, import the handler, first invocation (clients created, AWS answered in
+    memory): milliseconds of each in a fresh interpreter, and their sum."""
+    import json
+
+    from . import HANDLERS as handlers_dir
+
+    root = handlers_dir.parent
+    path = os.pathsep.join(map(str, (handlers_dir, root, root / "bench" / "powertools")))
+    env = os.environ | ENVIRONMENT | {"PYTHONPATH": path}
+    env |= {"AWS_ACCESS_KEY_ID": "AKIDBENCHBENCHBENCH0", "AWS_SECRET_ACCESS_KEY": "bench"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    done = subprocess.run(  # noqa: S603 - our own interpreter running our own probe
+        [sys.executable, "-c", _FIRST.format(module=module)],
+        env=env,
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    answer = figures.pop("answer")
+    if "202" not in answer and "batchItemFailures': []" not in answer:
+        raise RuntimeError(f"{module}: the first response was not a success: {answer}")
+    figures["total_ms"] = sum(figures.values())
+    return figures
+
+
+FIRST_RESPONSE = {
+    "ingest": "ingest",
+    "process": "process",
+    "powertools ingest": "pt_ingest",
+    "powertools process": "pt_process",
+}
+"""Label → module: ours and the Powertools equivalents (bench/powertools/)."""
+
+
+def run_first_response(events: dict[str, dict], repeat: int) -> dict[str, dict[str, object]]:
+    """Median of each part of each handler's first response over `repeat` fresh interpreters;
+    `events` holds the `ingest` and `process` events, which the Powertools handlers get too."""
+    out: dict[str, dict[str, object]] = {}
+    for label, module in FIRST_RESPONSE.items():
+        event = events[label.rsplit(" ", 1)[-1]]
+        first_response_ms(module, event)  # bytecode and file cache, as a deployed package
+        runs = [first_response_ms(module, event) for _ in range(repeat)]
+        out[label] = {
+            key: summarize([r[key] for r in runs]).as_dict()
+            for key in ("boto3_ms", "module_ms", "first_call_ms", "total_ms")
+        }
+    return out

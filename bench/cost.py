@@ -72,8 +72,12 @@ class Assumptions:
     full_vcpu_memory_mb: int = 1769  # Lambda: 1 vCPU at 1,769 MB, CPU share linear in memory
     sqs_send_ms: float = 5.0  # assumed in-region SendMessage round trip
     dynamodb_put_ms: float = 5.0  # assumed in-region PutItem round trip
+    write_concurrency: int = 8  # PutItems in flight per process invocation (the default)
     s3_put_ms: float = 20.0  # assumed in-region PutObject round trip (small object)
-    platform_log_bytes: int = 350  # Lambda's START, END and REPORT lines per invocation
+    # Lambda's START, END and REPORT lines per invocation: about 350 bytes in the Text log
+    # format (before), none at system log level WARN (components/function.py, after).
+    platform_log_bytes: int = 0
+    text_platform_log_bytes: int = 350
     provisioned_utilisation: float = 0.7  # auto-scaling target of the provisioned table
     secrets_refresh_seconds: float = 300.0
     providers: int = 5
@@ -147,7 +151,8 @@ def _processor_and_table(
         d.process_cpu_us * batch,
         a.process_memory_mb,
         a.full_vcpu_memory_mb,
-        a.dynamodb_put_ms * batch,
+        # Concurrent writes: the batch waits one round trip per round of writers.
+        a.dynamodb_put_ms * math.ceil(batch / a.write_concurrency),
     )
     design.lines["process Lambda duration"] = (
         _gb_seconds_per_million(a.process_memory_mb, batch_ms, p["lambda_arm64_gb_second"]) / batch
@@ -162,6 +167,29 @@ def ours(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
     design = Design("ours: HTTP API + verifying Lambda + SQS + on-demand DynamoDB")
     metered = max(1, math.ceil(d.body_bytes / p["http_api_metering_bytes"]))
     design.lines["API requests"] = metered * p["http_api_per_million"]
+    _ours_lambda_and_rest(design, p, a, d)
+    return design
+
+
+def ours_function_url(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
+    """`api.kind: functionUrl`: the same function behind a Lambda function URL, which has no
+    request charge of its own (`no_charge` in bench/prices.json): each request is billed as the
+    function's invocation, counted below."""
+    design = Design("ours, functionUrl: function URL + verifying Lambda + SQS + DynamoDB")
+    design.lines["API requests"] = 0.0
+    _ours_lambda_and_rest(design, p, a, d)
+    return design
+
+
+def publishing_step(p: dict[str, float], a: Assumptions, d: Delivery) -> Design | None:
+    """Hook for the subscriber issue's publishing step: the cost per million deliveries it adds
+    to ours, as a `Design` of its own lines. None until that step exists; `compare` then adds
+    `ours_publishing` (ours + these lines) and the report shows the row."""
+    return None
+
+
+def _ours_lambda_and_rest(design: Design, p: dict[str, float], a: Assumptions, d: Delivery) -> None:
+    """Every line of ours after the front door: ingest Lambda, archive, secrets, processor."""
     design.lines["ingest Lambda requests"] = p["lambda_request_per_million"]
     wait = a.sqs_send_ms + (a.s3_put_ms if d.archived else 0.0)
     ingest_ms = lambda_billed_ms(d.ingest_cpu_us, a.ingest_memory_mb, a.full_vcpu_memory_mb, wait)
@@ -191,7 +219,6 @@ def ours(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
         + a.platform_log_bytes / a.batch_size
     )
     design.lines["CloudWatch Logs"] = _logs(p, log_bytes)
-    return design
 
 
 def _direct_sqs(name: str, api_per_million: float, p, a: Assumptions, d: Delivery) -> Design:
@@ -243,11 +270,19 @@ def unverified(p: dict[str, float], a: Assumptions, d: Delivery) -> Design:
 
 def compare(p: dict[str, float], a: Assumptions, d: Delivery) -> dict[str, Design]:
     """The three designs for one delivery size, keyed `ours`, `rest_recipe`, `unverified`."""
-    return {
+    designs = {
         "ours": ours(p, a, d),
+        "ours_function_url": ours_function_url(p, a, d),
         "rest_recipe": rest_recipe(p, a, d),
         "unverified": unverified(p, a, d),
     }
+    extra = publishing_step(p, a, d)
+    if extra is not None:
+        publishing = Design(f"ours + {extra.name}", dict(designs["ours"].lines))
+        for name, value in extra.lines.items():
+            publishing.lines[name] = publishing.lines.get(name, 0.0) + value
+        designs["ours_publishing"] = publishing
+    return designs
 
 
 def dynamodb_item_size(item: dict[str, dict]) -> int:

@@ -248,6 +248,7 @@ class Quantities(TypedDict):
     ingest_cpu_us: float
     process_cpu_us: float
     ingest_log_bytes: float
+    ingest_rejected_log_bytes: float
     process_log_bytes: float
 
 
@@ -269,6 +270,14 @@ def quantities(pipeline: Pipeline, size: int, repeat: int) -> Quantities:
     ingest_event, _ = signed_event("github", size)
     with captured_stdout() as ingest_log:
         pipeline.ingest.handler(ingest_event, None)
+    forged = dict(
+        ingest_event,
+        headers={**ingest_event["headers"], "x-hub-signature-256": "sha256=" + "0" * 64},
+    )
+    with captured_stdout() as rejected_log:
+        answer = pipeline.ingest.handler(forged, None)
+    if answer["statusCode"] != 401:
+        raise RuntimeError(f"a forged delivery got {answer['statusCode']}, not 401")
     # Durations with the real botocore clients: Lambda bills their CPU time too.
     pipeline.accept(pipeline.ingest_sdk, ingest_event)
     pipeline.recorder.keep = False
@@ -287,5 +296,6 @@ def quantities(pipeline: Pipeline, size: int, repeat: int) -> Quantities:
         "ingest_cpu_us": ingest_ns.median / 1000,
         "process_cpu_us": process_ns.median / 1000 / BATCH_SIZE,
         "ingest_log_bytes": ingest_log.bytes,
+        "ingest_rejected_log_bytes": rejected_log.bytes,
         "process_log_bytes": process_log.bytes / BATCH_SIZE,
     }

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from components.environment import IngestOptions, ingest_settings
 from components.function import FunctionSpec, Grant, create_function
+from components.function_url import create_function_url
 from components.settings import ProviderSettings
 
 ROUTE_KEY = "POST /webhooks/{provider}"
@@ -74,6 +75,8 @@ class WebhookApiArgs:
     metrics_namespace: str
     environment: str
     tags: dict[str, str]
+    # `webhooks:api.kind` (components/function_url.py): the HTTP API or a function URL.
+    kind: str = "httpApi"
 
 
 class WebhookApi(pulumi.ComponentResource):
@@ -167,7 +170,35 @@ class WebhookApi(pulumi.ComponentResource):
             ),
         )
         self.function = resources.function
+        self.function_name = self.function.name
+        self.bucket_name = self.bucket.bucket
+        self.secret_arns = {provider: secret.arn for provider, secret in self.secrets.items()}
+        self.api_id: pulumi.Output[str] | None = None
+        self.stage_id: pulumi.Output[str] | None = None
+        self.function_url: aws.lambda_.FunctionUrl | None = None
+        if args.kind == "functionUrl":
+            self.function_url, self.webhook_base_url = create_function_url(
+                self, name, self.function, versions
+            )
+        else:
+            self._http_api(name, args, versions, child)
+        self.register_outputs(
+            {
+                "webhook_base_url": self.webhook_base_url,
+                "function_name": self.function_name,
+                "bucket_name": self.bucket_name,
+                "secret_arns": self.secret_arns,
+            }
+        )
 
+    def _http_api(
+        self,
+        name: str,
+        args: WebhookApiArgs,
+        versions: Sequence[aws.secretsmanager.SecretVersion],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """`httpApi`: the HTTP API, its route, stage, access logs and invoke permission."""
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
             name=f"/aws/apigateway/{args.api_name}/access",
@@ -234,17 +265,6 @@ class WebhookApi(pulumi.ComponentResource):
         )
         self.api_id = self.api.id
         self.stage_id = self.stage.id
-        self.function_name = self.function.name
-        self.bucket_name = self.bucket.bucket
-        self.secret_arns = {provider: secret.arn for provider, secret in self.secrets.items()}
-        self.register_outputs(
-            {
-                "webhook_base_url": self.webhook_base_url,
-                "function_name": self.function_name,
-                "bucket_name": self.bucket_name,
-                "secret_arns": self.secret_arns,
-            }
-        )
 
     def _archive_bucket(
         self, name: str, args: WebhookApiArgs, child: pulumi.ResourceOptions

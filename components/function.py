@@ -119,8 +119,15 @@ def create_function(parent: pulumi.Resource, name: str, spec: FunctionSpec) -> F
         reserved_concurrent_executions=spec.reserved_concurrency,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=spec.environment),
         # Text: the handlers already write JSON lines, and EMF lines must reach CloudWatch as is.
+        # JSON format so the platform's per-invocation START/END/REPORT lines (system level
+        # INFO) are dropped at system level WARN; our lines are already JSON and pass as
+        # written, EMF included. The handlers filter their own lines (LOG_LEVEL): Lambda's
+        # application filter is left fully open (docs/design.md, "Lean logs").
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="Text", log_group=log_group.name
+            log_format="JSON",
+            log_group=log_group.name,
+            system_log_level="WARN",
+            application_log_level="TRACE",
         ),
         tags=spec.tags,
         opts=pulumi.ResourceOptions(

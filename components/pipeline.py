@@ -85,6 +85,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 memory_mb=s.processor.memory_mb,
                 reserved_concurrency=s.processor.reserved_concurrency,
                 batch_size=s.processor.batch_size,
+                write_concurrency=s.processor.write_concurrency,
                 batching_window_seconds=s.processor.batching_window_seconds,
                 maximum_concurrency=s.processor.maximum_concurrency,
                 event_ttl_days=s.table.event_ttl_days,
@@ -130,12 +131,17 @@ class WebhookPipeline(pulumi.ComponentResource):
                 metrics_namespace=s.metrics_namespace,
                 environment=s.stack,
                 tags=s.tags,
+                kind=s.api.kind,
             ),
             opts=child,
         )
         base_url = self.api.webhook_base_url
         domain_target: pulumi.Input[str | None] = None
-        if s.api.domain_name is not None:
+        if (
+            s.api.domain_name is not None
+            and self.api.api_id is not None
+            and self.api.stage_id is not None
+        ):
             domain = WebhookDomain(
                 f"{name}-domain",
                 WebhookDomainArgs(
@@ -285,16 +291,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 a.period_seconds,
                 a.ingest_errors,
             ),
-            _Alarm(
-                "api-5xx",
-                "The webhook API answered 5xx.",
-                "AWS/ApiGateway",
-                "5xx",
-                {"ApiId": self.api.api_id, "Stage": "$default"},
-                "Sum",
-                a.period_seconds,
-                a.api_5xx_errors,
-            ),
+            *self._front_door_alarms(s),
         ]
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for spec in specs:
@@ -316,6 +313,47 @@ class WebhookPipeline(pulumi.ComponentResource):
                 tags=s.tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+
+    def _front_door_alarms(self, s: Settings) -> list[_Alarm]:
+        """`api-5xx` from API Gateway's metric, or for a function URL Lambda's `Url5xxCount`
+        with the ingest function's throttles (its reserved concurrency is the throttle)."""
+        a = s.alarms
+        if self.api.api_id is not None:
+            return [
+                _Alarm(
+                    "api-5xx",
+                    "The webhook API answered 5xx.",
+                    "AWS/ApiGateway",
+                    "5xx",
+                    {"ApiId": self.api.api_id, "Stage": "$default"},
+                    "Sum",
+                    a.period_seconds,
+                    a.api_5xx_errors,
+                )
+            ]
+        ingest = {"FunctionName": self.api.function_name}
+        return [
+            _Alarm(
+                "api-5xx",
+                "The webhook function URL answered 5xx.",
+                "AWS/Lambda",
+                "Url5xxCount",
+                ingest,
+                "Sum",
+                a.period_seconds,
+                a.api_5xx_errors,
+            ),
+            _Alarm(
+                "ingest-throttles",
+                "The ingest function hit its reserved concurrency: senders got 429 and retry.",
+                "AWS/Lambda",
+                "Throttles",
+                ingest,
+                "Sum",
+                a.period_seconds,
+                a.api_5xx_errors,
+            ),
+        ]
 
 
 class _Alarm(NamedTuple):

@@ -25,6 +25,7 @@ class WebhookProcessorArgs:
     batch_size: int
     batching_window_seconds: int
     maximum_concurrency: int
+    write_concurrency: int
     event_ttl_days: int
     archive_bucket_name: pulumi.Input[str]
     archive_bucket_arn: pulumi.Input[str]
@@ -70,6 +71,7 @@ class WebhookProcessor(pulumi.ComponentResource):
                         archive_bucket=names[1],
                         metrics_namespace=args.metrics_namespace,
                         log_level=args.log_level,
+                        write_concurrency=args.write_concurrency,
                     ).to_environ()
                 ),
                 grants=[

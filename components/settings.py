@@ -15,16 +15,20 @@ from typing import Any
 import pulumi
 from webhooks import providers as handler_providers
 from webhooks import schemes
+from webhooks.batch import WORST_CASE_WRITE_SECONDS, largest_batch
 from webhooks.schemes import OptionError, config_key
 from webhooks.settings import (
     DEFAULT_INLINE_BODY_LIMIT,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_METRICS_NAMESPACE,
     DEFAULT_SECRETS_REFRESH_SECONDS,
+    DEFAULT_WRITE_CONCURRENCY,
     LOG_LEVELS,
+    MAX_WRITE_CONCURRENCY,
 )
 
 from components import naming
+from components.function_url import KINDS as API_KINDS
 
 NAMESPACE = "webhooks"
 ENVIRONMENTS = ("dev", "prod")
@@ -99,6 +103,7 @@ class ProcessorSettings:
     batching_window_seconds: int = 0
     maximum_concurrency: int = 10
     reserved_concurrency: int | None = None
+    write_concurrency: int = DEFAULT_WRITE_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,8 @@ class ApiSettings:
     domain_name: str | None = None
     certificate_arn: str | None = None
     hosted_zone_id: str | None = None
+    # The front door (components/function_url.py): `httpApi` or `functionUrl`.
+    kind: str = "httpApi"
 
 
 @dataclass(frozen=True)
@@ -367,6 +374,7 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
             "batchingWindowSeconds",
             "maximumConcurrency",
             "reservedConcurrency",
+            "writeConcurrency",
         ),
     )
     d = ProcessorSettings()
@@ -381,7 +389,11 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
         ),
         maximum_concurrency=_int(s, "processor.maximumConcurrency", d.maximum_concurrency, 2, 1000),
         reserved_concurrency=_optional_int(s, "processor.reservedConcurrency", 1, 10000),
+        write_concurrency=_int(
+            s, "processor.writeConcurrency", d.write_concurrency, 1, MAX_WRITE_CONCURRENCY
+        ),
     )
+    _check_batch_completes(settings)
     if settings.batch_size > 10 and settings.batching_window_seconds < 1:
         raise ConfigError(
             _key("processor.batchingWindowSeconds"),
@@ -399,6 +411,22 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
             " or the mapping's pollers are throttled",
         )
     return settings
+
+
+def _check_batch_completes(settings: ProcessorSettings) -> None:
+    """A batch must be written before the process function's deadline at the worst-case write
+    time; the records it cannot start go back to the queue and, received again and again,
+    healthy ones would reach the DLQ (webhooks.batch.largest_batch, `make bench`)."""
+    largest = largest_batch(settings.timeout_seconds, settings.write_concurrency)
+    if settings.batch_size > largest:
+        raise ConfigError(
+            _key("processor.batchSize"),
+            settings.batch_size,
+            f"at most {largest}: the records processor.timeoutSeconds"
+            f" ({settings.timeout_seconds}) starts in time with processor.writeConcurrency"
+            f" ({settings.write_concurrency}) writes in flight at"
+            f" {WORST_CASE_WRITE_SECONDS * 1000:g} ms each",
+        )
 
 
 def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSettings:
@@ -478,6 +506,7 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
             "domainName",
             "certificateArn",
             "hostedZoneId",
+            "kind",
         ),
     )
     d = ApiSettings()
@@ -505,7 +534,12 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
             " api.hostedZoneId (the program requests one and validates it in that zone)"
             + (", not both" if certificate else ""),
         )
+    kind = _choice(s.get("kind", d.kind), "api.kind", API_KINDS)
+    if kind == "functionUrl":
+        _check_function_url(s)
+        s = {key: value for key, value in s.items() if value is not None}
     return ApiSettings(
+        kind=kind,
         throttling_rate_limit=_int(s, "api.throttlingRateLimit", d.throttling_rate_limit, 1, None),
         throttling_burst_limit=_int(
             s, "api.throttlingBurstLimit", d.throttling_burst_limit, 0, None
@@ -514,6 +548,35 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
         certificate_arn=certificate,
         hosted_zone_id=zone,
     )
+
+
+def _check_function_url(api: Mapping[str, Any]) -> None:
+    """A function URL has no custom domain (that takes CloudFront) and no stage throttling."""
+    if api.get("domainName") is not None:
+        raise ConfigError(
+            _key("api.domainName"),
+            api["domainName"],
+            "unset with api.kind functionUrl (a function URL carries no custom domain without"
+            " CloudFront); use api.kind httpApi for a custom domain",
+        )
+    for key in ("throttlingRateLimit", "throttlingBurstLimit"):
+        if api.get(key) is not None:
+            raise ConfigError(
+                _key("api", key),
+                api[key],
+                "unset with api.kind functionUrl: ingest.reservedConcurrency throttles it",
+            )
+
+
+def _check_front_door(api: ApiSettings, ingest: IngestSettings) -> None:
+    """`functionUrl` is throttled by the ingest function's reserved concurrency alone."""
+    if api.kind == "functionUrl" and ingest.reserved_concurrency is None:
+        raise ConfigError(
+            _key("ingest.reservedConcurrency"),
+            None,
+            "an integer of at least 1 with api.kind functionUrl: the function URL has no"
+            " throttling of its own, so the reserved concurrency bounds what senders can start",
+        )
 
 
 def _alarms(raw: Mapping[str, Any]) -> AlarmSettings:
@@ -590,16 +653,19 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
     if not isinstance(namespace, str) or not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", namespace):
         raise ConfigError(_key("metricsNamespace"), namespace, "a CloudWatch namespace")
     processor = _processor(raw)
+    ingest = _ingest(raw)
+    api = _api(raw)
+    _check_front_door(api, ingest)
     settings = Settings(
         environment=environment,
         stack=stack or environment,
         providers=_providers(raw),
-        ingest=_ingest(raw),
+        ingest=ingest,
         processor=processor,
         queue=_queue(raw, processor),
         table=_table(raw),
         logs=_logs(raw),
-        api=_api(raw),
+        api=api,
         alarms=_alarms(raw),
         archive=_archive(raw),
         metrics_namespace=namespace,

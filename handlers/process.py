@@ -6,11 +6,13 @@ record is `webhooks.store.StoreEvent`, the batch machinery `webhooks.batch.run_b
 
 import hashlib
 import time
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from webhooks.batch import WORKING_SHARE as WORKING_SHARE
 from webhooks.batch import run_batch
 from webhooks.environ import SettingsError
 from webhooks.observability import log, metrics, set_level
@@ -27,19 +29,17 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
     tcp_keepalive=True,
 )
-# Share of the invocation's time in which new records are started. The last quarter is the
-# reserve for the record in flight: 7.5 s of a 30 s timeout covers one slow attempt (2 s + 5 s).
-WORKING_SHARE = 0.75
 _CHUNK_BYTES = 256 * 1024
 
 
 @cache
-def _runtime() -> tuple[ProcessHandlerSettings, Table, ArchiveCheck]:
-    """Settings and the table client, built by the first invocation and kept by the container.
+def _runtime() -> tuple[ProcessHandlerSettings, Table, ArchiveCheck, Executor | None]:
+    """Settings, the clients and the writers' threads, built once and kept by the container.
 
     Not at import: constructing a botocore client loads its service model, which would
     dominate the module's import time. The endpoint comes from the SDK's own resolution, so
-    `AWS_ENDPOINT_URL` points it at an emulator.
+    `AWS_ENDPOINT_URL` points it at an emulator. The client is thread-safe; its connection
+    pool holds one connection per writer, so concurrent writes do not queue for a socket.
     """
     settings = ProcessHandlerSettings.from_environ()
     set_level(settings.log_level)
@@ -48,7 +48,12 @@ def _runtime() -> tuple[ProcessHandlerSettings, Table, ArchiveCheck]:
     def check_archived(key: str, body_sha256: str) -> str | None:
         return archive_problem(s3(), settings.archive_bucket, key, body_sha256)
 
-    return settings, boto3.client("dynamodb", config=_CLIENT_CONFIG), check_archived
+    writers = settings.write_concurrency
+    config = _CLIENT_CONFIG.merge(Config(max_pool_connections=max(10, writers)))
+    executor = (
+        ThreadPoolExecutor(max_workers=writers, thread_name_prefix="put") if writers > 1 else None
+    )
+    return settings, boto3.client("dynamodb", config=config), check_archived, executor
 
 
 def archive_problem(s3: Any, bucket: str, key: str, body_sha256: str) -> str | None:
@@ -78,7 +83,7 @@ def archive_problem(s3: Any, bucket: str, key: str, body_sha256: str) -> str | N
 def handler(event: dict[str, Any], context: object) -> dict[str, list[dict[str, str]]]:
     """Store the batch's events; list the message ids of the records that failed."""
     try:
-        settings, table, check_archived = _runtime()
+        settings, table, check_archived, executor = _runtime()
     except SettingsError as error:
         # The whole batch fails and returns later: nothing is lost while the stack is fixed.
         log(
@@ -94,7 +99,13 @@ def handler(event: dict[str, Any], context: object) -> dict[str, list[dict[str, 
     store = StoreEvent.at(
         table, settings.table_name, settings.ttl_days, time.time(), check_archived
     )
-    result = run_batch(event.get("Records", ()), store, deadline=deadline)
+    result = run_batch(
+        event.get("Records", ()),
+        store,
+        deadline=deadline,
+        executor=executor,
+        writers=settings.write_concurrency,
+    )
     # One line per invocation; ingest's lines share the `Environment` dimension.
     metrics(
         settings.metrics_namespace,

@@ -41,6 +41,7 @@ RECORDED = {
     "aws:apigatewayv2/integration:Integration",
     "aws:apigatewayv2/route:Route",
     "aws:apigatewayv2/stage:Stage",
+    "aws:lambda/functionUrl:FunctionUrl",
 }
 """Run by the local stack itself: worker processes, pollers, the HTTP server."""
 
@@ -97,6 +98,8 @@ class Declaration:
     stages: list[dict[str, Any]] = field(default_factory=list)
     queues: dict[str, str] = field(default_factory=dict)
     """Queue ARN → URL."""
+    function_urls: list[dict[str, Any]] = field(default_factory=list)
+    """Function URLs (`api.kind` functionUrl): served by the same HTTP server, every path."""
 
 
 def plain(value: Any) -> Any:
@@ -433,6 +436,18 @@ class MotoMocks(Mocks):
             "arn": f"arn:aws:apigateway:{self.region}::/apis/{inputs.get('apiId')}/stages/{name}",
         }
 
+    def _function_url(self, logical: str, inputs: dict) -> tuple[str, dict]:
+        """A function URL answers every path of its host: the local HTTP server's root."""
+        if inputs.get("authorizationType") != "NONE":
+            raise UnrealizableResourceError(
+                f"function URL {logical!r}: only authorization type NONE is served locally"
+            )
+        with self._lock:
+            self.declaration.function_urls.append({"logical": logical, **inputs})
+        url = f"{self.api_endpoint.rstrip('/')}/"
+        url_id = secrets.token_hex(16)
+        return url_id, {"functionUrl": url, "urlId": url_id, "functionArn": ""}
+
     # --- accepted ----------------------------------------------------------------------------
 
     def _accept(self, typ: str, logical: str, inputs: dict) -> tuple[str, dict]:
@@ -532,4 +547,5 @@ _REALIZERS = {
     "aws:apigatewayv2/integration:Integration": MotoMocks._integration,
     "aws:apigatewayv2/route:Route": MotoMocks._route,
     "aws:apigatewayv2/stage:Stage": MotoMocks._stage,
+    "aws:lambda/functionUrl:FunctionUrl": MotoMocks._function_url,
 }

@@ -441,6 +441,11 @@ class LocalStack:
                 )
             arn = self._function_arn(integration.get("integrationUri") or "")
             routes.append(Route(route["routeKey"], self.pools[arn]))
+        # A function URL (`api.kind` functionUrl) gets every path and method, as on AWS; its
+        # throttle is the function's reserved concurrency, i.e. its worker pool.
+        for url in self.declaration.get("function_urls", ()):
+            arn = self._function_arn(url.get("functionName") or "")
+            routes.append(Route("$default", self.pools[arn]))
         self.api.set_routes(routes)
         stages = self.declaration["stages"]
         if stages:

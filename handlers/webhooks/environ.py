@@ -22,18 +22,22 @@ def optional(environ: Mapping[str, str], name: str, default: str) -> str:
     return environ.get(name, "").strip() or default
 
 
-def whole_number(environ: Mapping[str, str], name: str, default: int | None, low: int) -> int:
-    """A decimal integer of at least `low`; `default` when unset (None: required)."""
+def whole_number(
+    environ: Mapping[str, str], name: str, default: int | None, low: int, high: int | None = None
+) -> int:
+    """A decimal integer from `low` (to `high` if given); `default` when unset (None: required)."""
     text = environ.get(name, "").strip()
     if not text:
         if default is None:
             raise SettingsError(f"environment variable {name} is required")
         return default
-    if not (text.isascii() and text.isdigit()) or int(text) < low:
+    number = int(text) if text.isascii() and text.isdigit() else None
+    if number is None or number < low or (high is not None and number > high):
+        bounds = f"of at least {low}" if high is None else f"from {low} to {high}"
         raise SettingsError(
-            f"environment variable {name} must be an integer of at least {low}, got {text!r}"
+            f"environment variable {name} must be an integer {bounds}, got {text!r}"
         )
-    return int(text)
+    return number
 
 
 def choice(environ: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:

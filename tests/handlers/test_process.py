@@ -343,7 +343,7 @@ def test_client_honours_aws_endpoint_url_and_retries_in_standard_mode(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    _, table, _ = process._runtime()
+    _, table, _, _ = process._runtime()
     client: Any = table  # a botocore client, untyped
     assert inspect.ismethod(client.put_item), f"expected a DynamoDB client, got {client!r}"
     assert client.meta.endpoint_url == "http://127.0.0.1:4566"

@@ -75,6 +75,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:secretsmanager/secret:Secret":
             resource_id = _arn("secretsmanager", f"secret:{name}-AbCdEf")
             state.update(arn=resource_id)
+        elif typ == "aws:lambda/functionUrl:FunctionUrl":
+            resource_id = "abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, as AWS's url ids
+            url = f"https://{resource_id}.lambda-url.{region}.on.aws/"
+            state.update(functionUrl=url, urlId=resource_id)
         elif typ == "aws:apigatewayv2/api:Api":
             resource_id = "a1b2c3d4e5"
             state.update(
@@ -221,7 +225,19 @@ SCENARIOS: dict[str, tuple[str, Any]] = {
         "prod",
         lambda: _with("prod", api={"domainName": DOMAIN, "hostedZoneId": HOSTED_ZONE_ID}),
     ),
+    # The function URL front door (api.kind functionUrl) on the prod profile.
+    "function-url": ("prod", lambda: function_url_config("prod")),
 }
+
+
+def function_url_config(stack_file: str) -> dict[str, Any]:
+    """A stack file's config with `api.kind: functionUrl` (the stage throttling keys dropped:
+    they do not apply) and the reserved concurrency that mode requires."""
+    config = stack_config(stack_file)
+    config[f"{PROJECT}:api"] = {"kind": "functionUrl"}
+    ingest = config.get(f"{PROJECT}:ingest") or {}
+    config[f"{PROJECT}:ingest"] = {"reservedConcurrency": 20, **ingest}
+    return config
 
 
 @functools.cache

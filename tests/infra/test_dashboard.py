@@ -89,7 +89,7 @@ def emitted(
         assert receiver.handle(event(name, headers, delivery.body))["statusCode"] == status
     process_fn = stack.one("aws:lambda/function:Function", "webhooks-processor-function")
     settings = ProcessHandlerSettings.from_environ(process_fn.inputs["environment"]["variables"])
-    monkeypatch.setattr(process, "_runtime", lambda: (settings, None, None))
+    monkeypatch.setattr(process, "_runtime", lambda: (settings, None, None, None))
     assert process.handler({"Records": []}, None) == {"batchItemFailures": []}
     found: dict[tuple, dict] = {}
     for record in _emf_lines(capsys):

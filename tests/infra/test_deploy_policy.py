@@ -61,6 +61,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "aws:lambda/permission:Permission": (
         "lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission",
     ),
+    "aws:lambda/functionUrl:FunctionUrl": (
+        "lambda:CreateFunctionUrlConfig", "lambda:GetFunctionUrlConfig",
+        "lambda:UpdateFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig",
+    ),
     "aws:lambda/eventSourceMapping:EventSourceMapping": (
         "lambda:CreateEventSourceMapping", "lambda:GetEventSourceMapping",
         "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping",
@@ -236,7 +240,15 @@ def arns(stack: MockedStack, resource: MockedResource, action: str) -> Iterator[
         suffix = "/bodies/key" if action in OBJECT_ACTIONS else ""
         yield resource.state["arn"] + suffix
         return
-    for key in ("secretId", "bucket", "function", "topic", "certificateArn", "queueUrl"):
+    for key in (
+        "secretId",
+        "bucket",
+        "function",
+        "functionName",
+        "topic",
+        "certificateArn",
+        "queueUrl",
+    ):
         if key in i:
             target = by_id.get(i[key]) or next(
                 (

@@ -39,6 +39,7 @@ PROCESS_ENV = {
     "ENVIRONMENT",
     "ARCHIVE_BUCKET",
     "LOG_LEVEL",
+    "WRITE_CONCURRENCY",
 }
 PIPELINE = "webhooks:pipeline:WebhookPipeline"
 TABLE = "webhooks:table:WebhookTable"
