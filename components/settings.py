@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from webhooks import providers as handler_providers
@@ -25,6 +25,9 @@ from webhooks.settings import (
 )
 
 from components import naming
+
+if TYPE_CHECKING:
+    from components.subscribers import SubscriberSettings
 
 NAMESPACE = "webhooks"
 ENVIRONMENTS = ("dev", "prod")
@@ -166,6 +169,8 @@ class Settings:
     alarms: AlarmSettings
     archive: ArchiveSettings
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    # Who receives the published events (components/subscribers.py).
+    subscribers: tuple[SubscriberSettings, ...] = ()
 
     # The `secrets` config as Pulumi read it (`get_secret_object`): what reaches Secrets Manager.
     secret_values: pulumi.Input[Mapping[str, Any]] = field(default_factory=dict)
@@ -573,6 +578,7 @@ TOP_LEVEL_KEYS = (
     "api",
     "alarms",
     "archive",
+    "subscribers",
 )
 OBJECT_KEYS = tuple(key for key in TOP_LEVEL_KEYS if key not in ("environment", "metricsNamespace"))
 
@@ -588,7 +594,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
     if not isinstance(namespace, str) or not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", namespace):
         raise ConfigError(_key("metricsNamespace"), namespace, "a CloudWatch namespace")
     processor = _processor(raw)
-    return Settings(
+    settings = Settings(
         environment=environment,
         stack=stack or environment,
         providers=_providers(raw),
@@ -602,6 +608,9 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
         archive=_archive(raw),
         metrics_namespace=namespace,
     )
+    from components.subscribers import read_subscribers  # it reads ConfigError from here
+
+    return replace(settings, subscribers=read_subscribers(raw, settings.providers))
 
 
 def load_settings(config: pulumi.Config | None = None) -> Settings:

@@ -38,6 +38,8 @@ PROCESSOR = "webhooks:processor:WebhookProcessor"
 API = "webhooks:api:WebhookApi"
 DASHBOARD = "webhooks:dashboard:WebhookDashboard"
 DOMAIN = "webhooks:domain:WebhookDomain"
+BUS = "webhooks:bus:WebhookBus"
+PUBLISHER = "webhooks:publisher:WebhookPublisher"
 # Which component owns each resource type; Lambda plumbing is resolved by function name.
 OWNER = {
     "aws:dynamodb/table:Table": TABLE,
@@ -125,7 +127,7 @@ def test_components_nest_under_the_pipeline(stack: MockedStack) -> None:
         assert stack.one(component).parent == pipeline.urn
 
 
-@pytest.fixture(params=["dev", "prod", "domain-certificate", "domain-zone"])
+@pytest.fixture(params=["dev", "prod", "domain-certificate", "domain-zone", "subscribers"])
 def any_graph(request: pytest.FixtureRequest) -> MockedStack:
     return built_stack(request.param)
 
@@ -138,6 +140,10 @@ def test_every_resource_has_its_components_parent(any_graph: MockedStack) -> Non
             continue
         assert resource.parent != stack.root_urn, resource.name
         expected = OWNER.get(resource.type)
+        # The delivery components own everything named after them (queues, functions, rules).
+        for prefix, component in (("webhooks-bus-", BUS), ("webhooks-publisher-", PUBLISHER)):
+            if resource.name.startswith(prefix):
+                expected = component
         if expected is None:  # function, role, log group, s3 plumbing
             expected = PROCESSOR if "process" in json.dumps(resource.inputs, default=str) else API
         owners[resource.name] = (stack.by_urn(resource.parent).type, expected)
@@ -179,7 +185,9 @@ def test_queue_redrives_to_the_dlq(stack: MockedStack) -> None:
 
 def test_visibility_timeout_covers_six_timeouts_and_the_batching_window(stack: MockedStack) -> None:
     queue = stack.one("aws:sqs/queue:Queue", "webhooks-queue-queue").inputs
-    mapping = stack.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
+    mapping = stack.one(
+        "aws:lambda/eventSourceMapping:EventSourceMapping", "webhooks-processor-queue-mapping"
+    ).inputs
     assert queue["visibilityTimeoutSeconds"] >= (
         6 * function(stack, "process").inputs["timeout"] + mapping["maximumBatchingWindowInSeconds"]
     )
@@ -187,7 +195,9 @@ def test_visibility_timeout_covers_six_timeouts_and_the_batching_window(stack: M
 
 def test_event_source_mapping_from_settings(stack: MockedStack) -> None:
     settings = settings_of(stack).processor
-    mapping = stack.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
+    mapping = stack.one(
+        "aws:lambda/eventSourceMapping:EventSourceMapping", "webhooks-processor-queue-mapping"
+    ).inputs
     assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["eventSourceArn"] == stack.outputs["queue_arn"]
     assert mapping["functionName"] == function(stack, "process").state["arn"]
@@ -197,7 +207,9 @@ def test_event_source_mapping_from_settings(stack: MockedStack) -> None:
 
 
 def test_mapping_waits_for_the_role_policy(stack: MockedStack) -> None:
-    mapping = stack.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    mapping = stack.one(
+        "aws:lambda/eventSourceMapping:EventSourceMapping", "webhooks-processor-queue-mapping"
+    )
     policy = stack.one("aws:iam/rolePolicy:RolePolicy", "webhooks-processor-function-policy")
     assert policy.urn in mapping.dependencies
 
@@ -314,7 +326,8 @@ def test_prod_protects_its_events(prod: MockedStack) -> None:
         *prod.of_type("aws:sqs/queue:Queue"),
         *prod.of_type("aws:secretsmanager/secret:Secret"),
     ]
-    assert len(stateful) == 3 + len(prod.outputs["providers"])
+    # The pipeline's queue and DLQ, the publish DLQ, and no subscriber queue in prod's file.
+    assert len(stateful) == 4 + len(prod.outputs["providers"])
     assert sorted(r.name for r in prod.resources if r.protect) == sorted(r.name for r in stateful)
     assert prod.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is False
 
@@ -393,7 +406,9 @@ def test_no_iam_wildcards(stack: MockedStack) -> None:
     documents += [
         json.loads(r.inputs["assumeRolePolicy"]) for r in stack.of_type("aws:iam/role:Role")
     ]
-    assert len(documents) == 4
+    roles = stack.of_type("aws:iam/role:Role")
+    assert len(roles) == 3  # ingest, process, publish
+    assert len(documents) == 2 * len(roles)
     for document in documents:
         for statement in _statements(document):
             assert statement["Effect"] == "Allow"
@@ -430,10 +445,26 @@ def test_roles_are_granted_exactly_what_the_handlers_call(stack: MockedStack) ->
         ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"): [queue],
         ("logs:CreateLogStream", "logs:PutLogEvents"): [logs("process")],
     }
+    stream = stack.one("aws:dynamodb/table:Table").state["streamArn"]
+    publish_dlq = stack.one("aws:sqs/queue:Queue", "webhooks-publisher-dlq").state["arn"]
+    # Neither stack file filters on the payload and both keep inline bodies small enough for
+    # an entry: the publish role never touches the archive.
+    assert grants("publish") == {
+        (
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        ): [stream],
+        ("events:PutEvents",): [stack.outputs["bus_arn"]],
+        ("sqs:SendMessage",): [publish_dlq],
+        ("logs:CreateLogStream", "logs:PutLogEvents"): [logs("publish")],
+    }
 
 
 def test_every_iam_statement_names_resources_of_this_stack(stack: MockedStack) -> None:
     own_arns = {r.state["arn"] for r in stack.resources if r.custom and "arn" in r.state}
+    own_arns |= {t.state["streamArn"] for t in stack.of_type("aws:dynamodb/table:Table")}
     for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
         for statement in _statements(json.loads(policy.inputs["policy"])):
             for resource in _as_list(statement["Resource"]):
@@ -490,6 +521,17 @@ def test_alarms_cover_what_needs_a_human(stack: MockedStack) -> None:
         f"webhooks-record-failures-{env}": ("Webhooks", "Failed", settings.record_failures),
         f"webhooks-ingest-errors-{env}": ("AWS/Lambda", "Errors", settings.ingest_errors),
         f"webhooks-api-5xx-{env}": ("AWS/ApiGateway", "5xx", settings.api_5xx_errors),
+        f"webhooks-publish-dlq-not-empty-{env}": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            1,
+        ),
+        f"webhooks-publish-errors-{env}": ("AWS/Lambda", "Errors", settings.processor_errors),
+        f"webhooks-publish-iterator-age-{env}": (
+            "AWS/Lambda",
+            "IteratorAge",
+            settings.oldest_message_age_seconds * 1000,
+        ),
     }
     assert {
         name: (a["namespace"], a["metricName"], a["threshold"]) for name, a in alarms.items()
