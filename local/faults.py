@@ -19,6 +19,10 @@ handler creates. The hook reads a small JSON file, re-read whenever it changes:
   non-retryable `ValidationException`, until the marker is removed from the file ("removing the
   poison cause"), after which a replay stores it.
 
+- `put_events_failure_rate` (0..1, default 0): that fraction of EventBridge `PutEvents` calls
+  fails whole with `InternalException` before reaching the emulator (the publisher reports
+  every entry of the call failed, so the stream mapping retries them).
+
 An absent or empty file means no faults.
 """
 
@@ -48,7 +52,7 @@ class FaultInjector:
         self._stamp: tuple[int, int] | None = None
         self._rules: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self.counts = {"throttled": 0, "poisoned": 0}
+        self.counts = {"throttled": 0, "poisoned": 0, "put_events_failed": 0}
 
     def rules(self) -> dict[str, Any]:
         try:
@@ -86,7 +90,8 @@ class FaultInjector:
     def take_counts(self) -> dict[str, int]:
         """The counts since the last call, then reset (reported with each invocation)."""
         with self._lock:
-            counts, self.counts = self.counts, {"throttled": 0, "poisoned": 0}
+            counts = self.counts
+            self.counts = {"throttled": 0, "poisoned": 0, "put_events_failed": 0}
         return counts
 
     def before_put_item(self, params: dict[str, Any], **_: Any) -> Any:
@@ -103,16 +108,39 @@ class FaultInjector:
         }
 
 
+def _failed_call(code: str, message: str) -> tuple[_Response, dict[str, Any]]:
+    return _Response(500), {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": "injected"},
+    }
+
+
+def before_put_events(injector: FaultInjector) -> Any:
+    """botocore `before-call.events.PutEvents` hook: fails that fraction of calls."""
+
+    def hook(params: dict[str, Any], **_: Any) -> Any:
+        rate = float(injector.rules().get("put_events_failure_rate") or 0)
+        if rate > 0 and random.random() < rate:  # noqa: S311 - fault sampling, not crypto
+            with injector._lock:
+                injector.counts["put_events_failed"] += 1
+            return _failed_call("InternalException", "injected PutEvents failure")
+        return None
+
+    return hook
+
+
 def install(path: str) -> FaultInjector:
     """Register the hook on every botocore client created from now on in this process."""
     import botocore.session
 
     injector = FaultInjector(path)
+    put_events_hook = before_put_events(injector)
     create_client = botocore.session.Session.create_client
 
     def create_client_with_faults(self: Any, *args: Any, **kwargs: Any) -> Any:
         client = create_client(self, *args, **kwargs)
         client.meta.events.register("before-call.dynamodb.PutItem", injector.before_put_item)
+        client.meta.events.register("before-call.events.PutEvents", put_events_hook)
         return client
 
     botocore.session.Session.create_client = create_client_with_faults
