@@ -212,6 +212,8 @@ class WebhookPipeline(pulumi.ComponentResource):
             "subscriber_targets": {x.name: x.target for x in s.subscribers if x.target},
             "publish_dlq_url": self.publisher.dlq_url,
             "publish_function_name": self.publisher.function_name,
+            # The payload paths the publisher carries in detail.match (what a replay must too).
+            "publish_match_paths": list(match_paths(s.subscribers)),
         }
         self.register_outputs(self.outputs)
 

@@ -53,5 +53,6 @@ OUTPUTS = frozenset(
         "subscriber_targets",
         "publish_dlq_url",
         "publish_function_name",
+        "publish_match_paths",
     }
 )
