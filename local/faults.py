@@ -20,8 +20,9 @@ handler creates. The hook reads a small JSON file, re-read whenever it changes:
   poison cause"), after which a replay stores it.
 
 - `put_events_failure_rate` (0..1, default 0): that fraction of EventBridge `PutEvents` calls
-  fails whole with `InternalException` before reaching the emulator (the publisher reports
-  every entry of the call failed, so the stream mapping retries them).
+  never reaches the emulator: every entry of it is answered `InternalFailure`, as EventBridge
+  reports failed entries (HTTP 200), so the publisher reports those records failed and the
+  stream mapping retries them.
 
 An absent or empty file means no faults.
 """
@@ -108,13 +109,6 @@ class FaultInjector:
         }
 
 
-def _failed_call(code: str, message: str) -> tuple[_Response, dict[str, Any]]:
-    return _Response(500), {
-        "Error": {"Code": code, "Message": message},
-        "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": "injected"},
-    }
-
-
 def before_put_events(injector: FaultInjector) -> Any:
     """botocore `before-call.events.PutEvents` hook: fails that fraction of calls."""
 
@@ -123,7 +117,19 @@ def before_put_events(injector: FaultInjector) -> Any:
         if rate > 0 and random.random() < rate:  # noqa: S311 - fault sampling, not crypto
             with injector._lock:
                 injector.counts["put_events_failed"] += 1
-            return _failed_call("InternalException", "injected PutEvents failure")
+            # As EventBridge reports a failed entry: HTTP 200, the error per entry (so neither the
+            # SDK nor anything but the publisher's own failure report retries it).
+            body = params.get("body") or b"{}"
+            entries = json.loads(body).get("Entries") or []
+            failed = [
+                {"ErrorCode": "InternalFailure", "ErrorMessage": "injected PutEvents failure"}
+                for _ in entries
+            ]
+            return _Response(200), {
+                "FailedEntryCount": len(failed),
+                "Entries": failed,
+                "ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": "injected"},
+            }
         return None
 
     return hook
