@@ -1,4 +1,5 @@
 # Every target bootstraps .venv from the pinned requirements first; only Python 3.11+ and make are needed.
+# WEBHOOKS_INSTALLER=pip forces the pip path.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,23 +7,24 @@ STAMP := $(VENV)/.installed
 
 .PHONY: local test lint bench drill snapshots clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $(STAMP)
+# uv when it can be installed, else pip (bootstrap.py says which, and why); same pins either way.
+$(STAMP): bootstrap.py requirements-bootstrap.txt requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) bootstrap.py
+	@touch $(STAMP)
 
 local: $(STAMP)
 	$(PY) -m local
 
-test: lint
+# The tests first (a first run is running them within seconds), then everything make lint checks.
+test: $(STAMP)
 	$(PY) -m pytest
+	@$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/actionlint
 
 bench: $(STAMP)
 	$(PY) -m bench
@@ -34,4 +36,4 @@ snapshots: $(STAMP)
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest tests/infra -k snapshot
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .local
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .local policy/venv

@@ -139,16 +139,16 @@ def parse(message_body: str | bytes) -> Envelope:
         if hashlib.sha256(body).hexdigest() != body_sha256:
             raise EnvelopeError("body does not match 'body_sha256'")
     return Envelope(
-        provider=provider,
-        delivery_id=delivery_id,
-        event_type=event_type,
-        received_at=received_at,
-        source_ip=source_ip,
-        headers=headers,
-        body_sha256=body_sha256,
-        body_size=size,
-        body=body,
-        body_s3_key=archived,
+        provider,
+        delivery_id,
+        event_type,
+        received_at,
+        source_ip,
+        headers,
+        body_sha256,
+        size,
+        body,
+        archived,
     )
 
 

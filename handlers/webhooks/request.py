@@ -75,22 +75,22 @@ def parse(event: Mapping[str, Any]) -> Request:
     raw_headers = event.get("headers")
     time_epoch = context.get("timeEpoch")
     return Request(
-        method=method.upper() if isinstance(method, str) else "",
-        provider=_provider(event),
-        headers=(
+        method.upper() if isinstance(method, str) else "",
+        _provider(event),
+        (
             {name.lower(): value for name, value in raw_headers.items() if isinstance(value, str)}
             if isinstance(raw_headers, dict)
             else {}
         ),
-        source_ip=_text(http.get("sourceIp")),
-        request_id=_text(context.get("requestId")),
-        received_ms=(
+        _text(http.get("sourceIp")),
+        _text(context.get("requestId")),
+        (
             time_epoch
             if type(time_epoch) is int and _EARLIEST_MS <= time_epoch <= _LATEST_MS
             else None
         ),
-        raw_body=event.get("body"),
-        base64_encoded=event.get("isBase64Encoded") is True,
+        event.get("body"),
+        event.get("isBase64Encoded") is True,
     )
 
 

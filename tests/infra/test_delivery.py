@@ -184,3 +184,29 @@ def test_prod_protects_subscriber_queues() -> None:
     prod = run_stack("prod", config=_with("prod", subscribers=CONFIG))
     for queue in prod.of_type("aws:sqs/queue:Queue"):
         assert queue.protect is True, queue.name
+
+
+def test_policy_pack_counts_delivery_dlqs_as_dlqs(subs: MockedStack) -> None:
+    """The publish DLQ (a mapping's on-failure destination) and a target's DLQ redrive nowhere
+    and must not be flagged; a delivery queue without a DLQ still is."""
+    from policy import rules
+    from tests.crossguard.resources import stack_resources
+
+    resources = stack_resources(subs)
+    assert rules.queues_have_dlq(resources) == []
+    managed = [r for r in resources if r.name == "webhooks-bus-sub-billing-queue"]
+    stripped = [
+        rules.Resource(
+            type=r.type,
+            name=r.name,
+            props={k: v for k, v in r.props.items() if k != "redrivePolicy"},
+            urn=r.urn,
+            protect=r.protect,
+            dependencies=r.dependencies,
+        )
+        if r in managed
+        else r
+        for r in resources
+    ]
+    [violation] = rules.queues_have_dlq(stripped)
+    assert "webhooks-bus-sub-billing-queue" in violation.message

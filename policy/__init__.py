@@ -1,0 +1,1 @@
+"""The CrossGuard policy pack (`__main__.py`) and its rules as plain functions (`rules.py`)."""
