@@ -28,6 +28,7 @@ SNS_TOPIC = 256
 ALARM = 255
 DASHBOARD = 255
 API = 128
+EVENT_BUS = 256
 ACCOUNT_ID_CHARS = 12
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
 
@@ -77,3 +78,8 @@ def secret_prefix(stack: str) -> str:
     """`webhooks/<stack>`: the path of the stack's provider secrets (`.../<provider>`)."""
     # Provider names are at most 32 characters; a secret name may have 512.
     return f"{PREFIX}/" + stack_token(stack, SECRET - len(PREFIX) - 2 - 32)
+
+
+def regional_bare(stack: str, limit: int) -> str:
+    """`webhooks-<stack>`: for a resource that is the stack's only one of its kind (the bus)."""
+    return f"{PREFIX}-" + stack_token(stack, limit - len(PREFIX) - 1)

@@ -11,11 +11,14 @@ import pulumi_aws as aws
 
 from components import naming
 from components.api import WebhookApi, WebhookApiArgs
+from components.bus import WebhookBus, WebhookBusArgs
 from components.dashboard import WebhookDashboard, WebhookDashboardArgs
 from components.domain import WebhookDomain, WebhookDomainArgs
 from components.processor import WebhookProcessor, WebhookProcessorArgs
+from components.publisher import WebhookPublisher, WebhookPublisherArgs
 from components.queue import WebhookQueue, WebhookQueueArgs
 from components.settings import Settings
+from components.subscribers import match_paths
 from components.table import WebhookTable, WebhookTableArgs
 
 
@@ -135,6 +138,7 @@ class WebhookPipeline(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self._delivery(name, s, args)
         base_url = self.api.webhook_base_url
         domain_target: pulumi.Input[str | None] = None
         if (
@@ -210,6 +214,17 @@ class WebhookPipeline(pulumi.ComponentResource):
             "dashboard_url": self.dashboard.url,
             # The custom domain's API Gateway target (DNS records point here); null without one.
             "api_domain_target": domain_target,
+            # Delivery to subscribers (components/bus.py, components/publisher.py).
+            "bus_name": self.bus.bus_name,
+            "bus_arn": self.bus.bus_arn,
+            "subscriber_queue_urls": self.bus.queue_urls,
+            "subscriber_dlq_urls": self.bus.dlq_urls,
+            "subscriber_rules": self.bus.rule_arns,
+            "subscriber_targets": {x.name: x.target for x in s.subscribers if x.target},
+            "publish_dlq_url": self.publisher.dlq_url,
+            "publish_function_name": self.publisher.function_name,
+            # The payload paths the publisher carries in detail.match (what a replay must too).
+            "publish_match_paths": list(match_paths(s.subscribers)),
         }
         self.register_outputs(self.outputs)
 
@@ -293,6 +308,7 @@ class WebhookPipeline(pulumi.ComponentResource):
             ),
             *self._front_door_alarms(s),
         ]
+        specs += self._delivery_alarms(s)
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for spec in specs:
             self.alarms[spec.suffix] = aws.cloudwatch.MetricAlarm(
@@ -354,6 +370,100 @@ class WebhookPipeline(pulumi.ComponentResource):
                 a.api_5xx_errors,
             ),
         ]
+
+    def _delivery(self, name: str, s: Settings, args: WebhookPipelineArgs) -> None:
+        """The outbox: the table's stream → publish function → the bus → subscribers."""
+        self.bus = WebhookBus(
+            f"{name}-bus",
+            WebhookBusArgs(
+                bus_name=naming.regional_bare(s.stack, naming.EVENT_BUS),
+                subscribers=s.subscribers,
+                name=s.name,
+                role_name=lambda part: naming.account_global(
+                    part, s.stack, args.region, naming.IAM_ROLE
+                ),
+                protect=s.environment == "prod",
+                tags=s.tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.publisher = WebhookPublisher(
+            f"{name}-publisher",
+            WebhookPublisherArgs(
+                function_name=s.name("publish"),
+                role_name=naming.account_global("publish", s.stack, args.region, naming.IAM_ROLE),
+                dlq_name=s.name("publish-dlq", naming.SQS_QUEUE),
+                code=args.code,
+                stream_arn=self.table.stream_arn,
+                bus_name=self.bus.bus_name,
+                bus_arn=self.bus.bus_arn,
+                archive_bucket=self.api.bucket_name,
+                archive_bucket_arn=self.api.bucket.arn,
+                match_paths=match_paths(s.subscribers),
+                inline_body_limit=s.ingest.inline_body_limit,
+                timeout_seconds=s.processor.timeout_seconds,
+                memory_mb=s.processor.memory_mb,
+                log_retention_days=s.logs.retention_days,
+                log_level=s.logs.level,
+                metrics_namespace=s.metrics_namespace,
+                environment=s.stack,
+                protect=s.environment == "prod",
+                tags=s.tags,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _delivery_alarms(self, s: Settings) -> list[_Alarm]:
+        """Events that were stored but not (yet) delivered need a human too."""
+        a = s.alarms
+        publisher = {"FunctionName": self.publisher.function_name}
+        specs = [
+            _Alarm(
+                "publish-dlq-not-empty",
+                "Stream batches failed to publish after every retry: fix the cause, then"
+                " `python -m ops events replay` the time range.",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                {"QueueName": self.publisher.dlq_name},
+                "Maximum",
+                60,
+                1,
+            ),
+            _Alarm(
+                "publish-errors",
+                "The publish function raised errors: stored events are not reaching the bus.",
+                "AWS/Lambda",
+                "Errors",
+                publisher,
+                "Sum",
+                a.period_seconds,
+                a.processor_errors,
+            ),
+            _Alarm(
+                "publish-iterator-age",
+                "The publisher lags behind the table's stream (milliseconds).",
+                "AWS/Lambda",
+                "IteratorAge",
+                publisher,
+                "Maximum",
+                60,
+                a.oldest_message_age_seconds * 1000,
+            ),
+        ]
+        for subscriber, dlq_name in self.bus.dlq_names.items():
+            specs.append(
+                _Alarm(
+                    f"sub-{subscriber}-dlq-not-empty",
+                    f"Events for subscriber {subscriber} could not be delivered or consumed.",
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    {"QueueName": dlq_name},
+                    "Maximum",
+                    60,
+                    1,
+                )
+            )
+        return specs
 
 
 class _Alarm(NamedTuple):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from webhooks import providers as handler_providers
@@ -29,6 +29,9 @@ from webhooks.settings import (
 
 from components import naming
 from components.function_url import KINDS as API_KINDS
+
+if TYPE_CHECKING:
+    from components.subscribers import SubscriberSettings
 
 NAMESPACE = "webhooks"
 ENVIRONMENTS = ("dev", "prod")
@@ -175,6 +178,8 @@ class Settings:
     alarms: AlarmSettings
     archive: ArchiveSettings
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    # Who receives the published events (components/subscribers.py).
+    subscribers: tuple[SubscriberSettings, ...] = ()
 
     # The `secrets` config as Pulumi read it (`get_secret_object`): what reaches Secrets Manager.
     secret_values: pulumi.Input[Mapping[str, Any]] = field(default_factory=dict)
@@ -638,6 +643,7 @@ TOP_LEVEL_KEYS = (
     "api",
     "alarms",
     "archive",
+    "subscribers",
 )
 OBJECT_KEYS = tuple(key for key in TOP_LEVEL_KEYS if key not in ("environment", "metricsNamespace"))
 
@@ -670,7 +676,10 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
         archive=_archive(raw),
         metrics_namespace=namespace,
     )
-    return _retention(settings, raw)
+    settings = _retention(settings, raw)
+    from components.subscribers import read_subscribers  # it reads ConfigError from here
+
+    return replace(settings, subscribers=read_subscribers(raw, settings.providers))
 
 
 def _days(seconds: int) -> int:

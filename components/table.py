@@ -60,9 +60,19 @@ class WebhookTable(pulumi.ComponentResource):
             ),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             deletion_protection_enabled=args.deletion_protection,
+            # The outbox: the publish function reads every new item from the stream.
+            stream_enabled=True,
+            stream_view_type="NEW_IMAGE",
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
         )
         self.table_name = self.table.name
         self.table_arn = self.table.arn
-        self.register_outputs({"table_name": self.table_name, "table_arn": self.table_arn})
+        self.stream_arn = self.table.stream_arn
+        self.register_outputs(
+            {
+                "table_name": self.table_name,
+                "table_arn": self.table_arn,
+                "stream_arn": self.stream_arn,
+            }
+        )

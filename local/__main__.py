@@ -20,6 +20,22 @@ from local.config import parse_override, secret_env_var
 from local.stack import LocalStack, LocalStackError
 
 
+def _subscriber_lines(stack: LocalStack) -> list[str]:
+    """Managed subscriber queues, and every rule target the emulator cannot deliver to."""
+    queues = stack.outputs.get("subscriber_queue_urls") or {}
+    undelivered = stack.declaration.get("undelivered") or []
+    if not queues and not undelivered:
+        return []
+    lines = [f"Event bus: {stack.outputs.get('bus_name')}; subscriber queues:"]
+    lines += [f"  {name}  {url}" for name, url in sorted(queues.items())]
+    for target in undelivered:
+        lines.append(
+            f"  NOT DELIVERED LOCALLY: rule {target['rule']} -> {target['target']}"
+            f" ({target['reason']})"
+        )
+    return [*lines, ""]
+
+
 def banner(stack: LocalStack) -> str:
     """What a developer needs to use the running stack, copy-pasteable."""
     outputs = stack.outputs
@@ -54,6 +70,7 @@ def banner(stack: LocalStack) -> str:
         f"Function logs:                              {state}/logs/",
         f"Fault injection control file:               {state}/faults.json",
         "",
+        *_subscriber_lines(stack),
         "Send a signed test webhook (another shell):",
         f"  source {state}/env",
         f"  .venv/bin/python -m ops send {_example_provider(providers)}",

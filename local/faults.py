@@ -19,6 +19,11 @@ handler creates. The hook reads a small JSON file, re-read whenever it changes:
   non-retryable `ValidationException`, until the marker is removed from the file ("removing the
   poison cause"), after which a replay stores it.
 
+- `put_events_failure_rate` (0..1, default 0): that fraction of EventBridge `PutEvents` calls
+  never reaches the emulator: every entry of it is answered `InternalFailure`, as EventBridge
+  reports failed entries (HTTP 200), so the publisher reports those records failed and the
+  stream mapping retries them.
+
 An absent or empty file means no faults.
 """
 
@@ -48,7 +53,7 @@ class FaultInjector:
         self._stamp: tuple[int, int] | None = None
         self._rules: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self.counts = {"throttled": 0, "poisoned": 0}
+        self.counts = {"throttled": 0, "poisoned": 0, "put_events_failed": 0}
 
     def rules(self) -> dict[str, Any]:
         try:
@@ -86,7 +91,8 @@ class FaultInjector:
     def take_counts(self) -> dict[str, int]:
         """The counts since the last call, then reset (reported with each invocation)."""
         with self._lock:
-            counts, self.counts = self.counts, {"throttled": 0, "poisoned": 0}
+            counts = self.counts
+            self.counts = {"throttled": 0, "poisoned": 0, "put_events_failed": 0}
         return counts
 
     def before_put_item(self, params: dict[str, Any], **_: Any) -> Any:
@@ -103,16 +109,44 @@ class FaultInjector:
         }
 
 
+def before_put_events(injector: FaultInjector) -> Any:
+    """botocore `before-call.events.PutEvents` hook: fails that fraction of calls."""
+
+    def hook(params: dict[str, Any], **_: Any) -> Any:
+        rate = float(injector.rules().get("put_events_failure_rate") or 0)
+        if rate > 0 and random.random() < rate:  # noqa: S311 - fault sampling, not crypto
+            with injector._lock:
+                injector.counts["put_events_failed"] += 1
+            # As EventBridge reports a failed entry: HTTP 200, the error per entry (so neither the
+            # SDK nor anything but the publisher's own failure report retries it).
+            body = params.get("body") or b"{}"
+            entries = json.loads(body).get("Entries") or []
+            failed = [
+                {"ErrorCode": "InternalFailure", "ErrorMessage": "injected PutEvents failure"}
+                for _ in entries
+            ]
+            return _Response(200), {
+                "FailedEntryCount": len(failed),
+                "Entries": failed,
+                "ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": "injected"},
+            }
+        return None
+
+    return hook
+
+
 def install(path: str) -> FaultInjector:
     """Register the hook on every botocore client created from now on in this process."""
     import botocore.session
 
     injector = FaultInjector(path)
+    put_events_hook = before_put_events(injector)
     create_client = botocore.session.Session.create_client
 
     def create_client_with_faults(self: Any, *args: Any, **kwargs: Any) -> Any:
         client = create_client(self, *args, **kwargs)
         client.meta.events.register("before-call.dynamodb.PutItem", injector.before_put_item)
+        client.meta.events.register("before-call.events.PutEvents", put_events_hook)
         return client
 
     botocore.session.Session.create_client = create_client_with_faults

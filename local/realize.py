@@ -31,6 +31,9 @@ REALIZED = {
     "aws:s3/bucketV2:BucketV2",
     "aws:secretsmanager/secret:Secret",
     "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:cloudwatch/eventBus:EventBus",
+    "aws:cloudwatch/eventRule:EventRule",
+    "aws:cloudwatch/eventTarget:EventTarget",  # a target in another account is listed instead
 }
 """Created in moto with their declared properties."""
 
@@ -100,6 +103,10 @@ class Declaration:
     """Queue ARN → URL."""
     function_urls: list[dict[str, Any]] = field(default_factory=list)
     """Function URLs (`api.kind` functionUrl): served by the same HTTP server, every path."""
+    streams: dict[str, str] = field(default_factory=dict)
+    """Table stream ARN → table name."""
+    undelivered: list[dict[str, str]] = field(default_factory=list)
+    """Rule targets the emulator cannot reach (another account): rule, target, reason."""
 
 
 def plain(value: Any) -> Any:
@@ -144,7 +151,7 @@ class MotoMocks(Mocks):
         )
         self._clients = {
             name: session.client(name, endpoint_url=endpoint_url)
-            for name in ("sqs", "dynamodb", "s3", "secretsmanager")
+            for name in ("sqs", "dynamodb", "s3", "secretsmanager", "events")
         }
 
     @property
@@ -328,6 +335,8 @@ class MotoMocks(Mocks):
         state = {"name": name, "arn": table["TableArn"], "id": name}
         if table.get("LatestStreamArn"):
             state["streamArn"] = table["LatestStreamArn"]
+            with self._lock:
+                self.declaration.streams[table["LatestStreamArn"]] = name
         return name, state
 
     def _bucket(self, logical: str, inputs: dict) -> tuple[str, dict]:
@@ -371,6 +380,62 @@ class MotoMocks(Mocks):
         answer = self._clients["secretsmanager"].put_secret_value(**kwargs)
         version = answer["VersionId"]
         return f"{answer['ARN']}|{version}", {"arn": answer["ARN"], "versionId": version}
+
+    def _event_bus(self, logical: str, inputs: dict) -> tuple[str, dict]:
+        name = inputs.get("name") or autoname(logical)
+        arn = self._clients["events"].create_event_bus(Name=name)["EventBusArn"]
+        return name, {"name": name, "arn": arn, "id": name}
+
+    def _event_rule(self, logical: str, inputs: dict) -> tuple[str, dict]:
+        name = inputs.get("name") or autoname(inputs.get("namePrefix") or logical)
+        kwargs: dict[str, Any] = {"Name": name, "State": inputs.get("state") or "ENABLED"}
+        for key, argument in (
+            ("eventBusName", "EventBusName"),
+            ("eventPattern", "EventPattern"),
+            ("scheduleExpression", "ScheduleExpression"),
+            ("description", "Description"),
+        ):
+            if inputs.get(key):
+                kwargs[argument] = _json_text(inputs[key])
+        arn = self._clients["events"].put_rule(**kwargs)["RuleArn"]
+        bus = inputs.get("eventBusName") or "default"
+        return f"{bus}|{name}", {"name": name, "arn": arn, "id": f"{bus}|{name}"}
+
+    def _event_target(self, logical: str, inputs: dict) -> tuple[str, dict]:
+        target_id = inputs.get("targetId") or autoname(logical)
+        arn = str(inputs.get("arn", ""))
+        resource_id = f"{inputs.get('eventBusName') or 'default'}-{inputs['rule']}-{target_id}"
+        account = arn.split(":")[4] if arn.count(":") >= 5 else ""
+        if account != ACCOUNT_ID:
+            with self._lock:
+                self.declaration.undelivered.append(
+                    {
+                        "rule": inputs["rule"],
+                        "target": arn,
+                        "reason": f"account {account} is not the emulator's ({ACCOUNT_ID})",
+                    }
+                )
+            return resource_id, {"id": resource_id}
+        target: dict[str, Any] = {"Id": target_id, "Arn": arn}
+        if inputs.get("roleArn"):
+            target["RoleArn"] = inputs["roleArn"]
+        if (inputs.get("deadLetterConfig") or {}).get("arn"):
+            target["DeadLetterConfig"] = {"Arn": inputs["deadLetterConfig"]["arn"]}
+        retry = inputs.get("retryPolicy") or {}
+        if retry:
+            target["RetryPolicy"] = {
+                "MaximumRetryAttempts": int(retry.get("maximumRetryAttempts", 185)),
+                "MaximumEventAgeInSeconds": int(retry.get("maximumEventAgeInSeconds", 86400)),
+            }
+        kwargs: dict[str, Any] = {"Rule": inputs["rule"], "Targets": [target]}
+        if inputs.get("eventBusName"):
+            kwargs["EventBusName"] = inputs["eventBusName"]
+        answer = self._clients["events"].put_targets(**kwargs)
+        if answer.get("FailedEntryCount"):
+            raise UnrealizableResourceError(
+                f"event target {logical!r}: {answer.get('FailedEntries')}"
+            )
+        return resource_id, {"id": resource_id}
 
     # --- recorded, run by the local stack ----------------------------------------------------
 
@@ -541,6 +606,9 @@ _REALIZERS = {
     "aws:s3/bucketV2:BucketV2": MotoMocks._bucket,
     "aws:secretsmanager/secret:Secret": MotoMocks._secret,
     "aws:secretsmanager/secretVersion:SecretVersion": MotoMocks._secret_version,
+    "aws:cloudwatch/eventBus:EventBus": MotoMocks._event_bus,
+    "aws:cloudwatch/eventRule:EventRule": MotoMocks._event_rule,
+    "aws:cloudwatch/eventTarget:EventTarget": MotoMocks._event_target,
     "aws:lambda/function:Function": MotoMocks._function,
     "aws:lambda/eventSourceMapping:EventSourceMapping": MotoMocks._mapping,
     "aws:apigatewayv2/api:Api": MotoMocks._api,

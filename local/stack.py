@@ -24,6 +24,7 @@ from local.httpapi import HttpApi, Route, TokenBucket
 from local.motoserver import FAKE_CREDENTIALS, MotoServer
 from local.poller import MappingSpec, QueuePoller
 from local.pool import REPO_ROOT, FunctionPool, WorkerSpec
+from local.streampoller import StreamMappingSpec, StreamPoller
 
 DEFAULT_POOL_CAP = 4  # worker processes per function: enough concurrency for a 2-core machine
 DEFAULT_LAMBDA_TIMEOUT = 3
@@ -45,6 +46,7 @@ class LocalStack:
         self._moto: MotoServer | None = None
         self.pools: dict[str, FunctionPool] = {}
         self.pollers: list[QueuePoller] = []
+        self.stream_pollers: list[StreamPoller] = []
         self.outputs: dict[str, Any] = {}
         self.declaration: dict[str, Any] = {}
         self.state_dir = Path(".local")
@@ -150,11 +152,13 @@ class LocalStack:
         put_item_failure_rate: float = 0.0,
         put_item_failure_code: str | None = None,
         poison_markers: list[str] | tuple[str, ...] = (),
+        put_events_failure_rate: float = 0.0,
     ) -> None:
         """Write the fault control file that every worker re-reads (format: local/faults.py)."""
         rules: dict[str, Any] = {
             "put_item_failure_rate": put_item_failure_rate,
             "poison_markers": list(poison_markers),
+            "put_events_failure_rate": put_events_failure_rate,
         }
         if put_item_failure_code:
             rules["put_item_failure_code"] = put_item_failure_code
@@ -187,6 +191,7 @@ class LocalStack:
                 for arn, pool in self.pools.items()
             },
             "pollers": [dict(poller.stats) for poller in self.pollers],
+            "stream_pollers": [dict(poller.stats) for poller in self.stream_pollers],
         }
 
     def failure(self) -> str | None:
@@ -213,6 +218,8 @@ class LocalStack:
             self._api.server_close()
         for poller in self.pollers:
             poller.stop()
+        for stream_poller in self.stream_pollers:
+            stream_poller.stop()
         for pool in self.pools.values():
             pool.close()
         if self._moto is not None:
@@ -389,6 +396,9 @@ class LocalStack:
         queues = self.declaration["queues"]
         for mapping in self.declaration["mappings"]:
             source = mapping.get("eventSourceArn", "")
+            if source in self.declaration.get("streams", {}):
+                self._start_stream_poller(mapping)
+                continue
             if source not in queues:
                 raise LocalStackError(
                     f"event source mapping {mapping['logical']!r}: source {source!r} is not a "
@@ -417,6 +427,40 @@ class LocalStack:
             poller = QueuePoller(sqs, spec, pool)
             poller.start()
             self.pollers.append(poller)
+
+    def _start_stream_poller(self, mapping: dict[str, Any]) -> None:
+        """A table stream mapping: its filters, retries, bisection and on-failure queue."""
+        if mapping.get("enabled") is False:
+            return
+        queues = self.declaration["queues"]
+        destination = ((mapping.get("destinationConfig") or {}).get("onFailure") or {}).get(
+            "destinationArn"
+        )
+        if destination is not None and destination not in queues:
+            raise LocalStackError(
+                f"event source mapping {mapping['logical']!r}: on-failure destination "
+                f"{destination!r} is not a queue of this program"
+            )
+        filters = tuple(
+            json.loads(f["pattern"])
+            for f in (mapping.get("filterCriteria") or {}).get("filters", [])
+        )
+        spec = StreamMappingSpec(
+            stream_arn=mapping["eventSourceArn"],
+            region=self.config.region,
+            batch_size=_int(mapping.get("batchSize"), 100),
+            filters=filters,
+            report_batch_item_failures="ReportBatchItemFailures"
+            in (mapping.get("functionResponseTypes") or []),
+            bisect_on_error=bool(mapping.get("bisectBatchOnFunctionError")),
+            maximum_retry_attempts=_int(mapping.get("maximumRetryAttempts"), -1),
+            on_failure_queue_url=queues.get(destination) if destination else None,
+            starting_position=mapping.get("startingPosition") or "TRIM_HORIZON",
+        )
+        pool = self.pools[self._function_arn(mapping["functionName"])]
+        poller = StreamPoller(self.client("dynamodbstreams"), self.client("sqs"), spec, pool)
+        poller.start()
+        self.stream_pollers.append(poller)
 
     def _start_api(self) -> None:
         integrations = self.declaration["integrations"]

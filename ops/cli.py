@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, events, outputs, replay, send
+from ops import dlq, events, outputs, replay, republish, send
 from ops.errors import OpsError
 
 
@@ -83,6 +83,42 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("delivery_id")
     q.add_argument("--body", action="store_true", help="write the original bytes to stdout")
     q.set_defaults(run=_events_show)
+    q = sub.add_parser(
+        "replay",
+        help="publish stored events again (replayed: true), to the bus or one subscriber",
+        description=(
+            "Reads the provider's events by time (index by_provider), 10 per page, and publishes"
+            " each page again; a checkpoint file makes an interrupted run resume after its last"
+            " finished page (ops/republish.py)."
+        ),
+    )
+    q.add_argument("--provider", metavar="P", required=True)
+    q.add_argument("--since", metavar="ISO", help="received at or after")
+    q.add_argument("--until", metavar="ISO", help="received at or before")
+    q.add_argument("--event-type", metavar="X", help="only this event type")
+    q.add_argument("--subscriber", metavar="NAME", help="only to this subscriber's target")
+    q.add_argument("--dry-run", action="store_true", help="list what would be published")
+    q.add_argument(
+        "--rate", metavar="N", type=float, default=republish.DEFAULT_RATE, help="events per second"
+    )
+    q.add_argument("--checkpoint", metavar="FILE", type=Path, help="resumable position file")
+    q.set_defaults(run=_events_replay)
+
+    p = commands.add_parser("subscribers", help="the stack's subscribers")
+    sub = p.add_subparsers(title="subscribers commands", required=True, metavar="COMMAND")
+    q = sub.add_parser("list", help="every subscriber: its rule, and its queue or target")
+    q.set_defaults(run=_subscribers_list)
+    q = sub.add_parser(
+        "tail",
+        help="print the events a managed subscriber's queue receives, as they come",
+        description=(
+            "Receives without deleting (the consumer still gets every event): each message is"
+            " made visible again at once and printed once."
+        ),
+    )
+    q.add_argument("name")
+    q.add_argument("--seconds", metavar="S", type=float, help="stop after S seconds")
+    q.set_defaults(run=_subscribers_tail)
 
     p = commands.add_parser("dlq", help="dead-letter queue")
     sub = p.add_subparsers(title="dlq commands", required=True, metavar="COMMAND")
@@ -258,4 +294,104 @@ def _dlq_replay(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def _events_replay(args: argparse.Namespace) -> int:
+    stack = outputs.load(args.outputs)
+    stack.provider(args.provider)
+    region = stack.text("region")
+    bus = stack.text("bus_name")
+    account = stack.text("bus_arn").split(":")[4]
+    match = stack.get("publish_match_paths")
+    paths = tuple(match) if isinstance(match, list) else ()
+    s3, bucket = stack.client("s3"), stack.text("archive_bucket")
+
+    def read_archived(key: str) -> bytes:
+        body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+
+    publisher = republish.Publisher(
+        bus, match_paths=paths, archive_bucket=bucket, read_archived=read_archived
+    )
+    if args.subscriber is None:
+        sender = republish.bus_sender(stack.client("events"), bus)
+    else:
+        queues = stack.mapping("subscriber_queue_urls")
+        targets = stack.mapping("subscriber_targets")
+        if args.subscriber in queues:
+            sender = republish.queue_sender(
+                stack.client("sqs"), queues[args.subscriber], account, region
+            )
+        elif args.subscriber in targets:
+            target = targets[args.subscriber]
+            service = target.split(":")[2]
+            if service == "events":
+                sender = republish.bus_sender(stack.client("events"), target)
+            elif service == "lambda":
+                sender = republish.function_sender(stack.client("lambda"), target, account, region)
+            else:
+                sender = republish.queue_sender(
+                    stack.client("sqs"), republish.queue_url(target), account, region
+                )
+        else:
+            known = sorted({*queues, *targets})
+            raise OpsError(f"no subscriber {args.subscriber!r} (subscribers: {', '.join(known)})")
+    query = {
+        "provider": args.provider,
+        "since": args.since,
+        "until": args.until,
+        "event_type": args.event_type,
+        "subscriber": args.subscriber,
+    }
+    path = args.checkpoint or republish.default_checkpoint(query)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result = republish.replay_events(
+        dynamodb=stack.client("dynamodb"),
+        table=stack.text("table_name"),
+        provider=args.provider,
+        publisher=publisher,
+        send=sender,
+        checkpoint=republish.Checkpoint(path, query),
+        since=args.since,
+        until=args.until,
+        event_type=args.event_type,
+        dry_run=args.dry_run,
+        rate=args.rate,
+        progress=republish.terminal_progress,
+    )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.dry_run:
+        for key in result.selected:
+            print(key)
+        print(f"{len(result.selected)} event(s) would be published", file=sys.stderr)
+    else:
+        resumed = " (resumed from a checkpoint)" if result.resumed else ""
+        print(f"published {result.published} event(s){resumed}")
+    return 0
+
+
+def _subscribers_list(args: argparse.Namespace) -> int:
+    stack = outputs.load(args.outputs)
+    rules = stack.mapping("subscriber_rules")
+    queues = stack.mapping("subscriber_queue_urls")
+    targets = stack.mapping("subscriber_targets")
+    dlqs = stack.mapping("subscriber_dlq_urls")
+    for name in sorted(rules):
+        where = queues.get(name) or targets.get(name, "?")
+        print(f"{name}\t{'managed' if name in queues else 'target'}\t{where}\t{dlqs.get(name, '')}")
+    if not rules:
+        print("no subscribers (webhooks:subscribers is empty)", file=sys.stderr)
+    return 0
+
+
+def _subscribers_tail(args: argparse.Namespace) -> int:
+    stack = outputs.load(args.outputs)
+    queues = stack.mapping("subscriber_queue_urls")
+    if args.name not in queues:
+        raise OpsError(
+            f"no managed subscriber {args.name!r} (managed: {', '.join(sorted(queues)) or 'none'})"
+        )
+    republish.tail(stack.client("sqs"), queues[args.name], seconds=args.seconds)
     return 0

@@ -37,6 +37,7 @@ IAM_POLICY = "aws:iam/policy:Policy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 FUNCTION = "aws:lambda/function:Function"
 EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 HTTP_API = "aws:apigatewayv2/api:Api"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"
 SECRETS_MANAGER_SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
@@ -380,6 +381,16 @@ def _redrive_target(queue: Resource, resources: Sequence[Resource]) -> Any:
     return (_json(policy) or {}).get("deadLetterTargetArn")
 
 
+def _other_dlq_arns(resources: Sequence[Resource]) -> list[Any]:
+    arns = []
+    for mapping in _of_type(resources, EVENT_SOURCE_MAPPING):
+        destination = (mapping.props.get("destinationConfig") or {}).get("onFailure") or {}
+        arns.append(destination.get("destinationArn"))
+    for target in _of_type(resources, EVENT_TARGET):
+        arns.append((target.props.get("deadLetterConfig") or {}).get("arn"))
+    return [arn for arn in arns if arn]
+
+
 def queues_have_dlq(resources: Sequence[Resource]) -> list[Violation]:
     """Every queue that is not itself a DLQ redrives to a DLQ that keeps messages longer.
 
@@ -389,6 +400,11 @@ def queues_have_dlq(resources: Sequence[Resource]) -> list[Violation]:
     by_arn = {q.props.get("arn"): q for q in queues if q.props.get("arn")}
     targets = [_redrive_target(q, resources) for q in queues]
     dlqs = {id(by_arn[arn]) for arn in targets if arn in by_arn}
+    # Queues that are dead-letter queues of something else: a stream mapping's on-failure
+    # destination, an EventBridge rule target's DLQ.
+    for arn in _other_dlq_arns(resources):
+        if arn in by_arn:
+            dlqs.add(id(by_arn[arn]))
     violations = []
     for queue, arn in zip(queues, targets, strict=True):
         if id(queue) in dlqs:

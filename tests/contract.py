@@ -45,5 +45,14 @@ OUTPUTS = frozenset(
         "max_receive_count",
         "dashboard_url",
         "api_domain_target",
+        "bus_name",
+        "bus_arn",
+        "subscriber_queue_urls",
+        "subscriber_dlq_urls",
+        "subscriber_rules",
+        "subscriber_targets",
+        "publish_dlq_url",
+        "publish_function_name",
+        "publish_match_paths",
     }
 )

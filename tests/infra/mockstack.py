@@ -56,6 +56,17 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif typ == "aws:dynamodb/table:Table":
             resource_id = name
             state.update(arn=_arn("dynamodb", f"table/{name}"))
+            if args.inputs.get("streamEnabled"):
+                state.update(
+                    streamArn=_arn("dynamodb", f"table/{name}/stream/2026-01-01T00:00:00.000")
+                )
+        elif typ == "aws:cloudwatch/eventBus:EventBus":
+            resource_id = name
+            state.update(arn=_arn("events", f"event-bus/{name}"))
+        elif typ == "aws:cloudwatch/eventRule:EventRule":
+            resource_id = f"{args.inputs.get('eventBusName')}|{name}"
+            bus = args.inputs.get("eventBusName", "default")
+            state.update(arn=_arn("events", f"rule/{bus}/{name}"))
         elif typ == "aws:lambda/function:Function":
             resource_id = name
             arn = _arn("lambda", f"function:{name}")
@@ -209,6 +220,20 @@ def _with(stack_file: str, **changes: Any) -> dict[str, Any]:
     return config
 
 
+# The four subscribers of the delivery issue: managed with type prefixes, managed with a
+# payload filter, everything, and an existing bus in another account.
+SUBSCRIBERS: dict[str, Any] = {
+    "billing": {"providers": ["stripe"], "eventTypes": ["invoice.*", "customer.subscription.*"]},
+    "ci": {
+        "providers": ["github"],
+        "eventTypes": ["push", "pull_request"],
+        "payload": {"repository.full_name": ["acme/api"]},
+    },
+    "everything": {},
+    "central": {"target": "arn:aws:events:eu-west-1:210987654321:event-bus/central"},
+}
+
+
 # Graphs beyond the two stack files: name → (Pulumi stack name, its config).
 SCENARIOS: dict[str, tuple[str, Any]] = {
     "dev": ("dev", lambda: stack_config("dev")),
@@ -217,6 +242,7 @@ SCENARIOS: dict[str, tuple[str, Any]] = {
     "pr-123": ("pr-123", lambda: stack_config("dev")),
     # prod again in a second region (disaster recovery), same stack name and account.
     "prod-us-east-1": ("prod", lambda: _with("prod", **{"aws:region": "us-east-1"})),
+    "subscribers": ("dev", lambda: _with("dev", subscribers=SUBSCRIBERS)),
     "domain-certificate": (
         "dev",
         lambda: _with("dev", api={"domainName": DOMAIN, "certificateArn": CERTIFICATE_ARN}),

@@ -99,7 +99,7 @@ def test_model_states_the_ranges_we_rely_on() -> None:
 
 def test_lambda_functions(stack: MockedStack) -> None:
     functions = stack.of_type("aws:lambda/function:Function")
-    assert len(functions) == 2
+    assert len(functions) == 3  # ingest, process, publish
     for fn in functions:
         i = fn.inputs
         accepts(member("lambda", "CreateFunction", "Runtime"), i["runtime"])
@@ -132,7 +132,9 @@ def test_lambda_functions(stack: MockedStack) -> None:
 
 
 def test_event_source_mapping(stack: MockedStack) -> None:
-    mapping = stack.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
+    mapping = stack.one(
+        "aws:lambda/eventSourceMapping:EventSourceMapping", "webhooks-processor-queue-mapping"
+    ).inputs
     esm = ("lambda", "CreateEventSourceMapping")
     accepts(member(*esm, "BatchSize"), mapping["batchSize"])
     accepts(

@@ -47,6 +47,18 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:GetQueueUrl",
         "sqs:DeleteQueue", "sqs:ListQueueTags", "sqs:TagQueue", "sqs:UntagQueue",
     ),
+    "aws:sqs/queuePolicy:QueuePolicy": ("sqs:GetQueueAttributes", "sqs:SetQueueAttributes"),
+    "aws:cloudwatch/eventBus:EventBus": (
+        "events:CreateEventBus", "events:DescribeEventBus", "events:UpdateEventBus",
+        "events:DeleteEventBus", "events:ListTagsForResource", *(f"events:{a}" for a in _TAGS),
+    ),
+    "aws:cloudwatch/eventRule:EventRule": (
+        "events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:EnableRule",
+        "events:DisableRule", "events:ListTagsForResource", *(f"events:{a}" for a in _TAGS),
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": (
+        "events:PutTargets", "events:ListTargetsByRule", "events:RemoveTargets",
+    ),
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": (
         "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
     ),
@@ -161,18 +173,18 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 # or actions without resource-level permissions ("*"). All others name `webhooks-*` resources.
 NOT_OURS_TO_NAME = {
     "LambdaMappings",
-    "LambdaCreateMappingForOurFunctions",
-    "IamApiGatewayLogsRole",
-    "LogsApiAccessLogDelivery",
+    "LambdaMappingCreate",
+    "IamApigwLogsRole",
+    "LogsDelivery",
     "ApiGateway",
-    "AcmCustomDomain",
-    "Route53CustomDomain",
-    "Route53ChangeStatus",
+    "Acm",
+    "Route53Zone",
+    "Route53Change",
 }
 UNSCOPED_SIDS = {
-    "LogsApiAccessLogDelivery",
-    "AcmCustomDomain",
-    "LambdaCreateMappingForOurFunctions",
+    "LogsDelivery",
+    "Acm",
+    "LambdaMappingCreate",
 }
 
 
@@ -232,6 +244,10 @@ def arns(stack: MockedStack, resource: MockedResource, action: str) -> Iterator[
             if action.startswith("lambda:Create")
             else (f"arn:aws:lambda:{region}:{ACCOUNT_ID}:event-source-mapping:{resource.id}")
         )
+        return
+    if resource.type == "aws:cloudwatch/eventTarget:EventTarget":  # authorized on its rule
+        bus, rule = i["eventBusName"], i["rule"]
+        yield f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{bus}/{rule}"
         return
     if resource.type == "aws:cloudwatch/dashboard:Dashboard":
         yield f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{i['dashboardName']}"

@@ -48,6 +48,8 @@ PROCESSOR = "webhooks:processor:WebhookProcessor"
 API = "webhooks:api:WebhookApi"
 DASHBOARD = "webhooks:dashboard:WebhookDashboard"
 DOMAIN = "webhooks:domain:WebhookDomain"
+BUS = "webhooks:bus:WebhookBus"
+PUBLISHER = "webhooks:publisher:WebhookPublisher"
 # Which component owns each resource type; Lambda plumbing is resolved by function name.
 OWNER = {
     "aws:dynamodb/table:Table": TABLE,
@@ -135,7 +137,7 @@ def test_components_nest_under_the_pipeline(stack: MockedStack) -> None:
         assert stack.one(component).parent == pipeline.urn
 
 
-@pytest.fixture(params=["dev", "prod", "domain-certificate", "domain-zone"])
+@pytest.fixture(params=["dev", "prod", "domain-certificate", "domain-zone", "subscribers"])
 def any_graph(request: pytest.FixtureRequest) -> MockedStack:
     return built_stack(request.param)
 
@@ -148,6 +150,10 @@ def test_every_resource_has_its_components_parent(any_graph: MockedStack) -> Non
             continue
         assert resource.parent != stack.root_urn, resource.name
         expected = OWNER.get(resource.type)
+        # The delivery components own everything named after them (queues, functions, rules).
+        for prefix, component in (("webhooks-bus-", BUS), ("webhooks-publisher-", PUBLISHER)):
+            if resource.name.startswith(prefix):
+                expected = component
         if expected is None:  # function, role, log group, s3 plumbing
             expected = PROCESSOR if "process" in json.dumps(resource.inputs, default=str) else API
         owners[resource.name] = (stack.by_urn(resource.parent).type, expected)
@@ -196,10 +202,16 @@ def test_visibility_timeout_covers_six_timeouts_and_the_batching_window(stack: M
 
 def test_event_source_mapping_from_settings(stack: MockedStack) -> None:
     settings = settings_of(stack).processor
-    mapping = stack.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs
+    mapping = stack.one(
+        "aws:lambda/eventSourceMapping:EventSourceMapping", "webhooks-processor-queue-mapping"
+    ).inputs
     assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
     assert (
-        rules.reports_batch_item_failures(as_rule_resource(stack.one(rules.EVENT_SOURCE_MAPPING)))
+        rules.reports_batch_item_failures(
+            as_rule_resource(
+                stack.one(rules.EVENT_SOURCE_MAPPING, "webhooks-processor-queue-mapping")
+            )
+        )
         == []
     )
     assert mapping["eventSourceArn"] == stack.outputs["queue_arn"]
@@ -210,7 +222,9 @@ def test_event_source_mapping_from_settings(stack: MockedStack) -> None:
 
 
 def test_mapping_waits_for_the_role_policy(stack: MockedStack) -> None:
-    mapping = stack.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    mapping = stack.one(
+        "aws:lambda/eventSourceMapping:EventSourceMapping", "webhooks-processor-queue-mapping"
+    )
     policy = stack.one("aws:iam/rolePolicy:RolePolicy", "webhooks-processor-function-policy")
     assert policy.urn in mapping.dependencies
 
@@ -328,7 +342,8 @@ def test_prod_protects_its_events(prod: MockedStack) -> None:
         *prod.of_type("aws:sqs/queue:Queue"),
         *prod.of_type("aws:secretsmanager/secret:Secret"),
     ]
-    assert len(stateful) == 3 + len(prod.outputs["providers"])
+    # The pipeline's queue and DLQ, the publish DLQ, and no subscriber queue in prod's file.
+    assert len(stateful) == 4 + len(prod.outputs["providers"])
     assert sorted(r.name for r in prod.resources if r.protect) == sorted(r.name for r in stateful)
     assert prod.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is False
     assert rules.prod_protections(stack_resources(prod)) == []
@@ -408,7 +423,9 @@ def test_no_iam_wildcards(stack: MockedStack) -> None:
     documents += [
         json.loads(r.inputs["assumeRolePolicy"]) for r in stack.of_type("aws:iam/role:Role")
     ]
-    assert len(documents) == 4
+    roles = stack.of_type("aws:iam/role:Role")
+    assert len(roles) == 3  # ingest, process, publish
+    assert len(documents) == 2 * len(roles)
     for document in documents:
         assert all(statement["Effect"] == "Allow" for statement in _statements(document))
         assert rules.iam_wildcards(document) == []
@@ -441,10 +458,26 @@ def test_roles_are_granted_exactly_what_the_handlers_call(stack: MockedStack) ->
         ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"): [queue],
         ("logs:CreateLogStream", "logs:PutLogEvents"): [logs("process")],
     }
+    stream = stack.one("aws:dynamodb/table:Table").state["streamArn"]
+    publish_dlq = stack.one("aws:sqs/queue:Queue", "webhooks-publisher-dlq").state["arn"]
+    # Neither stack file filters on the payload and both keep inline bodies small enough for
+    # an entry: the publish role never touches the archive.
+    assert grants("publish") == {
+        (
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        ): [stream],
+        ("events:PutEvents",): [stack.outputs["bus_arn"]],
+        ("sqs:SendMessage",): [publish_dlq],
+        ("logs:CreateLogStream", "logs:PutLogEvents"): [logs("publish")],
+    }
 
 
 def test_every_iam_statement_names_resources_of_this_stack(stack: MockedStack) -> None:
     own_arns = {r.state["arn"] for r in stack.resources if r.custom and "arn" in r.state}
+    own_arns |= {t.state["streamArn"] for t in stack.of_type("aws:dynamodb/table:Table")}
     for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy"):
         for statement in _statements(json.loads(policy.inputs["policy"])):
             for resource in _as_list(statement["Resource"]):
@@ -503,6 +536,17 @@ def test_alarms_cover_what_needs_a_human(stack: MockedStack) -> None:
         f"webhooks-conflicts-{env}": ("Webhooks", "Conflict", 1),
         f"webhooks-ingest-errors-{env}": ("AWS/Lambda", "Errors", settings.ingest_errors),
         f"webhooks-api-5xx-{env}": ("AWS/ApiGateway", "5xx", settings.api_5xx_errors),
+        f"webhooks-publish-dlq-not-empty-{env}": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            1,
+        ),
+        f"webhooks-publish-errors-{env}": ("AWS/Lambda", "Errors", settings.processor_errors),
+        f"webhooks-publish-iterator-age-{env}": (
+            "AWS/Lambda",
+            "IteratorAge",
+            settings.oldest_message_age_seconds * 1000,
+        ),
     }
     assert {
         name: (a["namespace"], a["metricName"], a["threshold"]) for name, a in alarms.items()

@@ -10,9 +10,10 @@ FUNCTION = "aws:lambda/function:Function"
 
 
 @pytest.mark.parametrize("scenario", ["dev", "prod", "function-url"])
-def test_both_functions_log_json_with_system_lines_at_warn(scenario: str) -> None:
+def test_every_function_logs_json_with_system_lines_at_warn(scenario: str) -> None:
     functions = built_stack(scenario).of_type(FUNCTION)
-    assert len(functions) == 2
+    handlers = {fn.inputs["handler"] for fn in functions}
+    assert handlers == {"ingest.handler", "process.handler", "publish.handler"}
     for fn in functions:
         config = fn.inputs["loggingConfig"]
         assert config["logFormat"] == "JSON"

@@ -72,7 +72,11 @@ def test_review_stack_and_second_region_share_no_physical_name() -> None:
     for a, b in itertools.combinations(names, 2):
         assert not names[a] & names[b], (a, b, sorted(names[a] & names[b]))
     roles = {r.inputs["name"] for r in graphs["prod"].of_type("aws:iam/role:Role")}
-    assert roles == {"webhooks-ingest-prod-eu-west-1", "webhooks-process-prod-eu-west-1"}
+    assert roles == {
+        "webhooks-ingest-prod-eu-west-1",
+        "webhooks-process-prod-eu-west-1",
+        "webhooks-publish-prod-eu-west-1",
+    }
 
 
 def test_review_stack_keeps_the_dev_profile() -> None:

@@ -25,6 +25,17 @@ LOCAL_OVERRIDES = {
     "processor.timeoutSeconds": 2,
     "processor.maximumConcurrency": 4,
     "queue.maxReceiveCount": 3,
+    # Every kind of subscriber (tests/integration/test_subscribers.py).
+    "subscribers": {
+        "billing": {"providers": ["stripe"], "eventTypes": ["invoice.*"]},
+        "ci": {
+            "providers": ["github"],
+            "eventTypes": ["push"],
+            "payload": {"repository.full_name": ["acme/api"]},
+        },
+        "everything": {},
+        "central": {"target": "arn:aws:events:eu-west-1:210987654321:event-bus/central"},
+    },
 }
 SETTLE_SECONDS = 90  # deadline for eventual consistency: processing, redelivery, dead-lettering
 

@@ -1,0 +1,238 @@
+"""The stack's event bus and one rule per subscriber, with its target, permission and DLQ.
+
+A managed subscriber (no `target`) gets a queue and a DLQ (`webhooks-sub-<name>-<stack>`,
+`webhooks-sub-<name>-dlq-<stack>`), both SSE-SQS; the DLQ takes what the consumer fails
+`maxReceiveCount` times and what EventBridge could not deliver after its retries. Each queue's
+policy lets exactly this subscriber's rule send. A subscriber with a `target` gets the rule
+target, what EventBridge needs to reach it (a Lambda permission, or a role allowed to put
+events on that bus), and a DLQ for what cannot be delivered. An SQS target's queue policy
+belongs to the queue's owner (docs/contract.md, "Subscribers").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming
+from components.subscribers import SubscriberSettings
+
+EVENT_BUS = 256
+EVENT_RULE = 64
+SUBSCRIBER_RETENTION_SECONDS = 4 * 24 * 3600
+SUBSCRIBER_DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+SUBSCRIBER_MAX_RECEIVE_COUNT = 5
+# EventBridge's own bounds: retried with backoff for up to a day, then the target DLQ.
+TARGET_MAX_EVENT_AGE_SECONDS = 24 * 3600
+TARGET_MAX_RETRY_ATTEMPTS = 185
+EVENTS_ASSUME_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@dataclass(frozen=True)
+class WebhookBusArgs:
+    bus_name: str
+    subscribers: tuple[SubscriberSettings, ...]
+    name: Callable[[str, int], str]
+    """Physical name of a regional resource (`Settings.name`)."""
+    role_name: Callable[[str], str]
+    """Physical name of an IAM role (account-global, carries the region)."""
+    protect: bool
+    """Subscriber queues hold undelivered events: protected like the pipeline's queues."""
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """What was built for one subscriber."""
+
+    rule: aws.cloudwatch.EventRule
+    target: aws.cloudwatch.EventTarget
+    dlq: aws.sqs.Queue
+    queue: aws.sqs.Queue | None
+
+
+def send_policy(queue_arn: pulumi.Input[str], rule_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """A queue policy: EventBridge may send to this queue for this rule only."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ThisRuleOnly",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                }
+            ],
+        }
+    )
+
+
+class WebhookBus(pulumi.ComponentResource):
+    """`webhooks-<stack>`: the custom bus the publisher puts every stored event on."""
+
+    def __init__(
+        self, name: str, args: WebhookBusArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("webhooks:bus:WebhookBus", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bus = aws.cloudwatch.EventBus(
+            f"{name}-bus", name=args.bus_name, tags=args.tags, opts=child
+        )
+        self.subscribers: dict[str, Subscriber] = {
+            s.name: self._subscriber(name, s, args, child) for s in args.subscribers
+        }
+        self.bus_name = self.bus.name
+        self.bus_arn = self.bus.arn
+        self.queue_urls = {n: s.queue.url for n, s in self.subscribers.items() if s.queue}
+        self.dlq_urls = {n: s.dlq.url for n, s in self.subscribers.items()}
+        self.dlq_names = {n: s.dlq.name for n, s in self.subscribers.items()}
+        self.rule_arns = {n: s.rule.arn for n, s in self.subscribers.items()}
+        self.register_outputs(
+            {
+                "bus_name": self.bus_name,
+                "bus_arn": self.bus_arn,
+                "subscriber_queue_urls": self.queue_urls,
+                "subscriber_dlq_urls": self.dlq_urls,
+                "subscriber_rules": self.rule_arns,
+            }
+        )
+
+    def _subscriber(
+        self,
+        name: str,
+        s: SubscriberSettings,
+        args: WebhookBusArgs,
+        child: pulumi.ResourceOptions,
+    ) -> Subscriber:
+        base = f"{name}-sub-{s.name}"
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        rule = aws.cloudwatch.EventRule(
+            f"{base}-rule",
+            name=args.name(f"sub-{s.name}", EVENT_RULE),
+            description=f"Published webhook events for subscriber {s.name}.",
+            event_bus_name=self.bus.name,
+            event_pattern=json.dumps(s.event_pattern(), sort_keys=True),
+            state="ENABLED",
+            tags=args.tags,
+            opts=child,
+        )
+        dlq = aws.sqs.Queue(
+            f"{base}-dlq",
+            name=args.name(f"sub-{s.name}-dlq", naming.SQS_QUEUE),
+            message_retention_seconds=SUBSCRIBER_DLQ_RETENTION_SECONDS,
+            sqs_managed_sse_enabled=True,
+            tags=args.tags,
+            opts=stateful,
+        )
+        # EventBridge puts what it could not deliver into the DLQ: allowed for this rule only.
+        aws.sqs.QueuePolicy(
+            f"{base}-dlq-policy",
+            queue_url=dlq.url,
+            policy=send_policy(dlq.arn, rule.arn),
+            opts=child,
+        )
+        queue = None
+        role_arn: pulumi.Output[str] | None = None
+        depends: list[pulumi.Resource] = []
+        if s.target is None:
+            queue = aws.sqs.Queue(
+                f"{base}-queue",
+                name=args.name(f"sub-{s.name}", naming.SQS_QUEUE),
+                message_retention_seconds=SUBSCRIBER_RETENTION_SECONDS,
+                sqs_managed_sse_enabled=True,
+                redrive_policy=pulumi.Output.json_dumps(
+                    {
+                        "deadLetterTargetArn": dlq.arn,
+                        "maxReceiveCount": SUBSCRIBER_MAX_RECEIVE_COUNT,
+                    }
+                ),
+                tags=args.tags,
+                opts=stateful,
+            )
+            depends.append(
+                aws.sqs.QueuePolicy(
+                    f"{base}-queue-policy",
+                    queue_url=queue.url,
+                    policy=send_policy(queue.arn, rule.arn),
+                    opts=child,
+                )
+            )
+            target_arn: pulumi.Input[str] = queue.arn
+        else:
+            target_arn = s.target
+            if s.target_kind == "function":
+                depends.append(
+                    aws.lambda_.Permission(
+                        f"{base}-invoke",
+                        action="lambda:InvokeFunction",
+                        function=s.target,
+                        principal="events.amazonaws.com",
+                        source_arn=rule.arn,
+                        opts=child,
+                    )
+                )
+            elif s.target_kind == "bus":
+                role = aws.iam.Role(
+                    f"{base}-role",
+                    name=args.role_name(f"sub-{s.name}"),
+                    assume_role_policy=EVENTS_ASSUME_ROLE_POLICY,
+                    tags=args.tags,
+                    opts=child,
+                )
+                depends.append(
+                    aws.iam.RolePolicy(
+                        f"{base}-role-policy",
+                        name=f"put-events-{s.name}",
+                        role=role.id,
+                        policy=json.dumps(
+                            {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": "events:PutEvents",
+                                        "Resource": s.target,
+                                    }
+                                ],
+                            }
+                        ),
+                        opts=child,
+                    )
+                )
+                role_arn = role.arn
+        target = aws.cloudwatch.EventTarget(
+            f"{base}-target",
+            rule=rule.name,
+            event_bus_name=self.bus.name,
+            target_id=f"sub-{s.name}",
+            arn=target_arn,
+            role_arn=role_arn,
+            # A bus target takes no retry policy: EventBridge delivers to buses itself.
+            retry_policy=None
+            if s.target_kind == "bus"
+            else aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_event_age_in_seconds=TARGET_MAX_EVENT_AGE_SECONDS,
+                maximum_retry_attempts=TARGET_MAX_RETRY_ATTEMPTS,
+            ),
+            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+        )
+        return Subscriber(rule=rule, target=target, dlq=dlq, queue=queue)

@@ -1,0 +1,294 @@
+"""Replay stored events to subscribers, and look at what subscribers receive.
+
+`replay_events` reads a provider's events by time through the `by_provider` index, one page of
+at most 10 at a time, and publishes each page again with `replayed: true`: to the bus (every
+matching rule) or only to one subscriber's target. After each page the position is written to a
+checkpoint file (fsync'd, atomically replaced), so a run that crashes resumes after the last
+page it finished: nothing is skipped and at most one page is published twice.
+"""
+
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from webhooks.publish import MAX_ENTRIES, Publisher, put_entries
+
+from ops.errors import OpsError
+from ops.events import INDEX
+
+DEFAULT_RATE = 50.0  # events per second
+
+
+@dataclass
+class ReplayResult:
+    published: int = 0
+    failed: int = 0
+    skipped: int = 0
+    resumed: bool = False
+    selected: list[str] = field(default_factory=list)
+    """`provider#delivery_id` of every event published (or, with dry run, that would be)."""
+
+
+class Checkpoint:
+    """The last finished page of one replay (its query and the index key after it)."""
+
+    def __init__(self, path: Path, query: dict[str, Any]) -> None:
+        self.path = path
+        self.query = query
+
+    def load(self) -> dict[str, Any] | None:
+        if not self.path.exists():
+            return None
+        saved = json.loads(self.path.read_text())
+        if saved.get("query") != self.query:
+            raise OpsError(
+                f"checkpoint {self.path} belongs to another replay ({saved.get('query')}):"
+                " remove it or pass another --checkpoint"
+            )
+        start = saved.get("start")
+        return start if isinstance(start, dict) else None
+
+    def save(self, start: dict[str, Any]) -> None:
+        scratch = self.path.with_suffix(self.path.suffix + ".tmp")
+        with open(scratch, "w") as handle:
+            json.dump({"query": self.query, "start": start}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(scratch, self.path)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def default_checkpoint(query: dict[str, Any]) -> Path:
+    name = "-".join(
+        str(query[k]) for k in ("provider", "since", "until", "event_type", "subscriber")
+    )
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return Path(".ops") / f"replay-{safe}.json"
+
+
+def pages(
+    dynamodb: Any,
+    table: str,
+    provider: str,
+    since: str | None,
+    until: str | None,
+    start: dict[str, Any] | None,
+) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any] | None]]:
+    """(index items, key after them) per page of at most 10, oldest first."""
+    condition = "provider = :provider"
+    values: dict[str, Any] = {":provider": {"S": provider}}
+    if since and until:
+        condition += " AND received_at BETWEEN :since AND :until"
+        values.update({":since": {"S": since}, ":until": {"S": until}})
+    elif since:
+        condition += " AND received_at >= :since"
+        values[":since"] = {"S": since}
+    elif until:
+        condition += " AND received_at <= :until"
+        values[":until"] = {"S": until}
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": INDEX,
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": True,
+        "Limit": MAX_ENTRIES,
+    }
+    if start:
+        request["ExclusiveStartKey"] = start
+    while True:
+        page = dynamodb.query(**request)
+        after = page.get("LastEvaluatedKey")
+        yield page.get("Items", []), after
+        if not after:
+            return
+        request["ExclusiveStartKey"] = after
+
+
+def full_items(dynamodb: Any, table: str, keys: list[str]) -> list[dict[str, Any]]:
+    """The items (the index projects only a few attributes), in the order of `keys`."""
+    if not keys:
+        return []
+    request = {table: {"Keys": [{"pk": {"S": k}} for k in keys], "ConsistentRead": True}}
+    found: dict[str, dict[str, Any]] = {}
+    while request:
+        answer = dynamodb.batch_get_item(RequestItems=request)
+        for item in answer.get("Responses", {}).get(table, []):
+            found[item["pk"]["S"]] = item
+        request = answer.get("UnprocessedKeys") or {}
+    return [found[k] for k in keys if k in found]
+
+
+def envelope(entry: dict[str, Any], account: str, region: str) -> dict[str, Any]:
+    """The event as EventBridge delivers it to a target (for a direct send to one subscriber)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": account,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": region,
+        "resources": [],
+        "detail": json.loads(entry["Detail"]),
+    }
+
+
+Sender = Callable[[list[dict[str, Any]]], list[str | None]]
+
+
+def replay_events(
+    *,
+    dynamodb: Any,
+    table: str,
+    provider: str,
+    publisher: Publisher,
+    send: Sender,
+    checkpoint: Checkpoint,
+    since: str | None = None,
+    until: str | None = None,
+    event_type: str | None = None,
+    dry_run: bool = False,
+    rate: float = DEFAULT_RATE,
+    progress: Callable[[ReplayResult], None] | None = None,
+    stop_after_pages: int | None = None,
+) -> ReplayResult:
+    """Publish the selected events again; `stop_after_pages` simulates a crash (tests)."""
+    result = ReplayResult()
+    start = None if dry_run else checkpoint.load()
+    result.resumed = start is not None
+    began = time.monotonic()
+    for count, (index_items, after) in enumerate(
+        pages(dynamodb, table, provider, since, until, start), 1
+    ):
+        keys = [
+            i["pk"]["S"]
+            for i in index_items
+            if event_type is None or i.get("event_type", {}).get("S") == event_type
+        ]
+        result.skipped += len(index_items) - len(keys)
+        items = full_items(dynamodb, table, keys)
+        entries = [publisher.entry(item, replayed=True) for item in items]
+        if not dry_run and entries:
+            errors = send(entries)
+            failed = [e for e in errors if e is not None]
+            if failed:
+                result.failed += len(failed)
+                raise OpsError(
+                    f"{len(failed)} event(s) of a page were refused ({failed[0]}); run the"
+                    f" replay again to resume from that page ({checkpoint.path})"
+                )
+        result.published += len(entries)
+        result.selected += [item["pk"]["S"] for item in items]
+        if not dry_run and after:
+            checkpoint.save(after)
+        if progress:
+            progress(result)
+        if stop_after_pages is not None and count >= stop_after_pages:
+            return result
+        if rate > 0:  # a steady rate: never ahead of published / rate seconds
+            ahead = result.published / rate - (time.monotonic() - began)
+            if ahead > 0:
+                time.sleep(ahead)
+    if not dry_run:
+        checkpoint.clear()
+    return result
+
+
+def terminal_progress(result: ReplayResult) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{result.published} published, {result.skipped} skipped", end="", file=sys.stderr)
+
+
+def bus_sender(events: Any, bus: str) -> Sender:
+    def send(entries: list[dict[str, Any]]) -> list[str | None]:
+        return put_entries(events.put_events, [{**e, "EventBusName": bus} for e in entries])
+
+    return send
+
+
+def queue_sender(sqs: Any, queue_url: str, account: str, region: str) -> Sender:
+    def send(entries: list[dict[str, Any]]) -> list[str | None]:
+        answer = sqs.send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "MessageBody": json.dumps(envelope(e, account, region))}
+                for i, e in enumerate(entries)
+            ],
+        )
+        failed = {f["Id"]: f.get("Code", "Failed") for f in answer.get("Failed", [])}
+        return [failed.get(str(i)) for i in range(len(entries))]
+
+    return send
+
+
+def function_sender(lambda_client: Any, function_arn: str, account: str, region: str) -> Sender:
+    def send(entries: list[dict[str, Any]]) -> list[str | None]:
+        errors: list[str | None] = []
+        for entry in entries:
+            answer = lambda_client.invoke(
+                FunctionName=function_arn,
+                InvocationType="Event",
+                Payload=json.dumps(envelope(entry, account, region)).encode(),
+            )
+            errors.append(None if answer.get("StatusCode") == 202 else "InvokeFailed")
+        return errors
+
+    return send
+
+
+def queue_url(queue_arn: str) -> str:
+    """An SQS queue ARN's URL (for a subscriber target given as an ARN)."""
+    _, _, _, region, account, name = queue_arn.split(":", 5)
+    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+
+
+TAIL_HOLD_SECONDS = 60
+
+
+def tail(sqs: Any, url: str, *, seconds: float | None = None, out: Any = None) -> int:
+    """Print each event the queue receives once, leaving it for the consumer; returns the count.
+
+    A printed message stays invisible while the tail runs (at most `TAIL_HOLD_SECONDS`, after
+    which it is received and counted once more) and is made visible again when the tail stops,
+    so the consumer still gets it; each tail receive counts towards the queue's
+    maxReceiveCount, so tail a busy production queue briefly.
+    """
+    out = out or sys.stdout
+    held: dict[str, str] = {}
+    deadline = None if seconds is None else time.monotonic() + seconds
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            messages = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                VisibilityTimeout=TAIL_HOLD_SECONDS,
+            ).get("Messages", [])
+            for message in messages:
+                fresh = message["MessageId"] not in held
+                held[message["MessageId"]] = message["ReceiptHandle"]
+                if not fresh:
+                    continue
+                try:
+                    text = json.dumps(json.loads(message["Body"]), sort_keys=True)
+                except ValueError:
+                    text = message["Body"]
+                print(text, file=out, flush=True)
+    finally:
+        for handle in held.values():  # visible again: the consumer receives every event
+            try:
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
+                )
+            except Exception:  # noqa: S112 - already deleted or expired: nothing to give back
+                continue
+    return len(held)
