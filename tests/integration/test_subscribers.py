@@ -150,7 +150,8 @@ def test_put_events_failures_are_retried_and_nothing_is_lost(
     try:
         # The workers pick the fault file up within moments: send until a failure was retried
         # (bounded), then every one of them must still arrive, each where it belongs.
-        before, ids = retries(), []
+        before = retries()
+        ids: list[str] = []
         deadline = time.monotonic() + 60
         while len(ids) < 8 or (retries() == before and time.monotonic() < deadline):
             ids.append(_send(pipeline, "stripe", event_type="invoice.paid"))
