@@ -78,7 +78,11 @@ class _Worker:
             raise RuntimeError(f"worker of {spec.name} started without its stdin and stdout pipes")
         self.stdin: IO[bytes] = self.process.stdin
         self.stdout: IO[bytes] = self.process.stdout
-        self.stdout.readline()  # the worker's init phase is over (import done or failed)
+        ready = self.stdout.readline()  # the worker's init phase is over (import done or failed)
+        if not ready:
+            self.kill()
+            code = self.process.returncode
+            raise RuntimeError(f"worker of {spec.name} exited during its init phase (code {code})")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -106,6 +110,8 @@ class FunctionPool:
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._closed = False
+        self.failure: str | None = None
+        """Why the pool cannot run its function any more (its workers cannot start), else None."""
         self.stats = {"invocations": 0, "errors": 0, "restarts": 0, "throttled": 0, "poisoned": 0}
         starters = [threading.Thread(target=self._start_worker) for _ in range(size)]
         for starter in starters:
@@ -114,7 +120,13 @@ class FunctionPool:
             starter.join()
 
     def _start_worker(self) -> None:
-        worker = _Worker(self.spec, self._log, self.faults_path)
+        try:
+            worker = _Worker(self.spec, self._log, self.faults_path)
+        except (OSError, RuntimeError) as error:
+            # An invocation would wait for this worker for ever: the stack must stop instead.
+            with self._lock:
+                self.failure = f"the worker processes of {self.spec.name} cannot start: {error}"
+            return
         with self._lock:
             if self._closed:
                 worker.kill()

@@ -205,6 +205,9 @@ class LocalStack:
         code = self._moto.exit_code()
         if code is not None:
             return f"the AWS emulator (moto server, pid {self._moto.pid}) exited with code {code}"
+        for pool in self.pools.values():
+            if pool.failure is not None:
+                return pool.failure
         return None
 
     def stop(self) -> None:

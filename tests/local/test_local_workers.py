@@ -186,3 +186,28 @@ def test_fault_rate_is_a_rate(tmp_path):
     assert 800 < failed < 1200
     os.remove(faults)
     assert injector.put_item_fault({"pk": {"S": "x"}}) is None
+
+
+def test_a_pool_whose_workers_cannot_start_says_so(tmp_path, runtime_env):
+    """A worker that exits in its init phase (here: its code directory is gone) would leave
+    invocations waiting for ever; the pool reports it, and the local stack stops on it."""
+    spec = WorkerSpec(
+        name="fn-broken",
+        arn="arn:aws:lambda:eu-west-1:123456789012:function:fn-broken",
+        handler="echo.handler",
+        code_dir=str(tmp_path / "missing"),
+        environment=runtime_env(),
+        timeout_seconds=3.0,
+    )
+    pool = FunctionPool(spec, 2, tmp_path / "broken.log")
+    try:
+        assert pool.failure is not None
+        assert "fn-broken" in pool.failure and "cannot start" in pool.failure
+    finally:
+        pool.close()
+
+
+def test_a_healthy_pool_reports_no_failure(make_pool):
+    pool = make_pool("echo.handler")
+    assert pool.invoke({}).ok
+    assert pool.failure is None
