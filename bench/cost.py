@@ -38,6 +38,8 @@ PRICE_KEYS = (
     "s3_get_per_thousand",
     "secrets_manager_per_10k_calls",
     "cloudwatch_logs_ingest_per_gb",
+    "eventbridge_custom_event_per_million",
+    "eventbridge_chunk_bytes",
 )
 MILLION = 1_000_000
 GIB = 1024**3
@@ -83,6 +85,16 @@ class Assumptions:
     providers: int = 5
     warm_containers: int = 2
     deliveries_per_second: float = 100.0
+    # The publishing step (components/publisher.py): stream records per publish invocation, one
+    # PutEvents call of up to 10 entries per batch, its assumed round trip, the event's envelope
+    # around the body (source, detail-type, the detail's fields), the managed subscriber queues
+    # an event matches, and the publish function's CPU per record (assumed: not measured here).
+    publish_batch_size: int = 10
+    put_events_ms: float = 20.0
+    event_overhead_bytes: int = 700
+    matching_subscribers: int = 1
+    publish_cpu_us: float = 60.0
+    publish_memory_mb: int = 256
 
     def as_dict(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -182,10 +194,36 @@ def ours_function_url(p: dict[str, float], a: Assumptions, d: Delivery) -> Desig
 
 
 def publishing_step(p: dict[str, float], a: Assumptions, d: Delivery) -> Design | None:
-    """Hook for the subscriber issue's publishing step: the cost per million deliveries it adds
-    to ours, as a `Design` of its own lines. None until that step exists; `compare` then adds
-    `ours_publishing` (ours + these lines) and the report shows the row."""
-    return None
+    """What delivering each stored event to its subscribers adds (the table as the outbox).
+
+    The stream's reads by the Lambda trigger are free (DynamoDB pricing: GetRecords calls of
+    Lambda triggers are not charged). PutEvents bills each started 64 KB chunk of an entry as
+    one custom event; an event is at most 256 KB, larger bodies travel as a claim check. Each
+    matching managed subscriber queue receives one SQS send and its consumer one receive and
+    one delete (batched by 10 as our processor's).
+    """
+    design = Design("publishing: stream → publish Lambda → EventBridge → subscriber queues")
+    chunk = int(p["eventbridge_chunk_bytes"])
+    inline = d.body_bytes + a.event_overhead_bytes <= 256 * 1024 and not d.archived
+    event_bytes = (d.body_bytes if inline else 0) + a.event_overhead_bytes
+    chunks = max(1, math.ceil(event_bytes / chunk))
+    design.lines["EventBridge PutEvents"] = chunks * p["eventbridge_custom_event_per_million"]
+    design.lines["DynamoDB stream reads"] = 0.0
+    batch = a.publish_batch_size
+    design.lines["publish Lambda requests"] = p["lambda_request_per_million"] / batch
+    batch_ms = lambda_billed_ms(
+        a.publish_cpu_us * batch, a.publish_memory_mb, a.full_vcpu_memory_mb, a.put_events_ms
+    )
+    design.lines["publish Lambda duration"] = (
+        _gb_seconds_per_million(a.publish_memory_mb, batch_ms, p["lambda_arm64_gb_second"]) / batch
+    )
+    sqs_chunk = int(p["sqs_chunk_bytes"])
+    sends = sqs_requests(event_bytes, sqs_chunk)
+    consume = sqs_requests(event_bytes * 10, sqs_chunk) / 10 + 1 / 10
+    design.lines["subscriber queue send+receive+delete"] = (
+        a.matching_subscribers * (sends + consume) * p["sqs_standard_per_million"]
+    )
+    return design
 
 
 def _ours_lambda_and_rest(design: Design, p: dict[str, float], a: Assumptions, d: Delivery) -> None:

@@ -280,8 +280,14 @@ def markdown(results: dict) -> str:
         "",
         "AWS EventBridge Webhook Events: no column, its price is not published (EventBridge's "
         "inbound webhooks are a template of a function URL and a Lambda calling PutEvents, "
-        "priced as those parts; `bench/prices.json`). The publishing step of the subscriber "
-        "issue gets a row through `cost.publishing_step` once it exists.",
+        "priced as those parts; `bench/prices.json`). Delivery to subscribers (the publishing "
+        "step) is priced in `cost.publishing_step`; with it, ours costs "
+        + ", ".join(
+            f"${row['designs']['ours_publishing']['total']:.2f} at {row['size']}"
+            for row in results["cost"]
+            if "ours_publishing" in row["designs"]
+        )
+        + " (one matching subscriber queue).",
         "",
         *_log_lines(results.get("log_bytes")),
         "Left out of every design: storage (table, archive, log retention), data transfer, idle "

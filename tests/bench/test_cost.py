@@ -1,6 +1,7 @@
 """Cost model of the benchmark: price file, units, rounding and the three designs."""
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ def test_every_price_names_its_source_and_date():
     assert set(entries) == set(cost.PRICE_KEYS)
     for entry in entries.values():
         assert entry["source"].startswith("https://")
-        assert entry["read"] == "2026-11-28"
+        assert re.fullmatch(r"2026-\d\d-\d\d", entry["read"]), entry  # a date, as read
 
 
 def test_list_prices_as_read():
@@ -41,6 +42,26 @@ def test_list_prices_as_read():
     assert PRICES["rest_api_per_million"] == 3.5
     assert PRICES["sqs_standard_per_million"] == 0.4
     assert PRICES["dynamodb_on_demand_wru_per_million"] == 0.625  # after the Nov 2024 cut
+    assert PRICES["eventbridge_custom_event_per_million"] == 1.0
+
+
+def test_publishing_adds_put_events_per_64_kb_chunk_and_no_stream_reads():
+    assumptions = cost.Assumptions()
+
+    def lines(body_bytes: int, archived: bool = False) -> dict[str, float]:
+        delivery = cost.Delivery(body_bytes, 1500, 1200, 300, 1200, archived, 40, 40, 400, 200)
+        design = cost.publishing_step(PRICES, assumptions, delivery)
+        assert design is not None
+        return design.lines
+
+    assert lines(1024)["EventBridge PutEvents"] == 1.0
+    assert lines(100 * 1024)["EventBridge PutEvents"] == 2.0  # two started 64 KB chunks
+    assert lines(512 * 1024, archived=True)["EventBridge PutEvents"] == 1.0  # claim check
+    assert lines(1024)["DynamoDB stream reads"] == 0.0
+    delivery = cost.Delivery(1024, 1500, 1200, 300, 1200, False, 40, 40, 400, 200)
+    designs = cost.compare(PRICES, assumptions, delivery)
+    added = designs["ours_publishing"].total - designs["ours"].total
+    assert added == pytest.approx(sum(lines(1024).values()))
 
 
 def test_a_price_without_source_is_refused(tmp_path):
