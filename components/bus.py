@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.function import assume_role_policy
 from components.subscribers import SubscriberSettings
 
 EVENT_BUS = 256
@@ -29,18 +30,7 @@ SUBSCRIBER_MAX_RECEIVE_COUNT = 5
 # EventBridge's own bounds: retried with backoff for up to a day, then the target DLQ.
 TARGET_MAX_EVENT_AGE_SECONDS = 24 * 3600
 TARGET_MAX_RETRY_ATTEMPTS = 185
-EVENTS_ASSUME_ROLE_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+EVENTS_ASSUME_ROLE_POLICY = assume_role_policy("events.amazonaws.com")
 
 
 @dataclass(frozen=True)

@@ -15,18 +15,21 @@ import pulumi_aws as aws
 
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
-ASSUME_ROLE_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+
+
+def assume_role_policy(service: str) -> str:
+    """The trust policy of a role that only `service` (e.g. `lambda.amazonaws.com`) assumes."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+
+
+ASSUME_ROLE_POLICY = assume_role_policy("lambda.amazonaws.com")
 
 
 @dataclass(frozen=True)
