@@ -18,7 +18,8 @@ from types import ModuleType, SimpleNamespace
 from typing import TypedDict
 
 from webhooks import providers, storage
-from webhooks.settings import IngestHandlerSettings, ProcessHandlerSettings
+from webhooks.ingest_settings import IngestHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 
 from . import HANDLERS, fakes, payloads, verification
 from .cost import dynamodb_item_size

@@ -14,7 +14,7 @@ from contextlib import redirect_stdout
 
 from webhooks import envelope
 from webhooks.batch import FAILED, WORKING_SHARE, largest_batch, run_batch
-from webhooks.settings import DEFAULT_WRITE_CONCURRENCY
+from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY
 from webhooks.store import StoreEvent
 
 LATENCIES_MS = (5, 8)

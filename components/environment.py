@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from webhooks import providers as handler_providers
-from webhooks.settings import IngestHandlerSettings
+from webhooks.ingest_settings import IngestHandlerSettings
 
 from components import naming
 from components.settings import ConfigError, ProviderSettings, Settings

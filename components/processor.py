@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from webhooks.settings import ProcessHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 
 from components.function import FunctionSpec, Grant, create_function
 

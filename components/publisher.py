@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from webhooks.settings import PublishHandlerSettings
+from webhooks.publish_settings import PublishHandlerSettings
 
 from components.function import FunctionSpec, Grant, create_function
 

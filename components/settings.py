@@ -16,16 +16,14 @@ import pulumi
 from webhooks import providers as handler_providers
 from webhooks import schemes
 from webhooks.batch import WORST_CASE_WRITE_SECONDS, largest_batch
-from webhooks.schemes import OptionError, config_key
-from webhooks.settings import (
+from webhooks.environ import DEFAULT_METRICS_NAMESPACE, LOG_LEVELS
+from webhooks.ingest_settings import (
     DEFAULT_INLINE_BODY_LIMIT,
     DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_METRICS_NAMESPACE,
     DEFAULT_SECRETS_REFRESH_SECONDS,
-    DEFAULT_WRITE_CONCURRENCY,
-    LOG_LEVELS,
-    MAX_WRITE_CONCURRENCY,
 )
+from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY, MAX_WRITE_CONCURRENCY
+from webhooks.schemes import OptionError, config_key
 
 from components import naming
 from components.function_url import KINDS as API_KINDS
@@ -92,7 +90,7 @@ class IngestSettings:
     timeout_seconds: int = 10
     memory_mb: int = 256
     reserved_concurrency: int | None = None
-    # The handler knobs default as the handler does (webhooks.settings owns the defaults).
+    # The handler knobs default as the handler does (webhooks.*_settings own the defaults).
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     inline_body_limit: int = DEFAULT_INLINE_BODY_LIMIT
     secrets_refresh_seconds: int = DEFAULT_SECRETS_REFRESH_SECONDS

@@ -11,10 +11,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from webhooks.environ import SettingsError
+from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.observability import log, set_level
 from webhooks.receiver import Receiver, response
 from webhooks.secrets import SecretsCache
-from webhooks.settings import IngestHandlerSettings
 
 # Fail fast enough that the sender gets our 503 well inside the HTTP API's 30 s integration
 # timeout: at most 3 attempts of (2 s connect + 5 s read).

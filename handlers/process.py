@@ -16,7 +16,7 @@ from webhooks.batch import WORKING_SHARE as WORKING_SHARE
 from webhooks.batch import run_batch
 from webhooks.environ import SettingsError
 from webhooks.observability import log, metrics, set_level
-from webhooks.settings import ProcessHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 from webhooks.store import OUTCOMES, ArchiveCheck, StoreEvent, Table
 
 # Few attempts inside the client: a record that still fails goes back to SQS and comes again

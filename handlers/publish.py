@@ -13,7 +13,7 @@ from botocore.config import Config
 from webhooks.environ import SettingsError
 from webhooks.observability import log, metrics, set_level
 from webhooks.publish import METRICS, Publisher, PutEvents, publish_records
-from webhooks.settings import PublishHandlerSettings
+from webhooks.publish_settings import PublishHandlerSettings
 
 _CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},

@@ -14,11 +14,11 @@ import pytest
 from moto import mock_aws
 from webhooks import envelope, schemes
 from webhooks.delivery import COMMON_HEADERS, Delivery, delivery, required_header
+from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.schemes import Option
 from webhooks.schemes.base import Headers, Keys
 from webhooks.secrets import SecretsCache
-from webhooks.settings import IngestHandlerSettings
 from webhooks.signatures import MISSING_SIGNATURE, match_hex
 
 from components.settings import ConfigError, parse_settings

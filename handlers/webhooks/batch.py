@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 
 from .observability import log
 
@@ -49,12 +48,15 @@ def largest_batch(
     return max(1, math.floor(working / write_seconds + 1e-9)) * write_concurrency
 
 
-@dataclass(slots=True)
 class BatchResult:
     """How many records ended in each outcome, and which ones SQS must deliver again."""
 
-    outcomes: Counter[str] = field(default_factory=Counter)
-    failed: list[str] = field(default_factory=list)
+    # A plain class, not a dataclass: a dataclass costs about 1.5 ms of cold start.
+    __slots__ = ("failed", "outcomes")
+
+    def __init__(self) -> None:
+        self.outcomes: Counter[str] = Counter()
+        self.failed: list[str] = []
 
     def response(self) -> dict[str, list[dict[str, str]]]:
         """The handler's return value: what the event source mapping retries."""

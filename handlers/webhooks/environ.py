@@ -1,6 +1,11 @@
-"""Reading a handler's environment variables: the handlers' one error type and its readers."""
+"""Reading a handler's environment variables: the handlers' one error type, its readers, and
+the two variables every function has (`LOG_LEVEL`, `METRICS_NAMESPACE`) with their defaults."""
 
 from collections.abc import Mapping
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_LOG_LEVEL = "INFO"
+DEFAULT_METRICS_NAMESPACE = "Webhooks"
 
 
 class SettingsError(ValueError):
@@ -45,3 +50,13 @@ def choice(environ: Mapping[str, str], name: str, default: str, allowed: tuple[s
     if value not in allowed:
         raise SettingsError(f"environment variable {name} must be one of {', '.join(allowed)}")
     return value
+
+
+def log_level(environ: Mapping[str, str]) -> str:
+    """`LOG_LEVEL`: one of `LOG_LEVELS`, `DEFAULT_LOG_LEVEL` when unset."""
+    return choice(environ, "LOG_LEVEL", DEFAULT_LOG_LEVEL, LOG_LEVELS)
+
+
+def metrics_namespace(environ: Mapping[str, str]) -> str:
+    """`METRICS_NAMESPACE`: the CloudWatch namespace of the function's metrics."""
+    return optional(environ, "METRICS_NAMESPACE", DEFAULT_METRICS_NAMESPACE)

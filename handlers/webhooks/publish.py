@@ -15,7 +15,6 @@ import json
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .batch import FAILED, BatchResult
@@ -124,15 +123,26 @@ def entry_size(entry: Mapping[str, Any]) -> int:
     return size
 
 
-@dataclass(frozen=True, slots=True)
 class Publisher:
     """Turns items into entries for one bus."""
 
-    bus: str
-    match_paths: tuple[str, ...] = ()
-    archive_bucket: str = ""
-    read_archived: ReadArchived | None = None
-    write_archived: WriteArchived | None = None
+    # A plain class: a dataclass costs about 1.5 ms of cold start (`make bench`, cold start).
+    __slots__ = ("archive_bucket", "bus", "match_paths", "read_archived", "write_archived")
+
+    def __init__(
+        self,
+        bus: str,
+        *,
+        match_paths: tuple[str, ...] = (),
+        archive_bucket: str = "",
+        read_archived: ReadArchived | None = None,
+        write_archived: WriteArchived | None = None,
+    ) -> None:
+        self.bus = bus
+        self.match_paths = match_paths
+        self.archive_bucket = archive_bucket
+        self.read_archived = read_archived
+        self.write_archived = write_archived
 
     def detail(self, item: Item, *, replayed: bool = False) -> dict[str, Any]:
         """The event's `detail` without the body (the fields every case shares)."""

@@ -14,9 +14,9 @@ from typing import Any
 from . import envelope, request
 from .delivery import UnreadableDelivery
 from .envelope import json_string
+from .ingest_settings import IngestHandlerSettings
 from .observability import log, metrics
 from .secrets import SecretsCache, SecretsUnavailable
-from .settings import IngestHandlerSettings
 
 _JSON = {"content-type": "application/json"}
 _UNKNOWN = "unknown"  # metric dimension for unconfigured names: keeps cardinality bounded

@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 from webhooks import envelope
+from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
-from webhooks.settings import IngestHandlerSettings
 
 from ops import signing
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from webhooks import providers as provider_json
 from webhooks import schemes
 from webhooks.environ import SettingsError
+from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.schemes.generic_hmac import HmacOptions
 from webhooks.schemes.timestamped import Tolerance
-from webhooks.settings import IngestHandlerSettings
 
 BASE = {"QUEUE_URL": "https://queue", "ARCHIVE_BUCKET": "bucket", "ENVIRONMENT": "dev"}
 SCHEME_NAMES = "github, stripe, shopify, slack, standard, hmac"

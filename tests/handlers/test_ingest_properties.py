@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from webhooks import envelope
+from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
-from webhooks.settings import IngestHandlerSettings
 
 from ops import signing
 

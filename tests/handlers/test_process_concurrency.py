@@ -10,7 +10,7 @@ import pytest
 from webhooks import batch
 from webhooks.batch import FAILED, largest_batch, run_batch
 from webhooks.environ import SettingsError
-from webhooks.settings import DEFAULT_WRITE_CONCURRENCY, ProcessHandlerSettings
+from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY, ProcessHandlerSettings
 from webhooks.store import OUTCOMES, StoreEvent
 
 from components.settings import ConfigError, parse_settings

@@ -2,7 +2,7 @@
 
 import pytest
 from webhooks.environ import SettingsError
-from webhooks.settings import ProcessHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 
 VALID = {
     "TABLE_NAME": "webhooks-events-dev",

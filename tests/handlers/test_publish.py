@@ -21,7 +21,7 @@ from webhooks.publish import (
     match_values,
     publish_records,
 )
-from webhooks.settings import PublishHandlerSettings
+from webhooks.publish_settings import PublishHandlerSettings
 
 BUS = "webhooks-test"
 

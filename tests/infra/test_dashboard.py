@@ -10,9 +10,10 @@ from typing import Any
 
 import process
 import pytest
+from webhooks.ingest_settings import IngestHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
-from webhooks.settings import IngestHandlerSettings, ProcessHandlerSettings
 
 from ops.signing import sample, sign
 from tests.infra.mockstack import MockedStack, built_stack

@@ -3,7 +3,8 @@ as configured: the two sides of docs/contract.md, checked against each other."""
 
 import json
 
-from webhooks.settings import IngestHandlerSettings, ProcessHandlerSettings
+from webhooks.ingest_settings import IngestHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 
 from tests.infra.mockstack import MockedStack
 

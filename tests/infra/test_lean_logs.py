@@ -2,7 +2,8 @@
 and the prod profile writes nothing at DEBUG."""
 
 import pytest
-from webhooks.settings import IngestHandlerSettings, ProcessHandlerSettings
+from webhooks.ingest_settings import IngestHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 
 from tests.infra.mockstack import built_stack
 

@@ -1,0 +1,71 @@
+"""The ingest function's settings: its environment variables, their rules and defaults.
+
+This class is the one owner of the contract between the program and the ingest function: the
+program builds it from the stack's settings and sets `to_environ()` as the function's environment;
+the function reads it back with `from_environ()`. Defaults live here only. Each function's
+settings have a module of their own, so that a function imports only its own (the ingest
+settings need every scheme module; the process and publish functions need none).
+"""
+
+import os
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from . import environ as env
+from . import providers as provider_json
+from .schemes import Provider
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# Above ~32 KiB a claim check is cheaper than inline: one S3 PUT ($5/M) costs what 8 on-demand
+# write units do, and a compressed 32 KiB JSON body is about that size (`make bench`, cost).
+DEFAULT_INLINE_BODY_LIMIT = 32 * 1024
+DEFAULT_SECRETS_REFRESH_SECONDS = 300
+
+
+# A NamedTuple, not a dataclass: the handlers' settings and scheme classes as dataclasses added
+# about 1.5 ms each to the cold start, as NamedTuples about 0.3 ms (`make bench`, cold start).
+class IngestHandlerSettings(NamedTuple):
+    """The ingest function's environment (docs/contract.md, "Ingest")."""
+
+    queue_url: str
+    archive_bucket: str
+    providers: Mapping[str, Provider[Any]]
+    environment: str
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    inline_body_limit: int = DEFAULT_INLINE_BODY_LIMIT
+    secrets_refresh_seconds: int = DEFAULT_SECRETS_REFRESH_SECONDS
+    metrics_namespace: str = env.DEFAULT_METRICS_NAMESPACE
+    log_level: str = env.DEFAULT_LOG_LEVEL
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "IngestHandlerSettings":
+        """Read and validate the variables; raise `SettingsError` naming the faulty one."""
+        return cls(
+            queue_url=env.required(environ, "QUEUE_URL"),
+            archive_bucket=env.required(environ, "ARCHIVE_BUCKET"),
+            providers=provider_json.parse(env.required(environ, "PROVIDERS")),
+            environment=env.required(environ, "ENVIRONMENT"),
+            max_body_bytes=env.whole_number(environ, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),
+            inline_body_limit=env.whole_number(
+                environ, "INLINE_BODY_LIMIT", DEFAULT_INLINE_BODY_LIMIT, 1
+            ),
+            secrets_refresh_seconds=env.whole_number(
+                environ, "SECRETS_REFRESH_SECONDS", DEFAULT_SECRETS_REFRESH_SECONDS, 1
+            ),
+            metrics_namespace=env.metrics_namespace(environ),
+            log_level=env.log_level(environ),
+        )
+
+    def to_environ(self) -> dict[str, str]:
+        """The variables `from_environ` reads back into these settings."""
+        return {
+            "QUEUE_URL": self.queue_url,
+            "ARCHIVE_BUCKET": self.archive_bucket,
+            "PROVIDERS": provider_json.render(self.providers),
+            "ENVIRONMENT": self.environment,
+            "MAX_BODY_BYTES": str(self.max_body_bytes),
+            "INLINE_BODY_LIMIT": str(self.inline_body_limit),
+            "SECRETS_REFRESH_SECONDS": str(self.secrets_refresh_seconds),
+            "METRICS_NAMESPACE": self.metrics_namespace,
+            "LOG_LEVEL": self.log_level,
+        }
