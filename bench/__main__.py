@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     results["writes"] = writes.run(args.repeat)
     print("cold start ...", file=sys.stderr)
     results["cold_start_ms"] = coldstart.run(args.cold_repeat)
+    results["cold_start_from_source_ms"] = coldstart.run(args.cold_repeat, bytecode=False)
     print("first response ...", file=sys.stderr)
     first_events = {
         "ingest": handlers.signed_event("github", 1024)[0],

@@ -6,11 +6,16 @@ handler modules run their module-level setup (configuration parsing) under the c
 environment. The Powertools row imports what a typical handler would use instead of our
 hand-written logging, metrics and batch code: `Logger`, `Metrics` and `utilities.batch`.
 Candidates run in turn in each round, so background load hits them alike.
+
+Each is timed twice: with cached bytecode, and compiled from source. The second is what Lambda
+does with our package, which holds only `.py` files (`components/code.py`) in a read-only
+directory: every cold start compiles every module it imports.
 """
 
 import os
 import subprocess
 import sys
+import tempfile
 
 from . import HANDLERS
 from .handlers import ENVIRONMENT
@@ -19,6 +24,7 @@ from .stats import summarize
 CANDIDATES = {
     "ingest": "import ingest",
     "process": "import process",
+    "publish": "import publish",
     "powertools": (
         "from aws_lambda_powertools import Logger, Metrics\n"
         "from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, "
@@ -33,10 +39,18 @@ print(time.perf_counter_ns() - start)
 """
 
 
-def import_ms(statement: str) -> float:
-    """Milliseconds `statement` takes in a fresh interpreter that has imported boto3."""
+def import_ms(statement: str, bytecode: bool = True) -> float:
+    """Milliseconds `statement` takes in a fresh interpreter that has imported boto3: with the
+    bytecode cache, or (`bytecode=False`) compiling every module it imports from source."""
     env = os.environ | ENVIRONMENT | {"PYTHONPATH": str(HANDLERS)}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # cached bytecode, as in a deployed package
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    with tempfile.TemporaryDirectory() as empty:
+        if not bytecode:  # an empty cache that nothing is written to: everything compiles
+            env |= {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty}
+        return _probe(statement, env)
+
+
+def _probe(statement: str, env: dict[str, str]) -> float:
     done = subprocess.run(  # noqa: S603 - our own interpreter running our own probe
         [sys.executable, "-c", _PROBE.format(statement=statement)],
         env=env,
@@ -48,14 +62,14 @@ def import_ms(statement: str) -> float:
     return int(done.stdout.strip().splitlines()[-1]) / 1e6
 
 
-def run(repeat: int) -> dict[str, dict[str, float]]:
+def run(repeat: int, bytecode: bool = True) -> dict[str, dict[str, float]]:
     """Median and spread of each candidate's import time, in milliseconds."""
     for statement in CANDIDATES.values():
-        import_ms(statement)  # warm the OS file cache and write bytecode, as a deployed zip has
+        import_ms(statement)  # warm the OS file cache and write the bytecode cache
     samples: dict[str, list[float]] = {name: [] for name in CANDIDATES}
     for _ in range(repeat):
         for name, statement in CANDIDATES.items():
-            samples[name].append(import_ms(statement))
+            samples[name].append(import_ms(statement, bytecode))
     return {name: summarize(values).as_dict() for name, values in samples.items()}
 
 

@@ -20,6 +20,7 @@ from typing import TypedDict
 from webhooks import providers, storage
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.process_settings import ProcessHandlerSettings
+from webhooks.publish_settings import PublishHandlerSettings
 
 from . import HANDLERS, fakes, payloads, verification
 from .cost import dynamodb_item_size
@@ -43,6 +44,9 @@ ENVIRONMENT = (
         ttl_days=30,
         environment="bench",
         archive_bucket=fakes.ARCHIVE_BUCKET,
+    ).to_environ()
+    | PublishHandlerSettings(
+        event_bus_name="webhooks-bench", environment="bench", archive_bucket=fakes.ARCHIVE_BUCKET
     ).to_environ()
     | {"AWS_DEFAULT_REGION": fakes.REGION}
 )
