@@ -64,6 +64,10 @@ def test_plan_is_shuffled_deterministic_and_consistent():
     assert all(len(r.body) == 200_000 for r in requests if r.kind == "large")
     assert {r.provider for r in requests} == set(PROVIDERS)
     assert requests[:50] != sorted(requests[:50], key=lambda r: r.kind)
+    assert all(len(r.body) == plan.BODY_BYTES for r in requests if r.kind == "valid")
+    assert {r.event_type for r in requests} == {t for ts in plan.EVENT_TYPES.values() for t in ts}
+    tiers = {json.loads(r.body)["drill"].get("tier") for r in requests if r.kind == "valid"}
+    assert tiers == set(plan.TIERS)
 
 
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
