@@ -77,11 +77,13 @@ def _subscriber_rows(o: dict) -> list[tuple[str, str]]:
     kinds = o["subscriber_by_kind"]
     latency = o["subscriber_latency_ms"]
     clock = " and ".join(o["subscriber_clock"]) or "no arrivals"
+    retried = sum(p["retries"] for p in o["local_stack_stats"]["stream_pollers"])
     return [
         (
-            "injected PutEvents failures (records retried)",
-            f"{o['publisher'].get('PublishFailed', 0):,} "
-            f"({o['injected']['put_events_failure_rate']:.0%} of calls)",
+            f"injected PutEvents failures ({o['injected']['put_events_failure_rate']:.0%} of "
+            "calls)",
+            f"{o['publisher'].get('PublishFailed', 0):,} records failed, {retried:,} stream "
+            "batches retried",
         ),
         ("events published", f"{o['publisher'].get('Published', 0):,}"),
         ("publish DLQ / subscriber DLQs", f"{o['publish_dlq']:,} / {o['subscriber_dlqs']:,}"),
