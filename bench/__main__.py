@@ -54,7 +54,8 @@ def _end_to_end(deliveries: int, concurrency: int) -> tuple[dict | None, cost.As
         return None, cost.Assumptions()
     from local import LocalStack
 
-    with LocalStack.start(stack="dev", state_dir=RESULTS.parent.parent / ".local" / "bench") as s:
+    state = RESULTS.parent.parent / ".local" / "bench"
+    with LocalStack.start(stack="dev", overrides=endtoend.OVERRIDES, state_dir=state) as s:
         return endtoend.run(s, deliveries, concurrency), _declared(s)
 
 

@@ -1,13 +1,18 @@
 """Item 5: the local stack end to end. EMULATOR FIGURES: moto, local worker processes and a
 local HTTP server on this machine; they say nothing about AWS latency or throughput.
 
-Deliveries are POSTed concurrently to the local HTTP API, signed as GitHub signs them; each one's
-latency runs from just before its HTTP request to the item's `stored_at` (the processor's clock,
-the same machine). Throughput is deliveries over the time from the first request to the last
-item stored.
+Deliveries are POSTed concurrently to the local HTTP API, signed as GitHub signs them, each body
+its own (GitHub dedupes by content: equal bodies would be one event); each one's latency runs from
+just before its HTTP request to the item's `stored_at` (the processor's clock, the same machine).
+Throughput is deliveries over the time from the first request to the last item stored. The stack
+has one subscriber receiving every event (`OVERRIDES`): the stored -> subscriber latency runs from
+`stored_at` to the SQS `SentTimestamp` of the event's first message in that subscriber's queue
+(when the emulated EventBridge put it there), through the stream, the publish function and
+PutEvents.
 """
 
 import calendar
+import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +23,10 @@ from .payloads import json_body
 from .stats import percentile
 
 PROVIDER = "github"
+SUBSCRIBER = "everything"
+OVERRIDES: dict[str, object] = {"subscribers": {SUBSCRIBER: {}}}
 STORE_TIMEOUT_SECONDS = 300
+SENT_TIMESTAMP = "SentTimestamp"
 
 
 def stored_at_seconds(text: str) -> float:
@@ -35,26 +43,59 @@ def _post(url: str, secret: str, body: bytes, delivery_id: str) -> tuple[str, fl
 
 
 def stored_items(table, table_name: str) -> dict[str, float]:
-    """`pk` -> `stored_at` (epoch seconds) of every item in the table."""
+    """`<provider>#<delivery id>` -> `stored_at` (epoch seconds) of every event in the table.
+    An event deduplicated by content is keyed by its body's digest and the delivery's own key
+    holds an alias without `stored_at`, so events are found by their attributes."""
     found: dict[str, float] = {}
-    kwargs = {"TableName": table_name, "ProjectionExpression": "pk, stored_at"}
+    kwargs = {"TableName": table_name, "ProjectionExpression": "provider, delivery_id, stored_at"}
     while True:
         page = table.scan(**kwargs)
         for item in page["Items"]:
-            found[item["pk"]["S"]] = stored_at_seconds(item["stored_at"]["S"])
+            if "stored_at" in item:
+                key = f"{item['provider']['S']}#{item['delivery_id']['S']}"
+                found[key] = stored_at_seconds(item["stored_at"]["S"])
         if "LastEvaluatedKey" not in page:
             return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def subscriber_arrivals(sqs, url: str, wanted: set[str], timeout: float) -> dict[str, float]:
+    """`<provider>#<delivery id>` -> when its first copy reached the subscriber queue (epoch
+    seconds of the message's `SentTimestamp`), receiving and deleting until every wanted one
+    came or `timeout` seconds passed."""
+    arrived: dict[str, float] = {}
+    deadline = time.time() + timeout
+    while not wanted <= arrived.keys() and time.time() < deadline:
+        messages = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageSystemAttributeNames=[SENT_TIMESTAMP],
+        ).get("Messages", [])
+        for message in messages:
+            detail = json.loads(message["Body"])["detail"]
+            key = f"{detail['provider']}#{detail['delivery_id']}"
+            sent = int(message["Attributes"][SENT_TIMESTAMP]) / 1000
+            arrived[key] = min(sent, arrived.get(key, sent))
+        if messages:
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)
+                ],
+            )
+    return arrived
 
 
 def run(stack, deliveries: int, concurrency: int, size: int = 1024) -> dict[str, object]:
     """Send `deliveries` GitHub deliveries of `size` bytes; latencies and throughput."""
     url = stack.outputs["webhook_urls"][PROVIDER]
     secret = stack.dev_secrets[PROVIDER]
-    body = json_body(size)
     ids = [str(uuid.uuid4()) for _ in range(deliveries)]
+    bodies = {i: json_body(size, fields={"delivery": i}) for i in ids}
     with ThreadPoolExecutor(concurrency) as pool:
-        answers = list(pool.map(lambda i: _post(url, secret, body, i), ids))
+        answers = list(pool.map(lambda i: _post(url, secret, bodies[i], i), ids))
     rejected = [a for a in answers if a[3] != 202]
     if rejected:
         raise RuntimeError(f"{len(rejected)} deliveries not accepted, e.g. status {rejected[0][3]}")
@@ -69,7 +110,13 @@ def run(stack, deliveries: int, concurrency: int, size: int = 1024) -> dict[str,
     missing = wanted - found.keys()
     if missing:
         raise RuntimeError(f"{len(missing)} deliveries not stored within {STORE_TIMEOUT_SECONDS} s")
+    queue = stack.outputs["subscriber_queue_urls"][SUBSCRIBER]
+    arrived = subscriber_arrivals(stack.client("sqs"), queue, wanted, STORE_TIMEOUT_SECONDS)
+    missing = wanted - arrived.keys()
+    if missing:
+        raise RuntimeError(f"{len(missing)} events not at the subscriber queue in time")
     to_store = [found[f"{PROVIDER}#{i}"] - sent for i, sent, _, _ in answers]
+    to_subscriber = [arrived[k] - found[k] for k in wanted]
     to_ack = [ack for _, _, ack, _ in answers]
     first_sent = min(sent for _, sent, _, _ in answers)
     last_stored = max(found[k] for k in wanted)
@@ -82,5 +129,11 @@ def run(stack, deliveries: int, concurrency: int, size: int = 1024) -> dict[str,
         "stored_ms": {
             "p50": percentile(to_store, 50) * 1000,
             "p99": percentile(to_store, 99) * 1000,
+        },
+        "subscriber": SUBSCRIBER,
+        "subscriber_clock": SENT_TIMESTAMP,
+        "stored_to_subscriber_ms": {
+            "p50": percentile(to_subscriber, 50) * 1000,
+            "p99": percentile(to_subscriber, 99) * 1000,
         },
     }

@@ -40,19 +40,29 @@ def _records(count: int) -> list[dict[str, str]]:
     return records
 
 
-def _put(latency_s: float):
-    def put_item(**_: object) -> dict:
-        time.sleep(latency_s)
+class _SlowTable:
+    """A table whose `put_item` sleeps the simulated PutItem latency. Every record is a new
+    event keyed by its delivery id, so the step never reads or updates an item."""
+
+    def __init__(self, latency_s: float) -> None:
+        self.latency_s = latency_s
+
+    def put_item(self, **_: object) -> dict:
+        time.sleep(self.latency_s)
         return {}
 
-    return put_item
+    def get_item(self, **request: object) -> dict:
+        raise AssertionError(f"the bench's writes never read: {request}")
+
+    def update_item(self, **request: object) -> dict:
+        raise AssertionError(f"the bench's writes never update: {request}")
 
 
 def _run(
     records: list, latency_s: float, writers: int, deadline: float | None
 ) -> tuple[int, float]:
     """(records stored, seconds) for one invocation's batch."""
-    step = StoreEvent.at(_put(latency_s), "bench", 30, time.time())
+    step = StoreEvent.at(_SlowTable(latency_s), "bench", 30, time.time())
     executor = ThreadPoolExecutor(max_workers=writers) if writers > 1 else None
     try:
         with redirect_stdout(io.StringIO()):  # the deadline's warnings, one per record left

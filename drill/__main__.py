@@ -1,11 +1,14 @@
 """`python -m drill` (= `make drill`): the reliability drill against the local stack.
 
-Sends the plan (`drill.plan`) concurrently while the local runtime fails 20% of `PutItem` calls
-and every poison write, kills the processor once mid-run, waits for the queue to drain, removes
-the poison cause, replays the DLQ with the operator CLI's replay, and checks the table and the
-archive. Short timeouts (processor 2 s, so visibility 12 s; 3 receives before the DLQ) keep it to
-minutes. Exit status 0 only when every valid unique delivery is stored exactly once, every forged
-or malformed one is rejected with its status and stored nowhere, and nothing is lost.
+Sends the plan (`drill.plan`) concurrently while the local runtime fails 20% of `PutItem` calls,
+every poison write and 20% of the publisher's `PutEvents` calls, kills the processor once mid-run,
+waits for the queue to drain, removes the poison cause, replays the DLQ with the operator CLI's
+replay, and checks the table and the archive; then drains the subscribers' queues (received
+throughout the run) and checks them against an oracle of the subscriber config
+(`drill.subscribers`). Short timeouts (processor 2 s, so visibility 12 s; 3 receives before the
+DLQ) keep it to minutes. Exit status 0 only when every valid unique delivery is stored exactly
+once and reached every subscriber it matches and no other, every forged or malformed one is
+rejected with its status and stored and published nowhere, and nothing is lost.
 """
 
 import argparse
@@ -17,8 +20,8 @@ from pathlib import Path
 
 from local import LocalStack
 
-from . import plan, report
-from .run import Drill, check, processor_counts
+from . import plan, report, subscribers
+from .run import Drill, check, processor_counts, publisher_counts, stored
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +31,10 @@ OVERRIDES = {
     # every sender scheme, besides the dev stack's own providers
     "providers.shopify": {"scheme": "shopify"},
     "providers.slack": {"scheme": "slack"},
+    "subscribers": subscribers.CONFIG,
 }
+SUBSCRIBER_SETTLE_SECONDS = 3  # after the last expected arrival: late or misrouted copies
+SUBSCRIBER_QUIET_SECONDS = 20  # nothing arriving for this long: the publisher has finished
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deliveries", type=int, default=10_000, help="requests in total")
     parser.add_argument("--concurrency", type=int, default=16, help="senders at once")
     parser.add_argument("--failure-rate", type=float, default=0.2, help="PutItem failure share")
+    parser.add_argument(
+        "--put-events-failure-rate", type=float, default=0.2, help="PutEvents failure share"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--drain-timeout", type=float, default=900, help="seconds")
     parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
@@ -54,22 +63,39 @@ def main(argv: list[str] | None = None) -> int:
         drill.note(
             f"stack up: providers {providers}, max receives {stack.outputs['max_receive_count']}"
         )
-        stack.set_faults(
-            put_item_failure_rate=args.failure_rate, poison_markers=[plan.POISON_MARKER]
-        )
+        inbox = _inbox(stack, drill)
+        faults = {
+            "put_item_failure_rate": args.failure_rate,
+            "put_events_failure_rate": args.put_events_failure_rate,
+        }
+        stack.set_faults(**faults, poison_markers=[plan.POISON_MARKER])
         drill.send_all(requests, args.concurrency, kill_after=len(requests) // 2)
         drained = drill.wait_drained(args.drain_timeout)
         drill.note(f"queue drained: {drained}")
         dlq_before = drill.depth("dlq_url")
         drill.note(f"DLQ holds {dlq_before}; removing the poison cause")
-        stack.set_faults(put_item_failure_rate=args.failure_rate, poison_markers=[])
+        stack.set_faults(**faults, poison_markers=[])
         rounds = drill.replay_dlq(rounds=6, drain_timeout=args.drain_timeout)
         dlq_after = drill.depth("dlq_url")
         queue_after = drill.depth("queue_url")
         drill.note(f"DLQ holds {dlq_after} after replay, queue {queue_after}")
-        outcome = check(stack, drill.sent)
+        items = stored(stack)
+        outcome = check(stack, drill.sent, items)
+        wanted = subscribers.expected(subscribers.CONFIG, [s.request for s in drill.sent])
+        complete = inbox.finish(
+            wanted, SUBSCRIBER_SETTLE_SECONDS, SUBSCRIBER_QUIET_SECONDS, args.drain_timeout
+        )
+        drill.note(f"subscriber queues drained; every expected delivery arrived: {complete}")
+        subscriber_dlqs = sum(map(drill.depth_of, stack.outputs["subscriber_dlq_urls"].values()))
+        publish_dlq = drill.depth("publish_dlq_url")
         counts = processor_counts(stack)
+        published = publisher_counts(stack)
         stats = stack.stats()
+
+    stored_at = {key: item["stored_at"]["S"] for key, item in items.items()}
+    outcome |= subscribers.check(
+        subscribers.CONFIG, [s.request for s in drill.sent], stored_at, inbox.got
+    )
 
     outcome |= {
         "dlq_before_replay": dlq_before,
@@ -78,8 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         "replay_rounds": rounds,
         "processor": dict(counts),
         "duplicates_suppressed": counts["Duplicate"],
+        "publisher": dict(published),
+        "publish_dlq": publish_dlq,
+        "subscriber_dlqs": subscriber_dlqs,
+        "subscriber_clock": dict(inbox.clock),
+        "not_delivered_locally": [t["target"] for t in stack.declaration.get("undelivered", [])],
         "injected": {
             "put_item_failure_rate": args.failure_rate,
+            "put_events_failure_rate": args.put_events_failure_rate,
             "throttled": sum(f.get("throttled", 0) for f in stats["functions"].values()),
             "poisoned": sum(f.get("poisoned", 0) for f in stats["functions"].values()),
             "processor_restarts": sum(f.get("restarts", 0) for f in stats["functions"].values()),
@@ -125,8 +157,31 @@ def verdict(outcome: dict, drained: bool) -> list[str]:
         "large bodies archived to S3": outcome["large_inline"] == 0,
         "DLQ empty after replay": outcome["dlq_after_replay"] == 0,
         "queue empty at the end": outcome["queue_after"] == 0,
+        "every stored delivery reached every subscriber it matches": (
+            outcome["subscriber_totals"]["lost"] == 0
+        ),
+        "no subscriber received a delivery it does not match, nor anything unplanned": (
+            outcome["subscriber_totals"]["misrouted"] == 0
+            and outcome["subscriber_totals"]["unexpected"] == 0
+        ),
+        "nothing forged/malformed reached a subscriber": (
+            outcome["subscriber_totals"]["forged_or_malformed"] == 0
+        ),
     }
     return [name for name, held in checks.items() if not held]
+
+
+def _inbox(stack: LocalStack, drill: Drill) -> subscribers.Inbox:
+    """Start receiving from the managed subscriber queues; the config's and the stack's must
+    be the same subscribers, or the oracle would check other queues than the stack has."""
+    queues = stack.outputs["subscriber_queue_urls"]
+    if sorted(queues) != subscribers.managed(subscribers.CONFIG):
+        raise RuntimeError(f"the stack's subscriber queues are {sorted(queues)}")
+    for target in stack.declaration.get("undelivered", []):
+        drill.note(f"not delivered locally (left out of the checks): {target['target']}")
+    inbox = subscribers.Inbox(stack.client("sqs"), queues)
+    inbox.start()
+    return inbox
 
 
 if __name__ == "__main__":

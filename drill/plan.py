@@ -6,6 +6,10 @@ with a wrong secret), malformed (a scheme-specific defect, below), large (valid,
 limit: claim-checked to S3), poison (valid, but its delivery id carries the marker on which the
 local runtime fails every `PutItem`); the rest are plain valid deliveries.
 
+Event types and bodies vary so that the drill's subscriber filters split the traffic: each
+delivery gets one of its scheme's event types (`EVENT_TYPES`) and a `drill` object in its JSON
+body with a `region` and, for most, a `tier` (`TIERS`; `None`: no tier field at all).
+
 Malformed, per scheme, with the answer it must get:
 - github, shopify: authentic signature but no delivery-id header: 400;
 - stripe, slack: authentic signature over a body that is not JSON (no `id`/`event_id`): 400;
@@ -13,6 +17,7 @@ Malformed, per scheme, with the answer it must get:
 - hmac: signature without the configured prefix: 401.
 """
 
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -32,6 +37,21 @@ MALFORMED_STATUS = {
 ACCEPTED = 202
 FORGED = 401
 BODY_BYTES = 1024
+EVENT_TYPES = {
+    "github": ("push", "pull_request", "issues"),
+    "stripe": (
+        "invoice.paid",
+        "invoice.payment_failed",
+        "charge.succeeded",
+        "customer.subscription.updated",
+    ),
+    "shopify": ("orders/create", "orders/paid", "products/update"),
+    "slack": ("app_mention", "message"),
+    "standard": ("invoice.paid", "user.created"),
+    "hmac": ("invoice.created", "ping"),
+}
+TIERS = ("gold", "silver", "bronze", None)
+REGIONS = ("eu", "us")
 
 
 @dataclass(frozen=True)
@@ -76,12 +96,14 @@ def build(providers: dict[str, str], total: int, large_bytes: int, seed: int = 1
         provider = names[index % len(names)]
         scheme = providers[provider]
         delivery_id = _delivery_id(scheme, rng, marker)
-        sample = signing.sample(scheme, delivery_id=delivery_id, size=size, timestamp=0)
+        event_type = rng.choice(EVENT_TYPES[scheme])
         status = {"forged": FORGED, "malformed": MALFORMED_STATUS[scheme]}.get(kind, ACCEPTED)
         body = (
-            b"{not json" if kind == "malformed" and scheme in ("stripe", "slack") else sample.body
+            b"{not json"
+            if kind == "malformed" and scheme in ("stripe", "slack")
+            else _body(scheme, delivery_id, event_type, size, _fields(rng))
         )
-        return Request(kind, provider, scheme, sample.delivery_id, sample.event_type, body, status)
+        return Request(kind, provider, scheme, delivery_id, event_type, body, status)
 
     originals = [fresh("valid", i, BODY_BYTES) for i in range(numbers["valid"])]
     requests += originals
@@ -95,6 +117,22 @@ def build(providers: dict[str, str], total: int, large_bytes: int, seed: int = 1
     requests += [fresh("poison", i, BODY_BYTES, POISON_MARKER) for i in range(numbers["poison"])]
     rng.shuffle(requests)
     return requests
+
+
+def _fields(rng: random.Random) -> dict[str, str]:
+    """The body's `drill` object: what the payload filters of the drill's subscribers read."""
+    tier = rng.choice(TIERS)
+    return {"region": rng.choice(REGIONS)} | ({"tier": tier} if tier else {})
+
+
+def _body(scheme: str, delivery_id: str, event_type: str, size: int, fields: dict) -> bytes:
+    """The scheme's sample body with `fields` under `drill`, padded to `size` bytes."""
+    sample = signing.sample(scheme, delivery_id=delivery_id, event_type=event_type, timestamp=0)
+    data = json.loads(sample.body) | {"drill": fields}
+    if size > len(json.dumps(data).encode()):
+        data["padding"] = ""
+        data["padding"] = "x" * (size - len(json.dumps(data).encode()))
+    return json.dumps(data).encode()
 
 
 def _delivery_id(scheme: str, rng: random.Random, marker: str) -> str:

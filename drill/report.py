@@ -1,5 +1,7 @@
 """The drill's table (Markdown) from its results dictionary."""
 
+import json
+
 
 def markdown(results: dict) -> str:
     o = results["outcome"]
@@ -53,6 +55,7 @@ def markdown(results: dict) -> str:
         ("in DLQ after replay", f"{o['dlq_after_replay']:,}"),
         ("lost", f"{o['lost']:,}"),
         ("corrupted bodies", f"{o['corrupted']:,}"),
+        *_subscriber_rows(o),
         ("verdict", verdict),
     ]
     out = [
@@ -63,5 +66,72 @@ def markdown(results: dict) -> str:
         "| --- | --- |",
     ]
     out += [f"| {name} | {value} |" for name, value in rows]
+    out += ["", *_subscriber_table(o)]
     out += ["", "Timeline:", "", "```", *o["events"], "```"]
     return "\n".join(out) + "\n"
+
+
+def _subscriber_rows(o: dict) -> list[tuple[str, str]]:
+    """The subscriber lines of the main table: totals, faults, latency."""
+    totals = o["subscriber_totals"]
+    kinds = o["subscriber_by_kind"]
+    latency = o["subscriber_latency_ms"]
+    clock = " and ".join(o["subscriber_clock"]) or "no arrivals"
+    retried = sum(p["retries"] for p in o["local_stack_stats"]["stream_pollers"])
+    return [
+        (
+            f"injected PutEvents failures ({o['injected']['put_events_failure_rate']:.0%} of "
+            "calls)",
+            f"{o['publisher'].get('PublishFailed', 0):,} records failed, {retried:,} stream "
+            "batches retried",
+        ),
+        ("events published", f"{o['publisher'].get('Published', 0):,}"),
+        ("publish DLQ / subscriber DLQs", f"{o['publish_dlq']:,} / {o['subscriber_dlqs']:,}"),
+        (
+            "subscriber deliveries expected / received",
+            f"{totals['expected']:,} / {totals['received']:,}",
+        ),
+        (
+            "  of large / poison deliveries",
+            " / ".join(
+                f"{kinds.get(k, {}).get('received', 0):,} of "
+                f"{kinds.get(k, {}).get('expected', 0):,}"
+                for k in ("large", "poison")
+            ),
+        ),
+        ("lost at subscribers", f"{totals['lost']:,}"),
+        (
+            "misrouted / forged or malformed / unplanned at subscribers",
+            f"{totals['misrouted']:,} / {totals['forged_or_malformed']:,} / "
+            f"{totals['unexpected']:,}",
+        ),
+        ("duplicates seen by subscribers (copies beyond the first)", f"{totals['duplicates']:,}"),
+        (
+            f"stored -> subscriber latency p50 / p99 / max ({clock})",
+            f"{latency['p50']:,.0f} / {latency['p99']:,.0f} / {latency['max']:,.0f} ms"
+            if latency
+            else "none",
+        ),
+        (
+            "not delivered locally (left out)",
+            ", ".join(f"`{t}`" for t in o["not_delivered_locally"]) or "none",
+        ),
+    ]
+
+
+def _subscriber_table(o: dict) -> list[str]:
+    """One line per managed subscriber: what the oracle expected and what arrived."""
+    out = [
+        "Subscribers (managed queues; expected from the subscriber config by the drill's oracle):",
+        "",
+        "| subscriber | filter | expected | received | lost | misrouted | forged/malformed "
+        "| duplicates |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, c in o["subscribers"].items():
+        config = json.dumps(o["subscriber_config"][name])
+        out.append(
+            f"| {name} | `{config}` | {c['expected']:,} | {c['received']:,} | {c['lost']:,} | "
+            f"{c['misrouted']:,} | {c['forged_or_malformed']:,} | {c['duplicates']:,} |"
+        )
+    return out

@@ -80,9 +80,13 @@ class Drill:
     # --- waiting ------------------------------------------------------------------------------
 
     def depth(self, url_output: str) -> int:
+        """Messages in the queue an output names: visible, in flight and delayed."""
+        return self.depth_of(self.stack.outputs[url_output])
+
+    def depth_of(self, url: str) -> int:
         """Messages in a queue: visible, in flight and delayed."""
         attributes = self.stack.client("sqs").get_queue_attributes(
-            QueueUrl=self.stack.outputs[url_output],
+            QueueUrl=url,
             AttributeNames=[
                 "ApproximateNumberOfMessages",
                 "ApproximateNumberOfMessagesNotVisible",
@@ -162,13 +166,13 @@ def _send(url: str, request: Request, secret: str, options: dict[str, dict]) -> 
 
 
 def stored(stack) -> dict[str, dict]:
-    """Every event by its delivery key (`<provider>#<delivery id>` -> item), key attributes and
-    body fields only. An event deduplicated by content is listed under each delivery id whose
-    alias item names it (`events`), not under its content key."""
+    """Every event by its delivery key (`<provider>#<delivery id>` -> item), key attributes,
+    body fields and `stored_at` only. An event deduplicated by content is listed under each
+    delivery id whose alias item names it (`events`), not under its content key."""
     table = stack.client("dynamodb")
     kwargs = {
         "TableName": stack.outputs["table_name"],
-        "ProjectionExpression": "pk, body_sha256, body_size, payload_s3_key, events",
+        "ProjectionExpression": "pk, body_sha256, body_size, payload_s3_key, events, stored_at",
     }
     found: dict[str, dict] = {}
     while True:
@@ -207,19 +211,30 @@ def archived_keys(stack) -> set[str]:
 
 def processor_counts(stack) -> Counter:
     """Sums of the processor's `Stored`, `Duplicate` and `Failed` metric lines (its EMF logs)."""
+    return metric_counts(stack, "*process*.log", ("Stored", "Duplicate", "Failed"))
+
+
+def publisher_counts(stack) -> Counter:
+    """Sums of the publish function's `Published` and `PublishFailed` metric lines: a record
+    whose PutEvents entry failed (an injected failure) counts once per failed attempt."""
+    return metric_counts(stack, "*publish*.log", ("Published", "PublishFailed"))
+
+
+def metric_counts(stack, log_glob: str, names: tuple[str, ...]) -> Counter:
+    """Sums of the named metrics in the EMF lines of the functions' logs matching `log_glob`."""
     totals: Counter = Counter()
-    for path in (stack.state_dir / "logs").glob("*process*.log"):
+    for path in (stack.state_dir / "logs").glob(log_glob):
         for line in path.read_text(errors="replace").splitlines():
             if line.startswith('{"_aws"'):
                 record = json.loads(line)
-                for name in ("Stored", "Duplicate", "Failed"):
+                for name in names:
                     totals[name] += int(record.get(name, 0))
     return totals
 
 
-def check(stack, sent: list[Sent]) -> dict[str, object]:
-    """Compare the table and the archive with the plan; the verdict and every count."""
-    items = stored(stack)
+def check(stack, sent: list[Sent], items: dict[str, dict]) -> dict[str, object]:
+    """Compare the table (`items`, from `stored`) and the archive with the plan; the verdict
+    and every count."""
     archive = archived_keys(stack)
     s3 = stack.client("s3")
     bucket = stack.outputs["archive_bucket"]

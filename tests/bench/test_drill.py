@@ -3,11 +3,16 @@
 import json
 import time
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from moto.events.models import EventPattern
 from webhooks import providers
+from webhooks.publish import match_values
 
-from drill import plan
+from components.settings import ProviderSettings
+from components.subscribers import match_paths, read_subscribers
+from drill import plan, subscribers
 from drill.__main__ import main, verdict
 from drill.run import provider_options
 
@@ -64,6 +69,10 @@ def test_plan_is_shuffled_deterministic_and_consistent():
     assert all(len(r.body) == 200_000 for r in requests if r.kind == "large")
     assert {r.provider for r in requests} == set(PROVIDERS)
     assert requests[:50] != sorted(requests[:50], key=lambda r: r.kind)
+    assert all(len(r.body) == plan.BODY_BYTES for r in requests if r.kind == "valid")
+    assert {r.event_type for r in requests} == {t for ts in plan.EVENT_TYPES.values() for t in ts}
+    tiers = {json.loads(r.body)["drill"].get("tier") for r in requests if r.kind == "valid"}
+    assert tiers == set(plan.TIERS)
 
 
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
@@ -93,6 +102,167 @@ def test_signed_requests_meet_the_verifier_as_planned(provider):
             assert reason is None, (kind, reason)
 
 
+def _request(provider: str, event_type: str, fields: dict[str, Any], kind: str = "valid"):
+    body = json.dumps({"id": "x", "drill": fields}).encode()
+    scheme = PROVIDERS[provider]
+    return plan.Request(kind, provider, scheme, "d-" + event_type, event_type, body, 202)
+
+
+ORACLE_CONFIG: dict[str, dict[str, Any]] = {
+    "stripe": {"providers": ["stripe"]},
+    "invoices": {"eventTypes": ["invoice.*", "ping"]},
+    "gold": {"payload": {"drill.tier": ["gold"], "drill.n": [1]}},
+    "flags": {"payload": {"drill.flag": [True]}},
+    "all": {},
+    "far": {"target": "arn:aws:events:eu-west-1:210987654321:event-bus/central"},
+}
+
+
+@pytest.mark.parametrize(
+    ("provider", "event_type", "fields", "receivers"),
+    [
+        ("stripe", "invoice.paid", {}, {"stripe", "invoices", "all"}),
+        ("stripe", "charge.succeeded", {"tier": "gold", "n": 1}, {"stripe", "gold", "all"}),
+        ("github", "invoice", {}, {"all"}),  # "invoice.*" needs the dot
+        ("github", "ping", {"tier": "gold"}, {"invoices", "all"}),  # ping.x would not match
+        ("github", "push", {"tier": ["silver", "gold"], "n": 1}, {"gold", "all"}),  # any element
+        ("github", "push", {"tier": "gold", "n": 2}, {"all"}),  # every path must match
+        ("github", "push", {"tier": {"gold": 1}, "n": 1}, {"all"}),  # an object is no value
+        ("github", "push", {"flag": True}, {"flags", "all"}),
+        ("github", "push", {"flag": 1, "n": True, "tier": "gold"}, {"all"}),  # 1 is not true
+        ("acme", "", {}, {"all"}),  # no type: detail-type "unknown"
+    ],
+)
+def test_the_oracle_reads_the_short_form(provider, event_type, fields, receivers):
+    request = _request(provider, event_type, fields)
+    assert subscribers.matching(ORACLE_CONFIG, request) == receivers
+
+
+def test_the_oracle_expects_nothing_for_what_is_not_stored_and_no_target():
+    assert subscribers.managed(ORACLE_CONFIG) == ["all", "flags", "gold", "invoices", "stripe"]
+    for kind in ("forged", "malformed"):
+        assert subscribers.matching(ORACLE_CONFIG, _request("stripe", "ping", {}, kind)) == set()
+    for kind in ("duplicate", "large", "poison"):
+        assert "all" in subscribers.matching(ORACLE_CONFIG, _request("stripe", "ping", {}, kind))
+
+
+def test_the_drills_subscribers_split_its_traffic():
+    """Each filter takes some deliveries and leaves others, large and poison ones included."""
+    requests = plan.build(PROVIDERS, 10_000, 200_000, seed=1)
+    wanted = subscribers.expected(subscribers.CONFIG, requests)
+    assert "central" not in wanted
+    everything = set(wanted["everything"])
+    assert len(everything) == len({r.key for r in requests if r.stores})
+    for name, keys in wanted.items():
+        if name != "everything":
+            assert 0 < len(keys) < len(everything), name
+    for kind in ("large", "poison"):
+        of_kind = {r.key for r in requests if r.kind == kind}
+        assert 0 < len(of_kind & set(wanted["gold"])) < len(of_kind), kind
+
+
+def test_the_program_routes_the_drill_as_the_oracle_says():
+    """The program's generated patterns, matched by moto as the local stack's bus matches them,
+    against the oracle: a difference here is the generator's or moto's, not the stack's."""
+    names = tuple(ProviderSettings(n, s, (), {}) for n, s in PROVIDERS.items())
+    settings = read_subscribers({"subscribers": subscribers.CONFIG}, names)
+    paths = match_paths(settings)
+    for request in plan.build(PROVIDERS, 3000, 1024, seed=5):
+        if not request.stores:
+            continue
+        event: Any = {
+            "source": "webhooks." + request.provider,
+            "detail-type": request.event_type or "unknown",
+            "detail": {"match": match_values(json.loads(request.body), paths)},
+        }
+        routed = {
+            s.name
+            for s in settings
+            if s.managed and EventPattern(None, s.event_pattern()).matches_event(event)
+        }
+        assert routed == subscribers.matching(subscribers.CONFIG, request), request
+
+
+def test_subscriber_check_counts_each_kind_of_arrival():
+    config = {"stripe": {"providers": ["stripe"]}, "all": {}}
+    invoice = _request("stripe", "invoice.paid", {})
+    push = _request("github", "push", {})
+    forged = plan.Request("forged", "github", "github", "f", "push", b"{}", 401)
+    duplicate = plan.Request("duplicate", "stripe", "stripe", invoice.delivery_id, "x", b"", 202)
+    stored_at = {invoice.key: "2026-11-28T17:00:00.000Z", push.key: "2026-11-28T17:00:01.000Z"}
+    t0 = 1_795_885_200.0  # 2026-11-28T17:00:00Z
+    got = {
+        "stripe": {invoice.key: [t0 + 0.5, t0 + 0.2], push.key: [t0 + 9]},  # a copy; misrouted
+        "all": {invoice.key: [t0 + 0.1], forged.key: [t0], "unreadable: x": [t0]},  # push lost
+    }
+    result = subscribers.check(config, [duplicate, invoice, push, forged], stored_at, got)
+    assert result["subscribers"]["stripe"] == {
+        "expected": 1,
+        "received": 1,
+        "lost": 0,
+        "misrouted": 1,
+        "forged_or_malformed": 0,
+        "unexpected": 0,
+        "duplicates": 1,
+    }
+    all_ = result["subscribers"]["all"]
+    assert (all_["expected"], all_["received"], all_["lost"]) == (2, 1, 1)
+    assert (all_["forged_or_malformed"], all_["unexpected"], all_["duplicates"]) == (1, 1, 0)
+    assert result["subscriber_totals"]["lost"] == 1
+    assert result["subscriber_totals"]["duplicates"] == 1
+    assert result["subscriber_by_kind"] == {"valid": {"expected": 3, "received": 2}}
+    latency = result["subscriber_latency_ms"]  # the first copy of each: 200 ms and 100 ms
+    assert latency["count"] == 2
+    assert latency["max"] == pytest.approx(200)
+    assert latency["p50"] == pytest.approx(150)
+
+
+class _Queues:
+    """An SQS client with one batch of messages per queue, then nothing."""
+
+    def __init__(self, batches: dict[str, list[dict[str, Any]]]) -> None:
+        self.batches = batches
+        self.deleted: list[str] = []
+
+    def receive_message(self, QueueUrl: str, **_: Any) -> dict[str, Any]:
+        batch = self.batches.pop(QueueUrl, [])
+        if not batch:
+            time.sleep(0.05)
+        return {"Messages": batch}
+
+    def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> None:
+        self.deleted += [e["ReceiptHandle"] for e in Entries]
+
+
+def _message(provider: str, delivery_id: str, sent_ms: int | None) -> dict[str, Any]:
+    body = json.dumps({"detail": {"provider": provider, "delivery_id": delivery_id}})
+    message: dict[str, Any] = {"Body": body, "ReceiptHandle": delivery_id}
+    if sent_ms is not None:
+        message["Attributes"] = {"SentTimestamp": str(sent_ms)}
+    return message
+
+
+def test_inbox_receives_deletes_and_times_each_arrival():
+    sqs = _Queues({"q1": [_message("stripe", "a", 1_000_500)], "q2": [_message("acme", "b", None)]})
+    inbox = subscribers.Inbox(sqs, {"one": "q1", "two": "q2"})
+    before = time.time()
+    inbox.start()
+    wanted: subscribers.Arrivals = {"one": {"stripe#a": []}, "two": {"acme#b": []}}
+    assert inbox.finish(wanted, settle=0.1, quiet=5, timeout=10) is True
+    assert inbox.got["one"] == {"stripe#a": [1000.5]}
+    [[received]] = inbox.got["two"].values()
+    assert received >= before
+    assert inbox.clock == {"SentTimestamp": 1, "receive time": 1}
+    assert sorted(sqs.deleted) == ["a", "b"]
+    assert subscribers.delivery_key("not json") == "unreadable: not json"
+
+
+def test_inbox_gives_up_when_nothing_comes():
+    inbox = subscribers.Inbox(_Queues({}), {"one": "q1"})
+    inbox.start()
+    assert inbox.finish({"one": {"stripe#a": []}}, settle=0.1, quiet=0.3, timeout=10) is False
+
+
 def _outcome(**changes):
     outcome = {
         "unanswered": 0,
@@ -107,9 +277,14 @@ def _outcome(**changes):
         "large_inline": 0,
         "dlq_after_replay": 0,
         "queue_after": 0,
+        "subscriber_totals": {"lost": 0, "misrouted": 0, "unexpected": 0, "forged_or_malformed": 0},
     }
     outcome.update(changes)
     return outcome
+
+
+def _subscribers(**changes):
+    return {"lost": 0, "misrouted": 0, "unexpected": 0, "forged_or_malformed": 0} | changes
 
 
 def test_verdict_passes_only_a_clean_outcome():
@@ -121,6 +296,17 @@ def test_verdict_passes_only_a_clean_outcome():
     ]
     assert verdict(_outcome(forged_or_malformed_stored=1), drained=True)
     assert verdict(_outcome(dlq_after_replay=2), drained=True) == ["DLQ empty after replay"]
+    reached = "every stored delivery reached every subscriber it matches"
+    only = "no subscriber received a delivery it does not match, nor anything unplanned"
+    forged = "nothing forged/malformed reached a subscriber"
+    for changes, failed in [
+        ({"lost": 1}, reached),
+        ({"misrouted": 2}, only),
+        ({"unexpected": 1}, only),
+        ({"forged_or_malformed": 1}, forged),
+    ]:
+        outcome = _outcome(subscriber_totals=_subscribers(**changes))
+        assert verdict(outcome, drained=True) == [failed]
 
 
 def test_provider_options_come_from_the_declared_ingest_function():
@@ -155,3 +341,15 @@ def test_small_drill_passes(tmp_path):
     assert outcome["injected"]["throttled"] > 0
     assert outcome["injected"]["processor_restarts"] >= 1
     assert outcome["dlq_before_replay"] >= outcome["requests"]["poison"] > 0
+    totals = outcome["subscriber_totals"]
+    assert totals["received"] == totals["expected"] > outcome["valid_unique"]
+    assert totals["lost"] == totals["misrouted"] == totals["forged_or_malformed"] == 0
+    assert totals["unexpected"] == 0
+    for kind in ("large", "poison"):
+        counts = outcome["subscriber_by_kind"][kind]
+        assert counts["received"] == counts["expected"] > 0, kind
+    assert outcome["publisher"]["PublishFailed"] > 0  # PutEvents failures were injected
+    assert outcome["subscriber_latency_ms"]["count"] == totals["received"]
+    assert outcome["not_delivered_locally"] == [subscribers.CONFIG["central"]["target"]]
+    table = (tmp_path / "results" / "latest.md").read_text()
+    assert "| lost at subscribers | 0 |" in table
