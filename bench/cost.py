@@ -327,21 +327,28 @@ def dynamodb_item_size(item: dict[str, dict]) -> int:
     """Size DynamoDB bills for an item in the low-level `{"name": {"S": ...}}` form.
 
     Attribute name bytes plus value bytes: UTF-8 length for S, raw length for B, about one byte
-    per two significant digits plus one for N, one byte for BOOL and NULL.
+    per two significant digits plus one for N, one byte for BOOL and NULL; a set (SS, BS, NS,
+    such as a content-deduped event's `delivery_ids`) is the sum of its elements.
     """
     size = 0
     for name, value in item.items():
         size += len(name.encode())
         ((kind, data),) = value.items()
-        if kind == "S":
-            size += len(data.encode())
-        elif kind == "B":
-            size += len(data)
-        elif kind == "N":
-            digits = data.lstrip("-").replace(".", "").strip("0") or "0"
-            size += math.ceil(len(digits) / 2) + 1
-        elif kind in ("BOOL", "NULL"):
-            size += 1
+        if kind in ("SS", "BS", "NS"):
+            size += sum(_value_size(kind[0], element, name) for element in data)
         else:
-            raise ValueError(f"attribute {name!r}: type {kind!r} not sized here")
+            size += _value_size(kind, data, name)
     return size
+
+
+def _value_size(kind: str, data: object, name: str) -> int:
+    if kind == "S" and isinstance(data, str):
+        return len(data.encode())
+    if kind == "B" and isinstance(data, bytes | bytearray):
+        return len(data)
+    if kind == "N" and isinstance(data, str):
+        digits = data.lstrip("-").replace(".", "").strip("0") or "0"
+        return math.ceil(len(digits) / 2) + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    raise ValueError(f"attribute {name!r}: type {kind!r} not sized here")

@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             "put_events_failure_rate": args.put_events_failure_rate,
             "throttled": sum(f.get("throttled", 0) for f in stats["functions"].values()),
             "poisoned": sum(f.get("poisoned", 0) for f in stats["functions"].values()),
+            "put_events_failed": sum(
+                f.get("put_events_failed", 0) for f in stats["functions"].values()
+            ),
             "processor_restarts": sum(f.get("restarts", 0) for f in stats["functions"].values()),
         },
         "local_stack_stats": stats,

@@ -82,7 +82,8 @@ def _subscriber_rows(o: dict) -> list[tuple[str, str]]:
         (
             f"injected PutEvents failures ({o['injected']['put_events_failure_rate']:.0%} of "
             "calls)",
-            f"{o['publisher'].get('PublishFailed', 0):,} records failed, {retried:,} stream "
+            f"{o['injected'].get('put_events_failed', 0):,} calls failed: "
+            f"{o['publisher'].get('PublishFailed', 0):,} records, {retried:,} stream "
             "batches retried",
         ),
         ("events published", f"{o['publisher'].get('Published', 0):,}"),

@@ -112,7 +112,14 @@ class FunctionPool:
         self._closed = False
         self.failure: str | None = None
         """Why the pool cannot run its function any more (its workers cannot start), else None."""
-        self.stats = {"invocations": 0, "errors": 0, "restarts": 0, "throttled": 0, "poisoned": 0}
+        self.stats = {
+            "invocations": 0,
+            "errors": 0,
+            "restarts": 0,
+            "throttled": 0,
+            "poisoned": 0,
+            "put_events_failed": 0,
+        }
         starters = [threading.Thread(target=self._start_worker) for _ in range(size)]
         for starter in starters:
             starter.start()
@@ -191,17 +198,21 @@ class FunctionPool:
             errors=0 if answer["ok"] else 1,
             throttled=faults.get("throttled", 0),
             poisoned=faults.get("poisoned", 0),
+            put_events_failed=faults.get("put_events_failed", 0),
         )
         if answer["ok"]:
             return Invocation(ok=True, result=answer.get("result"))
         return Invocation(ok=False, error={k: v for k, v in answer.items() if k != "ok"})
 
-    def _count(self, errors: int, throttled: int = 0, poisoned: int = 0) -> None:
+    def _count(
+        self, errors: int, throttled: int = 0, poisoned: int = 0, put_events_failed: int = 0
+    ) -> None:
         with self._lock:
             self.stats["invocations"] += 1
             self.stats["errors"] += errors
             self.stats["throttled"] += throttled
             self.stats["poisoned"] += poisoned
+            self.stats["put_events_failed"] += put_events_failed
 
     def kill(self, down_for: float = 0.0) -> int:
         """SIGKILL every worker (in-flight invocations fail); replacements start after down_for."""

@@ -99,8 +99,11 @@ def test_item_size_follows_dynamodb_rules():
         "payload": {"B": b"\x00" * 100},  # 7 + 100
         "body_size": {"N": "1024"},  # 9 + 3
         "flag": {"BOOL": True},  # 4 + 1
+        "delivery_ids": {"SS": ["a1", "b22"]},  # 12 + 2 + 3: a content-deduped event's ids
     }
-    assert cost.dynamodb_item_size(item) == 12 + 107 + 12 + 5
+    assert cost.dynamodb_item_size(item) == 12 + 107 + 12 + 5 + 17
+    with pytest.raises(ValueError, match="'m': type 'M' not sized"):
+        cost.dynamodb_item_size({"m": {"M": {}}})
 
 
 def test_one_kib_delivery_by_hand():

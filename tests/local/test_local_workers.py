@@ -57,6 +57,15 @@ HANDLERS = {
                 return error.response["Error"]["Code"]
             return "stored"
     """,
+    "publish": """
+        import boto3
+
+        bus = boto3.client("events")
+
+        def handler(event, context):
+            entry = {"Source": "test", "DetailType": "t", "Detail": "{}", "EventBusName": "b"}
+            return bus.put_events(Entries=[entry])["FailedEntryCount"]
+    """,
 }
 
 
@@ -174,6 +183,14 @@ def test_fault_file_injects_transient_failures_and_poison(make_pool, table, tmp_
     faults.write_text(json.dumps({}))  # the poison cause removed: the same item now stores
     assert pool.invoke({"pk": "poison-1"}).result == "stored"
     assert pool.stats["throttled"] == 2 and pool.stats["poisoned"] == 1
+
+
+def test_injected_put_events_failures_are_counted(make_pool, tmp_path):
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps({"put_events_failure_rate": 1.0}))
+    pool = make_pool("publish.handler", faults=str(faults))
+    assert [pool.invoke({}).result for _ in range(3)] == [1, 1, 1]
+    assert pool.stats["put_events_failed"] == 3
 
 
 def test_fault_rate_is_a_rate(tmp_path):
