@@ -12,6 +12,7 @@ Both record what the handlers sent, so the benchmark measures message and item s
 
 import hashlib
 import json
+import urllib.parse
 from collections.abc import Iterator
 
 import boto3
@@ -85,6 +86,21 @@ class _FakeS3:
             self._recorder.objects[Key] = Body
         return {"ETag": '"0"'}
 
+    def get_object(self, *, Bucket: str, Key: str, **_: object) -> dict:
+        """The processor's check of a claim-checked body reads it back."""
+        return {"Body": _Stream(self._recorder.objects[Key])}
+
+
+class _Stream:
+    """A `StreamingBody` stand-in: what the processor's archive check reads."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def iter_chunks(self, chunk_size: int = 1024) -> Iterator[bytes]:
+        for start in range(0, len(self._data), chunk_size):
+            yield self._data[start : start + chunk_size]
+
 
 class _FakeSecrets:
     def __init__(self, recorder: Recorder) -> None:
@@ -116,6 +132,12 @@ class _Body:
     def stream(self, **_: object) -> Iterator[bytes]:
         yield self._data
 
+    def read(self, amount: int | None = None) -> bytes:
+        """What a streamed response body (S3 GetObject) is read through."""
+        size = len(self._data) if amount is None else amount
+        chunk, self._data = self._data[:size], self._data[size:]
+        return chunk
+
 
 def _answer(recorder: Recorder, request: AWSPreparedRequest) -> AWSResponse:
     """The HTTP answer AWS would give to one prepared request of the services the handlers use."""
@@ -140,6 +162,11 @@ def _answer(recorder: Recorder, request: AWSPreparedRequest) -> AWSResponse:
         return AWSResponse(request.url, 200, headers, _Body(json.dumps(data).encode()))
     if request.method == "PUT":  # S3 PutObject
         return AWSResponse(request.url, 200, {"ETag": '"0"'}, _Body(b""))
+    if request.method == "GET":  # S3 GetObject: the processor's check of a claim-checked body
+        key = urllib.parse.unquote(urllib.parse.urlsplit(request.url).path.lstrip("/"))
+        stored = recorder.objects[key.partition("/")[2] if key.startswith(ARCHIVE_BUCKET) else key]
+        headers = {"Content-Length": str(len(stored)), "ETag": '"0"'}
+        return AWSResponse(request.url, 200, headers, _Body(stored))
     raise AssertionError(f"no fake answer for {request.method} {request.url} {target}")
 
 
