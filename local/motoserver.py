@@ -6,6 +6,7 @@ when its parent closes its stdin, so a crashed local stack never leaves an orpha
 
 import subprocess
 import sys
+from typing import Any
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -110,6 +111,34 @@ def _faster_eventbridge() -> None:
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 
 
+def atomic_dynamodb_writes() -> None:
+    """Make moto's conditional writes atomic, as DynamoDB's are; idempotent.
+
+    moto 5.2.5 checks a write's condition and then writes, under no lock, while its threaded
+    server (or, in process, a handler's concurrent writers) runs requests at once: two concurrent
+    conditional puts of one new key both succeeded, so a delivery counted as stored twice (found
+    by the replay-order property in tests/handlers/test_process.py). One lock serialises writes.
+    """
+    import functools
+    import threading
+
+    import moto.dynamodb.models
+
+    backend = moto.dynamodb.models.DynamoDBBackend
+    if getattr(backend, "_writes_locked", False):
+        return
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(backend, name)
+
+        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(backend, name, functools.wraps(original)(locked))
+    backend._writes_locked = True  # type: ignore[attr-defined]
+
+
 def _thread_safe_sqs() -> None:
     """Serialise moto's SQS receives and deletes with sends on the same queue (found by the drill).
 
@@ -143,6 +172,7 @@ def main() -> None:
     _faster_sqs()
     _faster_eventbridge()
     _thread_safe_sqs()
+    atomic_dynamodb_writes()
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

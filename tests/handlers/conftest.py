@@ -11,8 +11,13 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from webhooks import envelope
 
+from local.motoserver import atomic_dynamodb_writes
 from tests.contract import EVENTS_TABLE
 from tests.handlers.messages import envelope_message
+
+# The process function writes from several threads; DynamoDB's conditional writes are atomic,
+# in-process moto's are not unless told (local/motoserver.py).
+atomic_dynamodb_writes()
 
 REGION = "eu-west-1"
 TABLE_NAME = "webhooks-events-test"

@@ -3,6 +3,7 @@
 import hashlib
 import inspect
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -444,3 +445,22 @@ def test_new_records_start_only_within_the_working_share_of_the_time_left(
     assert result == {
         "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records[1:]]
     }
+
+
+def test_copies_of_one_delivery_written_at_once_are_stored_once(
+    events_table: str, sqs_record: Record, message: Message, capsys: pytest.CaptureFixture
+) -> None:
+    """The batch's writers put copies of one delivery concurrently: DynamoDB's conditional put
+    lets exactly one through (the emulator's is made atomic to match, local/motoserver.py)."""
+    capsys.readouterr()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often: a check-then-write race shows at once
+    try:
+        for round_ in range(30):
+            sent = message(b"", delivery_id=f"{uuid.uuid4().hex}-{round_}")
+            assert _invoke(*(sqs_record(sent) for _ in range(4))) == set()
+    finally:
+        sys.setswitchinterval(interval)
+    counts = _metric_lines(capsys.readouterr().out)
+    assert sum(line["Stored"] for line in counts) == 30
+    assert sum(line["Duplicate"] for line in counts) == 90
