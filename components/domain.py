@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import ConfigError, Settings
+from components.config_error import ConfigError
+from components.settings import Settings
 
 SECURITY_POLICY = "TLS_1_2"
 VALIDATION_RECORD_TTL = 60

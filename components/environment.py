@@ -15,7 +15,8 @@ from webhooks import providers as handler_providers
 from webhooks.ingest_settings import IngestHandlerSettings
 
 from components import naming
-from components.settings import ConfigError, ProviderSettings, Settings
+from components.config_error import ConfigError
+from components.settings import ProviderSettings, Settings
 
 # Lambda quotas: "Environment variables: 4 KB", all keys and values together.
 LAMBDA_ENVIRONMENT_BYTES = 4096

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 from webhooks import providers as handler_providers
@@ -26,12 +26,10 @@ from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY, MAX_WRITE_CONCU
 from webhooks.schemes import OptionError, config_key
 
 from components import naming
+from components.config_error import NAMESPACE, ConfigError, setting_key
 from components.function_url import KINDS as API_KINDS
+from components.subscribers import SubscriberSettings, read_subscribers
 
-if TYPE_CHECKING:
-    from components.subscribers import SubscriberSettings
-
-NAMESPACE = "webhooks"
 ENVIRONMENTS = ("dev", "prod")
 # CloudWatch Logs PutRetentionPolicy accepts only these values (API reference, retentionInDays).
 LOG_RETENTION_DAYS = (
@@ -51,20 +49,6 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOMAIN_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{1,64}")
 HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
-
-
-class ConfigError(pulumi.RunError, ValueError):
-    """A config value that cannot be deployed: names the key, the value and what is allowed.
-
-    A `RunError`, so `pulumi preview`/`up` print the message alone, without a stack trace.
-    """
-
-    def __init__(self, key: str, value: Any, allowed: str) -> None:
-        self.key = key
-        self.value = value
-        self.allowed = allowed
-        problem = "is not set" if value is None else f"= {value!r} is not allowed"
-        super().__init__(f"{key} {problem}; allowed: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -200,20 +184,18 @@ class Settings:
 # ---- validation helpers (pure) ----
 
 
-def _key(*parts: str) -> str:
-    return f"{NAMESPACE}:" + ".".join(parts)
-
-
 def _section(raw: Mapping[str, Any], name: str, known: tuple[str, ...]) -> dict[str, Any]:
     """An optional object-valued key; unknown members are typos and fail."""
     value = raw.get(name)
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ConfigError(_key(name), value, f"an object with keys {', '.join(known)}")
+        raise ConfigError(setting_key(name), value, f"an object with keys {', '.join(known)}")
     for member in value:
         if member not in known:
-            raise ConfigError(_key(name, member), value[member], f"known keys: {', '.join(known)}")
+            raise ConfigError(
+                setting_key(name, member), value[member], f"known keys: {', '.join(known)}"
+            )
     return dict(value)
 
 
@@ -226,9 +208,9 @@ def _int(
     if high is None:
         bounds = f"an integer of at least {low}"
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(_key(key), value, bounds)
+        raise ConfigError(setting_key(key), value, bounds)
     if value < low or (high is not None and value > high):
-        raise ConfigError(_key(key), value, bounds)
+        raise ConfigError(setting_key(key), value, bounds)
     return value
 
 
@@ -242,13 +224,13 @@ def _optional_int(section: Mapping[str, Any], key: str, low: int, high: int) -> 
 def _bool(section: Mapping[str, Any], key: str, default: bool) -> bool:
     value = section.get(key.rsplit(".", 1)[-1], default)
     if not isinstance(value, bool):
-        raise ConfigError(_key(key), value, "true or false")
+        raise ConfigError(setting_key(key), value, "true or false")
     return value
 
 
 def _choice(value: Any, key: str, allowed: tuple[Any, ...]) -> Any:
     if value not in allowed:
-        raise ConfigError(_key(key), value, f"one of {', '.join(map(str, allowed))}")
+        raise ConfigError(setting_key(key), value, f"one of {', '.join(map(str, allowed))}")
     return value
 
 
@@ -257,7 +239,7 @@ def _text(section: Mapping[str, Any], key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(_key(key), value, "a non-empty string")
+        raise ConfigError(setting_key(key), value, "a non-empty string")
     return value
 
 
@@ -268,22 +250,24 @@ def _provider(name: str, options: Any, secrets: tuple[str, ...]) -> ProviderSett
     """Validated through the scheme registry: the rules the ingest function applies too."""
     base = f"providers.{name}"
     if not isinstance(options, Mapping):
-        raise ConfigError(_key(base), options, "an object with at least `scheme`")
+        raise ConfigError(setting_key(base), options, "an object with at least `scheme`")
     scheme = schemes.find(options.get("scheme"))
     if scheme is None:
         raise ConfigError(
-            _key(base, "scheme"), options.get("scheme"), f"one of {', '.join(schemes.names())}"
+            setting_key(base, "scheme"),
+            options.get("scheme"),
+            f"one of {', '.join(schemes.names())}",
         )
     given = {key: value for key, value in options.items() if key != "scheme"}
     try:
         values = schemes.validate(scheme, given, config_key)
     except OptionError as error:
-        raise ConfigError(_key(base, error.key), error.value, error.allowed) from None
+        raise ConfigError(setting_key(base, error.key), error.value, error.allowed) from None
     for secret in secrets:
         try:
             scheme.validate_secret(secret)
         except ValueError as error:
-            raise ConfigError(_key("secrets", name), "<secret>", str(error)) from None
+            raise ConfigError(setting_key("secrets", name), "<secret>", str(error)) from None
     return ProviderSettings(
         name=name, scheme=scheme.name, secrets=secrets, options=scheme.explicit(values)
     )
@@ -291,7 +275,7 @@ def _provider(name: str, options: Any, secrets: tuple[str, ...]) -> ProviderSett
 
 def _secret_values(raw_secrets: Any, name: str) -> tuple[str, ...]:
     """A provider's signing secrets; error messages never echo a secret value."""
-    key = _key("secrets", name)
+    key = setting_key("secrets", name)
     hint = (
         f"set it with `pulumi config set --secret --path 'secrets.{name}' <value>`"
         " (a string, or a list to accept several during rotation)"
@@ -318,20 +302,26 @@ def _providers(raw: Mapping[str, Any]) -> tuple[ProviderSettings, ...]:
     providers = raw.get("providers")
     if not isinstance(providers, Mapping) or not providers:
         raise ConfigError(
-            _key("providers"), providers, "an object: provider name → {scheme, ...options}"
+            setting_key("providers"), providers, "an object: provider name → {scheme, ...options}"
         )
     secrets = raw.get("secrets") or {}
     if not isinstance(secrets, Mapping):
-        raise ConfigError(_key("secrets"), "<secret>", "an object: provider name → secret(s)")
+        raise ConfigError(
+            setting_key("secrets"), "<secret>", "an object: provider name → secret(s)"
+        )
     for name in secrets:
         if name not in providers:
             raise ConfigError(
-                _key("secrets", name), "<secret>", f"no provider {name!r} in {_key('providers')}"
+                setting_key("secrets", name),
+                "<secret>",
+                f"no provider {name!r} in {setting_key('providers')}",
             )
     result = []
     for name in sorted(providers):
         if not isinstance(name, str) or not handler_providers.NAME.fullmatch(name):
-            raise ConfigError(_key("providers", str(name)), name, handler_providers.NAME_RULE)
+            raise ConfigError(
+                setting_key("providers", str(name)), name, handler_providers.NAME_RULE
+            )
         result.append(_provider(name, providers[name], _secret_values(secrets, name)))
     return tuple(result)
 
@@ -399,7 +389,7 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
     _check_batch_completes(settings)
     if settings.batch_size > 10 and settings.batching_window_seconds < 1:
         raise ConfigError(
-            _key("processor.batchingWindowSeconds"),
+            setting_key("processor.batchingWindowSeconds"),
             settings.batching_window_seconds,
             f"at least 1 when processor.batchSize is above 10 (it is {settings.batch_size})",
         )
@@ -408,7 +398,7 @@ def _processor(raw: Mapping[str, Any]) -> ProcessorSettings:
         and settings.reserved_concurrency < settings.maximum_concurrency
     ):
         raise ConfigError(
-            _key("processor.reservedConcurrency"),
+            setting_key("processor.reservedConcurrency"),
             settings.reserved_concurrency,
             f"at least processor.maximumConcurrency ({settings.maximum_concurrency}),"
             " or the mapping's pollers are throttled",
@@ -423,7 +413,7 @@ def _check_batch_completes(settings: ProcessorSettings) -> None:
     largest = largest_batch(settings.timeout_seconds, settings.write_concurrency)
     if settings.batch_size > largest:
         raise ConfigError(
-            _key("processor.batchSize"),
+            setting_key("processor.batchSize"),
             settings.batch_size,
             f"at most {largest}: the records processor.timeoutSeconds"
             f" ({settings.timeout_seconds}) starts in time with processor.writeConcurrency"
@@ -445,7 +435,7 @@ def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSetting
     visibility = _int(s, "queue.visibilityTimeoutSeconds", minimum, 0, SQS_VISIBILITY_TIMEOUT_MAX)
     if visibility < minimum:
         raise ConfigError(
-            _key("queue.visibilityTimeoutSeconds"),
+            setting_key("queue.visibilityTimeoutSeconds"),
             visibility,
             f"at least {VISIBILITY_TO_TIMEOUT_RATIO} x processor.timeoutSeconds"
             f" ({processor.timeout_seconds}) + processor.batchingWindowSeconds"
@@ -456,7 +446,7 @@ def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSetting
     dlq_retention = _int(s, "queue.dlqRetentionSeconds", 14 * 24 * 3600, *SQS_RETENTION_SECONDS)
     if dlq_retention <= retention:
         raise ConfigError(
-            _key("queue.dlqRetentionSeconds"),
+            setting_key("queue.dlqRetentionSeconds"),
             dlq_retention,
             f"above queue.retentionSeconds ({retention}): SQS keeps a message's original"
             " enqueue time, so a DLQ that keeps less drops redriven messages",
@@ -495,7 +485,7 @@ def _pattern(
 ) -> str | None:
     value = section.get(key.rsplit(".", 1)[-1])
     if value is not None and (not isinstance(value, str) or not pattern.fullmatch(value)):
-        raise ConfigError(_key(key), value, what)
+        raise ConfigError(setting_key(key), value, what)
     return value
 
 
@@ -528,10 +518,10 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
     )
     if domain is None and (certificate or zone):
         key, value = ("certificateArn", certificate) if certificate else ("hostedZoneId", zone)
-        raise ConfigError(_key("api", key), value, "only together with api.domainName")
+        raise ConfigError(setting_key("api", key), value, "only together with api.domainName")
     if domain is not None and (certificate is None) == (zone is None):
         raise ConfigError(
-            _key("api.domainName"),
+            setting_key("api.domainName"),
             domain,
             "with exactly one of api.certificateArn (an existing certificate) or"
             " api.hostedZoneId (the program requests one and validates it in that zone)"
@@ -557,7 +547,7 @@ def _check_function_url(api: Mapping[str, Any]) -> None:
     """A function URL has no custom domain (that takes CloudFront) and no stage throttling."""
     if api.get("domainName") is not None:
         raise ConfigError(
-            _key("api.domainName"),
+            setting_key("api.domainName"),
             api["domainName"],
             "unset with api.kind functionUrl (a function URL carries no custom domain without"
             " CloudFront); use api.kind httpApi for a custom domain",
@@ -565,7 +555,7 @@ def _check_function_url(api: Mapping[str, Any]) -> None:
     for key in ("throttlingRateLimit", "throttlingBurstLimit"):
         if api.get(key) is not None:
             raise ConfigError(
-                _key("api", key),
+                setting_key("api", key),
                 api[key],
                 "unset with api.kind functionUrl: ingest.reservedConcurrency throttles it",
             )
@@ -575,7 +565,7 @@ def _check_front_door(api: ApiSettings, ingest: IngestSettings) -> None:
     """`functionUrl` is throttled by the ingest function's reserved concurrency alone."""
     if api.kind == "functionUrl" and ingest.reserved_concurrency is None:
         raise ConfigError(
-            _key("ingest.reservedConcurrency"),
+            setting_key("ingest.reservedConcurrency"),
             None,
             "an integer of at least 1 with api.kind functionUrl: the function URL has no"
             " throttling of its own, so the reserved concurrency bounds what senders can start",
@@ -599,7 +589,7 @@ def _alarms(raw: Mapping[str, Any]) -> AlarmSettings:
     )
     email = s.get("email")
     if email is not None and (not isinstance(email, str) or not EMAIL.match(email)):
-        raise ConfigError(_key("alarms.email"), email, "an e-mail address, or unset")
+        raise ConfigError(setting_key("alarms.email"), email, "an e-mail address, or unset")
     d = AlarmSettings()
     return AlarmSettings(
         email=email,
@@ -655,7 +645,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
     environment = _choice(raw.get("environment"), "environment", ENVIRONMENTS)
     namespace = raw.get("metricsNamespace", DEFAULT_METRICS_NAMESPACE)
     if not isinstance(namespace, str) or not re.match(r"^[A-Za-z0-9._/#:-]{1,255}$", namespace):
-        raise ConfigError(_key("metricsNamespace"), namespace, "a CloudWatch namespace")
+        raise ConfigError(setting_key("metricsNamespace"), namespace, "a CloudWatch namespace")
     processor = _processor(raw)
     ingest = _ingest(raw)
     api = _api(raw)
@@ -675,9 +665,9 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
         metrics_namespace=namespace,
     )
     settings = _retention(settings, raw)
-    from components.subscribers import read_subscribers  # it reads ConfigError from here
-
-    return replace(settings, subscribers=read_subscribers(raw, settings.providers))
+    return replace(
+        settings, subscribers=read_subscribers(raw, tuple(p.name for p in settings.providers))
+    )
 
 
 def _days(seconds: int) -> int:
@@ -704,13 +694,13 @@ def _retention(settings: Settings, raw: Mapping[str, Any]) -> Settings:
         return settings  # bodies kept forever outlive any event
     if ttl == 0:
         raise ConfigError(
-            _key("archive.expirationDays"),
+            setting_key("archive.expirationDays"),
             expiration,
             "0 (bodies never expire) while table.eventTtlDays is 0 (events never expire)",
         )
     if expiration < minimum:
         raise ConfigError(
-            _key("archive.expirationDays"),
+            setting_key("archive.expirationDays"),
             expiration,
             f"at least {minimum} = table.eventTtlDays ({ttl}) + queue.retentionSeconds"
             f" ({_days(queue.retention_seconds)} days) + queue.dlqRetentionSeconds"
@@ -734,7 +724,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
             value = config.get_object(key) if key in OBJECT_KEYS else config.get(key)
         except Exception as error:  # a value that is not valid JSON
             shown = "<secret>" if key == "secrets" else config.get(key)
-            raise ConfigError(_key(key), shown, f"valid JSON ({error})") from None
+            raise ConfigError(setting_key(key), shown, f"valid JSON ({error})") from None
         if value is not None:
             raw[key] = value
     settings = parse_settings(raw, stack=pulumi.get_stack())

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.settings import ConfigError, ProviderSettings, _key
+from components.config_error import ConfigError, setting_key
 
 SUBSCRIBER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 SUBSCRIBER_NAME_RULE = (
@@ -89,7 +89,7 @@ class SubscriberSettings:
             pattern["detail"] = {"match": match}
         if self.pattern:
             pattern = merge_patterns(
-                pattern, self.pattern, _key("subscribers", self.name, "pattern")
+                pattern, self.pattern, setting_key("subscribers", self.name, "pattern")
             )
         return pattern
 
@@ -169,47 +169,49 @@ def _payload(value: Any, key: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
     return tuple(result)
 
 
-def _subscriber(
-    name: str, value: Any, providers: tuple[ProviderSettings, ...]
-) -> SubscriberSettings:
+def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> SubscriberSettings:
     base = ("subscribers", name)
     if not isinstance(value, Mapping):
-        raise ConfigError(_key(*base), value, f"an object with keys {', '.join(KNOWN_KEYS)}")
+        raise ConfigError(setting_key(*base), value, f"an object with keys {', '.join(KNOWN_KEYS)}")
     for member in value:
         if member not in KNOWN_KEYS:
             raise ConfigError(
-                _key(*base, member), value[member], f"known keys: {', '.join(KNOWN_KEYS)}"
+                setting_key(*base, member), value[member], f"known keys: {', '.join(KNOWN_KEYS)}"
             )
-    known = [p.name for p in providers]
+    known = list(providers)
     chosen: tuple[str, ...] = ()
     if value.get("providers") is not None:
-        chosen = _strings(value["providers"], _key(*base, "providers"), "provider names")
+        chosen = _strings(value["providers"], setting_key(*base, "providers"), "provider names")
         for provider in chosen:
             if provider not in known:
                 raise ConfigError(
-                    _key(*base, "providers"), provider, f"a configured provider: {', '.join(known)}"
+                    setting_key(*base, "providers"),
+                    provider,
+                    f"a configured provider: {', '.join(known)}",
                 )
     types: tuple[str, ...] = ()
     if value.get("eventTypes") is not None:
-        types = _strings(value["eventTypes"], _key(*base, "eventTypes"), "event types")
+        types = _strings(value["eventTypes"], setting_key(*base, "eventTypes"), "event types")
         for event_type in types:
             if not EVENT_TYPE.fullmatch(event_type):
                 raise ConfigError(
-                    _key(*base, "eventTypes"),
+                    setting_key(*base, "eventTypes"),
                     event_type,
                     "an exact event type or a prefix ending in * (e.g. invoice.*), at most 128"
                     " characters; * alone is not needed (omit eventTypes for every type)",
                 )
-    payload = _payload(value["payload"], _key(*base, "payload")) if "payload" in value else ()
+    payload = (
+        _payload(value["payload"], setting_key(*base, "payload")) if "payload" in value else ()
+    )
     pattern = value.get("pattern")
     if pattern is not None:
-        _check_pattern(pattern, _key(*base, "pattern"))
+        _check_pattern(pattern, setting_key(*base, "pattern"))
         pattern = json.loads(json.dumps(pattern))
     target = value.get("target")
     if target is not None:
         match = TARGET_ARN.fullmatch(target) if isinstance(target, str) else None
         if match is None or not TARGET_KINDS[match["service"]][1].fullmatch(match["resource"]):
-            raise ConfigError(_key(*base, "target"), target, TARGET_RULE)
+            raise ConfigError(setting_key(*base, "target"), target, TARGET_RULE)
     subscriber = SubscriberSettings(
         name=name,
         providers=chosen,
@@ -223,19 +225,22 @@ def _subscriber(
 
 
 def read_subscribers(
-    raw: Mapping[str, Any], providers: tuple[ProviderSettings, ...]
+    raw: Mapping[str, Any], providers: tuple[str, ...]
 ) -> tuple[SubscriberSettings, ...]:
-    """The validated `webhooks:subscribers` (absent: none), sorted by name."""
+    """The validated `webhooks:subscribers` (absent: none), sorted by name; `providers` are the
+    configured provider names, the only ones a subscriber may name."""
     value = raw.get("subscribers")
     if value is None:
         return ()
     if not isinstance(value, Mapping):
         raise ConfigError(
-            _key("subscribers"), value, "an object: subscriber name → {providers, eventTypes, ...}"
+            setting_key("subscribers"),
+            value,
+            "an object: subscriber name → {providers, eventTypes, ...}",
         )
     result = []
     for name in sorted(value, key=str):
         if not isinstance(name, str) or not SUBSCRIBER_NAME.fullmatch(name):
-            raise ConfigError(_key("subscribers", str(name)), name, SUBSCRIBER_NAME_RULE)
+            raise ConfigError(setting_key("subscribers", str(name)), name, SUBSCRIBER_NAME_RULE)
         result.append(_subscriber(name, value[name] or {}, providers))
     return tuple(result)

@@ -21,7 +21,8 @@ from webhooks.schemes.base import Headers, Keys
 from webhooks.secrets import SecretsCache
 from webhooks.signatures import MISSING_SIGNATURE, match_hex
 
-from components.settings import ConfigError, parse_settings
+from components.config_error import ConfigError
+from components.settings import parse_settings
 from local.config import generate_secret
 from tests.infra.mockstack import run_stack, stack_config
 

@@ -10,7 +10,6 @@ from moto.events.models import EventPattern
 from webhooks import providers
 from webhooks.publish import match_values
 
-from components.settings import ProviderSettings
 from components.subscribers import match_paths, read_subscribers
 from drill import plan, subscribers
 from drill.__main__ import main, verdict
@@ -164,8 +163,7 @@ def test_the_drills_subscribers_split_its_traffic():
 def test_the_program_routes_the_drill_as_the_oracle_says():
     """The program's generated patterns, matched by moto as the local stack's bus matches them,
     against the oracle: a difference here is the generator's or moto's, not the stack's."""
-    names = tuple(ProviderSettings(n, s, (), {}) for n, s in PROVIDERS.items())
-    settings = read_subscribers({"subscribers": subscribers.CONFIG}, names)
+    settings = read_subscribers({"subscribers": subscribers.CONFIG}, tuple(PROVIDERS))
     paths = match_paths(settings)
     for request in plan.build(PROVIDERS, 3000, 1024, seed=5):
         if not request.stores:

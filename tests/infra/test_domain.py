@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.settings import ConfigError
+from components.config_error import ConfigError
 from tests.infra.mockstack import (
     CERTIFICATE_ARN,
     DOMAIN,

@@ -2,13 +2,14 @@
 
 import pytest
 
+from components.config_error import ConfigError
 from components.environment import (
     LAMBDA_ENVIRONMENT_BYTES,
     check_ingest_environment,
     environment_bytes,
     estimated_ingest_variables,
 )
-from components.settings import ConfigError, parse_settings
+from components.settings import parse_settings
 from tests.infra.mockstack import (
     MockedStack,
     built_stack,

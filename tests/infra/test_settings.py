@@ -9,7 +9,8 @@ import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
-from components.settings import ConfigError, Settings, load_settings, parse_settings
+from components.config_error import ConfigError
+from components.settings import Settings, load_settings, parse_settings
 from tests.infra.mockstack import AwsMocks, example_secrets, run_stack, stack_config
 
 SECRET = "s3cr3t-value-never-echoed"

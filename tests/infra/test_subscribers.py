@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from components.settings import ConfigError, parse_settings
+from components.config_error import ConfigError
+from components.settings import parse_settings
 from components.subscribers import match_paths
 from tests.infra.mockstack import SUBSCRIBERS
 from tests.infra.test_settings import minimal
