@@ -56,7 +56,8 @@ def _cold_start(cached: dict, source: dict | None) -> list[str]:
     out = [
         "",
         "**4. Cold start**: import time beyond `import boto3`, fresh interpreter each time; with "
-        "cached bytecode, and compiled from source as Lambda runs our `.py`-only package",
+        "the handlers' bytecode cached, and with the handlers compiled from source as Lambda runs "
+        "our `.py`-only package (installed libraries, Powertools included, keep their bytecode)",
         "",
         "| module | bytecode cached | vs Powertools | compiled from source | vs Powertools |",
         "| --- | --- | --- | --- | --- |",
@@ -94,10 +95,13 @@ def targets(results: dict) -> list[tuple[str, str, bool]]:
         value = row["handler_ns"]["median"] / 1000
         met = value <= TARGETS["process_us"]
         checks.append(("process 1 KiB ≤ 30 µs/record", f"{value:,.1f} µs", met))
-    for name in ("ingest", "process"):
-        value = results["cold_start_ms"][name]["median"]
-        met = value <= TARGETS["cold_start_ms"]
-        checks.append((f"cold start {name} ≤ 15 ms", f"{value:.1f} ms", met))
+    for label, key in (("", "cold_start_ms"), (" from source", "cold_start_from_source_ms")):
+        for name in ("ingest", "process"):
+            if name not in results.get(key, {}):
+                continue
+            value = results[key][name]["median"]
+            met = value <= TARGETS["cold_start_ms"]
+            checks.append((f"cold start {name}{label} ≤ 15 ms", f"{value:.1f} ms", met))
     first = results.get("first_response_ms") or {}
     for name in ("ingest", "process"):
         if name in first and f"powertools {name}" in first:

@@ -1,7 +1,7 @@
 """The program's one config error, and how it spells a config key (`webhooks:section.key`).
 
-Its own module so that every settings module (components/settings.py and the sections it
-delegates, such as components/subscribers.py) imports it without importing one another.
+Its own module so that every settings module (components/settings.py and the section it
+delegates to components/subscribers.py) imports it without an import cycle.
 """
 
 from __future__ import annotations
