@@ -11,12 +11,14 @@ Both record what the handlers sent, so the benchmark measures message and item s
 """
 
 import hashlib
+import io
 import json
 import urllib.parse
 from collections.abc import Iterator
 
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.response import StreamingBody
 
 from . import payloads
 
@@ -88,18 +90,8 @@ class _FakeS3:
 
     def get_object(self, *, Bucket: str, Key: str, **_: object) -> dict:
         """The processor's check of a claim-checked body reads it back."""
-        return {"Body": _Stream(self._recorder.objects[Key])}
-
-
-class _Stream:
-    """A `StreamingBody` stand-in: what the processor's archive check reads."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def iter_chunks(self, chunk_size: int = 1024) -> Iterator[bytes]:
-        for start in range(0, len(self._data), chunk_size):
-            yield self._data[start : start + chunk_size]
+        data = self._recorder.objects[Key]
+        return {"Body": StreamingBody(io.BytesIO(data), len(data))}
 
 
 class _FakeSecrets:
