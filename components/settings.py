@@ -318,7 +318,7 @@ def _providers(raw: Mapping[str, Any]) -> tuple[ProviderSettings, ...]:
             )
     result = []
     for name in sorted(providers):
-        if not isinstance(name, str) or not handler_providers.NAME.fullmatch(name):
+        if not handler_providers.is_name(name):
             raise ConfigError(
                 setting_key("providers", str(name)), name, handler_providers.NAME_RULE
             )

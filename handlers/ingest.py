@@ -4,6 +4,8 @@ Settings are read once per container; boto3 clients are created on first use, so
 this module stays cheap and a container that never archives never builds an S3 client.
 """
 
+from __future__ import annotations
+
 import functools
 from collections.abc import Callable
 from typing import Any

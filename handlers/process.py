@@ -4,6 +4,8 @@ It returns the records SQS must deliver again (`ReportBatchItemFailures`); what 
 record is `webhooks.store.StoreEvent`, the batch machinery `webhooks.batch.run_batch`.
 """
 
+from __future__ import annotations
+
 import hashlib
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor

@@ -4,6 +4,8 @@ It returns the stream records to retry (`ReportBatchItemFailures`, by `SequenceN
 logic is `webhooks.publish`: stored item → EventBridge entry, PutEvents in bounded batches.
 """
 
+from __future__ import annotations
+
 import time
 from functools import cache
 from typing import Any

@@ -6,6 +6,8 @@ it is reported in `batchItemFailures` and the rest of the batch goes on. A recor
 succeed is failed too, so SQS moves it to the DLQ after `maxReceiveCount` receives.
 """
 
+from __future__ import annotations
+
 import math
 import threading
 import time

@@ -5,9 +5,13 @@ result type and the small, exact readers they are built from. Called only after 
 verified, so the JSON parsing some senders need costs nothing for forged requests.
 """
 
+from __future__ import annotations
+
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, Final
+
+from . import Record
 
 MAX_DELIVERY_ID_LENGTH = 256  # well inside DynamoDB's 2048-byte partition key
 MAX_EVENT_TYPE_LENGTH = 256  # the envelope's bound (envelope.LIMITS)
@@ -22,13 +26,22 @@ class UnreadableDelivery(ValueError):
     """An authentic request whose delivery id can't be found (answered 400 with this reason)."""
 
 
-class Delivery(NamedTuple):
+class Delivery(Record):
     """A delivery's identity; `challenge` is set for a handshake answered at once (Slack)."""
 
-    delivery_id: str
-    event_type: str
-    headers: dict[str, str]
-    challenge: str | None = None
+    __slots__ = ("challenge", "delivery_id", "event_type", "headers")
+
+    def __init__(
+        self,
+        delivery_id: str,
+        event_type: str,
+        headers: dict[str, str],
+        challenge: str | None = None,
+    ) -> None:
+        self.delivery_id: Final = delivery_id
+        self.event_type: Final = event_type
+        self.headers: Final = headers
+        self.challenge: Final = challenge
 
 
 def delivery(

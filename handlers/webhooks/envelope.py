@@ -5,6 +5,8 @@ module so the format lives in one place. `parse` rejects anything it cannot full
 `EnvelopeError`, so the process side can fail the record and let it go to the DLQ.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 import hashlib
@@ -12,7 +14,9 @@ import json
 import time
 from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii
-from typing import Any, NamedTuple
+from typing import Any, Final
+
+from . import Record
 
 VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024  # not SQS's newer 1 MiB limit (docs/design.md, "AWS limits")
@@ -46,20 +50,48 @@ class EnvelopeError(ValueError):
     """A queue message that is not a valid v1 envelope; retrying it can never succeed."""
 
 
-class Envelope(NamedTuple):
+class Envelope(Record):
     """A parsed envelope; `body` holds the raw bytes when inline, else `body_s3_key` is set."""
 
-    provider: str
-    delivery_id: str
-    event_type: str
-    received_at: str
-    source_ip: str
-    headers: dict[str, str]
-    body_sha256: str
-    body_size: int
-    body: bytes | None = None
-    body_s3_key: str | None = None
-    dedupe: str = DEDUPE_BY_DELIVERY_ID
+    __slots__ = (
+        "body",
+        "body_s3_key",
+        "body_sha256",
+        "body_size",
+        "dedupe",
+        "delivery_id",
+        "event_type",
+        "headers",
+        "provider",
+        "received_at",
+        "source_ip",
+    )
+
+    def __init__(
+        self,
+        provider: str,
+        delivery_id: str,
+        event_type: str,
+        received_at: str,
+        source_ip: str,
+        headers: dict[str, str],
+        body_sha256: str,
+        body_size: int,
+        body: bytes | None = None,
+        body_s3_key: str | None = None,
+        dedupe: str = DEDUPE_BY_DELIVERY_ID,
+    ) -> None:
+        self.provider: Final = provider
+        self.delivery_id: Final = delivery_id
+        self.event_type: Final = event_type
+        self.received_at: Final = received_at
+        self.source_ip: Final = source_ip
+        self.headers: Final = headers
+        self.body_sha256: Final = body_sha256
+        self.body_size: Final = body_size
+        self.body: Final = body
+        self.body_s3_key: Final = body_s3_key
+        self.dedupe: Final = dedupe
 
 
 def format_received_at(epoch_ms: int) -> str:

@@ -1,6 +1,8 @@
 """Reading a handler's environment variables: the handlers' one error type, its readers, and
 the two variables every function has (`LOG_LEVEL`, `METRICS_NAMESPACE`) with their defaults."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

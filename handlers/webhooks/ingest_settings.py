@@ -7,10 +7,13 @@ settings have a module of their own, so that a function imports only its own (th
 settings need every scheme module; the process and publish functions need none).
 """
 
+from __future__ import annotations
+
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Final
 
+from . import Record
 from . import environ as env
 from . import providers as provider_json
 from .schemes import Provider
@@ -22,23 +25,45 @@ DEFAULT_INLINE_BODY_LIMIT = 32 * 1024
 DEFAULT_SECRETS_REFRESH_SECONDS = 300
 
 
-# A NamedTuple, not a dataclass: the handlers' settings and scheme classes as dataclasses added
-# about 1.5 ms each to the cold start, as NamedTuples about 0.3 ms (`make bench`, cold start).
-class IngestHandlerSettings(NamedTuple):
+class IngestHandlerSettings(Record):
     """The ingest function's environment (docs/contract.md, "Ingest")."""
 
-    queue_url: str
-    archive_bucket: str
-    providers: Mapping[str, Provider[Any]]
-    environment: str
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    inline_body_limit: int = DEFAULT_INLINE_BODY_LIMIT
-    secrets_refresh_seconds: int = DEFAULT_SECRETS_REFRESH_SECONDS
-    metrics_namespace: str = env.DEFAULT_METRICS_NAMESPACE
-    log_level: str = env.DEFAULT_LOG_LEVEL
+    __slots__ = (
+        "archive_bucket",
+        "environment",
+        "inline_body_limit",
+        "log_level",
+        "max_body_bytes",
+        "metrics_namespace",
+        "providers",
+        "queue_url",
+        "secrets_refresh_seconds",
+    )
+
+    def __init__(
+        self,
+        queue_url: str,
+        archive_bucket: str,
+        providers: Mapping[str, Provider[Any]],
+        environment: str,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        inline_body_limit: int = DEFAULT_INLINE_BODY_LIMIT,
+        secrets_refresh_seconds: int = DEFAULT_SECRETS_REFRESH_SECONDS,
+        metrics_namespace: str = env.DEFAULT_METRICS_NAMESPACE,
+        log_level: str = env.DEFAULT_LOG_LEVEL,
+    ) -> None:
+        self.queue_url: Final = queue_url
+        self.archive_bucket: Final = archive_bucket
+        self.providers: Final = providers
+        self.environment: Final = environment
+        self.max_body_bytes: Final = max_body_bytes
+        self.inline_body_limit: Final = inline_body_limit
+        self.secrets_refresh_seconds: Final = secrets_refresh_seconds
+        self.metrics_namespace: Final = metrics_namespace
+        self.log_level: Final = log_level
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "IngestHandlerSettings":
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> IngestHandlerSettings:
         """Read and validate the variables; raise `SettingsError` naming the faulty one."""
         return cls(
             queue_url=env.required(environ, "QUEUE_URL"),

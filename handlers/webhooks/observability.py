@@ -4,6 +4,8 @@ Hand-written rather than Powertools: a few dozen lines cost nothing at cold star
 Powertools logger and metrics modules add measurable import time (see `make bench`).
 """
 
+from __future__ import annotations
+
 import json
 import sys
 import time

@@ -5,25 +5,40 @@ defaults; `render` writes the same JSON from `Provider`s (the program builds the
 it), carrying only what differs from a default.
 """
 
+from __future__ import annotations
+
 import json
-import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import schemes
 from .environ import SettingsError
 from .schemes import OptionError, Provider
 
-NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 NAME_RULE = "a name of lower-case letters, digits and '-', at most 32 characters"
+MAX_NAME_LENGTH = 32
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 RESERVED = ("scheme", "secret_arn")
+
+
+def is_name(name: object) -> TypeGuard[str]:
+    """Whether `name` follows `NAME_RULE` (and does not start with `-`).
+
+    Checked with set operations rather than a regular expression: compiling one at import cost
+    about 120 µs of the ingest function's cold start (`make bench`, cold start)."""
+    return (
+        isinstance(name, str)
+        and 0 < len(name) <= MAX_NAME_LENGTH
+        and name[0] != "-"
+        and _NAME_CHARACTERS.issuperset(name)
+    )
 
 
 def build(
     name: str, scheme_name: object, secret_arn: str, given: Mapping[str, object]
 ) -> Provider[Any]:
     """One provider from its scheme name and options (snake_case); raise `OptionError`."""
-    if not isinstance(name, str) or not NAME.fullmatch(name):
+    if not is_name(name):
         raise OptionError("name", name, NAME_RULE)
     scheme = schemes.find(scheme_name)
     if scheme is None:

@@ -9,6 +9,8 @@ record only, which the mapping retries (`batchItemFailures`, keyed by the stream
 `SequenceNumber`). Publishing is at-least-once: a retried batch may publish an event again.
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import json

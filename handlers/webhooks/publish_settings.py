@@ -1,29 +1,51 @@
 """The publish function's settings: its environment variables, their rules and defaults (the
 one owner of this contract, as `ingest_settings` is of the ingest function's)."""
 
+from __future__ import annotations
+
 import os
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Final
 
+from . import Record
 from . import environ as env
 
 
-class PublishHandlerSettings(NamedTuple):
+class PublishHandlerSettings(Record):
     """The publish function's environment (docs/contract.md, "Publish")."""
 
-    event_bus_name: str
-    """Name or ARN of the stack's bus: every event goes there."""
-    environment: str
-    archive_bucket: str = ""
-    """Where claim-checked bodies are (read only for `MATCH_PATHS`) and where a body whose
-    event would not fit is written (empty: such a body cannot be published inline and fails)."""
-    match_paths: tuple[str, ...] = ()
-    """Dotted payload paths the subscribers filter on: carried in `detail.match`."""
-    metrics_namespace: str = env.DEFAULT_METRICS_NAMESPACE
-    log_level: str = env.DEFAULT_LOG_LEVEL
+    __slots__ = (
+        "archive_bucket",
+        "environment",
+        "event_bus_name",
+        "log_level",
+        "match_paths",
+        "metrics_namespace",
+    )
+
+    def __init__(
+        self,
+        event_bus_name: str,
+        environment: str,
+        archive_bucket: str = "",
+        match_paths: tuple[str, ...] = (),
+        metrics_namespace: str = env.DEFAULT_METRICS_NAMESPACE,
+        log_level: str = env.DEFAULT_LOG_LEVEL,
+    ) -> None:
+        self.event_bus_name: Final = event_bus_name
+        """Name or ARN of the stack's bus: every event goes there."""
+        self.environment: Final = environment
+        self.archive_bucket: Final = archive_bucket
+        """Where claim-checked bodies are (read only for `MATCH_PATHS`) and where a body whose
+        event would not fit is written (empty: such a body cannot be published inline and
+        fails)."""
+        self.match_paths: Final = match_paths
+        """Dotted payload paths the subscribers filter on: carried in `detail.match`."""
+        self.metrics_namespace: Final = metrics_namespace
+        self.log_level: Final = log_level
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "PublishHandlerSettings":
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> PublishHandlerSettings:
         """Read and validate the variables; raise `SettingsError` naming the faulty one."""
         paths = tuple(p for p in env.optional(environ, "MATCH_PATHS", "").split(",") if p)
         for path in paths:

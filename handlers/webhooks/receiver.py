@@ -5,6 +5,8 @@ signature, and only then the body parsing some senders need. Nothing is acknowle
 the message is on the queue; any AWS failure answers 503 so the sender retries.
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import time

@@ -5,10 +5,14 @@ signed: a base64-encoded body is decoded, a text body is encoded back to UTF-8, 
 re-serialised. Header names are lower-cased once, so every later lookup is case-insensitive.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Final
+
+from . import Record
 
 # requestContext.timeEpoch is milliseconds; outside these bounds it is not a real request time
 _EARLIEST_MS = 1_000_000_000_000  # 2001-09-09
@@ -24,22 +28,45 @@ class BodyError(ValueError):
         self.reason = reason
 
 
-class Request(NamedTuple):
+class Request(Record):
     """What the ingest path reads of one request."""
 
-    method: str
-    """Upper-case, e.g. `POST`; empty when the event has none."""
-    provider: str | None
-    """The route's `{provider}` path parameter (or the path's last segment after `/webhooks/`)."""
-    headers: dict[str, str]
-    """Lower-case names (API Gateway joins repeated ones with commas)."""
-    source_ip: str
-    request_id: str
-    received_ms: int | None
-    """`requestContext.timeEpoch` (when API Gateway received the request), if plausible."""
-    raw_body: object
-    """The event's `body` as sent: text, base64 text, or None."""
-    base64_encoded: bool
+    __slots__ = (
+        "base64_encoded",
+        "headers",
+        "method",
+        "provider",
+        "raw_body",
+        "received_ms",
+        "request_id",
+        "source_ip",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        provider: str | None,
+        headers: dict[str, str],
+        source_ip: str,
+        request_id: str,
+        received_ms: int | None,
+        raw_body: object,
+        base64_encoded: bool,
+    ) -> None:
+        self.method: Final = method
+        """Upper-case, e.g. `POST`; empty when the event has none."""
+        self.provider: Final = provider
+        """The route's `{provider}` path parameter (or the path's last segment after
+        `/webhooks/`)."""
+        self.headers: Final = headers
+        """Lower-case names (API Gateway joins repeated ones with commas)."""
+        self.source_ip: Final = source_ip
+        self.request_id: Final = request_id
+        self.received_ms: Final = received_ms
+        """`requestContext.timeEpoch` (when API Gateway received the request), if plausible."""
+        self.raw_body: Final = raw_body
+        """The event's `body` as sent: text, base64 text, or None."""
+        self.base64_encoded: Final = base64_encoded
 
     def body(self, max_bytes: int) -> bytes:
         """The body bytes exactly as sent; raises `BodyError` (413 over `max_bytes`, else 400)."""

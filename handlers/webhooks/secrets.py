@@ -6,6 +6,8 @@ picked up without a redeploy. The secret value is `{"secrets": ["<current>", "<p
 every listed secret is accepted. Keys are decoded once per fetch, not once per request.
 """
 
+from __future__ import annotations
+
 import json
 from collections.abc import Callable
 from typing import Any

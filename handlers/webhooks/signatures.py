@@ -7,6 +7,8 @@ Digests are compared with `hmac.compare_digest`; signatures are never re-derived
 re-serialised JSON.
 """
 
+from __future__ import annotations
+
 import base64
 import hmac
 from collections.abc import Sequence

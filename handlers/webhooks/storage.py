@@ -4,6 +4,8 @@ Items are in the low-level DynamoDB attribute-value shape (`{"S": ...}`, `{"B": 
 shape `boto3.client("dynamodb")` writes and returns, so neither side needs the resource layer.
 """
 
+from __future__ import annotations
+
 import hashlib
 import zlib
 from collections.abc import Callable, Mapping

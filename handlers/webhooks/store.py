@@ -13,6 +13,8 @@ delivers it again; an envelope that is not v1, or whose archived body is missing
 fails it for good (it ends in the DLQ).
 """
 
+from __future__ import annotations
+
 import json
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -85,7 +87,7 @@ class StoreEvent:
         ttl_days: int,
         now: float,
         check_archived: ArchiveCheck | None = None,
-    ) -> "StoreEvent":
+    ) -> StoreEvent:
         """The step for a batch handled at `now` (epoch seconds)."""
         return cls(
             table,

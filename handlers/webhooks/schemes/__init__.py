@@ -5,6 +5,8 @@ particular scheme: the program's settings, the ingest function's provider parsin
 stack's development secrets, the benchmark's and the drill's payload lists.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Mapping
 from typing import Any
 

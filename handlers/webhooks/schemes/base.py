@@ -6,10 +6,13 @@ settings validate the stack config with it (camelCase keys) and the ingest funct
 `PROVIDERS` variable with it (snake_case keys), so the two sides cannot disagree.
 """
 
+from __future__ import annotations
+
 import secrets as _random
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
+from .. import Record
 from ..delivery import Delivery
 
 Headers = Mapping[str, str]
@@ -39,9 +42,8 @@ def config_key(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-# Option and Scheme are plain classes: as dataclasses they added about 1.5 ms each to the ingest
-# function's cold start, as NamedTuples about 0.3 ms, as plain classes 0.03 ms (`make bench`,
-# cold start). Both are schema, compared by identity; their attributes are never reassigned.
+# Option and Scheme are plain classes, not Records (webhooks/__init__.py): both are schema,
+# compared by identity.
 class Option:
     """One provider option: its name in `PROVIDERS` (snake_case), its type, bounds and default.
 
@@ -204,15 +206,25 @@ class Scheme(Generic[Options]):
         return self.development_secret(_random.token_bytes(24))
 
 
-class Provider(NamedTuple, Generic[Options]):
+class Provider(Record, Generic[Options]):
     """One configured sender: its route name, scheme, secret and typed options."""
 
-    name: str
-    scheme: Scheme[Options]
-    secret_arn: str
-    options: Options
-    values: Mapping[str, object]
-    """The validated option values the typed `options` were built from."""
+    __slots__ = ("name", "options", "scheme", "secret_arn", "values")
+
+    def __init__(
+        self,
+        name: str,
+        scheme: Scheme[Options],
+        secret_arn: str,
+        options: Options,
+        values: Mapping[str, object],
+    ) -> None:
+        self.name: Final = name
+        self.scheme: Final = scheme
+        self.secret_arn: Final = secret_arn
+        self.options: Final = options
+        self.values: Final = values
+        """The validated option values the typed `options` were built from."""
 
     def verify(self, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
         """`None` when the delivery is authentic, else the reason for the 401."""

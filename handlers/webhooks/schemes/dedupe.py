@@ -12,6 +12,8 @@ Each scheme chooses its default; `None` as a default means "the scheme decides f
 options" (`resolve`).
 """
 
+from __future__ import annotations
+
 from .base import DEDUPE_BY_DELIVERY_ID, Option
 
 DELIVERY_ID = DEDUPE_BY_DELIVERY_ID

@@ -9,10 +9,12 @@ when it is signed: an unsigned timestamp can be set to "now" by anyone replaying
 Dedupe is by delivery id when the id is signed, else by content (schemes/dedupe.py).
 """
 
-import re
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from .. import Record
 from ..delivery import COMMON_HEADERS, Delivery, delivery, required_header
 from ..signatures import (
     MALFORMED_SIGNATURE,
@@ -30,7 +32,6 @@ ALGORITHMS = ("sha256", "sha512", "sha1")
 ENCODINGS = ("hex", "base64")
 ID, TIMESTAMP, BODY = "{id}", "{timestamp}", "{body}"
 PLACEHOLDERS = (ID, TIMESTAMP, BODY)
-_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 _TEMPLATE_RULE = (
     "a template of text and the placeholders {id}, {timestamp} and {body}, "
     "with {body} exactly once and no other braces"
@@ -62,34 +63,57 @@ OPTIONS = (
 )
 
 
-class HmacOptions(NamedTuple):
-    tolerance_seconds: int
-    signature_header: str
-    signature_prefix: str
-    algorithm: str
-    encoding: str
-    timestamp_header: str | None
-    delivery_id_header: str | None
-    event_type_header: str | None
-    signed_before: str
-    """The template before `{body}` (placeholders `{id}`, `{timestamp}` still in it)."""
-    signed_after: str
-    """The template after `{body}`."""
-    signs_id: bool
-    signs_timestamp: bool
+class HmacOptions(Record):
+    __slots__ = (
+        "algorithm",
+        "delivery_id_header",
+        "encoding",
+        "event_type_header",
+        "signature_header",
+        "signature_prefix",
+        "signed_after",
+        "signed_before",
+        "signs_id",
+        "signs_timestamp",
+        "timestamp_header",
+        "tolerance_seconds",
+    )
 
-
-_GIVEN = HmacOptions._fields[: HmacOptions._fields.index("signed_before")]
-"""The fields that are option values as given; the rest are derived from `signed_content`."""
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        """The typed options of validated `values` (`signed_content` split at `{body}`)."""
+        self.tolerance_seconds: Final[int] = values["tolerance_seconds"]
+        self.signature_header: Final[str] = values["signature_header"]
+        self.signature_prefix: Final[str] = values["signature_prefix"]
+        self.algorithm: Final[str] = values["algorithm"]
+        self.encoding: Final[str] = values["encoding"]
+        self.timestamp_header: Final[str | None] = values["timestamp_header"]
+        self.delivery_id_header: Final[str | None] = values["delivery_id_header"]
+        self.event_type_header: Final[str | None] = values["event_type_header"]
+        template: str = values["signed_content"]
+        before, _, after = template.partition(BODY)
+        self.signed_before: Final = before
+        """The template before `{body}` (placeholders `{id}`, `{timestamp}` still in it)."""
+        self.signed_after: Final = after
+        """The template after `{body}`."""
+        self.signs_id: Final = ID in template
+        self.signs_timestamp: Final = TIMESTAMP in template
 
 
 def placeholders(template: str) -> list[str]:
-    """The placeholders of a `signed_content` template; ValueError unless it is one."""
-    found = _PLACEHOLDER.findall(template)
-    rest = _PLACEHOLDER.sub("", template)
-    if "{" in rest or "}" in rest or any(p not in PLACEHOLDERS for p in found):
+    """The placeholders of a `signed_content` template; ValueError unless it is one.
+
+    Split at each `{` rather than matched with a regular expression: compiling one at import
+    cost about 65 µs of the ingest function's cold start (`make bench`, cold start)."""
+    head, *pieces = template.split("{")
+    if "}" in head:
         raise ValueError(_TEMPLATE_RULE)
-    if found.count(BODY) != 1:
+    found = []
+    for piece in pieces:
+        name, closed, tail = piece.partition("}")
+        if not closed or "}" in tail:
+            raise ValueError(_TEMPLATE_RULE)
+        found.append("{" + name + "}")
+    if any(p not in PLACEHOLDERS for p in found) or found.count(BODY) != 1:
         raise ValueError(_TEMPLATE_RULE)
     return found
 
@@ -121,19 +145,6 @@ def check(values: Mapping[str, Any], spell: Callable[[str], str]) -> None:
 def automatic_dedupe(values: Mapping[str, Any]) -> str:
     """By delivery id only when the signature covers the id; else by content."""
     return dedupe.DELIVERY_ID if ID in values["signed_content"] else dedupe.CONTENT
-
-
-def configure(values: Mapping[str, Any]) -> HmacOptions:
-    template = values["signed_content"]
-    before, _, after = template.partition(BODY)
-    plain = {name: values[name] for name in _GIVEN}
-    return HmacOptions(
-        **plain,
-        signed_before=before,
-        signed_after=after,
-        signs_id=ID in template,
-        signs_timestamp=TIMESTAMP in template,
-    )
 
 
 def signed_message(options: HmacOptions, body: bytes, delivery_id: str, timestamp: str) -> bytes:
@@ -184,7 +195,7 @@ def describe(options: HmacOptions, headers: Headers, body: bytes, body_sha256: s
 
 SCHEME: Scheme[HmacOptions] = Scheme(
     "hmac",
-    configure,
+    HmacOptions,
     verify,
     describe,
     options=OPTIONS,

@@ -3,6 +3,8 @@
 The delivery id is `X-GitHub-Delivery` and the event type `X-GitHub-Event`; neither is signed.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from typing import Any
 

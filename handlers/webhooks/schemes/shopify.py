@@ -4,6 +4,8 @@ The delivery id is `X-Shopify-Webhook-Id` (else `X-Shopify-Event-Id`), the event
 `X-Shopify-Topic`; none of them is signed.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from typing import Any
 

@@ -4,6 +4,8 @@ The delivery id is the body's `event_id`, the event type the inner `event.type`;
 `url_verification` handshake is answered at once with its `challenge`.
 """
 
+from __future__ import annotations
+
 from ..delivery import (
     COMMON_HEADERS,
     Delivery,

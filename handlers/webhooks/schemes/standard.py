@@ -5,6 +5,8 @@ The delivery id is the signed message id; the event type is the body's `type` wh
 JSON object. Secrets are `whsec_` + base64 of the key.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 

@@ -4,6 +4,8 @@ The delivery id is the event's `id` and the event type its `type`, both in the s
 Secrets are the endpoint's `whsec_...` text, used as is.
 """
 
+from __future__ import annotations
+
 from ..delivery import COMMON_HEADERS, Delivery, body_text, delivery, json_object, optional_text
 from ..signatures import (
     MALFORMED_SIGNATURE,

@@ -1,8 +1,11 @@
 """The option every scheme with a signed timestamp shares: how old a delivery may be."""
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .. import Record
 from .base import Option
 
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -18,8 +21,11 @@ TOLERANCE = Option(
 )
 
 
-class Tolerance(NamedTuple):
-    tolerance_seconds: int
+class Tolerance(Record):
+    __slots__ = ("tolerance_seconds",)
+
+    def __init__(self, tolerance_seconds: int) -> None:
+        self.tolerance_seconds: Final = tolerance_seconds
 
 
 def configure(values: Mapping[str, Any]) -> Tolerance:
