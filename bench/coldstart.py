@@ -3,7 +3,9 @@
 Each figure comes from a fresh interpreter (nothing cached in `sys.modules`) that imports boto3
 first, as every handler does, then times the one import in question with `perf_counter_ns`. The
 handler modules run their module-level setup (configuration parsing) under the contract's
-environment. The Powertools row imports what a typical handler would use instead of our
+environment. The ingest function imports the scheme modules of its providers only, so it is timed
+twice: with one provider per scheme (the environment of every other bench figure) and with one
+provider. The Powertools row imports what a typical handler would use instead of our
 hand-written logging, metrics and batch code: `Logger`, `Metrics` and `utilities.batch`.
 Candidates run in turn in each round, so background load hits them alike.
 
@@ -20,20 +22,33 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import HANDLERS
-from .handlers import ENVIRONMENT
+from webhooks import providers
+
+from . import HANDLERS, fakes
+from .handlers import ENVIRONMENT, SCHEMES
 from .stats import summarize
 
-CANDIDATES = {
-    "ingest": "import ingest",
-    "process": "import process",
-    "publish": "import publish",
+ONE_PROVIDER = {
+    "PROVIDERS": providers.render(
+        {SCHEMES[0]: providers.build(SCHEMES[0], SCHEMES[0], fakes.secret_arn(SCHEMES[0]), {})}
+    )
+}
+"""The ingest function's `PROVIDERS` with one provider: it imports that one scheme's module."""
+
+CANDIDATES: dict[str, tuple[str, dict[str, str]]] = {
+    "ingest": ("import ingest", {}),
+    "ingest_one_provider": ("import ingest", ONE_PROVIDER),
+    "process": ("import process", {}),
+    "publish": ("import publish", {}),
     "powertools": (
         "from aws_lambda_powertools import Logger, Metrics\n"
         "from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, "
-        "process_partial_response"
+        "process_partial_response",
+        {},
     ),
 }
+"""Name → (the import timed, variables set over `ENVIRONMENT`, which has one provider per
+scheme)."""
 _PROBE = """
 import time, boto3
 start = time.perf_counter_ns()
@@ -42,12 +57,14 @@ print(time.perf_counter_ns() - start)
 """
 
 
-def import_ms(statement: str, bytecode: bool = True) -> float:
+def import_ms(
+    statement: str, bytecode: bool = True, environment: dict[str, str] | None = None
+) -> float:
     """Milliseconds `statement` takes in a fresh interpreter that has imported boto3: with the
     handlers' bytecode cached, or (`bytecode=False`) with the handlers compiled from source, as
     Lambda runs our package. Installed libraries (boto3, Powertools) keep their bytecode either
     way: pip writes it when it installs them, into a package or a layer alike."""
-    env = os.environ | ENVIRONMENT | {"PYTHONPATH": str(HANDLERS)}
+    env = os.environ | ENVIRONMENT | (environment or {}) | {"PYTHONPATH": str(HANDLERS)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if bytecode:
         return _probe(statement, env)
@@ -73,12 +90,12 @@ def _probe(statement: str, env: dict[str, str]) -> float:
 
 def run(repeat: int, bytecode: bool = True) -> dict[str, dict[str, float]]:
     """Median and spread of each candidate's import time, in milliseconds."""
-    for statement in CANDIDATES.values():
-        import_ms(statement)  # warm the OS file cache and write the bytecode cache
+    for statement, environment in CANDIDATES.values():
+        import_ms(statement, True, environment)  # warm the file cache, write the bytecode
     samples: dict[str, list[float]] = {name: [] for name in CANDIDATES}
     for _ in range(repeat):
-        for name, statement in CANDIDATES.items():
-            samples[name].append(import_ms(statement, bytecode))
+        for name, (statement, environment) in CANDIDATES.items():
+            samples[name].append(import_ms(statement, bytecode, environment))
     return {name: summarize(values).as_dict() for name, values in samples.items()}
 
 

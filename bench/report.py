@@ -62,7 +62,7 @@ def _cold_start(cached: dict, source: dict | None) -> list[str]:
         "| module | bytecode cached | vs Powertools | compiled from source | vs Powertools |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for name in (n for n in ("ingest", "process", "publish", "powertools") if n in cached):
+    for name in (n for n in _COLD_START_ROWS if n in cached):
         cells = []
         for figures in (cached, source):
             if figures is None or name not in figures:
@@ -71,8 +71,17 @@ def _cold_start(cached: dict, source: dict | None) -> list[str]:
             c = figures[name]
             versus = c["median"] / figures["powertools"]["median"]
             cells += [f"{c['median']:.1f} ms ±{c['spread'] * 50:.0f}%", f"{versus:.2f}x"]
-        out.append(f"| {name} | {' | '.join(cells)} |")
+        out.append(f"| {_COLD_START_ROWS[name]} | {' | '.join(cells)} |")
     return out
+
+
+_COLD_START_ROWS = {
+    "ingest": "ingest, 6 providers (one per scheme)",
+    "ingest_one_provider": "ingest, 1 provider",
+    "process": "process",
+    "publish": "publish",
+    "powertools": "powertools",
+}
 
 
 def targets(results: dict) -> list[tuple[str, str, bool]]:
@@ -96,12 +105,13 @@ def targets(results: dict) -> list[tuple[str, str, bool]]:
         met = value <= TARGETS["process_us"]
         checks.append(("process 1 KiB ≤ 30 µs/record", f"{value:,.1f} µs", met))
     for label, key in (("", "cold_start_ms"), (" from source", "cold_start_from_source_ms")):
-        for name in ("ingest", "process"):
+        for name in ("ingest", "ingest_one_provider", "process"):
             if name not in results.get(key, {}):
                 continue
             value = results[key][name]["median"]
             met = value <= TARGETS["cold_start_ms"]
-            checks.append((f"cold start {name}{label} ≤ 15 ms", f"{value:.1f} ms", met))
+            row = _COLD_START_ROWS[name]
+            checks.append((f"cold start {row}{label} ≤ 15 ms", f"{value:.1f} ms", met))
     first = results.get("first_response_ms") or {}
     for name in ("ingest", "process"):
         if name in first and f"powertools {name}" in first:

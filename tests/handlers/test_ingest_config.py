@@ -10,8 +10,8 @@ from webhooks import providers as provider_json
 from webhooks import schemes
 from webhooks.environ import SettingsError
 from webhooks.ingest_settings import IngestHandlerSettings
+from webhooks.schemes.base import Tolerance
 from webhooks.schemes.generic_hmac import HmacOptions, placeholders
-from webhooks.schemes.timestamped import Tolerance
 
 BASE = {"QUEUE_URL": "https://queue", "ARCHIVE_BUCKET": "bucket", "ENVIRONMENT": "dev"}
 SCHEME_NAMES = "github, stripe, shopify, slack, standard, hmac"

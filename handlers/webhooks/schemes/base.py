@@ -4,6 +4,9 @@ A scheme module (`schemes/<scheme>.py`) builds one `Scheme`; the registry (`sche
 maps names to them. The option schema is the one owner of a provider's options: the program's
 settings validate the stack config with it (camelCase keys) and the ingest function validates its
 `PROVIDERS` variable with it (snake_case keys), so the two sides cannot disagree.
+
+The two options several schemes share are here too: `dedupe` (every scheme) and the timestamp
+tolerance (the schemes that sign a timestamp).
 """
 
 from __future__ import annotations
@@ -14,12 +17,11 @@ from typing import Any, Final, Generic, TypeVar
 
 from .. import Record
 from ..delivery import Delivery
+from ..envelope import DEDUPE_BY_CONTENT, DEDUPE_BY_DELIVERY_ID
 
 Headers = Mapping[str, str]
 Keys = Sequence[bytes]
 Options = TypeVar("Options")
-DEDUPE_BY_DELIVERY_ID = "deliveryId"
-"""The dedupe mode of a scheme without a `dedupe` option (schemes/dedupe.py)."""
 
 
 class OptionError(ValueError):
@@ -164,7 +166,7 @@ class Scheme(Generic[Options]):
         self.development_secret = development_secret
         self.automatic_dedupe = automatic_dedupe
         """The dedupe mode when the `dedupe` option is left at a `None` default
-        (schemes/dedupe.py)."""
+        (`dedupe_option`)."""
 
     def __repr__(self) -> str:
         return f"Scheme({self.name!r})"
@@ -239,9 +241,58 @@ class Provider(Record, Generic[Options]):
 
     @property
     def dedupe(self) -> str:
-        """`deliveryId` or `content` (schemes/dedupe.py): what makes two deliveries one event."""
+        """`deliveryId` or `content` (`dedupe_option`): what makes two deliveries one event."""
         chosen = self.values.get("dedupe")
         if isinstance(chosen, str):
             return chosen
         automatic = self.scheme.automatic_dedupe
         return automatic(self.values) if automatic is not None else DEDUPE_BY_DELIVERY_ID
+
+
+def dedupe_option(default: str | None) -> Option:
+    """The scheme's `dedupe` option: what decides that two deliveries are one event.
+
+    - `deliveryId`: the sender's delivery id is the event's key. Right when the signature covers
+      the id (Stripe, Slack, Standard Webhooks, generic HMAC signing `{id}`): nobody without the
+      secret can choose it.
+    - `content`: the SHA-256 of the raw body is the key, and the delivery ids it arrived under
+      are kept on the event. Right when the id is outside the signature (GitHub, Shopify,
+      generic HMAC over the body alone): whoever holds one captured request can send it under
+      any id, and with this key a replay under a fresh id is still stored once.
+
+    Each scheme chooses its default; `None` means the scheme decides from its other options
+    (`Scheme.automatic_dedupe`).
+    """
+    return Option(
+        "dedupe",
+        "choice",
+        default=default,
+        choices=(DEDUPE_BY_DELIVERY_ID, DEDUPE_BY_CONTENT),
+        description="what makes two deliveries one event: the delivery id, or the body's bytes",
+    )
+
+
+DEFAULT_TOLERANCE_SECONDS = 300
+MAX_TOLERANCE_SECONDS = 3600
+TOLERANCE = Option(
+    "tolerance_seconds",
+    "integer",
+    default=DEFAULT_TOLERANCE_SECONDS,
+    low=1,
+    high=MAX_TOLERANCE_SECONDS,
+    description="how far the signed timestamp may be from now, in seconds",
+)
+"""The option of every scheme with a signed timestamp: how old a delivery may be."""
+
+
+class Tolerance(Record):
+    """The typed options of a scheme whose only option besides `dedupe` is `TOLERANCE`."""
+
+    __slots__ = ("tolerance_seconds",)
+
+    def __init__(self, tolerance_seconds: int) -> None:
+        self.tolerance_seconds: Final = tolerance_seconds
+
+
+def configure_tolerance(values: Mapping[str, Any]) -> Tolerance:
+    return Tolerance(values["tolerance_seconds"])

@@ -6,7 +6,7 @@ default `{body}` (the raw body alone); `{id}.{timestamp}.{body}` for a sender th
 delivery id and timestamp headers too. The delivery id comes from a configured header, else it
 is the body's SHA-256. The timestamp is checked for freshness (`tolerance_seconds` > 0) only
 when it is signed: an unsigned timestamp can be set to "now" by anyone replaying a request.
-Dedupe is by delivery id when the id is signed, else by content (schemes/dedupe.py).
+Dedupe is by delivery id when the id is signed, else by content (`schemes.base.dedupe_option`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from .. import Record
 from ..delivery import COMMON_HEADERS, Delivery, delivery, required_header
+from ..envelope import DEDUPE_BY_CONTENT, DEDUPE_BY_DELIVERY_ID
 from ..signatures import (
     MALFORMED_SIGNATURE,
     MISSING_SIGNATURE,
@@ -24,9 +25,15 @@ from ..signatures import (
     match_base64,
     match_hex,
 )
-from . import dedupe
-from .base import Headers, Keys, Option, OptionError, Scheme
-from .timestamped import MAX_TOLERANCE_SECONDS
+from .base import (
+    MAX_TOLERANCE_SECONDS,
+    Headers,
+    Keys,
+    Option,
+    OptionError,
+    Scheme,
+    dedupe_option,
+)
 
 ALGORITHMS = ("sha256", "sha512", "sha1")
 ENCODINGS = ("hex", "base64")
@@ -59,7 +66,7 @@ OPTIONS = (
         default=BODY,
         description="what the HMAC covers: a template over {id}, {timestamp} and {body}",
     ),
-    dedupe.option(None),
+    dedupe_option(None),
 )
 
 
@@ -144,7 +151,7 @@ def check(values: Mapping[str, Any], spell: Callable[[str], str]) -> None:
 
 def automatic_dedupe(values: Mapping[str, Any]) -> str:
     """By delivery id only when the signature covers the id; else by content."""
-    return dedupe.DELIVERY_ID if ID in values["signed_content"] else dedupe.CONTENT
+    return DEDUPE_BY_DELIVERY_ID if ID in values["signed_content"] else DEDUPE_BY_CONTENT
 
 
 def signed_message(options: HmacOptions, body: bytes, delivery_id: str, timestamp: str) -> bytes:

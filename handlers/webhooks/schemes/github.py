@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..delivery import COMMON_HEADERS, Delivery, delivery, required_header
+from ..envelope import DEDUPE_BY_CONTENT
 from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, match_hex
-from . import dedupe
-from .base import Headers, Keys, Scheme
+from .base import Headers, Keys, Scheme, dedupe_option
 
 _KEPT = (*COMMON_HEADERS, "x-github-delivery", "x-github-event")
 
@@ -35,5 +35,5 @@ def describe(options: None, headers: Headers, body: bytes, body_sha256: str) -> 
 
 
 SCHEME: Scheme[None] = Scheme(
-    "github", configure, verify, describe, options=(dedupe.option(dedupe.CONTENT),)
+    "github", configure, verify, describe, options=(dedupe_option(DEDUPE_BY_CONTENT),)
 )

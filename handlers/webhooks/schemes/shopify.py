@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..delivery import COMMON_HEADERS, Delivery, delivery, required_header
+from ..envelope import DEDUPE_BY_CONTENT
 from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, match_base64
-from . import dedupe
-from .base import Headers, Keys, Scheme
+from .base import Headers, Keys, Scheme, dedupe_option
 
 _KEPT = (*COMMON_HEADERS, "x-shopify-webhook-id", "x-shopify-event-id", "x-shopify-topic")
 
@@ -38,5 +38,5 @@ def describe(options: None, headers: Headers, body: bytes, body_sha256: str) -> 
 
 
 SCHEME: Scheme[None] = Scheme(
-    "shopify", configure, verify, describe, options=(dedupe.option(dedupe.CONTENT),)
+    "shopify", configure, verify, describe, options=(dedupe_option(DEDUPE_BY_CONTENT),)
 )

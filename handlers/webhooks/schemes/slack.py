@@ -14,6 +14,7 @@ from ..delivery import (
     json_object,
     optional_text,
 )
+from ..envelope import DEDUPE_BY_DELIVERY_ID
 from ..signatures import (
     MALFORMED_SIGNATURE,
     MISSING_SIGNATURE,
@@ -21,9 +22,15 @@ from ..signatures import (
     check_timestamp,
     match_hex,
 )
-from . import dedupe, timestamped
-from .base import Headers, Keys, Scheme
-from .timestamped import Tolerance
+from .base import (
+    TOLERANCE,
+    Headers,
+    Keys,
+    Scheme,
+    Tolerance,
+    configure_tolerance,
+    dedupe_option,
+)
 
 
 def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
@@ -53,8 +60,8 @@ def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str
 
 SCHEME: Scheme[Tolerance] = Scheme(
     "slack",
-    timestamped.configure,
+    configure_tolerance,
     verify,
     describe,
-    options=(timestamped.TOLERANCE, dedupe.option(dedupe.DELIVERY_ID)),
+    options=(TOLERANCE, dedupe_option(DEDUPE_BY_DELIVERY_ID)),
 )

@@ -18,6 +18,7 @@ from ..delivery import (
     json_object,
     optional_text,
 )
+from ..envelope import DEDUPE_BY_DELIVERY_ID
 from ..signatures import (
     MALFORMED_SIGNATURE,
     MAX_SIGNATURES,
@@ -26,9 +27,15 @@ from ..signatures import (
     check_timestamp,
     match_base64,
 )
-from . import dedupe, timestamped
-from .base import Headers, Keys, Scheme
-from .timestamped import Tolerance
+from .base import (
+    TOLERANCE,
+    Headers,
+    Keys,
+    Scheme,
+    Tolerance,
+    configure_tolerance,
+    dedupe_option,
+)
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 _KEPT = (*COMMON_HEADERS, "webhook-id", "svix-id")
@@ -98,10 +105,10 @@ def development_secret(entropy: bytes) -> str:
 
 SCHEME: Scheme[Tolerance] = Scheme(
     "standard",
-    timestamped.configure,
+    configure_tolerance,
     verify,
     describe,
-    options=(timestamped.TOLERANCE, dedupe.option(dedupe.DELIVERY_ID)),
+    options=(TOLERANCE, dedupe_option(DEDUPE_BY_DELIVERY_ID)),
     signing_key=signing_key,
     check_secret=check_secret,
     development_secret=development_secret,

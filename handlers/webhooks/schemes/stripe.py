@@ -7,6 +7,7 @@ Secrets are the endpoint's `whsec_...` text, used as is.
 from __future__ import annotations
 
 from ..delivery import COMMON_HEADERS, Delivery, body_text, delivery, json_object, optional_text
+from ..envelope import DEDUPE_BY_DELIVERY_ID
 from ..signatures import (
     MALFORMED_SIGNATURE,
     MAX_SIGNATURES,
@@ -14,9 +15,15 @@ from ..signatures import (
     check_timestamp,
     match_hex,
 )
-from . import dedupe, timestamped
-from .base import Headers, Keys, Scheme
-from .timestamped import Tolerance
+from .base import (
+    TOLERANCE,
+    Headers,
+    Keys,
+    Scheme,
+    Tolerance,
+    configure_tolerance,
+    dedupe_option,
+)
 
 
 def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
@@ -52,9 +59,9 @@ def development_secret(entropy: bytes) -> str:
 
 SCHEME: Scheme[Tolerance] = Scheme(
     "stripe",
-    timestamped.configure,
+    configure_tolerance,
     verify,
     describe,
-    options=(timestamped.TOLERANCE, dedupe.option(dedupe.DELIVERY_ID)),
+    options=(TOLERANCE, dedupe_option(DEDUPE_BY_DELIVERY_ID)),
     development_secret=development_secret,
 )
