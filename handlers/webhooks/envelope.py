@@ -21,7 +21,7 @@ from . import Record
 VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024  # not SQS's newer 1 MiB limit (docs/design.md, "AWS limits")
 DEDUPE_BY_DELIVERY_ID, DEDUPE_BY_CONTENT = "deliveryId", "content"
-"""The envelope's `dedupe` values (schemes/dedupe.py); absent means by delivery id."""
+"""The envelope's `dedupe` values (`schemes.base.dedupe_option`); absent means by delivery id."""
 
 # Every text field is bounded, so a message is bounded even when its body is archived.
 MAX_EVENT_TYPE_LENGTH = 256
@@ -95,9 +95,19 @@ class Envelope(Record):
 
 
 def format_received_at(epoch_ms: int) -> str:
-    """ISO-8601 UTC with milliseconds and `Z`, e.g. `2026-11-28T17:00:00.123Z`."""
+    """ISO-8601 UTC with milliseconds and `Z`, e.g. `2026-11-28T17:00:00.123Z`.
+
+    Requests arrive many per second, so each second is formatted once: `strftime` cost about
+    4 µs of a request where it ran (`make bench`, ingest)."""
+    global _second
     seconds, millis = divmod(epoch_ms, 1000)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(seconds))}.{millis:03d}Z"
+    if _second[0] != seconds:
+        _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{_second[1]}.{millis:03d}Z"
+
+
+_second: tuple[int, str] = (-1, "")
+"""The last second `format_received_at` formatted, and its text."""
 
 
 def archive_key(provider: str, body_sha256: str) -> str:
@@ -170,6 +180,45 @@ def build(
 def encode(message: Mapping[str, object]) -> str:
     """Compact ASCII JSON text for `SendMessage`'s `MessageBody`; its `len` is its size in bytes."""
     return _encoder.encode(message)
+
+
+def text(
+    *,
+    provider: str,
+    delivery_id: str,
+    event_type: str,
+    received_at: str,
+    source_ip: str,
+    headers: dict[str, str],
+    body: bytes,
+    body_sha256: str,
+    body_s3_key: str | None = None,
+    dedupe: str = DEDUPE_BY_DELIVERY_ID,
+) -> str:
+    """`encode(build(...))` in one step, for the ingest path's one message per request.
+
+    Joined from the C string escaper instead of a dict through the JSON encoder, whose per-call
+    set-up and nested headers object cost more than the escaping: about 8 µs less per request
+    (`make bench`, ingest). `build` stays the reference; a property test holds the two equal.
+    """
+    if body_s3_key is not None:
+        payload = '"body_s3_key":' + json_string(body_s3_key)
+    else:
+        try:
+            payload = '"body":' + json_string(body.decode())
+        except UnicodeDecodeError:
+            payload = f'"body":"{base64.b64encode(body).decode("ascii")}","body_base64":true'
+    members = ",".join(
+        [json_string(name) + ":" + json_string(value) for name, value in headers.items()]
+    )
+    tail = "" if dedupe == DEDUPE_BY_DELIVERY_ID else ',"dedupe":' + json_string(dedupe)
+    return (
+        f'{{"v":{VERSION},"provider":{json_string(provider)},'
+        f'"delivery_id":{json_string(delivery_id)},"event_type":{json_string(event_type)},'
+        f'"received_at":{json_string(received_at)},"source_ip":{json_string(source_ip)},'
+        f'"headers":{{{members}}},{payload},'
+        f'"body_sha256":{json_string(body_sha256)},"body_size":{len(body)}{tail}}}'
+    )
 
 
 def parse(message_body: str | bytes) -> Envelope:

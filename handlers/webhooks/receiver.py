@@ -146,12 +146,12 @@ class Receiver:
         """Send the envelope; a body too big to travel inline goes to the archive bucket first."""
         message = None
         if len(body) <= self._settings.inline_body_limit:
-            message = envelope.encode(envelope.build(**fields))
+            message = envelope.text(**fields)
             if len(message) > envelope.MAX_MESSAGE_BYTES:
                 message = None
         if message is None:
             key = envelope.archive_key(fields["provider"], fields["body_sha256"])
-            message = envelope.encode(envelope.build(**fields, body_s3_key=key))
+            message = envelope.text(**fields, body_s3_key=key)
             if len(message) > envelope.MAX_MESSAGE_BYTES:
                 raise _TooLarge  # the fields alone exceed a message: no retry can help
             # The key is the body's hash and S3 checks the bytes against ChecksumSHA256, so the

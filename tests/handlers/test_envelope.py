@@ -146,3 +146,42 @@ def test_an_encoded_message_is_ascii_and_parses_back(
         assert (parsed.body, parsed.body_s3_key) == (None, fields["body_s3_key"])
     else:
         assert (parsed.body, parsed.body_size) == (body, len(body))
+
+
+_TEXTS = st.text(max_size=12) | st.text(st.characters(min_codepoint=0x1E, max_codepoint=0x80))
+
+
+@given(
+    body=st.binary(max_size=64) | _TEXTS.map(str.encode),
+    fields=st.fixed_dictionaries(
+        {
+            "provider": _TEXTS,
+            "delivery_id": _TEXTS,
+            "event_type": _TEXTS,
+            "received_at": _TEXTS,
+            "source_ip": _TEXTS,
+            "headers": st.dictionaries(_TEXTS, _TEXTS, max_size=4),
+        },
+        optional={
+            "body_s3_key": _TEXTS,
+            "dedupe": st.sampled_from([envelope.DEDUPE_BY_DELIVERY_ID, envelope.DEDUPE_BY_CONTENT]),
+        },
+    ),
+)
+def test_text_is_the_built_message_encoded(body: bytes, fields: dict[str, Any]) -> None:
+    """The ingest path's one-step `text` writes exactly what `encode(build(...))` writes."""
+    fields |= {"body": body, "body_sha256": hashlib.sha256(body).hexdigest()}
+    assert envelope.text(**fields) == envelope.encode(envelope.build(**fields))
+
+
+def test_received_at_formats_each_second_it_is_given() -> None:
+    """Formatting is cached per second; a different second, earlier or later, is its own."""
+    seconds = [1_795_885_200, 1_795_885_201, 1_795_885_200, 0, 1_795_885_201]
+    expected = [
+        "2026-11-28T17:00:00.999Z",
+        "2026-11-28T17:00:01.999Z",
+        "2026-11-28T17:00:00.999Z",
+        "1970-01-01T00:00:00.999Z",
+        "2026-11-28T17:00:01.999Z",
+    ]
+    assert [envelope.format_received_at(s * 1000 + 999) for s in seconds] == expected
