@@ -1,5 +1,7 @@
 """The benchmark's tables (Markdown) and the target checks, from the results dictionary."""
 
+from webhooks import schemes
+
 TARGETS = {
     "verification_vs_official": 1.0,
     "verification_vs_floor": 1.5,
@@ -76,7 +78,7 @@ def _cold_start(cached: dict, source: dict | None) -> list[str]:
 
 
 _COLD_START_ROWS = {
-    "ingest": "ingest, 6 providers (one per scheme)",
+    "ingest": f"ingest, {len(schemes.names())} providers (one per scheme)",
     "ingest_one_provider": "ingest, 1 provider",
     "process": "process",
     "publish": "publish",

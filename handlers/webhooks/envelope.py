@@ -1,8 +1,9 @@
 """The v1 queue envelope: the one message shape between ingest and process (docs/contract.md).
 
-`build` and `encode` run on the ingest path, `parse` on the process path; both sides import this
-module so the format lives in one place. `parse` rejects anything it cannot fully trust with an
-`EnvelopeError`, so the process side can fail the record and let it go to the DLQ.
+`text` (`encode(build(...))` in one step) runs on the ingest path, `parse` on the process path;
+both sides import this module so the format lives in one place. `parse` rejects anything it
+cannot fully trust with an `EnvelopeError`, so the process side can fail the record and let it
+go to the DLQ.
 """
 
 from __future__ import annotations
@@ -98,15 +99,16 @@ def format_received_at(epoch_ms: int) -> str:
     """ISO-8601 UTC with milliseconds and `Z`, e.g. `2026-11-28T17:00:00.123Z`.
 
     Requests arrive many per second, so each second is formatted once: `strftime` cost about
-    4 µs of a request where it ran (`make bench`, ingest)."""
+    4 µs of an ingest request (measured side by side beside `make bench`, section 2)."""
     global _second
     seconds, millis = divmod(epoch_ms, 1000)
-    if _second[0] != seconds:
-        _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
-    return f"{_second[1]}.{millis:03d}Z"
+    cached = _second  # one read: another thread may replace it
+    if cached[0] != seconds:
+        cached = _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{cached[1]}.{millis:03d}Z"
 
 
-_second: tuple[int, str] = (-1, "")
+_second: tuple[int | None, str] = (None, "")
 """The last second `format_received_at` formatted, and its text."""
 
 
@@ -199,7 +201,9 @@ def text(
 
     Joined from the C string escaper instead of a dict through the JSON encoder, whose per-call
     set-up and nested headers object cost more than the escaping: about 8 µs less per request
-    (`make bench`, ingest). `build` stays the reference; a property test holds the two equal.
+    (measured side by side beside `make bench`, section 2). `build` stays the reference; a
+    property test holds the two equal. Every text field and header is a `str`, as the receiver
+    passes them (`build` would also encode other JSON values).
     """
     if body_s3_key is not None:
         payload = '"body_s3_key":' + json_string(body_s3_key)

@@ -4,7 +4,7 @@ This class is the one owner of the contract between the program and the ingest f
 program builds it from the stack's settings and sets `to_environ()` as the function's environment;
 the function reads it back with `from_environ()`. Defaults live here only. Each function's
 settings have a module of their own, so that a function imports only its own (the ingest
-settings need every scheme module; the process and publish functions need none).
+settings import the scheme modules of their providers; the process and publish functions none).
 """
 
 from __future__ import annotations

@@ -95,6 +95,14 @@ def test_a_duplicated_key_we_read_is_a_400(stack: Stack, provider: str, field: s
     assert stack.messages() == []
 
 
+def test_a_duplicated_type_in_slacks_inner_event_is_a_400(stack: Stack) -> None:
+    text = _event("slack", "id-1").decode()
+    assert '"event": {' in text
+    body = text.replace('"event": {', '"event": {"type": "other", ', 1).encode()
+    status, answered = _send(stack, "slack", body)
+    assert (status, answered) == (400, {"error": "body has the 'type' key more than once"})
+
+
 def test_a_duplicated_key_we_do_not_read_is_accepted(stack: Stack) -> None:
     body = _event("stripe", "evt_dup").decode()[:-1] + ', "note": 1, "note": 2}'
     assert _send(stack, "stripe", body.encode()) == (202, {"delivery_id": "evt_dup"})
