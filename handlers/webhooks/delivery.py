@@ -118,3 +118,10 @@ def optional_text(event: Mapping[str, object], field: str) -> str:
     _unique(event, field)
     value = event.get(field)
     return value if isinstance(value, str) else ""
+
+
+def object_field(event: Mapping[str, object], field: str) -> Mapping[str, object] | None:
+    """A field of the body that is itself a JSON object; None when absent or not an object."""
+    _unique(event, field)
+    value = event.get(field)
+    return value if isinstance(value, dict) else None

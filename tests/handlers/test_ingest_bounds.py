@@ -103,6 +103,14 @@ def test_a_duplicated_type_in_slacks_inner_event_is_a_400(stack: Stack) -> None:
     assert (status, answered) == (400, {"error": "body has the 'type' key more than once"})
 
 
+def test_a_duplicated_inner_event_in_slacks_body_is_a_400(stack: Stack) -> None:
+    """Its event type is read from `event`: which copy counts must not be left to a parser."""
+    text = _event("slack", "id-1").decode()
+    body = (text[:-1] + ', "event": {"type": "other"}}').encode()
+    status, answered = _send(stack, "slack", body)
+    assert (status, answered) == (400, {"error": "body has the 'event' key more than once"})
+
+
 def test_a_duplicated_key_we_do_not_read_is_accepted(stack: Stack) -> None:
     body = _event("stripe", "evt_dup").decode()[:-1] + ', "note": 1, "note": 2}'
     assert _send(stack, "stripe", body.encode()) == (202, {"delivery_id": "evt_dup"})

@@ -12,6 +12,7 @@ from ..delivery import (
     body_text,
     delivery,
     json_object,
+    object_field,
     optional_text,
 )
 from ..envelope import DEDUPE_BY_DELIVERY_ID
@@ -53,8 +54,8 @@ def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str
     event = json_object(body)
     if optional_text(event, "type") == "url_verification":
         return Delivery("", "", {}, challenge=body_text(event, "challenge"))
-    inner = event.get("event")
-    event_type = optional_text(inner if isinstance(inner, dict) else event, "type")
+    inner = object_field(event, "event")
+    event_type = optional_text(inner if inner is not None else event, "type")
     return delivery(body_text(event, "event_id"), event_type, headers, COMMON_HEADERS)
 
 
