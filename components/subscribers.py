@@ -178,16 +178,15 @@ def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> Subscriber
             raise ConfigError(
                 setting_key(*base, member), value[member], f"known keys: {', '.join(KNOWN_KEYS)}"
             )
-    known = list(providers)
     chosen: tuple[str, ...] = ()
     if value.get("providers") is not None:
         chosen = _strings(value["providers"], setting_key(*base, "providers"), "provider names")
         for provider in chosen:
-            if provider not in known:
+            if provider not in providers:
                 raise ConfigError(
                     setting_key(*base, "providers"),
                     provider,
-                    f"a configured provider: {', '.join(known)}",
+                    f"a configured provider: {', '.join(providers)}",
                 )
     types: tuple[str, ...] = ()
     if value.get("eventTypes") is not None:

@@ -44,8 +44,8 @@ def config_key(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-# Option and Scheme are plain classes, not Records (webhooks/__init__.py): both are schema,
-# compared by identity.
+# Option and Scheme are slotted classes with `Final` fields, not Records (webhooks/__init__.py):
+# both are schema, compared by identity.
 class Option:
     """One provider option: its name in `PROVIDERS` (snake_case), its type, bounds and default.
 
@@ -67,14 +67,14 @@ class Option:
         lower: bool = False,
         description: str = "",
     ) -> None:
-        self.name = name
-        self.kind = kind
-        self.default = default
-        self.low = low
-        self.high = high
-        self.choices = choices
-        self.lower = lower
-        self.description = description
+        self.name: Final = name
+        self.kind: Final = kind
+        self.default: Final = default
+        self.low: Final = low
+        self.high: Final = high
+        self.choices: Final = choices
+        self.lower: Final = lower
+        self.description: Final = description
 
     def __repr__(self) -> str:
         return f"Option({self.name!r}, {self.kind!r})"
@@ -155,16 +155,16 @@ class Scheme(Generic[Options]):
         development_secret: Callable[[bytes], str] = hex_secret,
         automatic_dedupe: Callable[[Mapping[str, Any]], str] | None = None,
     ) -> None:
-        self.name = name
-        self.configure = configure
-        self.verify = verify
-        self.describe = describe
-        self.options = options
-        self.check = check
-        self.signing_key = signing_key
-        self.check_secret = check_secret
-        self.development_secret = development_secret
-        self.automatic_dedupe = automatic_dedupe
+        self.name: Final = name
+        self.configure: Final = configure
+        self.verify: Final = verify
+        self.describe: Final = describe
+        self.options: Final = options
+        self.check: Final = check
+        self.signing_key: Final = signing_key
+        self.check_secret: Final = check_secret
+        self.development_secret: Final = development_secret
+        self.automatic_dedupe: Final = automatic_dedupe
         """The dedupe mode when the `dedupe` option is left at a `None` default
         (`dedupe_option`)."""
 
@@ -211,7 +211,7 @@ class Scheme(Generic[Options]):
 class Provider(Record, Generic[Options]):
     """One configured sender: its route name, scheme, secret and typed options."""
 
-    __slots__ = ("name", "options", "scheme", "secret_arn", "values")
+    __slots__ = ("dedupe", "name", "options", "scheme", "secret_arn", "values")
 
     def __init__(
         self,
@@ -227,6 +227,17 @@ class Provider(Record, Generic[Options]):
         self.options: Final = options
         self.values: Final = values
         """The validated option values the typed `options` were built from."""
+        chosen = values.get("dedupe")
+        automatic = scheme.automatic_dedupe
+        self.dedupe: Final[str] = (
+            chosen
+            if isinstance(chosen, str)
+            else automatic(values)
+            if automatic is not None
+            else DEDUPE_BY_DELIVERY_ID
+        )
+        """`deliveryId` or `content` (`dedupe_option`): what makes two deliveries one event;
+        decided once per container, read on every request."""
 
     def verify(self, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
         """`None` when the delivery is authentic, else the reason for the 401."""
@@ -238,15 +249,6 @@ class Provider(Record, Generic[Options]):
 
     def signing_key(self, secret: str) -> bytes:
         return self.scheme.signing_key(secret)
-
-    @property
-    def dedupe(self) -> str:
-        """`deliveryId` or `content` (`dedupe_option`): what makes two deliveries one event."""
-        chosen = self.values.get("dedupe")
-        if isinstance(chosen, str):
-            return chosen
-        automatic = self.scheme.automatic_dedupe
-        return automatic(self.values) if automatic is not None else DEDUPE_BY_DELIVERY_ID
 
 
 def dedupe_option(default: str | None) -> Option:
