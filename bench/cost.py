@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY
+
 PRICES_FILE = Path(__file__).with_name("prices.json")
 ALIAS_ITEM_BYTES = 200  # pk, `events` (one content key), `expires_at`, attribute names
 PRICE_KEYS = (
@@ -74,7 +76,7 @@ class Assumptions:
     full_vcpu_memory_mb: int = 1769  # Lambda: 1 vCPU at 1,769 MB, CPU share linear in memory
     sqs_send_ms: float = 5.0  # assumed in-region SendMessage round trip
     dynamodb_put_ms: float = 5.0  # assumed in-region PutItem round trip
-    write_concurrency: int = 8  # PutItems in flight per process invocation (the default)
+    write_concurrency: int = DEFAULT_WRITE_CONCURRENCY  # PutItems in flight per invocation
     s3_put_ms: float = 20.0  # assumed in-region PutObject round trip (small object)
     # Lambda's START, END and REPORT lines per invocation: about 350 bytes in the Text log
     # format (before), none at system log level WARN (components/function.py, after).

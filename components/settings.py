@@ -16,7 +16,7 @@ import pulumi
 from webhooks import providers as handler_providers
 from webhooks import schemes
 from webhooks.batch import WORST_CASE_WRITE_SECONDS, largest_batch
-from webhooks.environ import DEFAULT_METRICS_NAMESPACE, LOG_LEVELS
+from webhooks.environ import DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOG_LEVELS
 from webhooks.ingest_settings import (
     DEFAULT_INLINE_BODY_LIMIT,
     DEFAULT_MAX_BODY_BYTES,
@@ -109,7 +109,7 @@ class TableSettings:
 @dataclass(frozen=True)
 class LogSettings:
     retention_days: int = 90
-    level: str = "INFO"
+    level: str = DEFAULT_LOG_LEVEL
 
 
 @dataclass(frozen=True)
@@ -442,8 +442,12 @@ def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSetting
             f" ({processor.batching_window_seconds}) = {minimum}"
             " (AWS guidance for SQS event sources)",
         )
-    retention = _int(s, "queue.retentionSeconds", 4 * 24 * 3600, *SQS_RETENTION_SECONDS)
-    dlq_retention = _int(s, "queue.dlqRetentionSeconds", 14 * 24 * 3600, *SQS_RETENTION_SECONDS)
+    retention = _int(
+        s, "queue.retentionSeconds", QueueSettings.retention_seconds, *SQS_RETENTION_SECONDS
+    )
+    dlq_retention = _int(
+        s, "queue.dlqRetentionSeconds", QueueSettings.dlq_retention_seconds, *SQS_RETENTION_SECONDS
+    )
     if dlq_retention <= retention:
         raise ConfigError(
             setting_key("queue.dlqRetentionSeconds"),
@@ -455,7 +459,9 @@ def _queue(raw: Mapping[str, Any], processor: ProcessorSettings) -> QueueSetting
         visibility_timeout_seconds=visibility,
         retention_seconds=retention,
         dlq_retention_seconds=dlq_retention,
-        max_receive_count=_int(s, "queue.maxReceiveCount", 5, 1, 1000),
+        max_receive_count=_int(
+            s, "queue.maxReceiveCount", QueueSettings.max_receive_count, 1, 1000
+        ),
     )
 
 

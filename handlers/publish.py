@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from webhooks.batch import WORKING_SHARE
 from webhooks.environ import SettingsError
 from webhooks.observability import log, metrics, set_level
 from webhooks.publish import METRICS, Publisher, PutEvents, publish_records
@@ -23,7 +24,6 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
     tcp_keepalive=True,
 )
-WORKING_SHARE = 0.75
 
 
 @cache

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 
-from .observability import log
+from .observability import MAX_LOGGED_CHARS, log
 
 FAILED = "Failed"
 """The outcome of a record SQS must deliver again."""
@@ -24,11 +24,11 @@ SqsRecord = Mapping[str, object]
 RecordHandler = Callable[[SqsRecord, str], str]
 """`(record, message_id) -> outcome`: a metric name such as `Stored`, or `FAILED`."""
 
-_MAX_LOGGED_CHARS = 200
 
 WORKING_SHARE = 0.75
 """Share of the invocation's time in which new records are started. The last quarter is the
-reserve for the records in flight: 7.5 s of a 30 s timeout covers one slow attempt (2 s + 5 s)."""
+reserve for the records in flight: 7.5 s of a 30 s timeout covers one slow attempt (2 s + 5 s),
+not the client's three (docs/design.md §7, gap 3)."""
 WORST_CASE_WRITE_SECONDS = 0.008
 """The write time the largest allowed batch is sized for (a PutItem at 8 ms, `make bench`)."""
 SCHEDULING_SHARE = 0.8
@@ -146,6 +146,6 @@ def _one(index: int, record: SqsRecord, handle: RecordHandler, deadline: float |
             provider=None,
             delivery_id=None,
             error=type(error).__name__,
-            detail=str(error)[:_MAX_LOGGED_CHARS],
+            detail=str(error)[:MAX_LOGGED_CHARS],
         )
         return FAILED

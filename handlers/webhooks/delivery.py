@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from . import Record
+from .envelope import MAX_DELIVERY_ID_LENGTH, MAX_EVENT_TYPE_LENGTH
 
-MAX_DELIVERY_ID_LENGTH = 256  # well inside DynamoDB's 2048-byte partition key
-MAX_EVENT_TYPE_LENGTH = 256  # the envelope's bound (envelope.LIMITS)
 # Integers longer than this stay text: Python refuses to parse more than 4,300 digits, and no
 # field we read is a number, so an authentic body with a huge number is still valid JSON.
 _MAX_INTEGER_DIGITS = 4000

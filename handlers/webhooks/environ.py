@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-DEFAULT_LOG_LEVEL = "INFO"
+from .observability import DEFAULT_LEVEL, LEVELS
+
+LOG_LEVELS = tuple(LEVELS)
+DEFAULT_LOG_LEVEL = DEFAULT_LEVEL
 DEFAULT_METRICS_NAMESPACE = "Webhooks"
 
 
@@ -40,10 +42,14 @@ def whole_number(
         return default
     number = int(text) if text.isascii() and text.isdigit() else None
     if number is None or number < low or (high is not None and number > high):
-        bounds = f"of at least {low}" if high is None else f"from {low} to {high}"
-        raise SettingsError(
-            f"environment variable {name} must be an integer {bounds}, got {text!r}"
+        rule = (
+            f"an integer from {low} to {high}"
+            if high is not None
+            else "a positive integer"
+            if low == 1
+            else f"an integer of at least {low}"
         )
+        raise SettingsError(f"environment variable {name} must be {rule}, got {text!r}")
     return number
 
 

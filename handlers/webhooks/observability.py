@@ -11,8 +11,14 @@ import sys
 import time
 from json.encoder import encode_basestring_ascii as json_string
 
-_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
-_threshold = _LEVELS["INFO"]
+LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+"""The log levels (`LOG_LEVEL`'s allowed values), lowest first."""
+DEFAULT_LEVEL = "INFO"
+"""The level lines are written from until `set_level`, and `LOG_LEVEL`'s default."""
+_threshold = LEVELS[DEFAULT_LEVEL]
+MAX_LOGGED_CHARS = 200
+"""What a log line keeps of a text it did not write (an error's message, an id a rejected
+message claims)."""
 # Built once: `json.dumps` with options builds a new encoder on every call.
 _encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
 
@@ -20,12 +26,12 @@ _encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
 def set_level(level: str) -> None:
     """Write lines of `level` and above from now on (the function's `LOG_LEVEL` setting)."""
     global _threshold
-    _threshold = _LEVELS[level]
+    _threshold = LEVELS[level]
 
 
 def log(level: str, message: str, **fields: object) -> None:
     """Write one JSON log line; callers pass provider and delivery_id, never payloads or secrets."""
-    if _LEVELS[level] < _threshold:
+    if LEVELS[level] < _threshold:
         return
     record = {"level": level, "message": message, "timestamp": round(time.time() * 1000)}
     record.update(fields)

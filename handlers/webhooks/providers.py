@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from . import schemes
+from .envelope import MAX_PROVIDER_LENGTH
 from .environ import SettingsError
 from .schemes import OptionError, Provider
 
-NAME_RULE = "a name of lower-case letters, digits and '-', at most 32 characters"
-MAX_NAME_LENGTH = 32
+NAME_RULE = (
+    f"a name of lower-case letters, digits and '-', at most {MAX_PROVIDER_LENGTH} characters"
+)
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 RESERVED = ("scheme", "secret_arn")
 
@@ -28,7 +30,7 @@ def is_name(name: object) -> TypeGuard[str]:
     about 120 µs of the ingest function's cold start (timed after `import boto3`)."""
     return (
         isinstance(name, str)
-        and 0 < len(name) <= MAX_NAME_LENGTH
+        and 0 < len(name) <= MAX_PROVIDER_LENGTH
         and name[0] != "-"
         and _NAME_CHARACTERS.issuperset(name)
     )

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from .batch import FAILED, BatchResult
 from .envelope import archive_key
-from .observability import log
+from .observability import MAX_LOGGED_CHARS, log
 
 SOURCE_PREFIX = "webhooks."
 UNKNOWN_TYPE = "unknown"
@@ -297,7 +297,7 @@ def publish_records(
                 "ERROR",
                 "item cannot be published, record will be retried",
                 error=type(error).__name__,
-                detail=str(error)[:200],
+                detail=str(error)[:MAX_LOGGED_CHARS],
                 **ids,
             )
             result.outcomes[FAILED] += 1

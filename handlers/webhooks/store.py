@@ -22,14 +22,11 @@ from typing import Any, Final, Protocol
 from . import storage
 from .batch import FAILED, SqsRecord
 from .envelope import DEDUPE_BY_CONTENT, Envelope, EnvelopeError, parse
-from .observability import log
+from .observability import MAX_LOGGED_CHARS, log
 
 STORED, DUPLICATE, CONFLICT = "Stored", "Duplicate", "Conflict"
 OUTCOMES = (STORED, DUPLICATE, CONFLICT, FAILED)
 """Every outcome of this step: the process function's metric names."""
-
-PutItem = Callable[..., object]
-"""The DynamoDB client's `put_item` (keyword arguments, raises botocore's `ClientError`)."""
 
 
 class Table(Protocol):
@@ -56,7 +53,6 @@ _THROTTLED = frozenset(
         "TransactionConflictException",
     }
 )
-_MAX_LOGGED_CHARS = 200
 
 
 class StoreEvent:
@@ -310,7 +306,7 @@ def _log_failure(action: str, error: Exception, ids: dict[str, str]) -> None:
             "ERROR",
             f"{action} failed, record will be retried",
             error=code or type(error).__name__,
-            detail=str(error)[:_MAX_LOGGED_CHARS],
+            detail=str(error)[:MAX_LOGGED_CHARS],
             **ids,
         )
 
@@ -335,5 +331,5 @@ def _claimed_ids(body: object) -> dict[str, str | None]:
     claimed = {}
     for name in ("provider", "delivery_id"):
         value = data.get(name)
-        claimed[name] = value[:_MAX_LOGGED_CHARS] if isinstance(value, str) else None
+        claimed[name] = value[:MAX_LOGGED_CHARS] if isinstance(value, str) else None
     return claimed

@@ -175,7 +175,7 @@ def test_text_is_the_built_message_encoded(body: bytes, fields: dict[str, Any]) 
 
 
 def test_received_at_formats_each_second_it_is_given() -> None:
-    """Formatting is cached per second; a different second, earlier or later, is its own."""
+    """Each call formats its own second, earlier or later than the one before."""
     seconds = [1_795_885_200, 1_795_885_201, 1_795_885_200, 0, 1_795_885_201]
     expected = [
         "2026-11-28T17:00:00.999Z",

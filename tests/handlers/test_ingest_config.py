@@ -384,19 +384,19 @@ def test_to_environ_reads_back_into_the_same_settings() -> None:
         ({**BASE, "PROVIDERS": "{}", "ENVIRONMENT": " "}, "ENVIRONMENT is required"),
         (
             {**BASE, "PROVIDERS": "{}", "MAX_BODY_BYTES": "1MB"},
-            "^environment variable MAX_BODY_BYTES must be an integer of at least 1, got '1MB'$",
+            "^environment variable MAX_BODY_BYTES must be a positive integer, got '1MB'$",
         ),
         (
             {**BASE, "PROVIDERS": "{}", "INLINE_BODY_LIMIT": "0"},
-            "INLINE_BODY_LIMIT must be an integer of at least 1, got '0'",
+            "INLINE_BODY_LIMIT must be a positive integer, got '0'",
         ),
         (
             {**BASE, "PROVIDERS": "{}", "SECRETS_REFRESH_SECONDS": "-5"},
-            "SECRETS_REFRESH_SECONDS must be an integer of at least 1, got '-5'",
+            "SECRETS_REFRESH_SECONDS must be a positive integer, got '-5'",
         ),
         (
             {**BASE, "PROVIDERS": "{}", "MAX_BODY_BYTES": "\u0661\u0662"},
-            "MAX_BODY_BYTES must be an integer",
+            "MAX_BODY_BYTES must be a positive integer",
         ),
         (
             {**BASE, "PROVIDERS": "{}", "LOG_LEVEL": "VERBOSE"},

@@ -6,6 +6,7 @@ import json
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.process_settings import ProcessHandlerSettings
 
+from components.settings import TableSettings
 from tests.infra.mockstack import MockedStack
 
 
@@ -45,4 +46,4 @@ def test_process_handler_reads_the_programs_environment(stack: MockedStack) -> N
     assert settings.table_name == stack.outputs["table_name"]
     assert settings.environment == stack.stack
     table = json.loads(stack.config.get("webhooks:table", "{}"))
-    assert settings.ttl_days == table.get("eventTtlDays", 30)
+    assert settings.ttl_days == table.get("eventTtlDays", TableSettings.event_ttl_days)

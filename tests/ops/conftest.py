@@ -5,6 +5,7 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
+from webhooks.ingest_settings import DEFAULT_INLINE_BODY_LIMIT
 
 from ops import outputs
 from tests.contract import EVENTS_TABLE
@@ -86,7 +87,7 @@ def stack(tmp_path, monkeypatch):
             "table_name": "webhooks-events-test",
             "archive_bucket": "webhooks-archive-test",
             "region": REGION,
-            "inline_body_limit": 196608,
+            "inline_body_limit": DEFAULT_INLINE_BODY_LIMIT,
             "max_receive_count": 1,
         }
         path = tmp_path / "outputs.json"
