@@ -19,6 +19,7 @@ import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
+from local.errors import LocalStackError
 from local.motoserver import ACCOUNT_ID, FAKE_CREDENTIALS
 
 REALIZED = {
@@ -82,7 +83,7 @@ ACCEPTED = {
 HTTP server is the endpoint): accepted and listed."""
 
 
-class UnrealizableResourceError(Exception):
+class UnrealizableResourceError(LocalStackError):
     """The program declares something the local stack cannot realize, record or accept."""
 
 

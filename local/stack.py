@@ -167,14 +167,6 @@ class LocalStack:
     def clear_faults(self) -> None:
         self.set_faults()
 
-    def function_pool(self, logical_or_name: str) -> FunctionPool:
-        for arn, pool in self.pools.items():
-            function = self.declaration["functions"][arn]
-            if logical_or_name in (function["logical"], function["name"], arn):
-                return pool
-        known = [f["logical"] for f in self.declaration["functions"].values()]
-        raise KeyError(f"no function {logical_or_name!r} (functions: {known})")
-
     def processor_pool(self) -> FunctionPool:
         """The pool of the function behind the (first) event source mapping."""
         return self.pollers[0].pool

@@ -596,13 +596,6 @@ STACK_RULES = (
 )
 
 
-def check_resource(resource: Resource) -> dict[str, list[str]]:
-    """Every resource rule's violations for one resource (rule name → messages)."""
-    return {
-        rule.name: rule.check(resource) for rule in RESOURCE_RULES if resource.type in rule.types
-    }
-
-
 def check_stack(resources: Sequence[Resource]) -> dict[str, list[Violation]]:
     """Every stack rule's violations (rule name → violations)."""
     return {rule.name: rule.check(resources) for rule in STACK_RULES}

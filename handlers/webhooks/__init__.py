@@ -19,7 +19,8 @@ from __future__ import annotations
 class Record:
     """A typed value: its fields are its `__slots__`, each set once in `__init__` (declared
     `Final`, so mypy refuses a reassignment). Two records are equal when their types and their
-    fields are."""
+    fields are; like a tuple, a record is hashable when its fields are (one holding a dict, such
+    as `Envelope`, is not)."""
 
     __slots__: tuple[str, ...] = ()
 

@@ -5,8 +5,10 @@ compare equal to every other."""
 import importlib
 import pkgutil
 
+import pytest
 import webhooks
 from webhooks import Record
+from webhooks.delivery import Delivery
 from webhooks.schemes import base
 
 
@@ -37,6 +39,8 @@ def test_records_are_equal_by_type_and_fields() -> None:
     assert base.Tolerance(60) == base.Tolerance(60)
     assert base.Tolerance(60) != base.Tolerance(61)
     assert hash(base.Tolerance(60)) == hash(base.Tolerance(60))
+    with pytest.raises(TypeError, match="unhashable"):  # as a tuple holding a dict
+        hash(Delivery("id", "push", {"user-agent": "x"}))
     assert repr(base.Tolerance(60)) == "Tolerance(tolerance_seconds=60)"
 
     class Other(Record):

@@ -5,7 +5,15 @@ import json
 import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
-from local.realize import ACCEPTED, MotoMocks, UnrealizableResourceError
+from local.errors import LocalStackError
+from local.realize import (
+    _REALIZERS,
+    ACCEPTED,
+    REALIZED,
+    RECORDED,
+    MotoMocks,
+    UnrealizableResourceError,
+)
 
 REGION = "eu-west-1"
 
@@ -205,8 +213,15 @@ def test_components_are_accepted(mocks):
     assert mocks.declaration.resources[-1]["status"] == "component"
 
 
+def test_every_handled_type_is_listed_as_realized_or_recorded() -> None:
+    """The lists the README's "What runs where" table is written from are what the code does."""
+    assert set(_REALIZERS) == REALIZED | RECORDED
+    assert not REALIZED & RECORDED
+    assert not (REALIZED | RECORDED) & ACCEPTED
+
+
 def test_an_unrealizable_resource_fails_naming_type_and_name(mocks):
-    with pytest.raises(UnrealizableResourceError) as raised:
+    with pytest.raises(LocalStackError) as raised:
         declare(mocks, "aws:ec2/vpc:Vpc", "main-vpc", cidrBlock="10.0.0.0/16")
     assert "aws:ec2/vpc:Vpc" in str(raised.value)
     assert "'main-vpc'" in str(raised.value)
