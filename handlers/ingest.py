@@ -18,8 +18,10 @@ from webhooks.observability import log, set_level
 from webhooks.receiver import Receiver, response
 from webhooks.secrets import SecretsCache
 
-# Fail fast enough that the sender gets our 503 well inside the HTTP API's 30 s integration
-# timeout: at most 3 attempts of (2 s connect + 5 s read).
+# Bounded, so a hung AWS call ends instead of waiting out botocore's 60 s default: at most 3
+# attempts of (2 s connect + 5 s read) per call. That worst case, for the up to three calls of a
+# request, is longer than the function's timeout (`ingest.timeoutSeconds`): the invocation then
+# times out and the sender gets a 5xx it retries, not our 503 (docs/design.md §7, gap 3).
 _CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
 )

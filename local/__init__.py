@@ -19,18 +19,18 @@ use the Python API:
         stack.clear_faults()
         stack.kill_processor(down_for=0.0)   # SIGKILL the process workers; they restart
                                              # after down_for seconds; returns how many
-        stack.function_pool("webhooks-api-function").kill()   # any function, by logical name
         stack.stats()            # invocations, errors, restarts, injected faults, poller counts
         stack.api_url, stack.outputs_path, stack.env_path, stack.faults_path, stack.declaration
 
 How it works: `local.declare` runs `__main__.py` under `pulumi.runtime.set_mocks` with
-`local.realize.MotoMocks`, which creates queues, table, bucket and secrets in a moto server
-(`local.motoserver`) and records functions, event source mappings and the HTTP API; anything
-else must be in its accepted list or the run fails naming the resource. Each function runs in a
-pool of worker processes (`local.pool`, `local.worker`) with exactly its declared environment
-plus `AWS_ENDPOINT_URL`; `local.httpapi` serves the declared routes with payload-2.0 events;
-`local.poller` runs each SQS event source mapping; `local.faults` injects DynamoDB failures
-from a control file, from the runtime and never from handler code.
+`local.realize.MotoMocks`, which creates queues, table, bucket, secrets and the event bus with
+its rules and targets in a moto server (`local.motoserver`) and records functions, event source
+mappings, the HTTP API and function URLs; anything else must be in its accepted list or the run
+fails naming the resource. Each function runs in a pool of worker processes (`local.pool`,
+`local.worker`) with exactly its declared environment plus `AWS_ENDPOINT_URL`; `local.httpapi`
+serves the declared routes and function URLs with payload-2.0 events; `local.poller` runs each
+SQS event source mapping and `local.streampoller` each DynamoDB stream mapping; `local.faults`
+injects DynamoDB failures from a control file, from the runtime and never from handler code.
 """
 
 import components  # noqa: F401  (puts the handlers' `webhooks` package on the path)

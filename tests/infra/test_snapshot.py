@@ -4,7 +4,7 @@ the way `pulumi preview` would. Update after an intended change: `make snapshots
 Besides the two stack files: a review stack (`pr-123`, dev profile), prod in a second region,
 and the custom domain in each of its two forms (`tests/infra/mockstack.py`, `SCENARIOS`).
 A resource that holds data must keep its URN: a new URN without an alias is a delete plus a
-create in Pulumi (README, "Moving or renaming a resource").
+create in Pulumi (`docs/design.md` §5, "Moving or renaming a resource").
 """
 
 import dataclasses
@@ -123,7 +123,7 @@ def test_stateful_resources_keep_their_urns(name: str) -> None:
     lost = lost_stateful_urns(json.loads(path.read_text()), built_stack(name).resources)
     assert not lost, (
         "these resources hold data and would be deleted and recreated: give the moved or"
-        f" renamed resource `aliases=[<old URN>]` (README, Moving or renaming): {lost}"
+        f" renamed resource `aliases=[<old URN>]` (docs/design.md §5, Moving or renaming): {lost}"
     )
 
 
