@@ -22,6 +22,8 @@ from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.process_settings import ProcessHandlerSettings
 from webhooks.publish_settings import PublishHandlerSettings
 
+from ops import signing
+
 from . import HANDLERS, fakes, payloads, verification
 from .cost import dynamodb_item_size
 from .stats import paired_ratios, summarize
@@ -124,7 +126,7 @@ def api_event(provider: str, body: bytes, headers: dict[str, str], now_ms: int) 
 def signed_event(scheme: str, size: int, delivery_id: str | None = None) -> tuple[dict, bytes]:
     """A signed request of `size` bytes for the provider named after `scheme`, and its body."""
     delivery_id = delivery_id or verification.DELIVERY_ID
-    fields = {"stripe": {"id": delivery_id}, "slack": {"event_id": delivery_id}}.get(scheme)
+    fields = signing.id_fields(scheme, delivery_id)  # where the sender's body carries the id
     body = payloads.json_body(size, seed=size, fields=fields)
     now = int(time.time())
     headers = payloads.signed_headers(scheme, body, now, delivery_id)

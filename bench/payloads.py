@@ -104,18 +104,6 @@ def signed_headers(scheme: str, body: bytes, now: int, delivery_id: str) -> dict
     return {name.lower(): value for name, value in headers.items()}
 
 
-def signed_bytes(scheme: str, body: bytes, headers: dict[str, str]) -> bytes:
-    """The exact bytes `scheme` signs for this request (the floor hashes these)."""
-    if scheme == "stripe":
-        timestamp = headers["stripe-signature"].split(",")[0][2:]
-        return timestamp.encode() + b"." + body
-    if scheme == "slack":
-        return b"v0:" + headers["x-slack-request-timestamp"].encode() + b":" + body
-    if scheme == "standard":
-        return f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    return body
-
-
 def signing_key(scheme: str) -> bytes:
     """The HMAC key behind `SECRETS[scheme]`, as the scheme decodes it."""
     return schemes.get(scheme).signing_key(SECRETS[scheme])

@@ -1,9 +1,10 @@
 """Item 1: signature verification per scheme, ours against the official library and the floor.
 
-The floor is the least any verifier must do: one `hmac.new(key, signed_bytes).digest()` and one
-`compare_digest` over the same bytes the scheme signs, already assembled. Ours gets the request as
-the handler sees it (lower-case headers, raw body, decoded keys); the official libraries get what
-their documentation says to pass (raw body, header, secret), with JSON parsing turned off.
+The floor is the least any verifier must do: one `hmac.new(key, message).digest()` and one
+`compare_digest` over the same bytes the sender signs (`ops.signing.signed_message`), already
+assembled. Ours gets the request as the handler sees it (lower-case headers, raw body, decoded
+keys); the official libraries get what their documentation says to pass (raw body, header,
+secret), with JSON parsing turned off.
 """
 
 import hashlib
@@ -14,6 +15,8 @@ from collections.abc import Callable
 import standardwebhooks
 import stripe
 from webhooks import providers, schemes
+
+from ops import signing
 
 from . import payloads
 from .stats import paired_ratios, summarize
@@ -27,7 +30,7 @@ SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench"  # noq
 
 def floor(scheme: str, body: bytes, headers: dict[str, str]) -> Callable[[], object]:
     key = payloads.signing_key(scheme)
-    message = payloads.signed_bytes(scheme, body, headers)
+    message = signing.signed_message(scheme, body, headers)
     expected = hmac.new(key, message, hashlib.sha256).digest()
 
     def floor() -> bool:
@@ -43,7 +46,7 @@ def _ours(scheme: str, body: bytes, headers: dict[str, str], now: int) -> Callab
     if reason is not None:
         raise RuntimeError(f"{scheme}: our verifier rejects the bench request: {reason}")
     forged = dict(headers)
-    signature_header = next(h for h in headers if "sig" in h or h == "x-shopify-hmac-sha256")
+    signature_header = signing.signature_header(scheme)
     forged[signature_header] = forged[signature_header][:-4] + "AAAA"
     if provider.verify(forged, body, keys, now) is None:
         raise RuntimeError(f"{scheme}: our verifier accepts a forged signature")

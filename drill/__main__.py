@@ -18,19 +18,20 @@ import sys
 import time
 from pathlib import Path
 
+from webhooks import schemes
+
 from local import LocalStack
+from local.config import PROVIDERS_KEY, load
 
 from . import plan, report, subscribers
 from .run import Drill, check, processor_counts, publisher_counts, stored
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
+STACK = "dev"
 OVERRIDES = {
     "processor.timeoutSeconds": 2,  # visibility timeout: 6 x 2 s = 12 s
     "queue.maxReceiveCount": 3,
-    # every sender scheme, besides the dev stack's own providers
-    "providers.shopify": {"scheme": "shopify"},
-    "providers.slack": {"scheme": "slack"},
     "subscribers": subscribers.CONFIG,
 }
 SUBSCRIBER_SETTLE_SECONDS = 3  # after the last expected arrival: late or misrouted copies
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
     state = args.state_dir
     shutil.rmtree(state, ignore_errors=True)  # fresh logs: the duplicate count is read from them
-    with LocalStack.start(stack="dev", overrides=OVERRIDES, state_dir=state) as stack:
+    overrides = OVERRIDES | missing_scheme_providers(STACK)
+    with LocalStack.start(stack=STACK, overrides=overrides, state_dir=state) as stack:
         drill = Drill(stack)
         providers = stack.outputs["providers"]
         large_bytes = int(stack.outputs["inline_body_limit"]) + 16 * 1024
@@ -139,6 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     (args.output / "latest.md").write_text(table)
     print(table)
     return 0 if not failures else 1
+
+
+def missing_scheme_providers(stack: str) -> dict[str, object]:
+    """Overrides adding a provider named after each registered scheme that none of the stack's
+    own providers uses, so the drill sends with every sender scheme."""
+    config = load(REPO, stack)
+    providers = config.values.get(f"{config.project}:{PROVIDERS_KEY}") or {}
+    used = {options.get("scheme") for options in providers.values()}
+    return {f"providers.{name}": {"scheme": name} for name in schemes.names() if name not in used}
 
 
 def verdict(outcome: dict, drained: bool) -> list[str]:

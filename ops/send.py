@@ -10,6 +10,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from webhooks import schemes
+
 from ops import signing
 from ops.errors import OpsError
 from ops.outputs import Outputs
@@ -98,8 +100,8 @@ def prepare(
     forge: bool = False,
     options: dict | None = None,
 ) -> Delivery:
-    """A delivery for `provider` with its current secret, or when `forge` a well-formed random
-    one, so the signature is present but wrong.
+    """A delivery for `provider` with its current secret, or when `forge` a random one in the
+    scheme's format (the registry's development secret), so the signature is present but wrong.
 
     With `body`, the sample only supplies the header-borne id and event type: for Stripe and
     Slack the delivery id is whatever the body says.
@@ -109,7 +111,11 @@ def prepare(
     return Delivery(
         url=provider_url(stack, provider),
         scheme=scheme,
-        secret=signing.random_secret(scheme) if forge else current_secret(stack, provider),
+        secret=(
+            schemes.get(scheme).new_development_secret()
+            if forge
+            else current_secret(stack, provider)
+        ),
         body=sample.body if body is None else body,
         delivery_id=sample.delivery_id,
         event_type=sample.event_type,

@@ -9,6 +9,12 @@ rejected delivery instead of agreeing with itself.
     delivery = sample("stripe")
     headers = sign("stripe", secret, delivery.body, delivery_id=delivery.delivery_id)
 
+It is also the one place, outside the receiver's scheme modules, that knows each sender: its
+event types (`EVENT_TYPES`), the shape of its delivery ids (`new_delivery_id`), what it signs
+and where the signature goes (`signed_message`, `signature_header`), which body fields carry
+its delivery id (`id_fields`), and how its request goes wrong (`malformed`,
+`malformed_headers`); the drill and the benchmark ask here instead of naming schemes.
+
 `options` takes a provider's options as in `PROVIDERS` (docs/contract.md); only the generic
 `hmac` scheme reads them (header names, prefix, algorithm, encoding, and `signed_content`, the
 template of what is signed: `{id}`, `{timestamp}` and `{body}` replaced by the values sent).
@@ -18,6 +24,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import time
 import uuid
 from collections.abc import Mapping
@@ -25,7 +32,35 @@ from typing import NamedTuple
 
 SCHEMES = ("github", "stripe", "shopify", "slack", "standard", "hmac")
 
+EVENT_TYPES = {
+    "github": ("push", "pull_request", "issues"),
+    "stripe": (
+        "charge.succeeded",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "customer.subscription.updated",
+    ),
+    "shopify": ("orders/create", "orders/paid", "products/update"),
+    "slack": ("app_mention", "message"),
+    "standard": ("invoice.paid", "user.created"),
+    "hmac": ("ping", "invoice.created"),
+}
+"""Event types each sender sends; the first is the one `sample` uses when given none."""
+
 _JSON = "application/json"
+_UNREADABLE = 400  # the receiver's answer to an authentic request it cannot read a delivery from
+_UNVERIFIABLE = 401  # its answer to a request whose signature it cannot verify
+_NOT_JSON = b"{not json"
+# Where each sender puts its signature (lower case, as the receiver reads headers); hmac: options.
+_SIGNATURE_HEADERS = {
+    "github": "x-hub-signature-256",
+    "stripe": "stripe-signature",
+    "shopify": "x-shopify-hmac-sha256",
+    "slack": "x-slack-signature",
+    "standard": "webhook-signature",
+}
+# The top-level body field that carries the delivery id, for senders that send it in the body.
+_ID_FIELDS = {"stripe": "id", "slack": "event_id"}
 
 
 def sign(
@@ -41,10 +76,12 @@ def sign(
     """The HTTP headers a real `scheme` sender would send with `body`, signed with `secret`.
 
     `timestamp` (unix seconds) defaults to now. Stripe and Slack carry the delivery id and the
-    event type in the body (see `sample_body`), so for them those arguments only matter there.
+    event type in the body (see `sample`), so for them those arguments only matter there.
     Raises `ValueError` for an unknown scheme or unusable options.
     """
     ts = str(int(time.time()) if timestamp is None else timestamp)
+    options = options or {}
+    message = _message(scheme, body, delivery_id, ts, options)
     key = secret.encode()
     if scheme == "github":
         return {
@@ -52,10 +89,10 @@ def sign(
             "User-Agent": "GitHub-Hookshot/ops",
             "X-GitHub-Delivery": delivery_id,
             "X-GitHub-Event": event_type,
-            "X-Hub-Signature-256": "sha256=" + _hmac(key, body, "sha256").hex(),
+            "X-Hub-Signature-256": "sha256=" + _hmac(key, message, "sha256").hex(),
         }
     if scheme == "stripe":
-        signature = _hmac(key, ts.encode() + b"." + body, "sha256").hex()
+        signature = _hmac(key, message, "sha256").hex()
         return {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
@@ -67,27 +104,23 @@ def sign(
             "User-Agent": "Shopify-Captain-Hook",
             "X-Shopify-Webhook-Id": delivery_id,
             "X-Shopify-Topic": event_type,
-            "X-Shopify-Hmac-Sha256": _b64(_hmac(key, body, "sha256")),
+            "X-Shopify-Hmac-Sha256": _b64(_hmac(key, message, "sha256")),
         }
     if scheme == "slack":
-        signature = _hmac(key, b"v0:" + ts.encode() + b":" + body, "sha256").hex()
         return {
             "Content-Type": _JSON,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
             "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": "v0=" + signature,
+            "X-Slack-Signature": "v0=" + _hmac(key, message, "sha256").hex(),
         }
     if scheme == "standard":
-        signed = f"{delivery_id}.{ts}.".encode() + body
         return {
             "Content-Type": _JSON,
             "webhook-id": delivery_id,
             "webhook-timestamp": ts,
-            "webhook-signature": "v1," + _b64(_hmac(standard_key(secret), signed, "sha256")),
+            "webhook-signature": "v1," + _b64(_hmac(standard_key(secret), message, "sha256")),
         }
-    if scheme == "hmac":
-        return _sign_hmac(key, body, delivery_id, event_type, ts, options or {})
-    raise ValueError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
+    return _sign_hmac(key, message, delivery_id, event_type, ts, options)
 
 
 def standard_key(secret: str) -> bytes:
@@ -99,26 +132,105 @@ def standard_key(secret: str) -> bytes:
     return key
 
 
-def random_secret(scheme: str) -> str:
-    """A fresh random signing secret in the form the scheme's senders use."""
-    raw = uuid.uuid4().bytes + uuid.uuid4().bytes
-    if scheme == "standard":
-        return "whsec_" + _b64(raw)
+def signed_message(
+    scheme: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    options: Mapping[str, object] | None = None,
+) -> bytes:
+    """The exact bytes the sender's HMAC covers in this request (headers as `sign` made them,
+    names in any case): what a verifier has to hash at the least."""
+    sent = {name.lower(): value for name, value in headers.items()}
+    options = options or {}
+    delivery_id = timestamp = ""
     if scheme == "stripe":
-        return "whsec_" + raw.hex()
-    return raw.hex()
+        fields = dict(item.partition("=")[::2] for item in sent["stripe-signature"].split(","))
+        timestamp = fields["t"]
+    elif scheme == "slack":
+        timestamp = sent["x-slack-request-timestamp"]
+    elif scheme == "standard":
+        delivery_id, timestamp = sent["webhook-id"], sent["webhook-timestamp"]
+    elif scheme == "hmac":
+        delivery_id = sent.get(str(options.get("delivery_id_header") or "").lower(), "")
+        timestamp = sent.get(str(options.get("timestamp_header") or "").lower(), "")
+    return _message(scheme, body, delivery_id, timestamp, options)
 
 
-def new_delivery_id(scheme: str) -> str:
-    """A fresh delivery id shaped like the sender's own (`evt_…`, `Ev…`, `msg_…`, a UUID)."""
-    token = uuid.uuid4().hex
+def signature_header(scheme: str, options: Mapping[str, object] | None = None) -> str:
+    """The (lower-case) name of the header in which the sender sends its signature."""
+    if scheme == "hmac":
+        return str((options or {}).get("signature_header") or "x-signature").lower()
+    _check(scheme)
+    return _SIGNATURE_HEADERS[scheme]
+
+
+def id_fields(scheme: str, delivery_id: str) -> dict[str, str]:
+    """The top-level body fields that carry `delivery_id` for this sender (none when a header
+    carries it): what a made-up body needs for the receiver to find the delivery id."""
+    _check(scheme)
+    return {_ID_FIELDS[scheme]: delivery_id} if scheme in _ID_FIELDS else {}
+
+
+def new_delivery_id(scheme: str, *, rng: random.Random | None = None, marker: str = "") -> str:
+    """A fresh delivery id shaped like the sender's own (`evt_…`, `Ev…`, `msg_…`, a UUID).
+
+    `rng` draws it reproducibly (the drill's plan, from its seed); `marker` goes right after the
+    sender's prefix, so an id can be picked out (the drill's poison deliveries) and still starts
+    the way the sender's ids do.
+    """
+    token = uuid.uuid4() if rng is None else uuid.UUID(int=rng.getrandbits(128), version=4)
     if scheme == "stripe":
-        return "evt_" + token[:24]
+        return f"evt_{marker}{token.hex[:24]}"
     if scheme == "slack":
-        return "Ev" + token[:9].upper()
+        return f"Ev{marker}{token.hex[:9].upper()}"
     if scheme == "standard":
-        return "msg_" + token[:27]
-    return str(uuid.UUID(token))
+        return f"msg_{marker}{token.hex[:27]}"
+    return f"{marker}{token}"
+
+
+class Malformed(NamedTuple):
+    """A malformed request before it is signed: the body to sign and send, and the status the
+    receiver must answer once `malformed_headers` has spoiled the signed headers."""
+
+    body: bytes
+    status: int
+
+
+def malformed(scheme: str, body: bytes) -> Malformed:
+    """The sender's request with a defect that the receiver must refuse, made from `body`.
+
+    - github, shopify: authentic, but without the delivery-id header (`malformed_headers`): 400;
+    - stripe, slack (the delivery id is in the body): an authentic body that is not JSON: 400;
+    - standard: `webhook-signature` without a value (`malformed_headers`): 401;
+    - hmac: the signature without its configured prefix, or with one when none is configured
+      (`malformed_headers`): 401.
+    """
+    _check(scheme)
+    if scheme in _ID_FIELDS:
+        return Malformed(_NOT_JSON, _UNREADABLE)
+    if scheme in ("github", "shopify"):
+        return Malformed(body, _UNREADABLE)
+    return Malformed(body, _UNVERIFIABLE)
+
+
+def malformed_headers(
+    scheme: str, headers: Mapping[str, str], options: Mapping[str, object] | None = None
+) -> dict[str, str]:
+    """`headers`, as `sign` made them for a `malformed` body, with the sender's header defect
+    (unchanged for senders whose defect is in the body)."""
+    spoiled = dict(headers)
+    named = {name.lower(): name for name in headers}
+    if scheme == "github":
+        del spoiled[named["x-github-delivery"]]
+    elif scheme == "shopify":
+        del spoiled[named["x-shopify-webhook-id"]]
+    elif scheme == "standard":
+        spoiled[named["webhook-signature"]] = "v1,"
+    elif scheme == "hmac":
+        name = named[signature_header(scheme, options)]
+        prefix = str((options or {}).get("signature_prefix") or "")
+        spoiled[name] = spoiled[name].removeprefix(prefix) if prefix else "sha256=" + spoiled[name]
+    return spoiled
 
 
 class Sample(NamedTuple):
@@ -127,16 +239,6 @@ class Sample(NamedTuple):
     body: bytes
     delivery_id: str
     event_type: str
-
-
-_DEFAULT_EVENT_TYPES = {
-    "github": "push",
-    "stripe": "charge.succeeded",
-    "shopify": "orders/create",
-    "slack": "app_mention",
-    "standard": "invoice.paid",
-    "hmac": "ping",
-}
 
 
 def sample(
@@ -152,9 +254,8 @@ def sample(
     body with a `padding` field to exactly that many bytes (when larger than the bare body).
     For Slack, `event_type="url_verification"` gives the handshake body (challenge = the id).
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
-    event_type = event_type or _DEFAULT_EVENT_TYPES[scheme]
+    _check(scheme)
+    event_type = event_type or EVENT_TYPES[scheme][0]
     delivery_id = delivery_id or new_delivery_id(scheme)
     ts = int(time.time()) if timestamp is None else timestamp
     data = _sample_data(scheme, delivery_id, event_type, ts)
@@ -165,6 +266,11 @@ def sample(
         data["padding"] = "x" * max(filler, 0)
         body = json.dumps(data).encode()
     return Sample(body, delivery_id, event_type)
+
+
+def _check(scheme: str) -> None:
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
 
 
 def _sample_data(scheme: str, delivery_id: str, event_type: str, ts: int) -> dict[str, object]:
@@ -212,9 +318,38 @@ def _sample_data(scheme: str, delivery_id: str, event_type: str, ts: int) -> dic
     return {"id": delivery_id, "event": event_type, "created": ts}
 
 
+def _message(
+    scheme: str, body: bytes, delivery_id: str, timestamp: str, options: Mapping[str, object]
+) -> bytes:
+    """What the sender's HMAC covers: the raw body, or the body framed by the delivery id and
+    the timestamp it sends along."""
+    _check(scheme)
+    if scheme in ("github", "shopify"):
+        return body
+    if scheme == "stripe":
+        return timestamp.encode() + b"." + body
+    if scheme == "slack":
+        return b"v0:" + timestamp.encode() + b":" + body
+    if scheme == "standard":
+        return f"{delivery_id}.{timestamp}.".encode() + body
+    # hmac: the `signed_content` template
+    template = str(options.get("signed_content", "{body}"))
+    head, found, tail = template.partition("{body}")
+    if not found:
+        raise ValueError(f"signed_content {template!r} has no {{body}}")
+    values = {"{id}": delivery_id, "{timestamp}": timestamp}
+
+    def filled(text: str) -> bytes:
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        return text.encode()
+
+    return filled(head) + body + filled(tail)
+
+
 def _sign_hmac(
     key: bytes,
-    body: bytes,
+    message: bytes,
     delivery_id: str,
     event_type: str,
     ts: str,
@@ -223,18 +358,7 @@ def _sign_hmac(
     algorithm = str(options.get("algorithm", "sha256"))
     if algorithm not in ("sha256", "sha512", "sha1"):
         raise ValueError(f"algorithm {algorithm!r}; allowed: sha256, sha512, sha1")
-    template = str(options.get("signed_content", "{body}"))
-    head, found, tail = template.partition("{body}")
-    if not found:
-        raise ValueError(f"signed_content {template!r} has no {{body}}")
-    values = {"{id}": delivery_id, "{timestamp}": ts}
-
-    def filled(text: str) -> bytes:
-        for placeholder, value in values.items():
-            text = text.replace(placeholder, value)
-        return text.encode()
-
-    digest = _hmac(key, filled(head) + body + filled(tail), algorithm)
+    digest = _hmac(key, message, algorithm)
     encoding = options.get("encoding", "hex")
     if encoding == "hex":
         value = digest.hex()

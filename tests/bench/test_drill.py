@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 from moto.events.models import EventPattern
-from webhooks import providers
+from webhooks import providers, schemes
 from webhooks.publish import match_values
 
 from components.subscribers import match_paths, read_subscribers
 from drill import plan, subscribers
-from drill.__main__ import main, verdict
+from drill.__main__ import STACK, main, missing_scheme_providers, verdict
 from drill.run import provider_options
+from ops import signing
 
 PROVIDERS = {
     "acme": "hmac",
@@ -55,8 +56,8 @@ def test_counts_follow_the_shares():
 
 def test_plan_is_shuffled_deterministic_and_consistent():
     requests = plan.build(PROVIDERS, 1000, 200_000, seed=7)
-    again = plan.build(PROVIDERS, 1000, 200_000, seed=7)
-    assert [r.key for r in requests] == [r.key for r in again]
+    assert requests == plan.build(PROVIDERS, 1000, 200_000, seed=7)  # every field, bodies too
+    assert [r.key for r in requests] != [r.key for r in plan.build(PROVIDERS, 1000, 200_000, 8)]
     assert len(requests) == 1000
     originals = {r.key: r for r in requests if r.kind == "valid"}
     duplicates = [r for r in requests if r.kind == "duplicate"]
@@ -69,7 +70,9 @@ def test_plan_is_shuffled_deterministic_and_consistent():
     assert {r.provider for r in requests} == set(PROVIDERS)
     assert requests[:50] != sorted(requests[:50], key=lambda r: r.kind)
     assert all(len(r.body) == plan.BODY_BYTES for r in requests if r.kind == "valid")
-    assert {r.event_type for r in requests} == {t for ts in plan.EVENT_TYPES.values() for t in ts}
+    assert {r.event_type for r in requests} == {
+        t for ts in signing.EVENT_TYPES.values() for t in ts
+    }
     tiers = {json.loads(r.body)["drill"].get("tier") for r in requests if r.kind == "valid"}
     assert tiers == set(plan.TIERS)
 
@@ -82,11 +85,7 @@ def test_signed_requests_meet_the_verifier_as_planned(provider):
     }
     options["acme"] = ACME | {"secret_arn": "arn:x"}
     configured = providers.parse(json.dumps(options))[provider]
-    keys = (
-        (plan.signing.standard_key(SECRETS[provider]),)
-        if configured.scheme.name == "standard"
-        else (SECRETS[provider].encode(),)
-    )
+    keys = (configured.signing_key(SECRETS[provider]),)
     requests = plan.build(PROVIDERS, 3000, 1024, seed=3)
     by_kind = {r.kind: r for r in requests if r.provider == provider}
     for kind, request in by_kind.items():
@@ -99,6 +98,20 @@ def test_signed_requests_meet_the_verifier_as_planned(provider):
             assert reason is not None
         else:  # valid, duplicate, poison, and malformed-with-400 (authentic, unreadable)
             assert reason is None, (kind, reason)
+
+
+def test_every_sender_scheme_gets_a_provider_besides_the_dev_stacks_own():
+    """The registry's schemes that no dev provider uses are added, named after the scheme."""
+    assert missing_scheme_providers(STACK) == {
+        "providers.shopify": {"scheme": "shopify"},
+        "providers.slack": {"scheme": "slack"},
+    }
+
+
+def test_a_registered_scheme_gets_a_provider_too(monkeypatch):
+    names = (*schemes.names(), "tickets")
+    monkeypatch.setattr(schemes, "names", lambda: names)
+    assert missing_scheme_providers(STACK)["providers.tickets"] == {"scheme": "tickets"}
 
 
 def _request(provider: str, event_type: str, fields: dict[str, Any], kind: str = "valid"):
