@@ -24,7 +24,6 @@ SqsRecord = Mapping[str, object]
 RecordHandler = Callable[[SqsRecord, str], str]
 """`(record, message_id) -> outcome`: a metric name such as `Stored`, or `FAILED`."""
 
-
 WORKING_SHARE = 0.75
 """Share of the invocation's time in which new records are started. The last quarter is the
 reserve for the records in flight: 7.5 s of a 30 s timeout covers one slow attempt (2 s + 5 s),
