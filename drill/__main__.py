@@ -22,6 +22,7 @@ from webhooks import schemes
 
 from local import LocalStack
 from local.config import PROVIDERS_KEY, load
+from ops import signing
 
 from . import plan, report, subscribers
 from .run import Drill, check, processor_counts, publisher_counts, stored
@@ -57,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     state = args.state_dir
     shutil.rmtree(state, ignore_errors=True)  # fresh logs: the duplicate count is read from them
     overrides = OVERRIDES | missing_scheme_providers(STACK)
+    unsendable = sorted(set(schemes.names()) - set(signing.SCHEMES))
+    if unsendable:
+        parser.error(
+            f"ops/signing.py has no sender for scheme(s) {', '.join(unsendable)}: the drill signs "
+            "every scheme's deliveries with it (docs/design.md §5, adding a sender scheme)"
+        )
     with LocalStack.start(stack=STACK, overrides=overrides, state_dir=state) as stack:
         drill = Drill(stack)
         providers = stack.outputs["providers"]
@@ -146,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 def missing_scheme_providers(stack: str) -> dict[str, object]:
     """Overrides adding a provider named after each registered scheme that none of the stack's
     own providers uses, so the drill sends with every sender scheme."""
-    config = load(REPO, stack)
+    config = load(REPO, stack, OVERRIDES)
     providers = config.values.get(f"{config.project}:{PROVIDERS_KEY}") or {}
     used = {options.get("scheme") for options in providers.values()}
     return {f"providers.{name}": {"scheme": name} for name in schemes.names() if name not in used}

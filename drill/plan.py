@@ -77,7 +77,7 @@ def build(providers: dict[str, str], total: int, large_bytes: int, seed: int = 1
         event_type = rng.choice(signing.EVENT_TYPES[scheme])
         body = _body(scheme, delivery_id, event_type, size, _fields(rng))
         status = FORGED if kind == "forged" else ACCEPTED
-        if kind == "malformed":
+        if kind == "malformed":  # after the draws above, so each kind draws the same numbers
             body, status = signing.malformed(scheme, body)
         return Request(kind, provider, scheme, delivery_id, event_type, body, status)
 

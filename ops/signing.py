@@ -13,7 +13,8 @@ It is also the one place, outside the receiver's scheme modules, that knows each
 event types (`EVENT_TYPES`), the shape of its delivery ids (`new_delivery_id`), what it signs
 and where the signature goes (`signed_message`, `signature_header`), which body fields carry
 its delivery id (`id_fields`), and how its request goes wrong (`malformed`,
-`malformed_headers`); the drill and the benchmark ask here instead of naming schemes.
+`malformed_headers`); the drill and the benchmark ask here instead of keeping per-sender
+knowledge of their own.
 
 `options` takes a provider's options as in `PROVIDERS` (docs/contract.md); only the generic
 `hmac` scheme reads them (header names, prefix, algorithm, encoding, and `signed_content`, the
@@ -59,6 +60,7 @@ _SIGNATURE_HEADERS = {
     "slack": "x-slack-signature",
     "standard": "webhook-signature",
 }
+_HMAC_SIGNATURE_HEADER = "X-Signature"  # a generic HMAC sender's, unless `signature_header`
 # The top-level body field that carries the delivery id, for senders that send it in the body.
 _ID_FIELDS = {"stripe": "id", "slack": "event_id"}
 
@@ -120,7 +122,9 @@ def sign(
             "webhook-timestamp": ts,
             "webhook-signature": "v1," + _b64(_hmac(standard_key(secret), message, "sha256")),
         }
-    return _sign_hmac(key, message, delivery_id, event_type, ts, options)
+    if scheme == "hmac":
+        return _sign_hmac(key, message, delivery_id, event_type, ts, options)
+    raise _unknown(scheme)
 
 
 def standard_key(secret: str) -> bytes:
@@ -159,7 +163,7 @@ def signed_message(
 def signature_header(scheme: str, options: Mapping[str, object] | None = None) -> str:
     """The (lower-case) name of the header in which the sender sends its signature."""
     if scheme == "hmac":
-        return str((options or {}).get("signature_header") or "x-signature").lower()
+        return str((options or {}).get("signature_header") or _HMAC_SIGNATURE_HEADER).lower()
     _check(scheme)
     return _SIGNATURE_HEADERS[scheme]
 
@@ -185,7 +189,9 @@ def new_delivery_id(scheme: str, *, rng: random.Random | None = None, marker: st
         return f"Ev{marker}{token.hex[:9].upper()}"
     if scheme == "standard":
         return f"msg_{marker}{token.hex[:27]}"
-    return f"{marker}{token}"
+    if scheme in ("github", "shopify", "hmac"):
+        return f"{marker}{token}"
+    raise _unknown(scheme)
 
 
 class Malformed(NamedTuple):
@@ -205,12 +211,13 @@ def malformed(scheme: str, body: bytes) -> Malformed:
     - hmac: the signature without its configured prefix, or with one when none is configured
       (`malformed_headers`): 401.
     """
-    _check(scheme)
     if scheme in _ID_FIELDS:
         return Malformed(_NOT_JSON, _UNREADABLE)
     if scheme in ("github", "shopify"):
         return Malformed(body, _UNREADABLE)
-    return Malformed(body, _UNVERIFIABLE)
+    if scheme in ("standard", "hmac"):
+        return Malformed(body, _UNVERIFIABLE)
+    raise _unknown(scheme)
 
 
 def malformed_headers(
@@ -230,6 +237,8 @@ def malformed_headers(
         name = named[signature_header(scheme, options)]
         prefix = str((options or {}).get("signature_prefix") or "")
         spoiled[name] = spoiled[name].removeprefix(prefix) if prefix else "sha256=" + spoiled[name]
+    elif scheme not in _ID_FIELDS:  # those senders' defect is in the body
+        raise _unknown(scheme)
     return spoiled
 
 
@@ -270,7 +279,11 @@ def sample(
 
 def _check(scheme: str) -> None:
     if scheme not in SCHEMES:
-        raise ValueError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
+        raise _unknown(scheme)
+
+
+def _unknown(scheme: str) -> ValueError:
+    return ValueError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
 
 
 def _sample_data(scheme: str, delivery_id: str, event_type: str, ts: int) -> dict[str, object]:
@@ -323,7 +336,6 @@ def _message(
 ) -> bytes:
     """What the sender's HMAC covers: the raw body, or the body framed by the delivery id and
     the timestamp it sends along."""
-    _check(scheme)
     if scheme in ("github", "shopify"):
         return body
     if scheme == "stripe":
@@ -332,7 +344,8 @@ def _message(
         return b"v0:" + timestamp.encode() + b":" + body
     if scheme == "standard":
         return f"{delivery_id}.{timestamp}.".encode() + body
-    # hmac: the `signed_content` template
+    if scheme != "hmac":
+        raise _unknown(scheme)
     template = str(options.get("signed_content", "{body}"))
     head, found, tail = template.partition("{body}")
     if not found:
@@ -368,7 +381,7 @@ def _sign_hmac(
         raise ValueError(f"encoding {encoding!r}; allowed: hex, base64")
     headers = {
         "Content-Type": _JSON,
-        str(options.get("signature_header", "X-Signature")): (
+        str(options.get("signature_header", _HMAC_SIGNATURE_HEADER)): (
             str(options.get("signature_prefix", "")) + value
         ),
     }

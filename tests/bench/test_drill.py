@@ -11,6 +11,7 @@ from webhooks import providers, schemes
 from webhooks.publish import match_values
 
 from components.subscribers import match_paths, read_subscribers
+from drill import __main__ as drill_main
 from drill import plan, subscribers
 from drill.__main__ import STACK, main, missing_scheme_providers, verdict
 from drill.run import provider_options
@@ -112,6 +113,22 @@ def test_a_registered_scheme_gets_a_provider_too(monkeypatch):
     names = (*schemes.names(), "tickets")
     monkeypatch.setattr(schemes, "names", lambda: names)
     assert missing_scheme_providers(STACK)["providers.tickets"] == {"scheme": "tickets"}
+
+
+def test_a_scheme_the_sender_side_cannot_sign_stops_the_drill_before_it_starts(
+    monkeypatch, tmp_path, capsys
+):
+    names = (*schemes.names(), "tickets")
+    monkeypatch.setattr(schemes, "names", lambda: names)
+    monkeypatch.setattr(drill_main.LocalStack, "start", _must_not_start)
+    with pytest.raises(SystemExit) as exited:
+        drill_main.main(["--state-dir", str(tmp_path / "state")])
+    assert exited.value.code == 2
+    assert "ops/signing.py has no sender for scheme(s) tickets" in capsys.readouterr().err
+
+
+def _must_not_start(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the local stack started")
 
 
 def _request(provider: str, event_type: str, fields: dict[str, Any], kind: str = "valid"):

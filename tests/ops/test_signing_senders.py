@@ -153,6 +153,9 @@ def test_delivery_ids_are_shaped_like_the_senders_and_reproducible(
         lambda: signing.malformed("nope", BODY),
         lambda: signing.signed_message("nope", BODY, {}),
         lambda: signing.sample("nope"),
+        lambda: signing.sign("nope", "s", BODY, delivery_id="d-1"),
+        lambda: signing.new_delivery_id("nope"),
+        lambda: signing.malformed_headers("nope", {}),
     ],
 )
 def test_an_unknown_scheme_is_refused(call) -> None:
