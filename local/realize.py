@@ -1,9 +1,10 @@
 """Pulumi mocks that realize the program's resources in the moto emulator.
 
 Under `pulumi.runtime.set_mocks` every resource the program declares arrives here. What moto
-can hold (queues, table, bucket, secrets) is created there with the declared properties; what
-the local stack runs itself (functions, event source mappings, the HTTP API) is recorded; what
-has no local meaning is accepted and listed. Anything else fails loudly, naming the resource,
+can hold (queues, table, bucket, secrets, the event bus with its rules and targets) is created
+there with the declared properties; what the local stack runs itself (functions, event source
+mappings, the HTTP API, function URLs) is recorded; what has no local meaning is accepted and
+listed. Anything else fails loudly, naming the resource,
 so the local stack never silently drifts from the program.
 """
 

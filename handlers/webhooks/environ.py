@@ -42,13 +42,12 @@ def whole_number(
         return default
     number = int(text) if text.isascii() and text.isdigit() else None
     if number is None or number < low or (high is not None and number > high):
-        rule = (
-            f"an integer from {low} to {high}"
-            if high is not None
-            else "a positive integer"
-            if low == 1
-            else f"an integer of at least {low}"
-        )
+        if high is not None:
+            rule = f"an integer from {low} to {high}"
+        elif low == 1:
+            rule = "a positive integer"
+        else:
+            rule = f"an integer of at least {low}"
         raise SettingsError(f"environment variable {name} must be {rule}, got {text!r}")
     return number
 
