@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import coldstart, cost, endtoend, handlers, report, verification, writes
+from . import coldstart, cost, endtoend, handlers, payloads, report, verification, writes
 from .timing import per_call_ns
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -87,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     results["cold_start_from_source_ms"] = coldstart.run(args.cold_repeat, bytecode=False)
     print("first response ...", file=sys.stderr)
     first_events = {
-        "ingest": handlers.signed_event("github", 1024)[0],
-        "process": handlers.sqs_event(pipeline.messages("github", 1024, handlers.BATCH_SIZE)),
+        "ingest": handlers.signed_event(payloads.SAMPLE_SCHEME, 1024)[0],
+        "process": handlers.sqs_event(
+            pipeline.messages(payloads.SAMPLE_SCHEME, 1024, handlers.BATCH_SIZE)
+        ),
     }
     results["first_response_ms"] = coldstart.run_first_response(
         first_events, max(3, args.cold_repeat // 3)

@@ -23,6 +23,7 @@ from .payloads import json_body
 from .stats import percentile
 
 PROVIDER = "github"
+"""The dev stack's provider the deliveries go to (signed with its scheme from the outputs)."""
 SUBSCRIBER = "everything"
 OVERRIDES: dict[str, object] = {"subscribers": {SUBSCRIBER: {}}}
 STORE_TIMEOUT_SECONDS = 300
@@ -35,8 +36,11 @@ def stored_at_seconds(text: str) -> float:
     return seconds + int(text[20:23]) / 1000
 
 
-def _post(url: str, secret: str, body: bytes, delivery_id: str) -> tuple[str, float, float, int]:
-    headers = signing.sign("github", secret, body, delivery_id=delivery_id, event_type="push")
+def _post(
+    url: str, scheme: str, secret: str, body: bytes, delivery_id: str
+) -> tuple[str, float, float, int]:
+    event_type = signing.EVENT_TYPES[scheme][0]
+    headers = signing.sign(scheme, secret, body, delivery_id=delivery_id, event_type=event_type)
     sent = time.time()
     answer = send.post((url, body, headers))
     return delivery_id, sent, time.time() - sent, answer.status
@@ -89,13 +93,14 @@ def subscriber_arrivals(sqs, url: str, wanted: set[str], timeout: float) -> dict
 
 
 def run(stack, deliveries: int, concurrency: int, size: int = 1024) -> dict[str, object]:
-    """Send `deliveries` GitHub deliveries of `size` bytes; latencies and throughput."""
+    """Send `deliveries` deliveries of `size` bytes to `PROVIDER`; latencies and throughput."""
     url = stack.outputs["webhook_urls"][PROVIDER]
+    scheme = stack.outputs["providers"][PROVIDER]
     secret = stack.dev_secrets[PROVIDER]
     ids = [str(uuid.uuid4()) for _ in range(deliveries)]
     bodies = {i: json_body(size, fields={"delivery": i}) for i in ids}
     with ThreadPoolExecutor(concurrency) as pool:
-        answers = list(pool.map(lambda i: _post(url, secret, bodies[i], i), ids))
+        answers = list(pool.map(lambda i: _post(url, scheme, secret, bodies[i], i), ids))
     rejected = [a for a in answers if a[3] != 202]
     if rejected:
         raise RuntimeError(f"{len(rejected)} deliveries not accepted, e.g. status {rejected[0][3]}")

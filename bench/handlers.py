@@ -209,14 +209,14 @@ def _ingest_row(pipeline: Pipeline, scheme: str, repeat: int) -> dict[str, objec
 
 def run_process(pipeline: Pipeline, repeat: int) -> list[dict[str, object]]:
     """Per record in a batch of 10, 1 KiB bodies: handler, handler + botocore, and the floor."""
-    messages = pipeline.messages("github", 1024, BATCH_SIZE)
+    messages = pipeline.messages(payloads.SAMPLE_SCHEME, 1024, BATCH_SIZE)
     event = sqs_event(messages)
     with captured_stdout():
         pipeline.store(pipeline.process, event)
         pipeline.store(pipeline.process_sdk, event)
-    _, body = signed_event("github", 1024)
-    headers = payloads.signed_headers("github", body, int(time.time()), "x")
-    floor = verification.floor("github", body, headers)
+    _, body = signed_event(payloads.SAMPLE_SCHEME, 1024)
+    headers = payloads.signed_headers(payloads.SAMPLE_SCHEME, body, int(time.time()), "x")
+    floor = verification.floor(payloads.SAMPLE_SCHEME, body, headers)
     fns = {
         "handler": lambda: pipeline.process.handler(event, None),
         "handler_sdk": lambda: pipeline.process_sdk.handler(event, None),
@@ -227,7 +227,7 @@ def run_process(pipeline: Pipeline, repeat: int) -> list[dict[str, object]]:
         samples = interleaved_ns(fns, repeat)
     pipeline.recorder.keep = True
     per_record = {name: [v / BATCH_SIZE for v in values] for name, values in samples.items()}
-    return [_row("github", per_record)]
+    return [_row(payloads.SAMPLE_SCHEME, per_record)]
 
 
 def _row(scheme: str, samples: dict[str, list[float]]) -> dict[str, object]:
@@ -263,7 +263,7 @@ class Quantities(TypedDict):
 def quantities(pipeline: Pipeline, size: int, repeat: int) -> Quantities:
     """What the cost model needs for one body size: sizes, log bytes, CPU time per call."""
     pipeline.recorder.objects.clear()
-    messages = pipeline.messages("github", size, BATCH_SIZE)
+    messages = pipeline.messages(payloads.SAMPLE_SCHEME, size, BATCH_SIZE)
     archived = bool(pipeline.recorder.objects)
     pipeline.recorder.items.clear()
     event = sqs_event(messages)
@@ -275,12 +275,15 @@ def quantities(pipeline: Pipeline, size: int, repeat: int) -> Quantities:
     if "payload" not in inline:  # what a design without claim check would store
         body = pipeline.recorder.objects[item["payload_s3_key"]["S"]]
         inline["payload"] = {"B": storage.compress(body)}
-    ingest_event, _ = signed_event("github", size)
+    ingest_event, _ = signed_event(payloads.SAMPLE_SCHEME, size)
     with captured_stdout() as ingest_log:
         pipeline.ingest.handler(ingest_event, None)
     forged = dict(
         ingest_event,
-        headers={**ingest_event["headers"], "x-hub-signature-256": "sha256=" + "0" * 64},
+        headers={
+            **ingest_event["headers"],
+            signing.signature_header(payloads.SAMPLE_SCHEME): "sha256=" + "0" * 64,
+        },
     )
     with captured_stdout() as rejected_log:
         answer = pipeline.ingest.handler(forged, None)

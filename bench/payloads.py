@@ -55,6 +55,10 @@ WORDS = tuple(
     ]
 )
 
+SAMPLE_SCHEME = "github"
+"""The scheme of the figures taken for one scheme only (process, cost, first response): GitHub's,
+whose verification the Powertools comparator (`bench/powertools/`) does too."""
+
 # One fixed secret per registered scheme, in the scheme's own development format.
 SECRETS = {
     name: schemes.get(name).development_secret(f"{name}-bench-key-32-bytes!!".encode()[:24])

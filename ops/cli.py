@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, events, outputs, replay, republish, send
+from ops import dlq, events, outputs, replay, republish, send, signing
 from ops.errors import OpsError
 
 
@@ -177,7 +177,7 @@ def _send(args: argparse.Namespace) -> int:
         forge=args.forge,
         options=args.options,
     )
-    if delivery.scheme == "hmac" and delivery.options is None:
+    if signing.reads_options(delivery.scheme) and delivery.options is None:
         print(
             f"warning: no header options known for hmac provider {args.provider!r} (the stack "
             "has no provider_options output): signing with the scheme's defaults; pass "

@@ -160,6 +160,13 @@ def signed_message(
     return _message(scheme, body, delivery_id, timestamp, options)
 
 
+def reads_options(scheme: str) -> bool:
+    """Whether the sender signs according to its provider's options (header names, prefix,
+    algorithm, template): only the generic HMAC sender does."""
+    _check(scheme)
+    return scheme == "hmac"
+
+
 def signature_header(scheme: str, options: Mapping[str, object] | None = None) -> str:
     """The (lower-case) name of the header in which the sender sends its signature."""
     if scheme == "hmac":

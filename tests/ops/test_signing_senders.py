@@ -156,8 +156,13 @@ def test_delivery_ids_are_shaped_like_the_senders_and_reproducible(
         lambda: signing.sign("nope", "s", BODY, delivery_id="d-1"),
         lambda: signing.new_delivery_id("nope"),
         lambda: signing.malformed_headers("nope", {}),
+        lambda: signing.reads_options("nope"),
     ],
 )
 def test_an_unknown_scheme_is_refused(call) -> None:
     with pytest.raises(ValueError, match="unknown scheme 'nope'"):
         call()
+
+
+def test_only_the_generic_hmac_sender_signs_by_its_options() -> None:
+    assert [s for s in signing.SCHEMES if signing.reads_options(s)] == ["hmac"]
