@@ -113,10 +113,13 @@ def archive_key(provider: str, body_sha256: str) -> str:
 def field_problem(
     fields: Mapping[str, object], headers: Mapping[str, str] | None = None
 ) -> str | None:
-    """Why these envelope fields are out of bounds (a 400 or an `EnvelopeError`), else None."""
-    for name, limit in LIMITS.items():
-        value = fields.get(name)
-        if isinstance(value, str) and len(value) > limit:
+    """Why these envelope fields are out of bounds (a 400 or an `EnvelopeError`), else None.
+
+    Only the given fields are checked (names without a limit are skipped), so the ingest path
+    passes just the ones no earlier step has bounded."""
+    for name, value in fields.items():
+        limit = LIMITS.get(name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
             return f"{name.replace('_', ' ')} longer than {limit} characters"
     if headers is not None:
         if len(headers) > MAX_HEADERS:

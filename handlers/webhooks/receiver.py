@@ -100,14 +100,8 @@ class Receiver:
             return response(200, "challenge", delivery.challenge)
 
         received_ms = req.received_ms if req.received_ms is not None else int(now * 1000)
-        problem = envelope.field_problem(
-            {
-                "delivery_id": delivery.delivery_id,
-                "event_type": delivery.event_type,
-                "source_ip": req.source_ip,
-            },
-            delivery.headers,
-        )
+        # The delivery id and event type were bounded by `delivery.delivery` already.
+        problem = envelope.field_problem({"source_ip": req.source_ip}, delivery.headers)
         if problem:
             return self._reject(400, problem, label, req.request_id)
         fields = {

@@ -104,6 +104,9 @@ def _valid() -> dict[str, object]:
         (json.dumps({**_valid(), "body_size": 4}), "'body_size' says 4"),
         (json.dumps({**_valid(), "body_base64": True, "body": "!!"}), "not valid base64"),
         (json.dumps({**_valid(), "body": "\ud800"}), "not valid UTF-8"),
+        (json.dumps({**_valid(), "delivery_id": "d" * 257}), "delivery id longer than 256"),
+        (json.dumps({**_valid(), "source_ip": "1" * 65}), "source ip longer than 64"),
+        (json.dumps({**_valid(), "provider": "p" * 33}), "provider longer than 32"),
     ],
 )
 def test_parse_rejects_with_a_reason(message: str, reason: str) -> None:

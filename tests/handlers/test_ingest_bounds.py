@@ -50,6 +50,15 @@ def test_an_event_type_header_beyond_256_characters_is_a_400(stack: Stack) -> No
     assert (status, body) == (400, {"error": "event type longer than 256 characters"})
 
 
+def test_a_source_ip_beyond_its_bound_is_a_400(stack: Stack) -> None:
+    sample, headers = delivery("github")
+    event = http_event("github", sample.body, headers)
+    event["requestContext"]["http"]["sourceIp"] = "1" * (envelope.LIMITS["source_ip"] + 1)
+    status, body = answer(stack.receiver.handle(event))
+    assert (status, body) == (400, {"error": "source ip longer than 64 characters"})
+    assert stack.messages() == []
+
+
 def test_a_kept_header_beyond_its_bound_is_a_400(stack: Stack) -> None:
     sample, headers = delivery("github")
     headers["User-Agent"] = "u" * (envelope.MAX_HEADER_VALUE_LENGTH + 1)
