@@ -298,3 +298,8 @@ class Tolerance(Record):
 
 def configure_tolerance(values: Mapping[str, Any]) -> Tolerance:
     return Tolerance(values["tolerance_seconds"])
+
+
+TIMESTAMPED_OPTIONS = (TOLERANCE, dedupe_option(DEDUPE_BY_DELIVERY_ID))
+"""The options of a scheme that signs a timestamp and its delivery id (Stripe, Slack, Standard
+Webhooks): how old a delivery may be, and dedupe by the signed id unless told otherwise."""

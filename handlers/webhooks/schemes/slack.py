@@ -15,7 +15,6 @@ from ..delivery import (
     object_field,
     optional_text,
 )
-from ..envelope import DEDUPE_BY_DELIVERY_ID
 from ..signatures import (
     MALFORMED_SIGNATURE,
     MISSING_SIGNATURE,
@@ -24,13 +23,12 @@ from ..signatures import (
     match_hex,
 )
 from .base import (
-    TOLERANCE,
+    TIMESTAMPED_OPTIONS,
     Headers,
     Keys,
     Scheme,
     Tolerance,
     configure_tolerance,
-    dedupe_option,
 )
 
 
@@ -64,5 +62,5 @@ SCHEME: Scheme[Tolerance] = Scheme(
     configure_tolerance,
     verify,
     describe,
-    options=(TOLERANCE, dedupe_option(DEDUPE_BY_DELIVERY_ID)),
+    options=TIMESTAMPED_OPTIONS,
 )

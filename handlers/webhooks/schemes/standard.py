@@ -18,7 +18,6 @@ from ..delivery import (
     json_object,
     optional_text,
 )
-from ..envelope import DEDUPE_BY_DELIVERY_ID
 from ..signatures import (
     MALFORMED_SIGNATURE,
     MAX_SIGNATURES,
@@ -28,13 +27,12 @@ from ..signatures import (
     match_base64,
 )
 from .base import (
-    TOLERANCE,
+    TIMESTAMPED_OPTIONS,
     Headers,
     Keys,
     Scheme,
     Tolerance,
     configure_tolerance,
-    dedupe_option,
 )
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
@@ -108,7 +106,7 @@ SCHEME: Scheme[Tolerance] = Scheme(
     configure_tolerance,
     verify,
     describe,
-    options=(TOLERANCE, dedupe_option(DEDUPE_BY_DELIVERY_ID)),
+    options=TIMESTAMPED_OPTIONS,
     signing_key=signing_key,
     check_secret=check_secret,
     development_secret=development_secret,

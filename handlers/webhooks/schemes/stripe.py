@@ -7,7 +7,6 @@ Secrets are the endpoint's `whsec_...` text, used as is.
 from __future__ import annotations
 
 from ..delivery import COMMON_HEADERS, Delivery, body_text, delivery, json_object, optional_text
-from ..envelope import DEDUPE_BY_DELIVERY_ID
 from ..signatures import (
     MALFORMED_SIGNATURE,
     MAX_SIGNATURES,
@@ -16,13 +15,12 @@ from ..signatures import (
     match_hex,
 )
 from .base import (
-    TOLERANCE,
+    TIMESTAMPED_OPTIONS,
     Headers,
     Keys,
     Scheme,
     Tolerance,
     configure_tolerance,
-    dedupe_option,
 )
 
 
@@ -62,6 +60,6 @@ SCHEME: Scheme[Tolerance] = Scheme(
     configure_tolerance,
     verify,
     describe,
-    options=(TOLERANCE, dedupe_option(DEDUPE_BY_DELIVERY_ID)),
+    options=TIMESTAMPED_OPTIONS,
     development_secret=development_secret,
 )
