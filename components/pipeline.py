@@ -116,7 +116,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 providers=s.providers,
                 secret_values=s.secret_values,
                 protect_secrets=protect,
-                disable_execute_api_endpoint=s.api.domain_name is not None,
+                disable_execute_api_endpoint=s.api.disable_execute_api_endpoint,
                 queue_url=self.queue.queue_url,
                 queue_arn=self.queue.queue_arn,
                 timeout_seconds=s.ingest.timeout_seconds,
