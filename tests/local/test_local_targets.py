@@ -14,10 +14,14 @@ FIFO = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:orders.fifo"
 def mocks(moto) -> MotoMocks:
     mocks = MotoMocks(moto.endpoint_url, REGION, "http://127.0.0.1:9999")
     mocks.new_resource(
-        MockResourceArgs("aws:cloudwatch/eventBus:EventBus", "bus", {"name": "fifo-bus"}, True)
+        MockResourceArgs(
+            "aws:cloudwatch/eventBus:EventBus", "bus", {"name": "fifo-bus"}, custom=True
+        )
     )
     rule = {"name": "fifo-rule", "eventBusName": "fifo-bus", "eventPattern": '{"source":["x"]}'}
-    mocks.new_resource(MockResourceArgs("aws:cloudwatch/eventRule:EventRule", "rule", rule, True))
+    mocks.new_resource(
+        MockResourceArgs("aws:cloudwatch/eventRule:EventRule", "rule", rule, custom=True)
+    )
     return mocks
 
 
@@ -25,7 +29,7 @@ def _target(mocks: MotoMocks, logical: str, **extra: object) -> None:
     inputs = {"rule": "fifo-rule", "eventBusName": "fifo-bus", "arn": FIFO, **extra}
     inputs["targetId"] = logical
     mocks.new_resource(
-        MockResourceArgs("aws:cloudwatch/eventTarget:EventTarget", logical, inputs, True)
+        MockResourceArgs("aws:cloudwatch/eventTarget:EventTarget", logical, inputs, custom=True)
     )
 
 
