@@ -11,6 +11,7 @@ import pytest
 from components.config_error import ConfigError
 from components.settings import parse_settings
 from tests.infra.mockstack import built_stack, example_secrets, run_stack, stack_config
+from tests.infra.test_aws_limits import accepts, member
 from tests.infra.test_settings import minimal
 
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -46,9 +47,9 @@ def test_a_new_secret_generation_names_a_new_secret() -> None:
     providers = dict(stack_config("prod")["webhooks:providers"])
     providers["github"] = {**providers["github"], "secretGeneration": 2}
     stack = _prod(providers)
-    assert (
-        stack.one(SECRET, "webhooks-api-secret-github").inputs["name"] == "webhooks/prod/github/2"
-    )
+    name = stack.one(SECRET, "webhooks-api-secret-github").inputs["name"]
+    assert name == "webhooks/prod/github/2"
+    accepts(member("secretsmanager", "CreateSecret", "Name"), name)
     assert stack.one(SECRET, "webhooks-api-secret-stripe").inputs["name"] == "webhooks/prod/stripe"
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from components.config_error import ConfigError
 from tests.infra.mockstack import ACCOUNT_ID, MockedStack, _with, run_stack
+from tests.infra.test_aws_limits import accepts, member
 from tests.infra.test_subscribers import parse
 
 OTHER = "210987654321"
@@ -152,3 +153,12 @@ def test_delivery_roles_trust_only_their_rule(stack: MockedStack, name: str) -> 
         "ArnEquals": {"aws:SourceArn": rule.state["arn"]},
         "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
     }
+
+
+def test_what_the_targets_declare_fits_aws_models(stack: MockedStack) -> None:
+    group = member("events", "PutTargets", "Targets", "[]", "SqsParameters", "MessageGroupId")
+    for name in ("orders", "audit"):
+        accepts(group, _target(stack, name)["sqsTarget"]["messageGroupId"])
+    accepts(group, "x" * 128)
+    for role in stack.of_type("aws:iam/role:Role"):
+        accepts(member("iam", "CreateRole", "RoleName"), role.inputs["name"])
