@@ -38,8 +38,9 @@ TARGET_RULE = (
     "an SQS queue, Lambda function or EventBridge bus ARN, e.g."
     " arn:aws:events:eu-west-1:210987654321:event-bus/central"
 )
-# SQS MessageGroupId: 1-128 alphanumeric or punctuation characters (SQS SendMessage reference).
-MESSAGE_GROUP_ID = re.compile(r"[A-Za-z0-9!-/:-@\[-`{-~]{1,128}")
+# EventBridge's SqsParameters.MessageGroupId takes at most 100 characters (its API model), and
+# SQS takes letters, digits and punctuation in a group id (SendMessage, MessageGroupId).
+MESSAGE_GROUP_ID = re.compile(r"[A-Za-z0-9!-/:-@\[-`{-~]{1,100}")
 # Only a bus may be in another Region: EventBridge sends to an event bus in another Region
 # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html), to a queue
 # or function in another account only in the same Region
@@ -266,7 +267,9 @@ def _message_group_id(name: str, value: Any, target: str | None) -> str | None:
         return name
     if not isinstance(value, str) or not MESSAGE_GROUP_ID.fullmatch(value):
         raise ConfigError(
-            key, value, "1 to 128 letters, digits or punctuation (SQS MessageGroupId)"
+            key,
+            value,
+            "1 to 100 letters, digits or punctuation (EventBridge's SqsParameters.MessageGroupId)",
         )
     return value
 
