@@ -12,12 +12,14 @@ from components.domain import check_certificate_region
 from components.environment import check_ingest_environment
 from components.pipeline import WebhookPipeline, WebhookPipelineArgs
 from components.settings import load_settings
+from components.subscribers import check_target_regions
 
 settings = load_settings()
 # A plain value: names of account-global resources carry it.
 region = aws.get_region().region
 check_ingest_environment(settings, region)
 check_certificate_region(settings, region)
+check_target_regions(settings.subscribers, region)
 pipeline = WebhookPipeline(
     "webhooks",
     WebhookPipelineArgs(

@@ -33,9 +33,24 @@ ACCESS_LOG_FORMAT = json.dumps(
         "integrationStatus": "$context.integration.status",
         "integrationLatency": "$context.integration.latency",
         "integrationError": "$context.integration.error",
+        # The host the sender used: who still posts to the execute-api URL after a domain is
+        # added (docs/deploying.md, "Moving senders to a domain").
+        "domainName": "$context.domainName",
     },
     separators=(",", ":"),
 )
+
+
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+
+
+def access_log_group_name(api_name: str) -> str:
+    """Under `/aws/vendedlogs/`: HTTP API access logs are delivered as vended logs, and CloudWatch
+    Logs covers that prefix with one wildcard in the account's log resource policy instead of
+    appending each log group to it until the policy's 5,120 characters are full
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html)."""
+    return f"{VENDED_LOGS_PREFIX}apigateway/{api_name}/access"
 
 
 # Noncurrent versions of an archived body (a rewrite of the same key) are kept this long.
@@ -56,7 +71,8 @@ class WebhookApiArgs:
     secret_values: pulumi.Input[Mapping[str, Any]]
     # Pulumi `protect` on the secrets (prod profile): a rename cannot delete them.
     protect_secrets: bool
-    # With a custom domain senders must not bypass it through the execute-api URL.
+    # `api.disableExecuteApiEndpoint`: once every sender uses the custom domain, nobody may
+    # bypass it through the execute-api URL.
     disable_execute_api_endpoint: bool
     queue_url: pulumi.Input[str]
     queue_arn: pulumi.Input[str]
@@ -97,13 +113,21 @@ class WebhookApi(pulumi.ComponentResource):
         versions: list[aws.secretsmanager.SecretVersion] = []
         secret_values = pulumi.Output.from_input(args.secret_values)
         for provider in args.providers:
+            # A renamed provider keeps its former secret: same name in AWS, and its former
+            # logical names as aliases, so Pulumi updates it instead of replacing a protected
+            # resource (docs/deploying.md, "Provider lifecycle").
+            former = provider.renamed_from
             secret = aws.secretsmanager.Secret(
                 f"{name}-secret-{provider.name}",
-                name=f"{args.secret_name_prefix}/{provider.name}",
+                name=f"{args.secret_name_prefix}/{provider.secret_path}",
                 description=f"Signing secrets of webhook provider {provider.name}",
                 recovery_window_in_days=args.secret_recovery_window_days,
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect_secrets),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    protect=args.protect_secrets,
+                    aliases=[pulumi.Alias(name=f"{name}-secret-{former}")] if former else None,
+                ),
             )
             versions.append(
                 aws.secretsmanager.SecretVersion(
@@ -111,7 +135,12 @@ class WebhookApi(pulumi.ComponentResource):
                     secret_id=secret.id,
                     # Derived from the secret config Output, so it is a secret too.
                     secret_string=secret_values.apply(partial(_secret_string, provider.name)),
-                    opts=child,
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        aliases=[pulumi.Alias(name=f"{name}-secret-{former}-value")]
+                        if former
+                        else None,
+                    ),
                 )
             )
             self.secrets[provider.name] = secret
@@ -201,7 +230,7 @@ class WebhookApi(pulumi.ComponentResource):
         """`httpApi`: the HTTP API, its route, stage, access logs and invoke permission."""
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
-            name=f"/aws/apigateway/{args.api_name}/access",
+            name=access_log_group_name(args.api_name),
             retention_in_days=args.log_retention_days,
             tags=args.tags,
             opts=child,

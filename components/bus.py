@@ -4,9 +4,12 @@ A managed subscriber (no `target`) gets a queue and a DLQ (`webhooks-sub-<name>-
 `webhooks-sub-<name>-dlq-<stack>`), both SSE-SQS; the DLQ takes what the consumer fails
 `maxReceiveCount` times and what EventBridge could not deliver after its retries. Each queue's
 policy lets exactly this subscriber's rule send. A subscriber with a `target` gets the rule
-target, what EventBridge needs to reach it (a Lambda permission, or a role allowed to put
-events on that bus), and a DLQ for what cannot be delivered. An SQS target's queue policy
-belongs to the queue's owner (docs/contract.md, "Subscribers").
+target, what EventBridge needs to reach it and a DLQ for what cannot be delivered: for a
+function of this account a Lambda permission; for a bus (any account or Region), or a queue or
+function of another account, a delivery role of this account allowed exactly that call on that
+target, which only this rule may assume. The target's own policy belongs to its owner (an SQS
+queue's policy, another account's function or bus policy: docs/deploying.md, "Subscribers in
+another account"). A FIFO queue target gets its message group id.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
-from components.function import assume_role_policy
 from components.subscribers import SubscriberSettings
 
 EVENT_BUS = 256
@@ -30,7 +32,34 @@ SUBSCRIBER_MAX_RECEIVE_COUNT = 5
 # EventBridge's own bounds: retried with backoff for up to a day, then the target DLQ.
 TARGET_MAX_EVENT_AGE_SECONDS = 24 * 3600
 TARGET_MAX_RETRY_ATTEMPTS = 185
-EVENTS_ASSUME_ROLE_POLICY = assume_role_policy("events.amazonaws.com")
+# What a delivery role may do on its target, and its policy's name prefix, per target kind.
+DELIVERY_ACTIONS = {
+    "bus": ("events:PutEvents", "put-events"),
+    "queue": ("sqs:SendMessage", "send-message"),
+    "function": ("lambda:InvokeFunction", "invoke"),
+}
+
+
+def events_trust_policy(rule_arn: pulumi.Input[str], account_id: str) -> pulumi.Output[str]:
+    """EventBridge may assume the role for this rule of this account only
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html:
+    for a bus rule's target, `aws:SourceArn` is the rule's ARN)."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "ArnEquals": {"aws:SourceArn": rule_arn},
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                    },
+                }
+            ],
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -41,6 +70,8 @@ class WebhookBusArgs:
     """Physical name of a regional resource (`Settings.name`)."""
     role_name: Callable[[str], str]
     """Physical name of an IAM role (account-global, carries the region)."""
+    account_id: str
+    """The bus's account, a plain value: a target in another account gets a delivery role."""
     protect: bool
     """Subscriber queues hold undelivered events: protected like the pipeline's queues."""
     tags: dict[str, str]
@@ -54,6 +85,8 @@ class Subscriber:
     target: aws.cloudwatch.EventTarget
     dlq: aws.sqs.Queue
     queue: aws.sqs.Queue | None
+    role: aws.iam.Role | None
+    """The delivery role (a bus target, or a queue or function in another account)."""
 
 
 def send_policy(queue_arn: pulumi.Input[str], rule_arn: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -95,6 +128,7 @@ class WebhookBus(pulumi.ComponentResource):
         self.dlq_urls = {n: s.dlq.url for n, s in self.subscribers.items()}
         self.dlq_names = {n: s.dlq.name for n, s in self.subscribers.items()}
         self.rule_arns = {n: s.rule.arn for n, s in self.subscribers.items()}
+        self.role_arns = {n: s.role.arn for n, s in self.subscribers.items() if s.role}
         self.register_outputs(
             {
                 "bus_name": self.bus_name,
@@ -102,6 +136,7 @@ class WebhookBus(pulumi.ComponentResource):
                 "subscriber_queue_urls": self.queue_urls,
                 "subscriber_dlq_urls": self.dlq_urls,
                 "subscriber_rules": self.rule_arns,
+                "subscriber_roles": self.role_arns,
             }
         )
 
@@ -140,7 +175,7 @@ class WebhookBus(pulumi.ComponentResource):
             opts=child,
         )
         queue = None
-        role_arn: pulumi.Output[str] | None = None
+        role: aws.iam.Role | None = None
         depends: list[pulumi.Resource] = []
         if s.target is None:
             queue = aws.sqs.Queue(
@@ -168,7 +203,12 @@ class WebhookBus(pulumi.ComponentResource):
             target_arn: pulumi.Input[str] = queue.arn
         else:
             target_arn = s.target
-            if s.target_kind == "function":
+            if s.target_kind == "bus" or s.target_account != args.account_id:
+                # A bus anywhere, or a queue or function in another account: EventBridge
+                # assumes a role of the bus's account, which the target's policy must allow.
+                role, role_policy = self._delivery_role(base, s, args, rule, child)
+                depends.append(role_policy)
+            elif s.target_kind == "function":
                 depends.append(
                     aws.lambda_.Permission(
                         f"{base}-invoke",
@@ -179,42 +219,16 @@ class WebhookBus(pulumi.ComponentResource):
                         opts=child,
                     )
                 )
-            elif s.target_kind == "bus":
-                role = aws.iam.Role(
-                    f"{base}-role",
-                    name=args.role_name(f"sub-{s.name}"),
-                    assume_role_policy=EVENTS_ASSUME_ROLE_POLICY,
-                    tags=args.tags,
-                    opts=child,
-                )
-                depends.append(
-                    aws.iam.RolePolicy(
-                        f"{base}-role-policy",
-                        name=f"put-events-{s.name}",
-                        role=role.id,
-                        policy=json.dumps(
-                            {
-                                "Version": "2012-10-17",
-                                "Statement": [
-                                    {
-                                        "Effect": "Allow",
-                                        "Action": "events:PutEvents",
-                                        "Resource": s.target,
-                                    }
-                                ],
-                            }
-                        ),
-                        opts=child,
-                    )
-                )
-                role_arn = role.arn
         target = aws.cloudwatch.EventTarget(
             f"{base}-target",
             rule=rule.name,
             event_bus_name=self.bus.name,
             target_id=f"sub-{s.name}",
             arn=target_arn,
-            role_arn=role_arn,
+            role_arn=role.arn if role is not None else None,
+            sqs_target=aws.cloudwatch.EventTargetSqsTargetArgs(message_group_id=s.message_group_id)
+            if s.message_group_id is not None
+            else None,
             # A bus target takes no retry policy: EventBridge delivers to buses itself.
             retry_policy=None
             if s.target_kind == "bus"
@@ -225,4 +239,42 @@ class WebhookBus(pulumi.ComponentResource):
             dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dlq.arn),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
-        return Subscriber(rule=rule, target=target, dlq=dlq, queue=queue)
+        return Subscriber(rule=rule, target=target, dlq=dlq, queue=queue, role=role)
+
+    def _delivery_role(
+        self,
+        base: str,
+        s: SubscriberSettings,
+        args: WebhookBusArgs,
+        rule: aws.cloudwatch.EventRule,
+        child: pulumi.ResourceOptions,
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """The role EventBridge assumes for this rule only (confused deputy: `aws:SourceArn`
+        is the rule, `aws:SourceAccount` the bus's account), allowed the one call on the target."""
+        role = aws.iam.Role(
+            f"{base}-role",
+            name=args.role_name(f"sub-{s.name}"),
+            assume_role_policy=events_trust_policy(rule.arn, args.account_id),
+            tags=args.tags,
+            opts=child,
+        )
+        action, prefix = DELIVERY_ACTIONS[s.target_kind]
+        policy = aws.iam.RolePolicy(
+            f"{base}-role-policy",
+            name=f"{prefix}-{s.name}",
+            role=role.id,
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": action,
+                            "Resource": s.target,
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        return role, policy

@@ -85,7 +85,7 @@ def estimated_ingest_variables(settings: Settings, region: str) -> dict[str, str
     queue = settings.name("queue", naming.SQS_QUEUE)
     prefix = naming.secret_prefix(settings.stack)
     arns = {
-        p.name: f"arn:aws:secretsmanager:{region}:{account}:secret:{prefix}/{p.name}"
+        p.name: f"arn:aws:secretsmanager:{region}:{account}:secret:{prefix}/{p.secret_path}"
         + ARN_RANDOM_SUFFIX
         for p in settings.providers
     }

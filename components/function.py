@@ -40,6 +40,14 @@ class Grant:
     resources: pulumi.Input[Sequence[pulumi.Input[str]]]
 
 
+def list_archive(bucket_arn: pulumi.Input[str]) -> Grant:
+    """`s3:ListBucket` on the archive, for a role that reads archived bodies: without it S3
+    answers a missing object with 403 instead of 404 (NoSuchKey), and "archived body is missing"
+    reads as a permissions fault. Not narrowed by `s3:prefix`: a GetObject request carries no
+    prefix, so a prefix condition would never match it; the bucket holds only `bodies/`."""
+    return Grant(actions=["s3:ListBucket"], resources=[bucket_arn])
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     function_name: str

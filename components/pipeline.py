@@ -116,7 +116,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 providers=s.providers,
                 secret_values=s.secret_values,
                 protect_secrets=protect,
-                disable_execute_api_endpoint=s.api.domain_name is not None,
+                disable_execute_api_endpoint=s.api.disable_execute_api_endpoint,
                 queue_url=self.queue.queue_url,
                 queue_arn=self.queue.queue_arn,
                 timeout_seconds=s.ingest.timeout_seconds,
@@ -221,6 +221,9 @@ class WebhookPipeline(pulumi.ComponentResource):
             "subscriber_dlq_urls": self.bus.dlq_urls,
             "subscriber_rules": self.bus.rule_arns,
             "subscriber_targets": {x.name: x.target for x in s.subscribers if x.target},
+            # The role a target's owner must allow (a bus, or a queue or function of another
+            # account: docs/deploying.md, "Subscribers in another account").
+            "subscriber_roles": self.bus.role_arns,
             "publish_dlq_url": self.publisher.dlq_url,
             "publish_function_name": self.publisher.function_name,
             # The payload paths the publisher carries in detail.match (what a replay must too).
@@ -382,6 +385,11 @@ class WebhookPipeline(pulumi.ComponentResource):
                 role_name=lambda part: naming.account_global(
                     part, s.stack, args.region, naming.IAM_ROLE
                 ),
+                # A plain value (`account_id` may be an Output): it decides which targets are
+                # in another account and get a delivery role.
+                account_id=aws.get_caller_identity(
+                    opts=pulumi.InvokeOptions(parent=self)
+                ).account_id,
                 protect=s.environment == "prod",
                 tags=s.tags,
             ),

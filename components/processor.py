@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 from webhooks.process_settings import ProcessHandlerSettings
 
-from components.function import FunctionSpec, Grant, create_function
+from components.function import FunctionSpec, Grant, create_function, list_archive
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,7 @@ class WebhookProcessor(pulumi.ComponentResource):
                         actions=["s3:GetObject"],
                         resources=[pulumi.Output.concat(args.archive_bucket_arn, "/bodies/*")],
                     ),
+                    list_archive(args.archive_bucket_arn),
                     Grant(
                         actions=[
                             "sqs:ReceiveMessage",

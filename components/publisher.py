@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 from webhooks.publish_settings import PublishHandlerSettings
 
-from components.function import FunctionSpec, Grant, create_function
+from components.function import FunctionSpec, Grant, create_function, list_archive
 
 BATCH_SIZE = 10
 MAXIMUM_RETRY_ATTEMPTS = 10
@@ -94,6 +94,7 @@ class WebhookPublisher(pulumi.ComponentResource):
         ]
         if args.match_paths:  # claim-checked bodies are read for the payload filters
             grants.append(Grant(actions=["s3:GetObject"], resources=[bodies]))
+            grants.append(list_archive(args.archive_bucket_arn))
         if write:
             grants.append(Grant(actions=["s3:PutObject"], resources=[bodies]))
         resources = create_function(

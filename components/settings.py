@@ -63,10 +63,22 @@ class ProviderSettings:
     scheme: str
     secrets: tuple[str, ...]
     options: Mapping[str, object]
+    renamed_from: str | None = None
+    """`renamedFrom`: the provider's former name, whose secret it keeps (docs/deploying.md)."""
+    secret_generation: int = 1
+    """`secretGeneration`: above 1, a new secret name, e.g. to re-add a provider whose former
+    secret is still scheduled for deletion (docs/deploying.md, "Provider lifecycle")."""
 
     def handler_options(self) -> dict[str, object]:
         """The `PROVIDERS` entry without `secret_arn`: the scheme and its options."""
         return {"scheme": self.scheme, **self.options}
+
+    @property
+    def secret_path(self) -> str:
+        """The secret's name below the stack's prefix: `<provider>`, the former name after a
+        rename, `/<generation>` appended above generation 1."""
+        base = self.renamed_from or self.name
+        return base if self.secret_generation == 1 else f"{base}/{self.secret_generation}"
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,9 @@ class ApiSettings:
     hosted_zone_id: str | None = None
     # The front door (components/function_url.py): `httpApi` or `functionUrl`.
     kind: str = "httpApi"
+    # Off only when asked: adding a domain leaves the execute-api URL serving the senders that
+    # still use it until they have moved (docs/deploying.md, "Moving senders to a domain").
+    disable_execute_api_endpoint: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,11 +261,32 @@ def _text(section: Mapping[str, Any], key: str) -> str | None:
 # ---- sections ----
 
 
+# A provider's keys that are not scheme options: where its secret lives (docs/deploying.md).
+LIFECYCLE_KEYS = ("renamedFrom", "secretGeneration")
+MAX_SECRET_GENERATION = 999
+
+
+def _lifecycle(name: str, options: Mapping[str, Any]) -> tuple[str | None, int]:
+    """`renamedFrom` and `secretGeneration` of provider `name`, validated."""
+    base = f"providers.{name}"
+    renamed = options.get("renamedFrom")
+    if renamed is not None and (not handler_providers.is_name(renamed) or renamed == name):
+        raise ConfigError(
+            setting_key(base, "renamedFrom"),
+            renamed,
+            f"the provider's former name ({handler_providers.NAME_RULE}), not its own",
+        )
+    generation = _int(options, f"{base}.secretGeneration", 1, 1, MAX_SECRET_GENERATION)
+    return renamed, generation
+
+
 def _provider(name: str, options: Any, secrets: tuple[str, ...]) -> ProviderSettings:
     """Validated through the scheme registry: the rules the ingest function applies too."""
     base = f"providers.{name}"
     if not isinstance(options, Mapping):
         raise ConfigError(setting_key(base), options, "an object with at least `scheme`")
+    renamed, generation = _lifecycle(name, options)
+    options = {k: v for k, v in options.items() if k not in LIFECYCLE_KEYS}
     scheme = schemes.find(options.get("scheme"))
     if scheme is None:
         raise ConfigError(
@@ -269,7 +305,12 @@ def _provider(name: str, options: Any, secrets: tuple[str, ...]) -> ProviderSett
         except ValueError as error:
             raise ConfigError(setting_key("secrets", name), "<secret>", str(error)) from None
     return ProviderSettings(
-        name=name, scheme=scheme.name, secrets=secrets, options=scheme.explicit(values)
+        name=name,
+        scheme=scheme.name,
+        secrets=secrets,
+        options=scheme.explicit(values),
+        renamed_from=renamed,
+        secret_generation=generation,
     )
 
 
@@ -323,7 +364,33 @@ def _providers(raw: Mapping[str, Any]) -> tuple[ProviderSettings, ...]:
                 setting_key("providers", str(name)), name, handler_providers.NAME_RULE
             )
         result.append(_provider(name, providers[name], _secret_values(secrets, name)))
+    _check_renames(tuple(result))
     return tuple(result)
+
+
+def _check_renames(providers: tuple[ProviderSettings, ...]) -> None:
+    """A rename moves one secret to one provider: the former name must be gone from the list
+    (else two providers would claim one secret) and claimed once."""
+    names = {p.name for p in providers}
+    claimed: dict[str, str] = {}
+    for p in providers:
+        if p.renamed_from is None:
+            continue
+        key = setting_key("providers", p.name, "renamedFrom")
+        if p.renamed_from in names:
+            raise ConfigError(
+                key,
+                p.renamed_from,
+                f"a provider no longer in {setting_key('providers')}: {p.renamed_from!r} still"
+                " is, and keeps its own secret",
+            )
+        if p.renamed_from in claimed:
+            raise ConfigError(
+                key,
+                p.renamed_from,
+                f"a former name no other provider claims ({claimed[p.renamed_from]!r} does)",
+            )
+        claimed[p.renamed_from] = p.name
 
 
 def _ingest(raw: Mapping[str, Any]) -> IngestSettings:
@@ -506,6 +573,7 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
             "certificateArn",
             "hostedZoneId",
             "kind",
+            "disableExecuteApiEndpoint",
         ),
     )
     d = ApiSettings()
@@ -537,6 +605,14 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
     if kind == "functionUrl":
         _check_function_url(s)
         s = {key: value for key, value in s.items() if value is not None}
+    disable = _bool(s, "api.disableExecuteApiEndpoint", d.disable_execute_api_endpoint)
+    if disable and domain is None:
+        raise ConfigError(
+            setting_key("api.disableExecuteApiEndpoint"),
+            disable,
+            "false (or unset) without api.domainName: the execute-api URL is then the only"
+            " URL the senders have",
+        )
     return ApiSettings(
         kind=kind,
         throttling_rate_limit=_int(s, "api.throttlingRateLimit", d.throttling_rate_limit, 1, None),
@@ -546,6 +622,7 @@ def _api(raw: Mapping[str, Any]) -> ApiSettings:
         domain_name=domain,
         certificate_arn=certificate,
         hosted_zone_id=zone,
+        disable_execute_api_endpoint=disable,
     )
 
 
@@ -565,6 +642,28 @@ def _check_function_url(api: Mapping[str, Any]) -> None:
                 api[key],
                 "unset with api.kind functionUrl: ingest.reservedConcurrency throttles it",
             )
+
+
+def _burst(api: ApiSettings, ingest: IngestSettings, raw: Mapping[str, Any]) -> ApiSettings:
+    """The stage's burst never exceeds what the ingest function's reserved concurrency serves.
+
+    Each request of a burst holds one ingest function while it runs; beyond the reservation
+    Lambda throttles them and the API answers 5xx (the `api-5xx` alarm) instead of the 429 a
+    sender retries politely. Unset, the burst is the default capped at the reservation.
+    """
+    reserved = ingest.reserved_concurrency
+    if api.kind != "httpApi" or reserved is None or api.throttling_burst_limit <= reserved:
+        return api
+    given = isinstance(raw.get("api"), Mapping) and "throttlingBurstLimit" in raw["api"]
+    if not given:
+        return replace(api, throttling_burst_limit=reserved)
+    raise ConfigError(
+        setting_key("api.throttlingBurstLimit"),
+        api.throttling_burst_limit,
+        f"at most ingest.reservedConcurrency ({reserved}): each request of a burst holds an"
+        " ingest function, and the ones beyond its reserved concurrency are throttled and"
+        " answered 5xx; raise ingest.reservedConcurrency or lower the burst",
+    )
 
 
 def _check_front_door(api: ApiSettings, ingest: IngestSettings) -> None:
@@ -654,7 +753,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
         raise ConfigError(setting_key("metricsNamespace"), namespace, "a CloudWatch namespace")
     processor = _processor(raw)
     ingest = _ingest(raw)
-    api = _api(raw)
+    api = _burst(_api(raw), ingest, raw)
     _check_front_door(api, ingest)
     settings = Settings(
         environment=environment,

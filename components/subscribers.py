@@ -22,7 +22,7 @@ SUBSCRIBER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 SUBSCRIBER_NAME_RULE = (
     "lower-case letters, digits and -, at most 32, starting with a letter or digit"
 )
-KNOWN_KEYS = ("providers", "eventTypes", "payload", "pattern", "target")
+KNOWN_KEYS = ("providers", "eventTypes", "payload", "pattern", "target", "messageGroupId")
 PATH_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EVENT_TYPE = re.compile(r"[^*\s][^*]{0,127}\*?|[^*\s]")
 TARGET_ARN = re.compile(
@@ -38,6 +38,14 @@ TARGET_RULE = (
     "an SQS queue, Lambda function or EventBridge bus ARN, e.g."
     " arn:aws:events:eu-west-1:210987654321:event-bus/central"
 )
+# EventBridge's SqsParameters.MessageGroupId takes at most 100 characters (its API model), and
+# SQS takes letters, digits and punctuation in a group id (SendMessage, MessageGroupId).
+MESSAGE_GROUP_ID = re.compile(r"[A-Za-z0-9!-/:-@\[-`{-~]{1,100}")
+# Only a bus may be in another Region: EventBridge sends to an event bus in another Region
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html), to a queue
+# or function in another account only in the same Region
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-cross-account.html).
+CROSS_REGION_KINDS = ("bus",)
 SOURCE_PREFIX = "webhooks."
 """Matches the publisher's `source` (`webhooks.<provider>`, handlers/webhooks/publish.py)."""
 
@@ -55,19 +63,34 @@ class SubscriberSettings:
     """A raw EventBridge pattern merged into the generated one."""
     target: str | None = None
     """None: managed (the stack creates the queue and its DLQ)."""
+    message_group_id: str | None = None
+    """A FIFO queue target's `SqsParameters.MessageGroupId` (None for any other target)."""
 
     @property
     def managed(self) -> bool:
         return self.target is None
+
+    def _target(self, part: str) -> str:
+        match = TARGET_ARN.fullmatch(self.target or "")
+        assert match is not None  # validated by read_subscribers
+        return match[part]
 
     @property
     def target_kind(self) -> str:
         """`queue` (managed or an SQS ARN), `function` or `bus`."""
         if self.target is None:
             return "queue"
-        match = TARGET_ARN.fullmatch(self.target)
-        assert match is not None  # validated by read_subscribers
-        return TARGET_KINDS[match["service"]][0]
+        return TARGET_KINDS[self._target("service")][0]
+
+    @property
+    def target_account(self) -> str | None:
+        """The target's account (None when managed: the stack's own)."""
+        return None if self.target is None else self._target("account")
+
+    @property
+    def target_region(self) -> str | None:
+        """The target's Region (None when managed: the stack's own)."""
+        return None if self.target is None else self._target("region")
 
     def event_pattern(self) -> dict[str, Any]:
         """The rule's pattern: source, detail-type and `detail.match` from the short form."""
@@ -218,9 +241,51 @@ def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> Subscriber
         payload=payload,
         pattern=pattern,
         target=target,
+        message_group_id=_message_group_id(name, value.get("messageGroupId"), target),
     )
     subscriber.event_pattern()  # a merge conflict is a config error now, not at deploy
     return subscriber
+
+
+def _message_group_id(name: str, value: Any, target: str | None) -> str | None:
+    """A FIFO queue target needs `SqsParameters.MessageGroupId` or EventBridge refuses the
+    target (PutTargets, SqsParameters); the default is the subscriber's name: one group, so the
+    queue receives the subscriber's events in the order EventBridge sends them. Any other target
+    takes no group id."""
+    key = setting_key("subscribers", name, "messageGroupId")
+    match = TARGET_ARN.fullmatch(target) if target is not None else None
+    if match is None or match["service"] != "sqs" or not target or not target.endswith(".fifo"):
+        if value is not None:
+            raise ConfigError(
+                key,
+                value,
+                "unset unless target is an SQS FIFO queue (an ARN ending in .fifo): managed"
+                " queues are standard queues, and other targets have no message groups",
+            )
+        return None
+    if value is None:
+        return name
+    if not isinstance(value, str) or not MESSAGE_GROUP_ID.fullmatch(value):
+        raise ConfigError(
+            key,
+            value,
+            "1 to 100 letters, digits or punctuation (EventBridge's SqsParameters.MessageGroupId)",
+        )
+    return value
+
+
+def check_target_regions(subscribers: tuple[SubscriberSettings, ...], region: str) -> None:
+    """EventBridge delivers to an SQS queue or a Lambda function in the rule's Region only;
+    only an event bus may be in another Region (then it forwards in its own Region)."""
+    for s in subscribers:
+        if s.target_region not in (None, region) and s.target_kind not in CROSS_REGION_KINDS:
+            raise ConfigError(
+                setting_key("subscribers", s.name, "target"),
+                s.target,
+                f"a {s.target_kind} in the stack's Region {region}: EventBridge delivers to"
+                " queues and functions only in the rule's Region. For one elsewhere, target an"
+                " event bus in that Region whose rule delivers there",
+            )
 
 
 def read_subscribers(

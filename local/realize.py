@@ -419,6 +419,14 @@ class MotoMocks(Mocks):
                 )
             return resource_id, {"id": resource_id}
         target: dict[str, Any] = {"Id": target_id, "Arn": arn}
+        group = (inputs.get("sqsTarget") or {}).get("messageGroupId")
+        if arn.endswith(".fifo") and not group:
+            # moto takes it; EventBridge refuses a FIFO queue target without a message group.
+            raise UnrealizableResourceError(
+                f"event target {logical!r}: the FIFO queue {arn} needs SqsParameters.MessageGroupId"
+            )
+        if group:
+            target["SqsParameters"] = {"MessageGroupId": group}
         if inputs.get("roleArn"):
             target["RoleArn"] = inputs["roleArn"]
         if (inputs.get("deadLetterConfig") or {}).get("arn"):

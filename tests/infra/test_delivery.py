@@ -94,13 +94,12 @@ def test_publisher_carries_every_filtered_payload_path(subs: MockedStack) -> Non
     assert variables["MATCH_PATHS"] == "repository.full_name"
     assert variables["ARCHIVE_BUCKET"] == subs.outputs["archive_bucket"]
     policy = subs.one("aws:iam/rolePolicy:RolePolicy", "webhooks-publisher-function-policy")
-    reads = [s for s in _statements(policy.inputs["policy"]) if s["Action"] == ["s3:GetObject"]]
+    reads = [s for s in _statements(policy.inputs["policy"]) if s["Action"][0].startswith("s3:")]
+    bucket = f"arn:aws:s3:::{subs.outputs['archive_bucket']}"
     assert reads == [
-        {
-            "Effect": "Allow",
-            "Action": ["s3:GetObject"],
-            "Resource": [f"arn:aws:s3:::{subs.outputs['archive_bucket']}/bodies/*"],
-        }
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{bucket}/bodies/*"]},
+        # A missing body is then a 404 (NoSuchKey), not a 403.
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket]},
     ]
 
 

@@ -1,5 +1,7 @@
 """A stable webhook URL: the custom domain in its two forms, and none by default."""
 
+import json
+
 import pytest
 
 from components.config_error import ConfigError
@@ -31,8 +33,9 @@ def _mapped_domain(stack: MockedStack) -> dict:
     assert mapping["apiId"] == stack.one("aws:apigatewayv2/api:Api").id
     assert mapping["domainName"] == domain.id
     assert mapping["stage"] == stack.one("aws:apigatewayv2/stage:Stage").id
-    # Senders cannot bypass the domain through the execute-api URL.
-    assert stack.one("aws:apigatewayv2/api:Api").inputs["disableExecuteApiEndpoint"] is True
+    # Adding the domain leaves the execute-api URL on for the senders still using it: turning
+    # it off is a separate, later step (api.disableExecuteApiEndpoint).
+    assert stack.one("aws:apigatewayv2/api:Api").inputs["disableExecuteApiEndpoint"] is False
     out = stack.outputs
     assert out["webhook_base_url"] == f"https://{DOMAIN}/webhooks"
     assert out["webhook_urls"] == {p: f"https://{DOMAIN}/webhooks/{p}" for p in out["providers"]}
@@ -99,3 +102,26 @@ def test_a_certificate_of_another_region_is_refused() -> None:
     assert raised.value.key == "webhooks:api.certificateArn"
     assert raised.value.value == CERTIFICATE_ARN
     assert "us-east-1" in str(raised.value)
+
+
+def test_the_execute_api_url_goes_off_only_when_asked() -> None:
+    stack, config = SCENARIOS["domain-zone"]
+    values = config()
+    values["webhooks:api"] = {**values["webhooks:api"], "disableExecuteApiEndpoint": True}
+    api = run_stack(stack, config=values).one("aws:apigatewayv2/api:Api")
+    assert api.inputs["disableExecuteApiEndpoint"] is True
+
+
+def test_turning_the_only_url_off_is_refused() -> None:
+    values = SCENARIOS["dev"][1]()
+    values["webhooks:api"] = {**values["webhooks:api"], "disableExecuteApiEndpoint": True}
+    with pytest.raises(ConfigError) as raised:
+        run_stack("dev", config=values)
+    assert raised.value.key == "webhooks:api.disableExecuteApiEndpoint"
+    assert raised.value.value is True
+    assert "api.domainName" in raised.value.allowed
+
+
+def test_the_access_log_says_which_host_a_sender_used() -> None:
+    stage = built_stack("domain-zone").one("aws:apigatewayv2/stage:Stage").inputs
+    assert json.loads(stage["accessLogSettings"]["format"])["domainName"] == "$context.domainName"

@@ -455,6 +455,9 @@ def test_roles_are_granted_exactly_what_the_handlers_call(stack: MockedStack) ->
     assert grants("process") == {
         ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"): [table],
         ("s3:GetObject",): [f"{bucket}/bodies/*"],
+        # Not called: without it S3 answers a missing body 403, not 404 (NoSuchKey), and the
+        # handler's "archived body is missing" path never runs (issue 24, finding 8).
+        ("s3:ListBucket",): [bucket],
         ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"): [queue],
         ("logs:CreateLogStream", "logs:PutLogEvents"): [logs("process")],
     }
