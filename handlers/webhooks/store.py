@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 
 from . import storage
 from .batch import FAILED, SqsRecord
-from .envelope import DEDUPE_BY_CONTENT, Envelope, EnvelopeError, parse
+from .envelope import DEDUPE_BY_CONTENT, Envelope, parse
 from .observability import MAX_LOGGED_CHARS, log
 
 STORED, DUPLICATE, CONFLICT = "Stored", "Duplicate", "Conflict"
@@ -105,18 +105,9 @@ class StoreEvent:
         body = record["body"]
         try:
             envelope = parse(body if isinstance(body, str | bytes) else "")
-        except EnvelopeError as error:
-            log(
-                "ERROR",
-                "envelope rejected, record will go to the DLQ",
-                message_id=message_id,
-                reason=str(error),
-                **_claimed_ids(body),
-            )
-            return FAILED
-        try:
             pk = storage.event_key(envelope)
-        except ValueError as error:  # a provider name no ingest function would send
+        # EnvelopeError, or a provider name that could end a key early (none ingest sends)
+        except ValueError as error:
             log(
                 "ERROR",
                 "envelope rejected, record will go to the DLQ",
