@@ -165,19 +165,21 @@ def test_no_delivery_id_spells_a_content_or_conflict_key(
     body_sha256: str,
     conflict_id: str,
 ) -> None:
-    """The sender's namespace and the system's are disjoint, whatever the id spells."""
-    sender = storage.item_key(provider, delivery_id)
-    of_id = storage.item_key(other_provider, conflict_id)
-    system = {
-        storage.content_key(other_provider, event_type, body_sha256),
-        storage.conflict_key(other_provider, of_id, body_sha256),
-        storage.conflict_key(
-            other_provider,
-            storage.content_key(other_provider, event_type, body_sha256),
-            body_sha256,
-        ),
-    }
-    assert sender not in system
+    """The sender's namespace and the system's are disjoint, whatever the id spells: an
+    arbitrary id, and ids copied from every system key (whole, or after the provider name and
+    its separator, as finding 2's `content#<sha>` was)."""
+    system = set()
+    for owner in (provider, other_provider):  # the same provider's keys and another's
+        content = storage.content_key(owner, event_type, body_sha256)
+        system |= {
+            content,
+            storage.conflict_key(owner, content, body_sha256),
+            storage.conflict_key(owner, storage.item_key(owner, conflict_id), body_sha256),
+        }
+    chosen = {delivery_id, f"content#{body_sha256}"}
+    chosen |= system | {key[len(provider) + 1 :] for key in system}
+    for candidate in chosen - {""}:
+        assert storage.item_key(provider, candidate) not in system
 
 
 @pytest.mark.parametrize("attack", ["content#{sha}", "!content!{sha}!push", "{key}", "{tail}"])
