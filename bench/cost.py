@@ -25,7 +25,6 @@ from pathlib import Path
 from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
-ALIAS_ITEM_BYTES = 200  # pk, `events` (one content key), `expires_at`, attribute names
 PRICE_KEYS = (
     "http_api_per_million",
     "http_api_metering_bytes",
@@ -242,14 +241,10 @@ def _ours_lambda_and_rest(design: Design, p: dict[str, float], a: Assumptions, d
     )
     design.lines["Secrets Manager"] = secret_calls * p["secrets_manager_per_10k_calls"] * 100
     _processor_and_table(design, p, a, d, d.message_bytes)
+    # The item and its `by_provider` entry, whatever the dedupe mode: an event deduplicated by
+    # content writes nothing under its delivery id (store.py); only a duplicate writes again.
     units = write_units(d.item_bytes) + write_units(d.index_item_bytes)
     design.lines["DynamoDB writes"] = units * p["dynamodb_on_demand_wru_per_million"]
-    # Dedupe by content (GitHub, Shopify, HMAC without a signed id): one more write per new
-    # event, the alias item of its delivery id (under 1 KB, no index entry: it has no
-    # `provider`). Priced for every delivery, the worst case of a stack of such senders.
-    design.lines["content dedupe alias write"] = (
-        write_units(ALIAS_ITEM_BYTES) * p["dynamodb_on_demand_wru_per_million"]
-    )
     # The processor reads an archived body back and hashes it before storing its event.
     design.lines["S3 archive GET (check)"] = p["s3_get_per_thousand"] * 1000 if d.archived else 0.0
     log_bytes = (

@@ -48,8 +48,8 @@ def _post(
 
 def stored_items(table, table_name: str) -> dict[str, float]:
     """`<provider>#<delivery id>` -> `stored_at` (epoch seconds) of every event in the table.
-    An event deduplicated by content is keyed by its body's digest and the delivery's own key
-    holds an alias without `stored_at`, so events are found by their attributes."""
+    An event deduplicated by content is keyed by its body's digest and event type, not by the
+    delivery's id, so events are found by their attributes."""
     found: dict[str, float] = {}
     kwargs = {"TableName": table_name, "ProjectionExpression": "provider, delivery_id, stored_at"}
     while True:

@@ -111,7 +111,7 @@ class _FakeDynamoDB:
         return {}
 
     def update_item(self, **_: object) -> dict:
-        """Content dedupe's alias write: a new alias, no earlier events."""
+        """A duplicate's delivery id added to its content-deduped event."""
         return {}
 
 
@@ -145,7 +145,7 @@ def _answer(recorder: Recorder, request: AWSPreparedRequest) -> AWSResponse:
     if target.endswith("PutItem"):
         recorder.item(json.loads(request.body)["Item"])
         return AWSResponse(request.url, 200, json_headers, _Body(b"{}"))
-    if target.endswith("UpdateItem"):  # content dedupe's alias: new, no earlier events
+    if target.endswith("UpdateItem"):  # a duplicate's id added to its content-deduped event
         return AWSResponse(request.url, 200, json_headers, _Body(b"{}"))
     if target.endswith("GetSecretValue"):
         arn = json.loads(request.body)["SecretId"]

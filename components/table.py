@@ -1,4 +1,4 @@
-"""The events table: one item per delivery, keyed by the sender's own id (exactly once)."""
+"""The events table: one item per event, keyed by the sender's id or its bytes (stored once)."""
 
 from __future__ import annotations
 

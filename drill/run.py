@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from local import LocalStack
-from ops import replay, send
+from ops import events, replay, send
 from ops.errors import OpsError
 
 from .plan import POISON_MARKER, Request, headers
@@ -168,35 +168,34 @@ def _send(url: str, request: Request, secret: str, options: dict[str, dict]) -> 
 def stored(stack) -> dict[str, dict]:
     """Every event by its delivery key (`<provider>#<delivery id>` -> item), key attributes,
     body fields and `stored_at` only. An event deduplicated by content is listed under each
-    delivery id whose alias item names it (`events`), not under its content key."""
+    delivery id it names (`delivery_ids`), not under its content key; a conflict under its own
+    key."""
     table = stack.client("dynamodb")
     kwargs = {
         "TableName": stack.outputs["table_name"],
-        "ProjectionExpression": "pk, body_sha256, body_size, payload_s3_key, events, stored_at",
+        "ProjectionExpression": "pk, provider, delivery_ids, body_sha256, body_size, "
+        "payload_s3_key, stored_at",
     }
-    found: dict[str, dict] = {}
+    items: dict[str, dict] = {}
     while True:
         page = table.scan(**kwargs)
         for item in page["Items"]:
-            found[item["pk"]["S"]] = item
+            if "body_sha256" not in item:
+                continue
+            ids = item.get("delivery_ids", {}).get("SS")
+            keys = [f"{item['provider']['S']}#{i}" for i in ids] if ids else [item["pk"]["S"]]
+            for key in keys:
+                items.setdefault(key, item)
         if "LastEvaluatedKey" not in page:
-            break
+            return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    aliases = {pk: sorted(item["events"]["SS"]) for pk, item in found.items() if "events" in item}
-    aliased = {target for targets in aliases.values() for target in targets}
-    items = {pk: item for pk, item in found.items() if "body_sha256" in item and pk not in aliased}
-    for pk, targets in aliases.items():
-        events = [found[target] for target in targets if target in found]
-        if events:
-            items[pk] = events[0]
-    return items
 
 
 def _get_item(stack, key: str) -> bool:
-    answer = stack.client("dynamodb").get_item(
-        TableName=stack.outputs["table_name"], Key={"pk": {"S": key}}, ConsistentRead=True
-    )
-    return "Item" in answer
+    """Whether an event is stored for a delivery key, by id or by content (`ops events`)."""
+    provider, _, delivery_id = key.partition("#")
+    table = stack.outputs["table_name"]
+    return events.get_event(stack.client("dynamodb"), table, provider, delivery_id) is not None
 
 
 def archived_keys(stack) -> set[str]:

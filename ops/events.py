@@ -91,25 +91,27 @@ def get_event(dynamodb, table: str, provider: str, delivery_id: str) -> dict | N
 def get_events(dynamodb, table: str, provider: str, delivery_id: str) -> list[dict]:
     """Every event that arrived under a delivery id, the original first, strongly consistent.
 
-    The id's key holds the event itself (dedupe by delivery id) or an alias item listing the
-    events (dedupe by content: `events`, no `body_sha256`); an event whose key was taken by
-    other bytes lists them in `conflicts`. Events in the order they were received.
+    The id's key `<provider>#<id>` holds the event itself (dedupe by delivery id), or an alias
+    item of an earlier version listing events (`events`, no `body_sha256`). An event deduplicated
+    by content is under its bytes' key and names the id in `delivery_ids`: it is found by a
+    Scan of the table, an operator's wait that saves a write per stored event. An event whose
+    key was taken by other bytes lists them in `conflicts`. Events in the order received.
     """
     first = _get(dynamodb, table, item_key(provider, delivery_id))
-    if first is None:
-        return []
-    if is_event(first):
-        keys = [first["pk"]["S"]]
+    if first is not None and is_event(first):
         found = [first]
     else:
-        keys, found = [], []
-        for key in sorted(first.get("events", {}).get("SS", [])):
-            item = _get(dynamodb, table, key)
-            if item is not None:
-                keys.append(key)
-                found.append(item)
+        aliased = [] if first is None else sorted(first.get("events", {}).get("SS", []))
+        found = [item for item in (_get(dynamodb, table, key) for key in aliased) if item]
+        seen = {item["pk"]["S"] for item in found}
+        found += [
+            item
+            for item in _named(dynamodb, table, provider, delivery_id)
+            if item["pk"]["S"] not in seen
+        ]
         found.sort(key=lambda item: item.get("received_at", {}).get("S", ""))
-    for item in list(found):
+    keys = [item["pk"]["S"] for item in found]
+    for item in [*([first] if first is not None and not is_event(first) else []), *found]:
         for key in sorted(item.get("conflicts", {}).get("SS", [])):
             if key not in keys:
                 conflict = _get(dynamodb, table, key)
@@ -117,6 +119,24 @@ def get_events(dynamodb, table: str, provider: str, delivery_id: str) -> list[di
                     keys.append(key)
                     found.append(conflict)
     return found
+
+
+def _named(dynamodb, table: str, provider: str, delivery_id: str) -> list[dict]:
+    """The provider's events whose `delivery_id` or `delivery_ids` name the id (a full Scan)."""
+    request: dict = {
+        "TableName": table,
+        "FilterExpression": "provider = :provider AND "
+        "(delivery_id = :id OR contains(delivery_ids, :id))",
+        "ExpressionAttributeValues": {":provider": {"S": provider}, ":id": {"S": delivery_id}},
+        "ConsistentRead": True,
+    }
+    items: list[dict] = []
+    while True:
+        page = dynamodb.scan(**request)
+        items.extend(item for item in page.get("Items", []) if is_event(item))
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _get(dynamodb, table: str, pk: str) -> dict | None:

@@ -26,30 +26,53 @@ _SECONDS_PER_DAY = 86_400
 _LEVEL = 1
 
 
+# Two namespaces per provider, told apart by the character after the provider's name, which a
+# provider name never contains (`providers.NAME_RULE`: letters, digits, '-'):
+# `<provider>#<delivery id>` is the sender's (any id lands there, whatever it spells) and
+# `<provider>!<kind>!...` the system's (content and conflict keys). The first '#' or '!' of a
+# key ends the provider's name, so no id can spell a system key (docs/contract.md "Table item").
+SENDER_SEPARATOR, SYSTEM_SEPARATOR = "#", "!"
+
+
 def item_key(provider: str, delivery_id: str) -> str:
-    """The item's `pk`: the sender's own id, so every copy of a delivery lands on one key."""
-    return f"{provider}#{delivery_id}"
+    """The `pk` of an event deduplicated by delivery id: every copy of a delivery lands on it."""
+    return f"{_name(provider)}{SENDER_SEPARATOR}{delivery_id}"
 
 
-def content_key(provider: str, body_sha256: str) -> str:
-    """The `pk` of an event deduplicated by content: the same bytes land on one key."""
-    return f"{provider}#content#{body_sha256}"
+def content_key(provider: str, event_type: str, body_sha256: str) -> str:
+    """The `pk` of an event deduplicated by content: the same bytes under the same event type
+    land on one key; under another type they are another event (docs/design.md §1.3)."""
+    return _system_key(provider, "content", body_sha256, event_type)
 
 
-def conflict_key(pk: str, body_sha256: str) -> str:
-    """The `pk` of an event whose key already held other bytes: kept beside, never instead."""
-    return f"{pk}#conflict-{body_sha256}"
+def conflict_key(provider: str, pk: str, body_sha256: str) -> str:
+    """The `pk` of an event whose key `pk` already held other bytes: kept beside, never instead."""
+    return _system_key(provider, "conflict", body_sha256, pk)
+
+
+def _system_key(provider: str, kind: str, body_sha256: str, rest: str) -> str:
+    # The digest has a fixed length (64 hex characters, checked by `envelope.parse`), so `rest`
+    # (any text) cannot shift the parts: one key per (provider, kind, digest, rest).
+    separator = SYSTEM_SEPARATOR
+    return f"{_name(provider)}{separator}{kind}{separator}{body_sha256}{separator}{rest}"
+
+
+def _name(provider: str) -> str:
+    """The provider's name, refused when it could end early (the namespaces rest on it)."""
+    if not provider or SENDER_SEPARATOR in provider or SYSTEM_SEPARATOR in provider:
+        raise ValueError(f"provider name {provider[:32]!r} is empty or holds '#' or '!'")
+    return provider
 
 
 def event_key(envelope: Envelope) -> str:
     """The `pk` an envelope's event is stored under, by its provider's dedupe mode."""
     if envelope.dedupe == DEDUPE_BY_CONTENT:
-        return content_key(envelope.provider, envelope.body_sha256)
+        return content_key(envelope.provider, envelope.event_type, envelope.body_sha256)
     return item_key(envelope.provider, envelope.delivery_id)
 
 
 def is_event(item: Mapping[str, object]) -> bool:
-    """Events carry `body_sha256`; the alias items of content dedupe never do."""
+    """Events carry `body_sha256`; the alias items earlier versions wrote never do."""
     return "body_sha256" in item
 
 

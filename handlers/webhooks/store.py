@@ -1,11 +1,12 @@
 """The process function's record step: one queued envelope → one conditional PutItem.
 
 A duplicate delivery (the item exists already, with the same `body_sha256`) is an outcome of its
-own, not a failure: that is the "stored once" guarantee. A key that holds *other* bytes is a
-conflict: the new event is stored beside it (`storage.conflict_key`, `conflict_of`) and linked
-from it (`conflicts`), never instead of it. An event deduplicated by content is stored under its
-body's hash; the delivery ids it arrived under are added to it (`delivery_ids`) and each id's
-key holds an alias item (`events`, no `body_sha256`) so a lookup by id keeps working.
+own, not a failure: that is the "stored once" guarantee. A key that holds *other* bytes, or an
+item that is no event (an alias item of an earlier version), is a conflict: the new event is
+stored beside it (`storage.conflict_key`, `conflict_of`) and linked from it (`conflicts`), never
+instead of it. An event deduplicated by content is stored under its body's hash and event type;
+the delivery ids of its duplicates are added to it (`delivery_ids`, at most `MAX_DELIVERY_IDS`).
+Nothing is written at a content-deduped delivery's own id: a new event costs its one item.
 
 An archived body is checked before anything is written: the object must exist and its SHA-256
 (S3's checksum) must be the envelope's. Throttling and other write errors fail the record so SQS
@@ -21,12 +22,16 @@ from typing import Any, Final, Protocol
 
 from . import storage
 from .batch import FAILED, SqsRecord
-from .envelope import DEDUPE_BY_CONTENT, Envelope, EnvelopeError, parse
+from .envelope import DEDUPE_BY_CONTENT, Envelope, parse
 from .observability import MAX_LOGGED_CHARS, log
 
 STORED, DUPLICATE, CONFLICT = "Stored", "Duplicate", "Conflict"
 OUTCOMES = (STORED, DUPLICATE, CONFLICT, FAILED)
 """Every outcome of this step: the process function's metric names."""
+
+MAX_DELIVERY_IDS = 100
+"""Ids kept on a content-deduped event: replays under fresh unsigned ids must not grow it to
+DynamoDB's 400 KB item limit (each id is up to 1 KB), after which every duplicate would fail."""
 
 
 class Table(Protocol):
@@ -100,7 +105,9 @@ class StoreEvent:
         body = record["body"]
         try:
             envelope = parse(body if isinstance(body, str | bytes) else "")
-        except EnvelopeError as error:
+            pk = storage.event_key(envelope)
+        # EnvelopeError, or a provider name that could end a key early (none ingest sends)
+        except ValueError as error:
             log(
                 "ERROR",
                 "envelope rejected, record will go to the DLQ",
@@ -117,10 +124,9 @@ class StoreEvent:
         try:
             if envelope.body_s3_key is not None and not self._archived(envelope, ids):
                 return FAILED
-            pk = storage.event_key(envelope)
             outcome = self._store(envelope, pk, ids)
-            if envelope.dedupe == DEDUPE_BY_CONTENT and outcome != FAILED:
-                outcome = self._index_delivery(envelope, pk, outcome, ids)
+            if envelope.dedupe == DEDUPE_BY_CONTENT and outcome == DUPLICATE:
+                self._add_delivery_id(envelope, pk, ids)
             return outcome
         except _Failed:
             return FAILED
@@ -166,8 +172,9 @@ class StoreEvent:
         if existing == envelope.body_sha256:
             log("INFO", "duplicate delivery, already stored", **ids)
             return DUPLICATE
-        # Same key, other bytes: keep both. Only a sender's own redelivery has the same bytes.
-        conflict = storage.conflict_key(pk, envelope.body_sha256)
+        # Same key, other bytes (or no event at all): keep both. Only a sender's own redelivery
+        # has the same bytes; an item without bytes never takes an event's place.
+        conflict = storage.conflict_key(envelope.provider, pk, envelope.body_sha256)
         item = storage.to_item(
             envelope,
             stored_at=self.stored_at,
@@ -177,6 +184,7 @@ class StoreEvent:
         )
         created = self._put(item, ids)
         if not created and self._body_sha256(conflict, ids) != envelope.body_sha256:
+            # Not reachable by a sender: conflict keys are in the system's namespace.
             log(
                 "ERROR",
                 "conflict key holds other bytes, record will be retried",
@@ -187,7 +195,7 @@ class StoreEvent:
         self._update(
             Key={"pk": {"S": pk}},
             UpdateExpression="ADD conflicts :conflict",
-            ConditionExpression="attribute_exists(body_sha256)",
+            ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":conflict": {"SS": [conflict]}},
             ids=ids,
         )
@@ -196,7 +204,9 @@ class StoreEvent:
             return DUPLICATE
         log(
             "WARNING",
-            "delivery key holds other bytes: stored as a separate event",
+            "delivery key holds other bytes: stored as a separate event"
+            if existing
+            else "delivery key holds an item that is no event: stored as a separate event",
             pk=conflict,
             conflict_of=pk,
             body_sha256=envelope.body_sha256,
@@ -205,50 +215,25 @@ class StoreEvent:
         )
         return CONFLICT
 
-    def _index_delivery(
-        self, envelope: Envelope, pk: str, outcome: str, ids: dict[str, str]
-    ) -> str:
-        """Content dedupe: add the delivery id to the event and the event to the id's alias."""
-        identifier = {"SS": [envelope.delivery_id]}
-        if outcome == DUPLICATE:
-            self._update(
-                Key={"pk": {"S": pk}},
-                UpdateExpression="ADD delivery_ids :id",
-                ConditionExpression="attribute_exists(body_sha256)",
-                ExpressionAttributeValues={":id": identifier},
-                ids=ids,
-            )
-        alias = storage.item_key(envelope.provider, envelope.delivery_id)
-        values: dict[str, dict[str, Any]] = {":event": {"SS": [pk]}}
-        expression = "ADD events :event"
-        if self.expires_at is not None:
-            expression += " SET expires_at = :expires"
-            values[":expires"] = {"N": str(self.expires_at)}
+    def _add_delivery_id(self, envelope: Envelope, pk: str, ids: dict[str, str]) -> None:
+        """Content dedupe: keep a duplicate's delivery id on its event, up to MAX_DELIVERY_IDS.
+
+        The one write a duplicate may cost; a full set (or an event expired since) is left as
+        it is: the bytes are stored, only the id's mention is dropped (logged).
+        """
         answer = self._update(
-            Key={"pk": {"S": alias}},
-            UpdateExpression=expression,
-            # Never onto an event: an alias item carries no body_sha256.
-            ConditionExpression="attribute_not_exists(body_sha256)",
-            ExpressionAttributeValues=values,
-            ReturnValues="UPDATED_OLD",
+            Key={"pk": {"S": pk}},
+            UpdateExpression="ADD delivery_ids :id",
+            ConditionExpression="attribute_exists(body_sha256) AND size(delivery_ids) < :most",
+            ExpressionAttributeValues={
+                ":id": {"SS": [envelope.delivery_id]},
+                ":most": {"N": str(MAX_DELIVERY_IDS)},
+            },
             ids=ids,
             taken_ok=True,
         )
         if answer is None:
-            log("WARNING", "delivery id's key holds an event, not an alias", pk=alias, **ids)
-            return CONFLICT
-        before = set(answer.get("Attributes", {}).get("events", {}).get("SS", ()))
-        if before and pk not in before:
-            log(
-                "WARNING",
-                "delivery id arrived before with other bytes: both events kept",
-                pk=pk,
-                alias=alias,
-                other_events=sorted(before)[:5],
-                **ids,
-            )
-            return CONFLICT
-        return outcome
+            log("INFO", "delivery id not recorded: the event lists enough ids", pk=pk, **ids)
 
     def _put(self, item: storage.Item, ids: dict[str, str]) -> bool:
         """True when written, False when the key is taken; raises `_Failed` (logged)."""
@@ -263,24 +248,26 @@ class StoreEvent:
             raise _Failed from None
         return True
 
-    def _body_sha256(self, pk: str, ids: dict[str, str]) -> str:
-        """The stored event's `body_sha256` (strongly consistent); raises `_Failed` if none."""
+    def _body_sha256(self, pk: str, ids: dict[str, str]) -> str | None:
+        """The `body_sha256` of the item at `pk` (strongly consistent), None when that item is
+        no event; raises `_Failed` when there is no item (expired in between: retried)."""
         try:
             answer = self.table.get_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": pk}},
-                ProjectionExpression="body_sha256",
+                ProjectionExpression="pk, body_sha256",
                 ConsistentRead=True,
             )
         except Exception as error:
             _log_failure("read", error, ids)
             raise _Failed from None
-        value = answer.get("Item", {}).get("body_sha256", {}).get("S")
-        if not isinstance(value, str):
-            # Expired in between, or not an event: the next attempt sees the key as it is then.
-            log("WARNING", "taken key holds no event, record will be retried", pk=pk, **ids)
+        item = answer.get("Item")
+        if not item:
+            # Expired in between: the next attempt sees the key as it is then.
+            log("WARNING", "taken key holds no item, record will be retried", pk=pk, **ids)
             raise _Failed
-        return value
+        value = item.get("body_sha256", {}).get("S")
+        return value if isinstance(value, str) else None
 
     def _update(self, *, ids: dict[str, str], taken_ok: bool = False, **request: Any) -> Any:
         """`UpdateItem`; a failed condition is None when `taken_ok`, else `_Failed` (logged)."""

@@ -14,7 +14,7 @@ import process
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from webhooks import envelope, storage
+from webhooks import envelope, storage, store
 from webhooks.environ import SettingsError
 
 from tests.handlers.conftest import ARCHIVE_BUCKET
@@ -464,3 +464,51 @@ def test_copies_of_one_delivery_written_at_once_are_stored_once(
     counts = _metric_lines(capsys.readouterr().out)
     assert sum(line["Stored"] for line in counts) == 30
     assert sum(line["Duplicate"] for line in counts) == 90
+
+
+def test_a_captured_delivery_under_the_id_content_sha_of_a_future_body_blocks_nothing(
+    events_table: str, sqs_record: Record, message: Message, capsys: pytest.CaptureFixture
+) -> None:
+    """Finding 2 on the real conditions: the captured bytes re-sent under `content#<sha of F>`
+    (and under F's key spelled out) before F comes; F is stored, nothing fails."""
+    future = b'{"ref": "refs/heads/main", "after": "f"}'
+    sha = hashlib.sha256(future).hexdigest()
+    key = storage.content_key("github", "push", sha)
+    captured = message(b'{"captured": 1}', dedupe="content")
+    assert _invoke(sqs_record(captured)) == set()
+    for chosen in (f"content#{sha}", key, key.removeprefix("github")):
+        assert _invoke(sqs_record({**captured, "delivery_id": chosen})) == set()
+    capsys.readouterr()
+
+    assert _invoke(sqs_record(message(future, dedupe="content"))) == set()
+
+    [line] = _metric_lines(capsys.readouterr().out)
+    assert (line["Stored"], line["Failed"]) == (1, 0)
+    item = boto3.client("dynamodb").get_item(TableName=events_table, Key={"pk": {"S": key}})
+    assert storage.original_bytes(item["Item"]) == future
+
+
+def test_content_dedupe_on_dynamodb_keeps_types_apart_and_ids_bounded(
+    events_table: str, sqs_record: Record, message: Message
+) -> None:
+    """Finding 6 and the bounded id set, on the real conditional update (`size()`)."""
+    body = b'{"id": 450789469, "financial_status": "paid"}'
+    updated = message(body, provider="shopify", event_type="orders/updated", dedupe="content")
+    paid = message(body, provider="shopify", event_type="orders/paid", dedupe="content")
+    assert _invoke(sqs_record(updated), sqs_record(paid), sqs_record(dict(paid))) == set()
+    sha = hashlib.sha256(body).hexdigest()
+    dynamodb = boto3.client("dynamodb")
+    for topic, sent in (("orders/updated", updated), ("orders/paid", paid)):
+        key = {"pk": {"S": storage.content_key("shopify", topic, sha)}}
+        item = dynamodb.get_item(TableName=events_table, Key=key)["Item"]
+        assert item["event_type"] == {"S": topic}
+        assert item["delivery_ids"] == {"SS": [sent["delivery_id"]]}
+    replays = [
+        sqs_record({**paid, "delivery_id": f"replay-{i}"})
+        for i in range(store.MAX_DELIVERY_IDS + 1)
+    ]
+    for start in range(0, len(replays), 50):
+        assert _invoke(*replays[start : start + 50]) == set()
+    key = {"pk": {"S": storage.content_key("shopify", "orders/paid", sha)}}
+    item = dynamodb.get_item(TableName=events_table, Key=key)["Item"]
+    assert len(item["delivery_ids"]["SS"]) == store.MAX_DELIVERY_IDS

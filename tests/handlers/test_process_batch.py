@@ -11,7 +11,15 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from webhooks import envelope, storage
 from webhooks.batch import FAILED, BatchResult, SqsRecord, run_batch
-from webhooks.store import CONFLICT, DUPLICATE, OUTCOMES, STORED, StoreEvent, Table
+from webhooks.store import (
+    CONFLICT,
+    DUPLICATE,
+    MAX_DELIVERY_IDS,
+    OUTCOMES,
+    STORED,
+    StoreEvent,
+    Table,
+)
 
 NOW = 1_795_885_200.25
 
@@ -68,17 +76,18 @@ class FakeTable:
     def get_item(self, **request: Any) -> dict[str, Any]:
         self.calls.append(request)
         item = self.items.get(request["Key"]["pk"]["S"])
-        return {} if item is None else {"Item": {"body_sha256": item["body_sha256"]}}
+        if item is None:
+            return {}
+        wanted = request["ProjectionExpression"].split(", ")
+        return {"Item": {name: value for name, value in item.items() if name in wanted}}
 
     def update_item(self, **request: Any) -> dict[str, Any]:
-        """Only `ADD <set> :value` (what the store step uses), honouring its condition."""
+        """Only `ADD <set> :value` (what the store step uses), honouring its conditions."""
         self.calls.append(request)
         pk = request["Key"]["pk"]["S"]
         item = self.items.get(pk)
-        condition = request.get("ConditionExpression")
-        exists = item is not None and "body_sha256" in item
-        if (condition == "attribute_exists(body_sha256)" and not exists) or (
-            condition == "attribute_not_exists(body_sha256)" and exists
+        if not all(
+            _holds(test, item, request) for test in request["ConditionExpression"].split(" AND ")
         ):
             raise _client_error("ConditionalCheckFailedException")
         item = self.items.setdefault(pk, {"pk": {"S": pk}})
@@ -92,6 +101,15 @@ class FakeTable:
                 name, placeholder = clause.split(" = ")
                 item[name.strip()] = request["ExpressionAttributeValues"][placeholder.strip()]
         return {"Attributes": old}
+
+
+def _holds(test: str, item: dict[str, Any] | None, request: dict[str, Any]) -> bool:
+    """One clause of the store step's update conditions, on a fake item."""
+    if test.startswith("attribute_exists("):
+        return item is not None and test.removeprefix("attribute_exists(")[:-1] in item
+    name, _, placeholder = test.removeprefix("size(").partition(") < ")
+    limit = int(request["ExpressionAttributeValues"][placeholder]["N"])
+    return item is not None and len(item.get(name, {}).get("SS", [])) < limit
 
 
 def _client_error(code: str) -> ClientError:
@@ -279,7 +297,7 @@ def test_same_key_other_bytes_is_stored_beside_and_linked_never_instead() -> Non
     assert second.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 0, "Conflict": 1, "Failed": 0}
     original = table.items["slack#Ev1"]
     sha2 = hashlib.sha256(b'{"n": 2}').hexdigest()
-    conflict = storage.conflict_key("slack#Ev1", sha2)
+    conflict = storage.conflict_key("slack", "slack#Ev1", sha2)
     assert original["body_sha256"]["S"] == hashlib.sha256(b'{"n": 1}').hexdigest()
     assert storage.original_bytes(original) == b'{"n": 1}'  # the victim's bytes, intact
     assert original["conflicts"] == {"SS": [conflict]}
@@ -308,59 +326,137 @@ def test_content_dedupe_stores_the_bytes_once_and_keeps_every_id() -> None:
     records = [_record(f"m-{i}", f"id-{i}", b"same bytes", dedupe="content") for i in range(3)]
     result = store_batch(records, table, table_name="t", ttl_days=1, now=NOW)
     assert result.counts(OUTCOMES) == {"Stored": 1, "Duplicate": 2, "Conflict": 0, "Failed": 0}
-    pk = storage.content_key("slack", hashlib.sha256(b"same bytes").hexdigest())
-    events = [item for item in table.items.values() if storage.is_event(item)]
-    assert [item["pk"]["S"] for item in events] == [pk]
+    pk = storage.content_key("slack", "app_mention", hashlib.sha256(b"same bytes").hexdigest())
+    assert list(table.items) == [pk]  # one item: nothing is written under the ids themselves
     assert table.items[pk]["delivery_ids"] == {"SS": ["id-0", "id-1", "id-2"]}
-    for i in range(3):
-        alias = table.items[storage.item_key("slack", f"id-{i}")]
-        assert alias["events"] == {"SS": [pk]} and not storage.is_event(alias)
 
 
-def test_content_dedupe_one_id_two_bodies_keeps_both_and_is_a_conflict() -> None:
+def test_content_dedupe_writes_a_new_event_once_and_a_duplicate_at_most_once_more() -> None:
+    """No write per event beyond its own item (the alias write cost $0.625 per million)."""
     table = FakeTable()
     store_batch(
-        [_record("m-1", "next", b"captured", dedupe="content")],
+        [_record("m-1", "id-1", b"bytes", dedupe="content")],
         table,
         table_name="t",
         ttl_days=1,
         now=NOW,
     )
-    real = store_batch(
-        [_record("m-2", "next", b"real", dedupe="content")],
+    assert [sorted(call) for call in table.calls] == [
+        ["ConditionExpression", "Item", "TableName"]
+    ]  # the one conditional PutItem
+    table.calls.clear()
+    store_batch(
+        [_record("m-2", "id-2", b"bytes", dedupe="content")],
         table,
         table_name="t",
         ttl_days=1,
         now=NOW,
     )
-    assert real.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 0, "Conflict": 1, "Failed": 0}
-    real_pk = storage.content_key("slack", hashlib.sha256(b"real").hexdigest())
+    writes = [call for call in table.calls if "Item" in call or "UpdateExpression" in call]
+    assert len(writes) == 2  # the refused put and the id's ADD
+
+
+def test_content_dedupe_keeps_the_same_bytes_under_another_event_type() -> None:
+    """Finding 6: Shopify `orders/updated` then `orders/paid` with byte-identical bodies."""
+    table = FakeTable()
+    body = b'{"id": 450789469, "total_price": "409.94"}'
+    records = []
+    for i, topic in enumerate(["orders/updated", "orders/paid", "orders/paid"]):
+        message = json.loads(_record(f"m-{i}", f"wh-{i}", body, dedupe="content")["body"])
+        message["event_type"] = topic
+        records.append({"messageId": f"m-{i}", "body": json.dumps(message)})
+    result = store_batch(records, table, table_name="t", ttl_days=1, now=NOW)
+    assert result.counts(OUTCOMES) == {"Stored": 2, "Duplicate": 1, "Conflict": 0, "Failed": 0}
+    types = sorted(item["event_type"]["S"] for item in table.items.values())
+    assert types == ["orders/paid", "orders/updated"]  # the payment is an event of its own
+
+
+def test_content_dedupe_one_id_two_bodies_keeps_both() -> None:
+    table = FakeTable()
+    records = [
+        _record("m-1", "next", b"captured", dedupe="content"),
+        _record("m-2", "next", b"real", dedupe="content"),
+    ]
+    result = store_batch(records, table, table_name="t", ttl_days=1, now=NOW)
+    assert result.counts(OUTCOMES) == {"Stored": 2, "Duplicate": 0, "Conflict": 0, "Failed": 0}
+    real_pk = storage.content_key("slack", "app_mention", hashlib.sha256(b"real").hexdigest())
     assert storage.original_bytes(table.items[real_pk]) == b"real"
-    assert len(table.items[storage.item_key("slack", "next")]["events"]["SS"]) == 2
 
 
-def test_content_alias_never_lands_on_an_event() -> None:
-    """A delivery id chosen to equal an event's key gets no alias there: the event is intact."""
+@pytest.mark.parametrize("spelling", ["content#{sha}", "{key_tail}", "{key}"])
+def test_a_captured_delivery_under_a_chosen_id_never_takes_a_future_events_key(
+    spelling: str,
+) -> None:
+    """Finding 2: re-sent under the id `content#<sha256 of F>` (or any spelling of F's key),
+    the captured bytes leave nothing at the key F needs; F is stored when it comes."""
     table = FakeTable()
-    store_batch(
-        [_record("m-1", "x", b"victim", dedupe="content")],
+    future = b'{"future": true}'
+    sha = hashlib.sha256(future).hexdigest()
+    key = storage.content_key("slack", "app_mention", sha)
+    chosen = spelling.format(sha=sha, key=key, key_tail=key[len("slack") + 1 :])
+    for dedupe in ("content", "deliveryId"):
+        store_batch(
+            [_record("m-1", chosen, b"captured", dedupe=dedupe)],
+            table,
+            table_name="t",
+            ttl_days=1,
+            now=NOW,
+        )
+    real = store_batch(
+        [_record("m-2", "real-id", future, dedupe="content")],
         table,
         table_name="t",
         ttl_days=1,
         now=NOW,
     )
-    victim = storage.content_key("slack", hashlib.sha256(b"victim").hexdigest())
-    chosen = victim.removeprefix("slack#")
-    before = dict(table.items[victim])
+    assert real.counts(OUTCOMES) == {"Stored": 1, "Duplicate": 0, "Conflict": 0, "Failed": 0}
+    assert storage.original_bytes(table.items[key]) == future
+
+
+def test_an_alias_item_of_an_earlier_version_never_blocks_an_event() -> None:
+    """A key holding an item without bytes (an old alias) gets the event beside it, linked."""
+    table = FakeTable()
+    table.items["slack#Ev1"] = {"pk": {"S": "slack#Ev1"}, "events": {"SS": ["slack#content#x"]}}
     result = store_batch(
-        [_record("m-2", chosen, b"other", dedupe="content")],
+        [_record("m-1", "Ev1", b"real")], table, table_name="t", ttl_days=1, now=NOW
+    )
+    assert result.counts(OUTCOMES) == {"Stored": 0, "Duplicate": 0, "Conflict": 1, "Failed": 0}
+    conflict = storage.conflict_key("slack", "slack#Ev1", hashlib.sha256(b"real").hexdigest())
+    assert storage.original_bytes(table.items[conflict]) == b"real"
+    assert table.items["slack#Ev1"]["conflicts"] == {"SS": [conflict]}
+    again = store_batch(
+        [_record("m-2", "Ev1", b"real")], table, table_name="t", ttl_days=1, now=NOW
+    )
+    assert again.counts(OUTCOMES)["Duplicate"] == 1
+
+
+def test_content_dedupe_keeps_a_bounded_number_of_ids() -> None:
+    """Replays under fresh ids never grow the event past DynamoDB's item limit."""
+    table = FakeTable()
+    extra = 5
+    records = [
+        _record(f"m-{i}", f"id-{i:04}", b"replayed", dedupe="content")
+        for i in range(MAX_DELIVERY_IDS + extra)
+    ]
+    result = store_batch(records, table, table_name="t", ttl_days=1, now=NOW)
+    counts = result.counts(OUTCOMES)
+    assert counts["Stored"] == 1 and counts["Failed"] == 0
+    [event] = table.items.values()
+    assert len(event["delivery_ids"]["SS"]) == MAX_DELIVERY_IDS
+
+
+def test_a_provider_name_that_could_spell_another_namespace_is_refused() -> None:
+    table = FakeTable()
+    message = json.loads(_record("m-1", "x", b"{}")["body"])
+    message["provider"] = "slack!content"
+    result = store_batch(
+        [{"messageId": "m-1", "body": json.dumps(message)}],
         table,
         table_name="t",
         ttl_days=1,
         now=NOW,
     )
-    assert result.counts(OUTCOMES)["Conflict"] == 1
-    assert table.items[victim] == before
+    assert result.counts(OUTCOMES)["Failed"] == 1 and table.items == {}
 
 
 def test_archived_body_missing_or_different_fails_the_record_and_writes_nothing() -> None:

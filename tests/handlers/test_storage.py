@@ -143,3 +143,66 @@ def test_same_delivery_always_has_the_same_key() -> None:
     )
     assert first["pk"] == again["pk"] == {"S": "github#x#1"}
     assert other["pk"] == {"S": "stripe#x#1"}
+
+
+_PROVIDERS = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=32)
+_SHA256 = st.binary(max_size=64).map(lambda body: hashlib.sha256(body).hexdigest())
+
+
+@given(
+    provider=_PROVIDERS,
+    other_provider=_PROVIDERS,
+    delivery_id=st.text(min_size=1, max_size=256),
+    event_type=st.text(max_size=256),
+    body_sha256=_SHA256,
+    conflict_id=st.text(min_size=1, max_size=256),
+)
+def test_no_delivery_id_spells_a_content_or_conflict_key(
+    provider: str,
+    other_provider: str,
+    delivery_id: str,
+    event_type: str,
+    body_sha256: str,
+    conflict_id: str,
+) -> None:
+    """The sender's namespace and the system's are disjoint, whatever the id spells: an
+    arbitrary id, and ids copied from every system key (whole, or after the provider name and
+    its separator, as finding 2's `content#<sha>` was)."""
+    system = set()
+    for owner in (provider, other_provider):  # the same provider's keys and another's
+        content = storage.content_key(owner, event_type, body_sha256)
+        system |= {
+            content,
+            storage.conflict_key(owner, content, body_sha256),
+            storage.conflict_key(owner, storage.item_key(owner, conflict_id), body_sha256),
+        }
+    chosen = {delivery_id, f"content#{body_sha256}"}
+    chosen |= system | {key[len(provider) + 1 :] for key in system}
+    for candidate in chosen - {""}:
+        assert storage.item_key(provider, candidate) not in system
+
+
+@pytest.mark.parametrize("attack", ["content#{sha}", "!content!{sha}!push", "{key}", "{tail}"])
+def test_an_id_chosen_as_a_content_key_lands_in_the_senders_namespace(attack: str) -> None:
+    """Finding 2's id `content#<sha256 of F>`, and every other spelling of F's key."""
+    sha = hashlib.sha256(b"F").hexdigest()
+    key = storage.content_key("github", "push", sha)
+    chosen = attack.format(sha=sha, key=key, tail=key.removeprefix("github"))
+    assert storage.item_key("github", chosen) != key
+    assert storage.item_key("github", chosen) != storage.conflict_key("github", key, sha)
+
+
+def test_the_content_key_covers_the_event_type() -> None:
+    sha = hashlib.sha256(b"{}").hexdigest()
+    updated = _parsed(b"{}", event_type="orders/updated", dedupe="content")
+    paid = _parsed(b"{}", event_type="orders/paid", dedupe="content")
+    assert storage.event_key(updated) == f"github!content!{sha}!orders/updated"
+    assert storage.event_key(paid) == f"github!content!{sha}!orders/paid"
+
+
+@pytest.mark.parametrize("provider", ["", "git#hub", "git!hub"])
+def test_a_provider_name_that_would_end_early_is_refused(provider: str) -> None:
+    with pytest.raises(ValueError, match="provider name"):
+        storage.item_key(provider, "d-1")
+    with pytest.raises(ValueError, match="provider name"):
+        storage.content_key(provider, "push", hashlib.sha256(b"").hexdigest())

@@ -118,3 +118,38 @@ def test_a_signed_id_and_timestamp_cannot_be_chosen(pipeline) -> None:
     stamp = next(name for name in headers if name.lower() == "x-acme-timestamp")
     later = (url, body, {**headers, stamp: str(int(headers[stamp]) + 1)})
     assert send.post(later).status == 401
+
+
+def test_a_captured_delivery_under_the_id_of_a_future_events_key_does_not_block_it(
+    pipeline,
+) -> None:
+    """Finding 2: re-sent under the unsigned id `content#<sha256 of F>`, the captured bytes
+    used to leave an alias at the very key F needs; F then failed into the DLQ."""
+    stolen = _captured(pipeline, "github")
+    future = pipeline.delivery("github")  # F, not sent yet
+    sha = hashlib.sha256(future.body).hexdigest()
+    for chosen in (f"content#{sha}", f"!content!{sha}!push"):
+        assert send.post(_under_id(stolen, "X-GitHub-Delivery", chosen)).status == 202
+    _settled(pipeline)
+
+    assert pipeline.post(future).status == 202
+    _settled(pipeline)  # nothing in the DLQ
+
+    [event] = _events(pipeline, "github", future.delivery_id)
+    assert pipeline.original_bytes(event) == future.body
+
+
+def test_the_same_bytes_under_another_topic_are_another_event(pipeline) -> None:
+    """Finding 6 (Shopify's `orders/updated` then `orders/paid` with byte-identical bodies used
+    to be one event typed `orders/updated`), with the dev stack's content-deduped sender: GitHub
+    names the topic in a header as Shopify does."""
+    updated = pipeline.delivery("github", event_type="check_suite")
+    paid = pipeline.delivery("github", event_type="check_run", body=updated.body)
+    for delivery in (updated, paid, updated):  # the last: a redelivery, stored once
+        assert pipeline.post(delivery).status == 202
+    _settled(pipeline)
+
+    for delivery in (updated, paid):
+        [event] = _events(pipeline, "github", delivery.delivery_id)
+        assert event["event_type"]["S"] == delivery.event_type
+        assert pipeline.original_bytes(event) == updated.body
