@@ -253,7 +253,39 @@ SCENARIOS: dict[str, tuple[str, Any]] = {
     ),
     # The function URL front door (api.kind functionUrl) on the prod profile.
     "function-url": ("prod", lambda: function_url_config("prod")),
+    # Every optional feature at once (the HTTP API with a custom domain, or the function URL,
+    # which takes no domain): what the IAM and deploy-policy checks must cover.
+    "every-feature": ("prod", lambda: every_feature_config("prod")),
+    "every-feature-url": ("dev", lambda: every_feature_config("dev", front_door="functionUrl")),
 }
+
+# A subscriber of every target kind: managed queues (one filtering on the payload, so the
+# publisher carries match paths and reads archived bodies), an SQS queue and a FIFO queue of
+# the account, a Lambda function, a bus of the account and a bus of another account.
+EVERY_TARGET: dict[str, Any] = {
+    **SUBSCRIBERS,
+    "audit": {"target": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:audit-events"},
+    "orders": {"providers": ["stripe"], "target": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:orders.fifo"},
+    "notify": {"target": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:notify-team"},
+    "analytics": {"target": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/analytics"},
+}
+
+
+def every_feature_config(stack_file: str, front_door: str = "httpApi") -> dict[str, Any]:
+    """A stack file's config with every optional feature: subscribers of every target kind,
+    an inline limit above what always fits an entry (the publisher archives), alarm e-mail,
+    and the custom domain (HTTP API) or the function URL front door."""
+    config = (
+        function_url_config(stack_file)
+        if front_door == "functionUrl"
+        else _with(stack_file, api={"domainName": DOMAIN, "hostedZoneId": HOSTED_ZONE_ID})
+    )
+    config[f"{PROJECT}:subscribers"] = EVERY_TARGET
+    ingest = config.get(f"{PROJECT}:ingest") or {}
+    config[f"{PROJECT}:ingest"] = {**ingest, "inlineBodyLimit": 200 * 1024}
+    alarms = config.get(f"{PROJECT}:alarms") or {}
+    config[f"{PROJECT}:alarms"] = {**alarms, "email": "oncall@example.com"}
+    return config
 
 
 def function_url_config(stack_file: str) -> dict[str, Any]:
