@@ -13,12 +13,13 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.session
 from botocore.model import Shape
 
-from local.mockrun import MockedResource, MockedStack
+if TYPE_CHECKING:  # the graph's types only: `python -m ops` does not load Pulumi for these
+    from local.mockrun import MockedResource, MockedStack
 
 # Limits the service models do not state, from the AWS documentation:
 LAMBDA_QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
@@ -96,7 +97,7 @@ def documented(limit: str, value: Any) -> list[str]:
     return [] if ok else [f"{limit}: {value!r} (see {source})"]
 
 
-Check = Callable[[MockedStack, MockedResource], Iterator[list[str]]]
+Check = Callable[["MockedStack", "MockedResource"], Iterator[list[str]]]
 
 
 def _function(stack: MockedStack, fn: MockedResource) -> Iterator[list[str]]:

@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from local.mockrun import MockedResource, MockedStack
+if TYPE_CHECKING:  # the graph's types only: `python -m ops` does not load Pulumi for these
+    from local.mockrun import MockedResource, MockedStack
 
 POLICY_PATH = Path(__file__).resolve().parents[1] / "docs" / "deploy-policy.json"
 OBJECT_ACTIONS = {"s3:DeleteObject", "s3:DeleteObjectVersion"}
