@@ -199,12 +199,33 @@ def statement_problems(statement: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def condition_problems(statement: Mapping[str, Any]) -> list[str]:
+    """Service condition keys (`lambda:Principal`, ...) the reference does not know; global
+    `aws:` keys are not in it and pass."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return []
+    problems = []
+    for tests in condition.values():
+        for key in tests if isinstance(tests, Mapping) else ():
+            service, _, _ = str(key).partition(":")
+            if service.lower() == "aws":
+                continue
+            conditions = _data().conditions
+            known = _data().services.service_exists(service) and conditions.condition_key_exists(
+                service, key
+            )
+            if not known:
+                problems.append(f"condition key {key}: not in the Service Authorization Reference")
+    return problems
+
+
 def document_problems(document: Any) -> list[str]:
     """Every statement's problems, each prefixed with the statement's Sid or index."""
     return [
         f"statement {statement.get('Sid') or index}: {problem}"
         for index, statement in enumerate(statements(document))
-        for problem in statement_problems(statement)
+        for problem in [*statement_problems(statement), *condition_problems(statement)]
     ]
 
 

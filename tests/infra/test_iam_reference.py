@@ -95,6 +95,20 @@ def test_the_check_refuses_what_aws_refuses(statement: dict[str, str], word: str
     assert problems and word in problems[0], problems
 
 
+def test_a_condition_key_the_service_lacks_is_named() -> None:
+    statement = {
+        "Action": "lambda:AddPermission",
+        "Resource": "arn:aws:lambda:*:*:function:*",
+        "Condition": {"StringEquals": {"lambda:Principals": "events.amazonaws.com"}},
+    }
+    [problem] = iam_check.document_problems({"Statement": [statement]})
+    assert "condition key lambda:Principals" in problem
+    statement["Condition"] = {
+        "StringEquals": {"lambda:Principal": "events.amazonaws.com", "aws:SourceAccount": "1"}
+    }
+    assert iam_check.document_problems({"Statement": [statement]}) == []
+
+
 def test_the_check_accepts_what_aws_accepts() -> None:
     fine = [
         ("logs:PutLogEvents", "arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/f:*"),
