@@ -8,6 +8,10 @@ the region. A stack name that is too long for a name, or holds characters a name
 (upper case, `_`, `.`), is shortened deterministically and marked with a short hash of the full
 stack name, so two stacks never map to one name. A stack name that already ends like such a
 mark (`-` and 8 hex digits) is marked too, so it cannot pose as another stack's shortened name.
+One resource's name therefore differs between any two stacks. Names built from a subscriber's
+name are the exception across stacks: `sub-a` of stack `b-dev` and `sub-a-b` of stack `dev` are
+both `webhooks-sub-a-b-dev`, so two stacks in one account and region, one named like the other
+with a `-`-prefix, must not have subscribers named so (within a stack the settings refuse it).
 
 `stack_names` lists every physical name a stack's resources get, with what in the config gives
 rise to it: the settings check them all for length and for uniqueness before anything is built.

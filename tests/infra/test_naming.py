@@ -267,6 +267,9 @@ def _names_of(stack: str, region: str = "eu-west-1") -> dict[tuple[str, str], st
 
 @given(STACK_NAMES, STACK_NAMES)
 def test_two_stacks_never_share_a_resource_name(a: str, b: str) -> None:
+    """Each resource (the pipeline's, and a subscriber's of the same name) gets a name in one
+    stack that no other stack gives it, whatever the two stack names (up to a collision of
+    the 8 hex digits of two SHA-256 hashes whose stacks also share the shortened prefix)."""
     assume(a != b)
     names_a, names_b = _names_of(a), _names_of(b)
     for resource, name in names_a.items():
