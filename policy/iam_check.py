@@ -54,6 +54,9 @@ def data_version() -> str:
 
 @functools.cache
 def _service_formats(service: str) -> tuple[str, ...]:
+    """Every resource type's ARN format of a service (none for a service the reference lacks)."""
+    if not service or not _data().services.service_exists(service):
+        return ()
     resources = _data().resources
     return tuple(
         resources.get_resource_type_details(service, key)["arn"]
