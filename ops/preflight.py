@@ -99,10 +99,8 @@ def build(stack: str, overrides: dict[str, Any] | None = None) -> MockedStack:
     `key.path` → value, as `pulumi config set --path` would set them)."""
     # Pulumi is loaded for this command only, not for every `python -m ops` command.
     from local import config as local_config
+    from local.awsmocks import AwsMocks
     from local.mockrun import run_program
-
-    # The tests' mocks: ARNs, URLs and ids shaped as AWS returns them, for the stack's region.
-    from tests.infra.mockstack import AwsMocks
 
     stack_config = local_config.load(PROJECT_DIR, stack, overrides)
     return run_program(
