@@ -6,13 +6,23 @@ only picks the profile. `dev` and `prod` keep the names they always had, so noth
 is replaced. Names of account-global resources (IAM roles, S3 buckets, dashboards) also carry
 the region. A stack name that is too long for a name, or holds characters a name cannot
 (upper case, `_`, `.`), is shortened deterministically and marked with a short hash of the full
-stack name, so two stacks never map to one name.
+stack name, so two stacks never map to one name. A stack name that already ends like such a
+mark (`-` and 8 hex digits) is marked too, so it cannot pose as another stack's shortened name.
+One resource's name therefore differs between any two stacks. Names built from a subscriber's
+name are the exception across stacks: `sub-a` of stack `b-dev` and `sub-a-b` of stack `dev` are
+both `webhooks-sub-a-b-dev`, so two stacks in one account and region, one named like the other
+with a `-`-prefix, must not have subscribers named so (within a stack the settings refuse it).
+
+`stack_names` lists every physical name a stack's resources get, with what in the config gives
+rise to it: the settings check them all for length and for uniqueness before anything is built.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 PREFIX = "webhooks"
 HASH_CHARS = 8
@@ -29,8 +39,13 @@ ALARM = 255
 DASHBOARD = 255
 API = 128
 EVENT_BUS = 256
+EVENT_RULE = 64
 ACCOUNT_ID_CHARS = 12
+# The longest region name: an account-global name (it carries the region) is checked with it,
+# so a stack's names fit in whichever region it is deployed to.
+LONGEST_REGION = "ap-southeast-1"
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
+_LOOKS_SHORTENED = re.compile(rf"(^|-)[0-9a-f]{{{HASH_CHARS}}}$")
 
 
 def stack_token(stack: str, budget: int) -> str:
@@ -40,7 +55,7 @@ def stack_token(stack: str, budget: int) -> str:
     safe part, cut to fit, plus `-` and the first characters of the stack name's SHA-256.
     """
     safe = _UNSAFE.sub("-", stack.lower()).strip("-")
-    if safe == stack and len(stack) <= budget:
+    if safe == stack and len(stack) <= budget and not _LOOKS_SHORTENED.search(stack):
         return stack
     digest = hashlib.sha256(stack.encode()).hexdigest()[:HASH_CHARS]
     keep = budget - HASH_CHARS - 1
@@ -83,3 +98,112 @@ def secret_prefix(stack: str) -> str:
 def regional_bare(stack: str, limit: int) -> str:
     """`webhooks-<stack>`: for a resource that is the stack's only one of its kind (the bus)."""
     return f"{PREFIX}-" + stack_token(stack, limit - len(PREFIX) - 1)
+
+
+# Pulumi type tokens: the namespaces in which AWS wants a name unique (per region, or per account
+# for roles, buckets and dashboards; a stack has one region).
+TABLE_TYPE = "aws:dynamodb/table:Table"
+QUEUE_TYPE = "aws:sqs/queue:Queue"
+FUNCTION_TYPE = "aws:lambda/function:Function"
+LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
+ROLE_TYPE = "aws:iam/role:Role"
+API_TYPE = "aws:apigatewayv2/api:Api"
+BUS_TYPE = "aws:cloudwatch/eventBus:EventBus"
+RULE_TYPE = "aws:cloudwatch/eventRule:EventRule"
+TOPIC_TYPE = "aws:sns/topic:Topic"
+ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DASHBOARD_TYPE = "aws:cloudwatch/dashboard:Dashboard"
+BUCKET_TYPE = "aws:s3/bucket:Bucket"
+SECRET_TYPE = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
+FUNCTIONS = ("ingest", "process", "publish")
+QUEUES = ("queue", "dlq", "publish-dlq")
+# The pipeline's own alarms (components/pipeline.py); `api-5xx` and `ingest-throttles` belong to
+# the front door.
+ALARMS = (
+    "dlq-not-empty",
+    "oldest-message-age",
+    "processor-errors",
+    "processor-throttles",
+    "record-failures",
+    "conflicts",
+    "ingest-errors",
+    "publish-dlq-not-empty",
+    "publish-errors",
+    "publish-iterator-age",
+)
+
+
+@dataclass(frozen=True)
+class PhysicalName:
+    """One resource's physical name, and what it is (the Pulumi type) and what it is for."""
+
+    type: str
+    name: str
+    what: str
+    """E.g. `the DLQ of subscriber x`, for an error that says which two names meet."""
+
+
+def fixed_names(stack: str, region: str, front_door: str = "httpApi") -> Iterator[PhysicalName]:
+    """The names every stack has, from its name alone (`front_door`: `webhooks:api.kind`)."""
+    yield PhysicalName(TABLE_TYPE, regional("events", stack, DYNAMODB_TABLE), "the events table")
+    for part in QUEUES:
+        yield PhysicalName(QUEUE_TYPE, regional(part, stack, SQS_QUEUE), f"the {part} queue")
+    for part in FUNCTIONS:
+        function = regional(part, stack, LAMBDA_FUNCTION)
+        yield PhysicalName(FUNCTION_TYPE, function, f"the {part} function")
+        yield PhysicalName(LOG_GROUP_TYPE, f"/aws/lambda/{function}", f"the {part} logs")
+        role = account_global(part, stack, region, IAM_ROLE)
+        yield PhysicalName(ROLE_TYPE, role, f"the {part} role")
+    alarms = [*ALARMS, "api-5xx"]
+    if front_door == "functionUrl":
+        alarms.append("ingest-throttles")
+    else:
+        api = regional("api", stack, API)
+        yield PhysicalName(API_TYPE, api, "the HTTP API")
+        yield PhysicalName(LOG_GROUP_TYPE, f"/aws/apigateway/{api}/access", "the access logs")
+    for part in alarms:
+        yield PhysicalName(ALARM_TYPE, regional(part, stack, ALARM), f"the {part} alarm")
+    yield PhysicalName(BUS_TYPE, regional_bare(stack, EVENT_BUS), "the bus")
+    yield PhysicalName(TOPIC_TYPE, regional("alarms", stack, SNS_TOPIC), "the alarm topic")
+    yield PhysicalName(DASHBOARD_TYPE, dashboard(stack, region), "the dashboard")
+    bucket = f"{bucket_base(stack, region)}-{'0' * ACCOUNT_ID_CHARS}-{region}"
+    yield PhysicalName(BUCKET_TYPE, bucket, "the archive bucket")
+
+
+def provider_names(provider: str, stack: str) -> Iterator[PhysicalName]:
+    yield PhysicalName(
+        SECRET_TYPE, f"{secret_prefix(stack)}/{provider}", f"the secret of provider {provider}"
+    )
+
+
+def subscriber_names(
+    subscriber: str, stack: str, region: str, managed: bool, bus_target: bool
+) -> Iterator[PhysicalName]:
+    """A subscriber's rule, DLQ and its alarm; its queue if managed; its role for a bus target.
+
+    Raises ValueError when the subscriber's name leaves no room for the stack's.
+    """
+    part = f"sub-{subscriber}"
+    of = f"subscriber {subscriber}"
+    yield PhysicalName(RULE_TYPE, regional(part, stack, EVENT_RULE), f"the rule of {of}")
+    yield PhysicalName(QUEUE_TYPE, regional(f"{part}-dlq", stack, SQS_QUEUE), f"the DLQ of {of}")
+    if managed:
+        yield PhysicalName(QUEUE_TYPE, regional(part, stack, SQS_QUEUE), f"the queue of {of}")
+    if bus_target:
+        role = account_global(part, stack, region, IAM_ROLE)
+        yield PhysicalName(ROLE_TYPE, role, f"the role of {of}")
+    alarm = regional(f"{part}-dlq-not-empty", stack, ALARM)
+    yield PhysicalName(ALARM_TYPE, alarm, f"the DLQ alarm of {of}")
+
+
+def first_collision(
+    names: Sequence[tuple[str, PhysicalName]],
+) -> tuple[tuple[str, PhysicalName], tuple[str, PhysicalName]] | None:
+    """The first two (origin, name) pairs that give two resources of one type one name."""
+    seen: dict[tuple[str, str], tuple[str, PhysicalName]] = {}
+    for origin, name in names:
+        key = (name.type, name.name)
+        if key in seen:
+            return seen[key], (origin, name)
+        seen[key] = (origin, name)
+    return None

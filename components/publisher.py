@@ -85,10 +85,13 @@ class WebhookPublisher(pulumi.ComponentResource):
                     "dynamodb:DescribeStream",
                     "dynamodb:GetRecords",
                     "dynamodb:GetShardIterator",
-                    "dynamodb:ListStreams",
                 ],
                 resources=[args.stream_arn],
             ),
+            # The stream mapping needs ListStreams too, an action without resource-level
+            # permissions: the Service Authorization Reference lists no resource type for it,
+            # so AWS honours it on "*" only (policy/iam_check.py checks every grant so).
+            Grant(actions=["dynamodb:ListStreams"], resources=["*"]),
             Grant(actions=["events:PutEvents"], resources=[args.bus_arn]),
             Grant(actions=["sqs:SendMessage"], resources=[self.dlq.arn]),
         ]

@@ -8,7 +8,7 @@ production values; a stack file holds only what differs (see README, "Configurat
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -770,9 +770,11 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
         metrics_namespace=namespace,
     )
     settings = _retention(settings, raw)
-    return replace(
+    settings = replace(
         settings, subscribers=read_subscribers(raw, tuple(p.name for p in settings.providers))
     )
+    check_names(settings)
+    return settings
 
 
 def _days(seconds: int) -> int:
@@ -813,6 +815,66 @@ def _retention(settings: Settings, raw: Mapping[str, Any]) -> Settings:
             " outlive the events that point at it",
         )
     return settings
+
+
+def _subscriber_names(
+    settings: Settings, subscriber: SubscriberSettings, region: str
+) -> list[naming.PhysicalName]:
+    """The subscriber's physical names, or a config error when its name leaves the stack's no
+    room (an IAM role name has 64 characters for `webhooks-sub-<name>-<stack>-<region>`)."""
+
+    def names(name: str) -> list[naming.PhysicalName]:
+        managed, bus = subscriber.managed, subscriber.target_kind == "bus"
+        return list(naming.subscriber_names(name, settings.stack, region, managed, bus))
+
+    try:
+        return names(subscriber.name)
+    except ValueError:
+        longest = max((n for n in range(1, len(subscriber.name)) if _fits(names, n)), default=0)
+        raise ConfigError(
+            setting_key("subscribers", subscriber.name),
+            subscriber.name,
+            f"a name of at most {longest} characters in stack {settings.stack!r}: its resources"
+            " are named webhooks-sub-<name>-<stack>[-<region>] within AWS's limits (an IAM role"
+            f" has {naming.IAM_ROLE} characters, in any region)",
+        ) from None
+
+
+def _fits(names: Callable[[str], object], length: int) -> bool:
+    """Whether a subscriber name of `length` characters leaves the stack's name room."""
+    try:
+        names("a" * length)
+    except ValueError:
+        return False
+    return True
+
+
+def check_names(settings: Settings, region: str = naming.LONGEST_REGION) -> None:
+    """Every physical name the stack's resources get fits AWS's limits and is unique per type.
+
+    Subscriber names are free text, so `x` (whose DLQ is `webhooks-sub-x-dlq-<stack>`) and
+    `x-dlq` (whose queue is the same) would meet half-way through a deploy; the error names
+    both keys. Names carrying the region are checked with the longest region name.
+    """
+    names: list[tuple[str, naming.PhysicalName]] = [
+        (f"the stack name {settings.stack!r}", name)
+        for name in naming.fixed_names(settings.stack, region, settings.api.kind)
+    ]
+    for provider in settings.providers:
+        key = setting_key("providers", provider.name)
+        names += [(key, name) for name in naming.provider_names(provider.name, settings.stack)]
+    for subscriber in settings.subscribers:
+        key = setting_key("subscribers", subscriber.name)
+        names += [(key, name) for name in _subscriber_names(settings, subscriber, region)]
+    collision = naming.first_collision(names)
+    if collision is not None:
+        (first_key, first), (key, second) = collision
+        raise ConfigError(
+            key,
+            key.rsplit(".", 1)[-1],
+            f"a name that gives no other resource's name: {second.what} would be"
+            f" {second.name}, the name of {first.what} ({first_key}); rename one of the two",
+        )
 
 
 def load_settings(config: pulumi.Config | None = None) -> Settings:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, events, outputs, replay, republish, send, signing
+from ops import dlq, events, outputs, preflight, replay, republish, send, signing
 from ops.errors import OpsError
 
 
@@ -135,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--max", metavar="N", type=_positive, help="move at most N messages")
     q.add_argument("--journal", metavar="FILE", type=Path, help="journal of the manual move")
     q.set_defaults(run=_dlq_replay)
+
+    preflight.add_parser(commands)
     return parser
 
 

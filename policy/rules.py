@@ -20,6 +20,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+try:  # the project: tests, `python -m ops preflight`
+    from policy import iam_check
+except ImportError:  # the pack: Pulumi runs policy/ as a folder of scripts (see __main__.py)
+    import iam_check  # type: ignore[import-not-found, no-redef]
+
 QUEUE = "aws:sqs/queue:Queue"
 REDRIVE_POLICY = "aws:sqs/redrivePolicy:RedrivePolicy"
 TABLE = "aws:dynamodb/table:Table"
@@ -41,6 +46,9 @@ EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 HTTP_API = "aws:apigatewayv2/api:Api"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"
 SECRETS_MANAGER_SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"  # noqa: S105 (a type token)
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 
 # What reading a value unknown during a preview raises; the pack sets CrossGuard's
 # `UnknownValueError` here, so a rule can skip one unknown value and check the rest.
@@ -168,8 +176,10 @@ def iam_wildcards(document: Any) -> list[str]:
         for action in _as_list(statement.get("Action")):
             if not isinstance(action, str) or "*" in action:
                 problems.append(f"{where}: action {action!r} has a wildcard; name each action")
+        # An action without resource-level permissions is granted on `*` or not at all.
+        unscoped = iam_check.unscoped_only(_as_list(statement.get("Action")))
         for arn in _as_list(statement.get("Resource")):
-            if not isinstance(arn, str):
+            if not isinstance(arn, str) or (arn == "*" and unscoped):
                 continue
             if "*" in arn and not (_S3_PREFIX.match(arn) or _LOG_STREAMS.match(arn)):
                 problems.append(f"{where}: resource {arn!r} has a wildcard; name the resource")
@@ -182,6 +192,39 @@ def iam_least_privilege(resource: Resource) -> list[str]:
     if document is None:
         return []
     return [f"{resource.name}: {problem}" for problem in iam_wildcards(document)]
+
+
+# The policy documents of each type: (prop, what it is). A Lambda permission is one statement
+# of the function's resource policy, given as props.
+POLICY_DOCUMENTS = {
+    ROLE: "assumeRolePolicy",
+    ROLE_POLICY: "policy",
+    IAM_POLICY: "policy",
+    QUEUE_POLICY: "policy",
+    BUCKET_POLICY: "policy",
+    SECRET_POLICY: "policy",
+}
+
+
+def _permission_statement(props: Mapping[str, Any]) -> dict[str, Any]:
+    """A `lambda.Permission` as the statement Lambda adds to the function's policy."""
+    function = props.get("function")
+    if isinstance(function, str) and not function.startswith("arn:"):
+        function = f"arn:aws:lambda:*:*:function:{function}"  # a name: region and account later
+    return {"Effect": "Allow", "Action": props.get("action"), "Resource": function}
+
+
+def iam_service_reference(resource: Resource) -> list[str]:
+    """Actions exist, resources match a type each action supports, unscoped actions get `*`
+    (iam_check: the Service Authorization Reference)."""
+    if resource.type == LAMBDA_PERMISSION:
+        problems = iam_check.statement_problems(_permission_statement(resource.props))
+    else:
+        document = resource.props.get(POLICY_DOCUMENTS.get(resource.type, "policy"))
+        if document is None:
+            return []
+        problems = iam_check.document_problems(_json(document))
+    return [f"{resource.name}: {problem}" for problem in problems]
 
 
 # ---- resource rules: logs, Lambda environment, event source mappings ----
@@ -539,6 +582,14 @@ RESOURCE_RULES = (
         " a log group's streams).",
         frozenset({ROLE, ROLE_POLICY, IAM_POLICY}),
         iam_least_privilege,
+    ),
+    ResourceRule(
+        "iam-service-reference",
+        "Every IAM statement is one AWS accepts (Service Authorization Reference): each action"
+        " exists, each resource is of a type the action supports, and an action without"
+        " resource-level permissions is granted on `*`.",
+        frozenset(POLICY_DOCUMENTS) | {LAMBDA_PERMISSION},
+        iam_service_reference,
     ),
     ResourceRule(
         "log-group-retention",

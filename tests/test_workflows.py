@@ -52,6 +52,13 @@ def test_pull_requests_run_the_tests_and_preview_each_stack() -> None:
     assert step["with"]["comment-on-pr"] is True
     assert step["with"]["diff"] is True
     _assumes_the_deploy_role(preview)
+    # The offline preflight of the same stack runs first, before any credentials are taken.
+    runs = [str(s.get("run", "")) for s in preview["steps"]]
+    preflight = runs.index(".venv/bin/python -m ops preflight --stack ${{ matrix.stack }}")
+    assert preflight < preview["steps"].index(step)
+    assert preflight < preview["steps"].index(
+        _steps(preview, "aws-actions/configure-aws-credentials@")[0]
+    )
 
 
 def test_main_deploys_dev_then_prod_behind_its_environment() -> None:

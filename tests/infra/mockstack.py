@@ -5,9 +5,10 @@
     stack.outputs["queue_url"]        # resolved stack outputs, as `pulumi stack output --json`
     stack.one("aws:sqs/queue:Queue", "webhooks-queue-queue").inputs
 
-The run itself is `local.mockrun` (the harness the local stack runs the program with too);
-this module adds mocks that answer like AWS would (ARNs, queue URLs, invoke URLs) with a fixed
-account and the stack's `aws:region`, so every run records the same graph.
+The run itself is `local.mockrun` (the harness the local stack runs the program with too), with
+the mocks of `local.awsmocks` that answer like AWS would (ARNs, queue URLs, invoke URLs) with a
+fixed account and the stack's `aws:region` (`python -m ops preflight` runs them too), so every
+run records the same graph.
 """
 
 from __future__ import annotations
@@ -18,147 +19,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 from webhooks import schemes
 
+from local.awsmocks import ACCOUNT_ID, REGION, AwsMocks
 from local.mockrun import MockedResource, MockedStack, run_program
 
-__all__ = ["MockedResource", "MockedStack", "built_stack", "example_secrets", "run_stack"]
+__all__ = [
+    "ACCOUNT_ID",
+    "REGION",
+    "AwsMocks",
+    "MockedResource",
+    "MockedStack",
+    "built_stack",
+    "example_secrets",
+    "run_stack",
+]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "webhooks"
-ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"  # when the config sets no aws:region
-
-
-class AwsMocks(pulumi.runtime.Mocks):
-    """Computed attributes the way AWS returns them, derived from the resource's name."""
-
-    def __init__(self, region: str = REGION) -> None:
-        self.region = region
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        region = self.region
-
-        def _arn(service: str, resource: str) -> str:
-            return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
-
-        state = dict(args.inputs)
-        if not args.custom:
-            return "", state
-        name = args.inputs.get("name") or args.name
-        resource_id = f"{args.name}-id"
-        typ = args.typ
-        if typ == "aws:sqs/queue:Queue":
-            resource_id = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}"
-            state.update(arn=_arn("sqs", name), url=resource_id)
-        elif typ == "aws:dynamodb/table:Table":
-            resource_id = name
-            state.update(arn=_arn("dynamodb", f"table/{name}"))
-            if args.inputs.get("streamEnabled"):
-                state.update(
-                    streamArn=_arn("dynamodb", f"table/{name}/stream/2026-01-01T00:00:00.000")
-                )
-        elif typ == "aws:cloudwatch/eventBus:EventBus":
-            resource_id = name
-            state.update(arn=_arn("events", f"event-bus/{name}"))
-        elif typ == "aws:cloudwatch/eventRule:EventRule":
-            resource_id = f"{args.inputs.get('eventBusName')}|{name}"
-            bus = args.inputs.get("eventBusName", "default")
-            state.update(arn=_arn("events", f"rule/{bus}/{name}"))
-        elif typ == "aws:lambda/function:Function":
-            resource_id = name
-            arn = _arn("lambda", f"function:{name}")
-            invoke = (
-                f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations"
-            )
-            state.update(arn=arn, invokeArn=invoke, qualifiedArn=f"{arn}:$LATEST")
-        elif typ == "aws:iam/role:Role":
-            resource_id = name
-            state.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}")
-        elif typ == "aws:cloudwatch/logGroup:LogGroup":
-            resource_id = name
-            state.update(arn=_arn("logs", f"log-group:{name}"))
-        elif typ == "aws:s3/bucket:Bucket":
-            resource_id = args.inputs["bucket"]
-            state.update(arn=f"arn:aws:s3:::{resource_id}")
-        elif typ == "aws:secretsmanager/secret:Secret":
-            resource_id = _arn("secretsmanager", f"secret:{name}-AbCdEf")
-            state.update(arn=resource_id)
-        elif typ == "aws:lambda/functionUrl:FunctionUrl":
-            resource_id = "abcdefghijklmnopqrstuvwxyz012345"  # 32 characters, as AWS's url ids
-            url = f"https://{resource_id}.lambda-url.{region}.on.aws/"
-            state.update(functionUrl=url, urlId=resource_id)
-        elif typ == "aws:apigatewayv2/api:Api":
-            resource_id = "a1b2c3d4e5"
-            state.update(
-                apiEndpoint=f"https://{resource_id}.execute-api.{region}.amazonaws.com",
-                executionArn=_arn("execute-api", resource_id),
-                arn=f"arn:aws:apigateway:{region}::/apis/{resource_id}",
-            )
-        elif typ == "aws:apigatewayv2/stage:Stage":
-            api_id = args.inputs["apiId"]
-            path = "" if name == "$default" else name
-            state.update(
-                invokeUrl=f"https://{api_id}.execute-api.{region}.amazonaws.com/{path}",
-                executionArn=_arn("execute-api", f"{api_id}/{name}"),
-            )
-        elif typ == "aws:apigatewayv2/integration:Integration":
-            resource_id = "integ01"
-        elif typ == "aws:sns/topic:Topic":
-            resource_id = _arn("sns", name)
-            state.update(arn=resource_id)
-        elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            state.update(arn=_arn("cloudwatch", f"alarm:{name}"))
-        elif typ == "aws:lambda/eventSourceMapping:EventSourceMapping":
-            resource_id = "esm-uuid"
-            state.update(uuid=resource_id, functionArn=args.inputs.get("functionName"))
-        elif typ == "aws:acm/certificate:Certificate":
-            resource_id = _arn("acm", "certificate/0a1b2c3d-mock")
-            domain = args.inputs["domainName"]
-            state.update(
-                arn=resource_id,
-                domainValidationOptions=[
-                    {
-                        "domainName": domain,
-                        "resourceRecordName": f"_x1.{domain}.",
-                        "resourceRecordType": "CNAME",
-                        "resourceRecordValue": "_x2.acm-validations.aws.",
-                    }
-                ],
-            )
-        elif typ == "aws:route53/record:Record":
-            state.update(fqdn=args.inputs["name"].rstrip("."))
-        elif typ == "aws:apigatewayv2/domainName:DomainName":
-            resource_id = args.inputs["domainName"]
-            configuration = dict(args.inputs["domainNameConfiguration"])
-            configuration.update(
-                targetDomainName=f"d-mock.execute-api.{region}.amazonaws.com",
-                hostedZoneId="ZMOCKAPIGW",
-            )
-            state.update(domainNameConfiguration=configuration)
-        elif typ == "aws:cloudwatch/dashboard:Dashboard":
-            resource_id = args.inputs["dashboardName"]
-        return resource_id, state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test",
-                "userId": "AIDATEST",
-                "id": ACCOUNT_ID,
-            }, []
-        if args.token == "aws:index/getRegion:getRegion":
-            return {
-                "region": self.region,
-                "name": self.region,
-                "id": self.region,
-                "endpoint": f"ec2.{self.region}.amazonaws.com",
-                "description": self.region,
-            }, []
-        raise NotImplementedError(f"no mock for call {args.token}")
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -253,7 +132,39 @@ SCENARIOS: dict[str, tuple[str, Any]] = {
     ),
     # The function URL front door (api.kind functionUrl) on the prod profile.
     "function-url": ("prod", lambda: function_url_config("prod")),
+    # Every optional feature at once (the HTTP API with a custom domain, or the function URL,
+    # which takes no domain): what the IAM and deploy-policy checks must cover.
+    "every-feature": ("prod", lambda: every_feature_config("prod")),
+    "every-feature-url": ("dev", lambda: every_feature_config("dev", front_door="functionUrl")),
 }
+
+# A subscriber of every target kind: managed queues (one filtering on the payload, so the
+# publisher carries match paths and reads archived bodies), an SQS queue and a FIFO queue of
+# the account, a Lambda function, a bus of the account and a bus of another account.
+EVERY_TARGET: dict[str, Any] = {
+    **SUBSCRIBERS,
+    "audit": {"target": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:audit-events"},
+    "orders": {"providers": ["stripe"], "target": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:orders.fifo"},
+    "notify": {"target": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:notify-team"},
+    "analytics": {"target": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/analytics"},
+}
+
+
+def every_feature_config(stack_file: str, front_door: str = "httpApi") -> dict[str, Any]:
+    """A stack file's config with every optional feature: subscribers of every target kind,
+    an inline limit above what always fits an entry (the publisher archives), alarm e-mail,
+    and the custom domain (HTTP API) or the function URL front door."""
+    config = (
+        function_url_config(stack_file)
+        if front_door == "functionUrl"
+        else _with(stack_file, api={"domainName": DOMAIN, "hostedZoneId": HOSTED_ZONE_ID})
+    )
+    config[f"{PROJECT}:subscribers"] = EVERY_TARGET
+    ingest = config.get(f"{PROJECT}:ingest") or {}
+    config[f"{PROJECT}:ingest"] = {**ingest, "inlineBodyLimit": 200 * 1024}
+    alarms = config.get(f"{PROJECT}:alarms") or {}
+    config[f"{PROJECT}:alarms"] = {**alarms, "email": "oncall@example.com"}
+    return config
 
 
 def function_url_config(stack_file: str) -> dict[str, Any]:

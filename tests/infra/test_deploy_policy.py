@@ -1,173 +1,30 @@
 """docs/deploy-policy.json: what a CI role needs for `pulumi preview` and `pulumi up`.
 
 Every resource type of every graph (both stack files, a review stack, a second region, both
-custom-domain forms) needs its entry in `REQUIRED` (the calls the AWS provider makes to read,
-create, update and delete it), and the policy must allow each of those calls on the ARN this
-program gives the resource. A new resource type without its permissions fails here.
+custom-domain forms, the function URL and the stacks with every feature and every subscriber
+target kind) needs its entry in `REQUIRED` (ops/deploy_policy.py: the calls the AWS provider
+makes to read, create, update and delete it), and the policy must allow each of those calls on
+the ARN this program gives the resource, under the policy's conditions. A new resource type
+without its permissions fails here.
 """
 
+import copy
+import dataclasses
 import fnmatch
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.infra.mockstack import (
-    ACCOUNT_ID,
-    PROJECT_DIR,
-    SCENARIOS,
-    MockedResource,
-    MockedStack,
-    built_stack,
-)
+from ops import deploy_policy
+from ops.deploy_policy import REQUIRED, Call, allowed
+from policy import iam_check
+from tests.infra.mockstack import SCENARIOS, MockedStack, built_stack
 
-OBJECT_ACTIONS = {"s3:DeleteObject", "s3:DeleteObjectVersion"}
-POLICY = json.loads((PROJECT_DIR / "docs" / "deploy-policy.json").read_text())
+POLICY = deploy_policy.load_policy()
 # AWS's limit for a customer managed policy (characters, whitespace not counted).
 MANAGED_POLICY_CHARS = 6144
 
-_TAGS = ("TagResource", "UntagResource")
-_CRUD = ("GET", "POST", "PATCH", "DELETE")
-
-
-def _apigateway(*extra: str) -> tuple[str, ...]:
-    """API Gateway authorizes by HTTP method on the resource's path."""
-    return tuple(f"apigateway:{method}" for method in (*_CRUD, *extra))
-
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "aws:dynamodb/table:Table": (
-        "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable",
-        "dynamodb:DeleteTable", "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive",
-        "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups",
-        "dynamodb:ListTagsOfResource", *(f"dynamodb:{a}" for a in _TAGS),
-    ),
-    "aws:sqs/queue:Queue": (
-        "sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:GetQueueUrl",
-        "sqs:DeleteQueue", "sqs:ListQueueTags", "sqs:TagQueue", "sqs:UntagQueue",
-    ),
-    "aws:sqs/queuePolicy:QueuePolicy": ("sqs:GetQueueAttributes", "sqs:SetQueueAttributes"),
-    "aws:cloudwatch/eventBus:EventBus": (
-        "events:CreateEventBus", "events:DescribeEventBus", "events:UpdateEventBus",
-        "events:DeleteEventBus", "events:ListTagsForResource", *(f"events:{a}" for a in _TAGS),
-    ),
-    "aws:cloudwatch/eventRule:EventRule": (
-        "events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:EnableRule",
-        "events:DisableRule", "events:ListTagsForResource", *(f"events:{a}" for a in _TAGS),
-    ),
-    "aws:cloudwatch/eventTarget:EventTarget": (
-        "events:PutTargets", "events:ListTargetsByRule", "events:RemoveTargets",
-    ),
-    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": (
-        "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
-    ),
-    "aws:lambda/function:Function": (
-        "lambda:CreateFunction", "lambda:GetFunction", "lambda:GetFunctionConfiguration",
-        "lambda:GetFunctionCodeSigningConfig", "lambda:ListVersionsByFunction",
-        "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
-        "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
-        "lambda:DeleteFunction", "lambda:ListTags", *(f"lambda:{a}" for a in _TAGS),
-        "iam:PassRole",
-    ),
-    "aws:lambda/permission:Permission": (
-        "lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission",
-    ),
-    "aws:lambda/functionUrl:FunctionUrl": (
-        "lambda:CreateFunctionUrlConfig", "lambda:GetFunctionUrlConfig",
-        "lambda:UpdateFunctionUrlConfig", "lambda:DeleteFunctionUrlConfig",
-    ),
-    "aws:lambda/eventSourceMapping:EventSourceMapping": (
-        "lambda:CreateEventSourceMapping", "lambda:GetEventSourceMapping",
-        "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping",
-    ),
-    "aws:iam/role:Role": (
-        "iam:CreateRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
-        "iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:ListRolePolicies",
-        "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-    ),
-    "aws:iam/rolePolicy:RolePolicy": (
-        "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
-    ),
-    "aws:cloudwatch/logGroup:LogGroup": (
-        "logs:CreateLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy",
-        "logs:DeleteRetentionPolicy", "logs:DeleteLogGroup", "logs:ListTagsForResource",
-        *(f"logs:{a}" for a in _TAGS),
-    ),
-    "aws:secretsmanager/secret:Secret": (
-        "secretsmanager:CreateSecret", "secretsmanager:DescribeSecret",
-        "secretsmanager:GetResourcePolicy", "secretsmanager:UpdateSecret",
-        "secretsmanager:DeleteSecret", *(f"secretsmanager:{a}" for a in _TAGS),
-    ),
-    "aws:secretsmanager/secretVersion:SecretVersion": (
-        "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue",
-        "secretsmanager:ListSecretVersionIds", "secretsmanager:UpdateSecretVersionStage",
-    ),
-    "aws:s3/bucket:Bucket": (
-        "s3:CreateBucket", "s3:ListBucket", "s3:GetBucketAcl", "s3:GetBucketCORS",
-        "s3:GetBucketWebsite", "s3:GetBucketVersioning", "s3:GetAccelerateConfiguration",
-        "s3:GetBucketRequestPayment", "s3:GetBucketLogging", "s3:GetLifecycleConfiguration",
-        "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration",
-        "s3:GetBucketObjectLockConfiguration", "s3:GetBucketTagging", "s3:PutBucketTagging",
-        "s3:GetBucketPolicy", "s3:DeleteBucket", "s3:ListBucketVersions",
-        # forceDestroy (dev) empties the bucket before deleting it.
-        "s3:DeleteObject", "s3:DeleteObjectVersion",
-    ),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": (
-        "s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls",
-    ),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
-        "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock",
-    ),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
-        "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration",
-    ),
-    "aws:s3/bucketVersioning:BucketVersioning": (
-        "s3:GetBucketVersioning", "s3:PutBucketVersioning",
-    ),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
-        "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
-    ),
-    "aws:s3/bucketPolicy:BucketPolicy": (
-        "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
-    ),
-    "aws:apigatewayv2/api:Api": _apigateway("TagResource", "UntagResource"),
-    "aws:apigatewayv2/integration:Integration": _apigateway(),
-    "aws:apigatewayv2/route:Route": _apigateway(),
-    "aws:apigatewayv2/stage:Stage": (
-        *_apigateway(),
-        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies", "iam:CreateServiceLinkedRole",
-    ),
-    "aws:apigatewayv2/domainName:DomainName": _apigateway("TagResource", "UntagResource"),
-    "aws:apigatewayv2/apiMapping:ApiMapping": _apigateway(),
-    "aws:sns/topic:Topic": (
-        "sns:CreateTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:DeleteTopic",
-        "sns:ListTagsForResource", *(f"sns:{a}" for a in _TAGS),
-    ),
-    "aws:sns/topicSubscription:TopicSubscription": (
-        "sns:Subscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes",
-        "sns:Unsubscribe",
-    ),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": (
-        "cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",
-        "cloudwatch:ListTagsForResource", *(f"cloudwatch:{a}" for a in _TAGS),
-    ),
-    "aws:cloudwatch/dashboard:Dashboard": (
-        "cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards",
-    ),
-    "aws:acm/certificate:Certificate": (
-        "acm:RequestCertificate", "acm:DescribeCertificate", "acm:DeleteCertificate",
-        "acm:ListTagsForCertificate", "acm:AddTagsToCertificate",
-        "acm:RemoveTagsFromCertificate",
-    ),
-    "aws:acm/certificateValidation:CertificateValidation": ("acm:DescribeCertificate",),
-    "aws:route53/record:Record": (
-        "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets",
-        "route53:GetHostedZone", "route53:GetChange",
-    ),
-}  # fmt: skip
 # Statements whose actions AWS authorizes on "*" only (or by condition).
 # Statements on ARNs that AWS names, not the program: ids, the service-linked role, the zone,
 # or actions without resource-level permissions ("*"). All others name `webhooks-*` resources.
@@ -180,6 +37,16 @@ NOT_OURS_TO_NAME = {
     "Acm",
     "Route53Zone",
     "Route53Change",
+    # A subscriber's own function (its `target`): any name, so the permission calls are
+    # conditioned on EventBridge being the principal (CONDITIONED).
+    "LambdaTargets",
+}
+# Statements not scoped by name that only a condition keeps narrow.
+CONDITIONED = {
+    "LambdaMappingCreate",
+    "IamPassRoleToLambda",
+    "IamApigwLogsRole",
+    "LambdaSubscriberTargets",
 }
 UNSCOPED_SIDS = {
     "LogsDelivery",
@@ -189,112 +56,74 @@ UNSCOPED_SIDS = {
 
 
 def _statements() -> list[dict[str, Any]]:
-    return POLICY["Statement"]
+    statements: list[dict[str, Any]] = POLICY["Statement"]
+    return statements
 
 
 def _list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
-def allowed(action: str, arn: str) -> bool:
-    return any(
-        statement["Effect"] == "Allow"
-        and any(fnmatch.fnmatchcase(action, pattern) for pattern in _list(statement["Action"]))
-        and any(fnmatch.fnmatchcase(arn, pattern) for pattern in _list(statement["Resource"]))
-        for statement in _statements()
-    )
-
-
-def arns(stack: MockedStack, resource: MockedResource, action: str) -> Iterator[str]:
-    """The ARN an action on `resource` is authorized against (IAM's resource types)."""
-    region, i = stack.outputs["region"], resource.inputs
-    service = action.split(":", 1)[0]
-    by_id = {r.id: r for r in stack.resources if r.custom}
-    if service == "iam":
-        role = i.get("role") or (i.get("name") if resource.type.endswith("role:Role") else None)
-        if action == "iam:CreateServiceLinkedRole":
-            yield f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/ops.apigateway.amazonaws.com/x"
-        elif role is not None:
-            yield f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"
-        else:  # PassRole of a function's role
-            yield i["role"] if "role" in i else resource.inputs["role"]
-        return
-    if service == "logs" and resource.type.endswith("stage:Stage"):
-        yield "*"
-        return
-    if service == "apigateway":
-        api = i.get("apiId") or resource.id
-        if "domainName" in resource.type:
-            yield f"arn:aws:apigateway:{region}::/domainnames/{resource.id}"
-        elif "apiMapping" in resource.type:
-            domain = i["domainName"]
-            yield f"arn:aws:apigateway:{region}::/domainnames/{domain}/apimappings/{resource.id}"
-        else:
-            yield f"arn:aws:apigateway:{region}::/apis/{api}"
-        return
-    if service == "route53":
-        if action == "route53:GetChange":
-            yield "arn:aws:route53:::change/C0123"
-        else:
-            yield f"arn:aws:route53:::hostedzone/{i['zoneId']}"
-        return
-    if resource.type == "aws:lambda/eventSourceMapping:EventSourceMapping":
-        yield (
-            "*"
-            if action.startswith("lambda:Create")
-            else (f"arn:aws:lambda:{region}:{ACCOUNT_ID}:event-source-mapping:{resource.id}")
-        )
-        return
-    if resource.type == "aws:cloudwatch/eventTarget:EventTarget":  # authorized on its rule
-        bus, rule = i["eventBusName"], i["rule"]
-        yield f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{bus}/{rule}"
-        return
-    if resource.type == "aws:cloudwatch/dashboard:Dashboard":
-        yield f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{i['dashboardName']}"
-        return
-    if "arn" in resource.state:
-        suffix = "/bodies/key" if action in OBJECT_ACTIONS else ""
-        yield resource.state["arn"] + suffix
-        return
-    for key in (
-        "secretId",
-        "bucket",
-        "function",
-        "functionName",
-        "topic",
-        "certificateArn",
-        "queueUrl",
-    ):
-        if key in i:
-            target = by_id.get(i[key]) or next(
-                (
-                    r
-                    for r in stack.resources
-                    if r.inputs.get("name") == i[key]
-                    or r.inputs.get("bucket") == i[key]
-                    or r.state.get("url") == i[key]
-                ),
-                None,
-            )
-            assert target is not None, (resource.name, key)
-            yield from arns(stack, target, action)
-            return
-    raise AssertionError(f"no ARN known for {resource.type} {resource.name}")
-
-
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_policy_allows_what_each_resource_needs(scenario: str) -> None:
-    stack = built_stack(scenario)
-    for resource in stack.resources:
-        if not resource.custom:
-            continue
-        assert resource.type in REQUIRED, (
-            f"{resource.type} has no permissions: add the calls the provider makes for it to"
-            " REQUIRED and allow them in docs/deploy-policy.json"
-        )
-        for action in REQUIRED[resource.type]:
-            for arn in arns(stack, resource, action):
-                assert allowed(action, arn), (scenario, resource.name, action, arn)
+    assert deploy_policy.problems(built_stack(scenario), POLICY) == []
+
+
+def test_a_subscriber_function_gets_its_permission_from_the_deploy_role() -> None:
+    """Issue 24, finding 1: the permission EventBridge needs is added on the subscriber's own
+    function, outside `function:webhooks-*`: allowed for EventBridge as the principal only."""
+    stack = built_stack("every-feature")
+    permission = stack.one("aws:lambda/permission:Permission", "webhooks-bus-sub-notify-invoke")
+    made = list(deploy_policy.calls(stack, permission))
+    target = "arn:aws:lambda:eu-west-1:123456789012:function:notify-team"
+    assert {(c.action, c.arn) for c in made} == {
+        ("lambda:AddPermission", target),
+        ("lambda:GetPolicy", target),
+        ("lambda:RemovePermission", target),
+    }
+    assert all(allowed(POLICY, call) for call in made)
+    # The same call for any other principal is refused: the role cannot open a function to all.
+    for call in made:
+        if call.action != "lambda:GetPolicy":
+            opened = Call(call.resource, call.action, call.arn, {"lambda:Principal": "*"})
+            assert not allowed(POLICY, opened), call.action
+
+
+def test_conditions_are_evaluated_not_ignored(dev: MockedStack) -> None:
+    """A statement's Condition must hold: the mapping create on a function not ours fails."""
+    mapping = dev.one(
+        "aws:lambda/eventSourceMapping:EventSourceMapping", "webhooks-processor-queue-mapping"
+    )
+    [create] = [
+        c
+        for c in deploy_policy.calls(dev, mapping)
+        if c.action == "lambda:CreateEventSourceMapping"
+    ]
+    assert allowed(POLICY, create)
+    other = Call(mapping, create.action, create.arn, {"lambda:FunctionArn": "arn:aws:lambda:x"})
+    assert not allowed(POLICY, other)
+    assert not allowed(POLICY, Call(mapping, create.action, create.arn, {}))
+
+
+def test_a_resource_type_without_an_entry_is_a_problem(dev: MockedStack) -> None:
+    stack = copy.copy(dev)
+    [queue, *_] = dev.of_type("aws:sqs/queue:Queue")
+    stack.resources = [*dev.resources, dataclasses.replace(queue, type="aws:sqs/newThing:NewThing")]
+    [problem] = deploy_policy.problems(stack, POLICY)
+    assert "aws:sqs/newThing:NewThing" in problem and "REQUIRED" in problem
+
+
+def test_a_call_the_policy_lacks_is_named(dev: MockedStack) -> None:
+    narrowed = copy.deepcopy(POLICY)
+    for statement in narrowed["Statement"]:
+        statement["Action"] = [a for a in _list(statement["Action"]) if a != "sqs:TagQueue"]
+    found = deploy_policy.problems(dev, narrowed)
+    assert found and all("sqs:TagQueue on arn:aws:sqs:" in p for p in found)
+
+
+def test_the_policy_is_one_aws_accepts() -> None:
+    """Its own statements pass the Service Authorization Reference check (policy/iam_check)."""
+    assert iam_check.document_problems(POLICY) == []
 
 
 def test_policy_is_least_privilege() -> None:
@@ -316,6 +145,8 @@ def test_policy_is_least_privilege() -> None:
         if statement["Sid"] not in NOT_OURS_TO_NAME:
             for resource in resources:
                 assert "webhooks" in resource, (statement["Sid"], resource)
+        if statement["Sid"] in CONDITIONED:
+            assert statement.get("Condition"), statement["Sid"]
 
 
 def test_policy_fits_one_managed_policy() -> None:

@@ -2,12 +2,26 @@
 AWS's length limits, and unchanged for what holds data in `dev` and `prod`."""
 
 import itertools
+import json
 import re
+import string
+from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from components import naming
-from tests.infra.mockstack import MockedResource, MockedStack, built_stack, run_stack, stack_config
+from components.config_error import ConfigError
+from components.settings import parse_settings
+from tests.infra.mockstack import (
+    ACCOUNT_ID,
+    MockedResource,
+    MockedStack,
+    built_stack,
+    run_stack,
+    stack_config,
+)
 
 # Types whose names are unique in the whole account (or all of S3), not per region.
 ACCOUNT_GLOBAL = {
@@ -125,3 +139,150 @@ def test_shortened_names_are_deterministic_and_distinct() -> None:
     assert re.fullmatch(
         r"webhooks-queue-team-alpha-review-42-[0-9a-f]{8}", naming.regional("queue", unusual, 80)
     )
+
+
+# ---- names checked where they are given (issue 19, finding 7) ----
+
+BUS_TARGET = "arn:aws:events:eu-west-1:210987654321:event-bus/central"
+
+
+def _config(stack_file: str, subscribers: dict[str, Any]) -> dict[str, Any]:
+    config = stack_config(stack_file)
+    config["webhooks:subscribers"] = subscribers
+    return config
+
+
+def test_subscribers_whose_names_meet_are_refused_naming_both_keys() -> None:
+    """`x`'s DLQ and `x-dlq`'s queue are both webhooks-sub-x-dlq-dev: refused before a deploy
+    would fail half-way on QueueAlreadyExists."""
+    with pytest.raises(ConfigError) as raised:
+        run_stack("dev", config=_config("dev", {"x": {}, "x-dlq": {}}))
+    message = str(raised.value)
+    assert "webhooks:subscribers.x-dlq" in message and "webhooks:subscribers.x)" in message
+    assert "webhooks-sub-x-dlq-dev" in message
+    # A target subscriber has no queue of its own: `x-dlq` with a target meets nobody.
+    graph = run_stack("dev", config=_config("dev", {"x": {}, "x-dlq": {"target": BUS_TARGET}}))
+    assert len(graph.of_type("aws:cloudwatch/eventRule:EventRule")) == 2
+
+
+def test_a_subscriber_name_too_long_for_its_role_is_a_config_error() -> None:
+    """32 characters leave the prod stack's role name no room: a ConfigError naming the key,
+    the value and the longest name allowed, not a bare ValueError from naming."""
+    name = "a" * 32
+    with pytest.raises(ConfigError) as raised:
+        run_stack("prod", config=_config("prod", {name: {"target": BUS_TARGET}}))
+    assert raised.value.key == f"webhooks:subscribers.{name}"
+    assert raised.value.value == name
+    assert "at most 31 characters in stack 'prod'" in raised.value.allowed
+    # The longest name allowed is deployable, with every name within its limit.
+    graph = run_stack("prod", config=_config("prod", {name[:31]: {"target": BUS_TARGET}}))
+    roles = [r.inputs["name"] for r in graph.of_type("aws:iam/role:Role")]
+    assert max(map(len, roles)) <= naming.IAM_ROLE
+    # In the longest region too (a name fitting in eu-west-1 only would be refused above).
+    assert len(f"webhooks-sub-{name[:31]}-prod-{naming.LONGEST_REGION}") == naming.IAM_ROLE
+
+
+def _listed(stack: MockedStack) -> set[tuple[str, str]]:
+    """What `naming.stack_names` says the graph's names are, for this stack's settings."""
+    settings = load_settings_of(stack)
+    region = stack.outputs["region"]
+    names = {
+        (n.type, n.name)
+        for n in [
+            *naming.fixed_names(settings.stack, region, settings.api.kind),
+            *(n for p in settings.providers for n in naming.provider_names(p.name, stack.stack)),
+            *(
+                n
+                for s in settings.subscribers
+                for n in naming.subscriber_names(
+                    s.name, stack.stack, region, s.managed, s.target_kind == "bus"
+                )
+            ),
+        ]
+    }
+    return {
+        (t, n.replace("-000000000000-", f"-{ACCOUNT_ID}-") if t == naming.BUCKET_TYPE else n)
+        for t, n in names
+    }
+
+
+def load_settings_of(stack: MockedStack) -> Any:
+    raw = {
+        key.split(":", 1)[1]: json.loads(value) if value[:1] in "{[" else value
+        for key, value in stack.config.items()
+        if key.startswith("webhooks:") and key != "webhooks:secrets"
+    }
+    raw["secrets"] = json.loads(stack.config["webhooks:secrets"])
+    return parse_settings(raw, stack=stack.stack)
+
+
+NAMED_TYPES = {
+    naming.TABLE_TYPE, naming.QUEUE_TYPE, naming.FUNCTION_TYPE, naming.LOG_GROUP_TYPE,
+    naming.ROLE_TYPE, naming.API_TYPE, naming.BUS_TYPE, naming.RULE_TYPE, naming.TOPIC_TYPE,
+    naming.ALARM_TYPE, naming.DASHBOARD_TYPE, naming.BUCKET_TYPE, naming.SECRET_TYPE,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "scenario", ["dev", "prod", "pr-123", "prod-us-east-1", "every-feature", "every-feature-url"]
+)
+def test_the_checked_names_are_the_names_the_program_gives(scenario: str) -> None:
+    """The settings check every name the graph has, and no other: a new named resource that
+    the list misses fails here."""
+    stack = built_stack(scenario)
+    graph = {
+        (r.type, name)
+        for r in stack.resources
+        if (name := physical_name(r)) is not None and r.type in NAMED_TYPES
+    }
+    given_by_the_user = {"aws:route53/record:Record"}  # DNS names: api.domainName's
+    assert {r.type for r in stack.resources if physical_name(r)} - NESTED - given_by_the_user <= (
+        NAMED_TYPES
+    )
+    assert _listed(stack) == graph
+
+
+# Pulumi stack names: letters, digits, `_`, `.` and `-`, at most 100 characters.
+STACK_NAMES = st.text(
+    alphabet=string.ascii_letters + string.digits + "_.-", min_size=1, max_size=100
+)
+# A managed subscriber (its queue) and a bus target (its role): every name a subscriber gets.
+SUBSCRIBER_KINDS = [("x", True, False), ("y", False, True)]
+
+
+def _names_of(stack: str, region: str = "eu-west-1") -> dict[tuple[str, str], str]:
+    """Each resource (type, what it is) of a stack with subscribers → its physical name."""
+    names = [
+        *naming.fixed_names(stack, region),
+        *naming.fixed_names(stack, region, "functionUrl"),
+        *naming.provider_names("github", stack),
+        *(
+            n
+            for name, managed, bus in SUBSCRIBER_KINDS
+            for n in naming.subscriber_names(name, stack, region, managed, bus)
+        ),
+    ]
+    return {(n.type, n.what): n.name for n in names}
+
+
+@given(STACK_NAMES, STACK_NAMES)
+def test_two_stacks_never_share_a_resource_name(a: str, b: str) -> None:
+    """Each resource (the pipeline's, and a subscriber's of the same name) gets a name in one
+    stack that no other stack gives it, whatever the two stack names (up to a collision of
+    the 8 hex digits of two SHA-256 hashes whose stacks also share the shortened prefix)."""
+    assume(a != b)
+    names_a, names_b = _names_of(a), _names_of(b)
+    for resource, name in names_a.items():
+        assert names_b[resource] != name, (resource, a, b)
+
+
+def test_a_stack_cannot_pose_as_another_stacks_shortened_name() -> None:
+    """`Foo` is shortened to `foo-<hash>`; a stack literally named so is marked as well."""
+    shortened = naming.stack_token("Foo", 50)
+    assert re.fullmatch(r"foo-[0-9a-f]{8}", shortened)
+    assert naming.stack_token(shortened, 50) != shortened
+    assert (
+        _names_of("Foo")[(naming.QUEUE_TYPE, "the queue queue")]
+        != _names_of(shortened)[(naming.QUEUE_TYPE, "the queue queue")]
+    )
+    assert naming.stack_token("prod", 50) == "prod"  # ordinary names stay as they are
