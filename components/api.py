@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from components.environment import IngestOptions, ingest_settings
 from components.function import FunctionSpec, Grant, create_function
 from components.function_url import create_function_url
+from components.naming import access_log_group_name
 from components.settings import ProviderSettings
 
 ROUTE_KEY = "POST /webhooks/{provider}"
@@ -39,18 +40,6 @@ ACCESS_LOG_FORMAT = json.dumps(
     },
     separators=(",", ":"),
 )
-
-
-VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
-
-
-def access_log_group_name(api_name: str) -> str:
-    """Under `/aws/vendedlogs/`: HTTP API access logs are delivered as vended logs, and CloudWatch
-    Logs covers that prefix with one wildcard in the account's log resource policy instead of
-    appending each log group to it until the policy's 5,120 characters are full
-    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html,
-    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html)."""
-    return f"{VENDED_LOGS_PREFIX}apigateway/{api_name}/access"
 
 
 # Noncurrent versions of an archived body (a rewrite of the same key) are kept this long.

@@ -143,6 +143,18 @@ class PhysicalName:
     """E.g. `the DLQ of subscriber x`, for an error that says which two names meet."""
 
 
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+
+
+def access_log_group_name(api_name: str) -> str:
+    """Under `/aws/vendedlogs/`: HTTP API access logs are delivered as vended logs, and CloudWatch
+    Logs covers that prefix with one wildcard in the account's log resource policy instead of
+    appending each log group to it until the policy's 5,120 characters are full
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html)."""
+    return f"{VENDED_LOGS_PREFIX}apigateway/{api_name}/access"
+
+
 def fixed_names(stack: str, region: str, front_door: str = "httpApi") -> Iterator[PhysicalName]:
     """The names every stack has, from its name alone (`front_door`: `webhooks:api.kind`)."""
     yield PhysicalName(TABLE_TYPE, regional("events", stack, DYNAMODB_TABLE), "the events table")
@@ -160,7 +172,7 @@ def fixed_names(stack: str, region: str, front_door: str = "httpApi") -> Iterato
     else:
         api = regional("api", stack, API)
         yield PhysicalName(API_TYPE, api, "the HTTP API")
-        yield PhysicalName(LOG_GROUP_TYPE, f"/aws/apigateway/{api}/access", "the access logs")
+        yield PhysicalName(LOG_GROUP_TYPE, access_log_group_name(api), "the access logs")
     for part in alarms:
         yield PhysicalName(ALARM_TYPE, regional(part, stack, ALARM), f"the {part} alarm")
     yield PhysicalName(BUS_TYPE, regional_bare(stack, EVENT_BUS), "the bus")
