@@ -110,6 +110,18 @@ def archive_key(provider: str, body_sha256: str) -> str:
     return f"bodies/{provider}/{body_sha256}"
 
 
+def archive_object(provider: str, body: bytes, body_sha256: str) -> dict[str, Any]:
+    """S3 `PutObject`'s arguments but the bucket, for every writer of the archive (ingest and
+    the publisher): the key and `ChecksumSHA256` both come from `body_sha256`, so S3 stores
+    the bytes only when they are the ones the key names (else `BadDigest`) and no id a
+    delivery claims can reach another body's key."""
+    return {
+        "Key": archive_key(provider, body_sha256),
+        "Body": body,
+        "ChecksumSHA256": base64.b64encode(bytes.fromhex(body_sha256)).decode(),
+    }
+
+
 def field_problem(
     fields: Mapping[str, object], headers: Mapping[str, str] | None = None
 ) -> str | None:

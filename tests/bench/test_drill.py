@@ -201,7 +201,7 @@ def test_the_program_routes_the_drill_as_the_oracle_says():
         event: Any = {
             "source": "webhooks." + request.provider,
             "detail-type": request.event_type or "unknown",
-            "detail": {"match": match_values(json.loads(request.body), paths)},
+            "detail": {"match": match_values(json.loads(request.body), paths)[0]},
         }
         routed = {
             s.name
