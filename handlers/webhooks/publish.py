@@ -64,6 +64,18 @@ MAX_MATCH_PATH_BYTES = 4096
 MAX_MATCH_BYTES = 16384
 """Most JSON bytes of all paths' values together; with `MAX_MATCH_PATH_BYTES` this bounds
 `detail.match`, so a claim check always fits an entry."""
+MAX_UNMATCHED_BYTES = 4096
+"""`detail.unmatched` lists some of `MATCH_PATHS`, which with every other variable of the
+function fits Lambda's 4 KB of environment."""
+MAX_FIELDS_BYTES = 8192
+"""`Source`, `DetailType` and `detail`'s own fields (bounded by envelope.LIMITS) at 6 bytes a
+character (a `\\u00XX` escape), with their names and the claim check's bucket and key."""
+ALWAYS_INLINE_BYTES = (
+    MAX_REQUEST_BYTES - MAX_FIELDS_BYTES - MAX_MATCH_BYTES - MAX_UNMATCHED_BYTES
+) // 6
+"""A body of this size or less always fits an entry inline, even at 6 bytes a byte: above it
+the publisher may have to archive it for a claim check (components/publisher.py grants the
+write only then)."""
 PUBLISHED, SKIPPED, DEFERRED = "Published", "Skipped", "Deferred"
 METRICS = {
     PUBLISHED: "Published",

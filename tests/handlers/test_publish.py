@@ -10,9 +10,14 @@ from webhooks import envelope, storage
 from webhooks.batch import FAILED
 from webhooks.environ import SettingsError
 from webhooks.publish import (
+    ALWAYS_INLINE_BYTES,
     DEFERRED,
     MAX_ENTRIES,
+    MAX_FIELDS_BYTES,
+    MAX_MATCH_BYTES,
+    MAX_MATCH_PATH_BYTES,
     MAX_REQUEST_BYTES,
+    MAX_UNMATCHED_BYTES,
     PUBLISHED,
     SKIPPED,
     PoisonedBatch,
@@ -247,3 +252,27 @@ def test_settings_round_trip_and_errors() -> None:
         PublishHandlerSettings.from_environ(
             {"EVENT_BUS_NAME": BUS, "ENVIRONMENT": "dev", "MATCH_PATHS": "a..b"}
         )
+
+
+def test_a_body_within_always_inline_fits_an_entry_with_the_longest_fields() -> None:
+    """components/publisher.py grants no archive write up to `ALWAYS_INLINE_BYTES`: the worst
+    such body (every byte escaped to six) with the longest fields fits without the archive."""
+    long_item = item(
+        b"\x01" * ALWAYS_INLINE_BYTES,
+        delivery_id="\x01" * envelope.MAX_DELIVERY_ID_LENGTH,
+        event_type="\x02" * envelope.MAX_EVENT_TYPE_LENGTH,
+    )
+    entry = Publisher(BUS).entry(long_item)  # no archive: raises when it does not fit
+    assert "body" in json.loads(entry["Detail"])
+    fields = entry_size(entry) - 6 * ALWAYS_INLINE_BYTES
+    assert fields <= MAX_FIELDS_BYTES
+    assert entry_size(entry) + MAX_MATCH_BYTES + MAX_UNMATCHED_BYTES <= MAX_REQUEST_BYTES
+
+
+def test_detail_match_stays_within_its_bounds() -> None:
+    paths = tuple(f"p{n:02}" for n in range(12))
+    data = {path: [f"{path}-{i}-" + "v" * 200 for i in range(15)] for path in paths}
+    match, unmatched = match_values(data, paths)
+    assert len(json.dumps(match, separators=(",", ":")).encode()) <= MAX_MATCH_BYTES
+    assert all(len(json.dumps(v).encode()) <= MAX_MATCH_PATH_BYTES for v in match.values())
+    assert unmatched == [p for p in paths if p not in match] and match and unmatched
