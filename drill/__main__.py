@@ -20,6 +20,7 @@ from pathlib import Path
 
 from webhooks import schemes
 
+from components.publisher import MAXIMUM_RETRY_ATTEMPTS
 from local import LocalStack
 from local.config import PROVIDERS_KEY, load
 from ops import signing
@@ -187,6 +188,12 @@ def verdict(outcome: dict, drained: bool) -> list[str]:
         ),
         "nothing forged/malformed reached a subscriber": (
             outcome["subscriber_totals"]["forged_or_malformed"] == 0
+        ),
+        "no stored event in the publish DLQ (none is poison to the publisher)": (
+            outcome["publish_dlq"] == 0
+        ),
+        "no event published more often than the stream retry policy allows": (
+            outcome["subscriber_most_copies"] <= 1 + MAXIMUM_RETRY_ATTEMPTS
         ),
     }
     return [name for name, held in checks.items() if not held]
