@@ -92,7 +92,7 @@ def build(providers: dict[str, str], total: int, large_bytes: int, seed: int = 1
         scheme = providers[provider]
         delivery_id = signing.new_delivery_id(scheme, rng=rng, marker=marker)
         event_type = rng.choice(signing.EVENT_TYPES[scheme])
-        fields: dict[str, object] = _fields(rng)
+        fields: dict[str, object] = dict(_fields(rng))
         if kind == "huge_match":
             fields["tier"] = HUGE_TIERS
         body = _body(scheme, delivery_id, event_type, size, fields)

@@ -61,6 +61,6 @@ def assert_accepted(entry: dict[str, Any]) -> dict[str, Any]:
     return {"source": entry["Source"], "detail-type": entry["DetailType"], "detail": detail}
 
 
-def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+def matches(pattern: dict[str, Any], event: Any) -> bool:
     """Whether a rule with `pattern` matches `event`, as moto's EventBridge decides."""
     return bool(EventPattern(None, pattern).matches_event(event))

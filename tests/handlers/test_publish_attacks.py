@@ -112,11 +112,11 @@ def ingest_writer(bucket: ChecksummedBucket):
 
 def publish_writer(bucket: ChecksummedBucket):
     """The publisher's archive write: an inline body too large for an entry."""
-    publisher = Publisher(
-        BUS,
-        archive_bucket="archive",
-        write_archived=lambda request: bucket.put_object(Bucket="archive", **request),
-    )
+
+    def put(request: Any) -> None:
+        bucket.put_object(Bucket="archive", **request)
+
+    publisher = Publisher(BUS, archive_bucket="archive", write_archived=put)
 
     def write(delivery_id: str, body: bytes) -> None:
         publisher.entry(item(body, delivery_id=delivery_id))
