@@ -8,6 +8,8 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from webhooks import envelope, storage
 
 from ops import republish
@@ -90,3 +92,15 @@ def test_a_poison_item_is_retried_alone_and_republished_after_the_fix(
     assert result.published == 1 and result.selected == [f"github#{poison_id}"]
     inbox.wait({poison_id: {"everything"}, **{d: {"everything"} for d in innocent}})
     assert all(len(inbox.got["everything"][d]) == 1 for d in [*innocent, poison_id])
+
+
+def test_the_archive_refuses_bytes_that_are_not_the_ones_its_key_names(pipeline: Pipeline) -> None:
+    """Every archive write names its key and checksum by one digest; S3 (and the local stack)
+    refuses other bytes, so no writer can replace an archived body."""
+    body = f"archived {uuid.uuid4()}".encode()
+    request = envelope.archive_object("github", body, hashlib.sha256(body).hexdigest())
+    s3, bucket = pipeline.client("s3"), pipeline.outputs.text("archive_bucket")
+    s3.put_object(Bucket=bucket, **request)
+    with pytest.raises(ClientError, match="BadDigest"):
+        s3.put_object(Bucket=bucket, **{**request, "Body": b"other bytes"})
+    assert s3.get_object(Bucket=bucket, Key=request["Key"])["Body"].read() == body
