@@ -12,10 +12,12 @@ entry too large goes out as a claim check, its body archived at the key of its b
 
 A batch is published in two steps (docs/design.md, "Publishing: a poison item"): every entry is
 built first, and if one cannot be, nothing is published and `PoisonedBatch` is raised, so the
-mapping bisects the batch until that item is alone; then the entries go out in `PutEvents`
-calls in stream order, and after the first call with a refused entry the later ones are not
-sent: they are retried anyway (the mapping retries from the lowest reported `SequenceNumber`),
-so none is published twice for another record's failure. Publishing is at-least-once.
+mapping bisects the batch until that item is alone. Then the entries go out in stream order:
+the first alone, then the rest in `PutEvents` calls. When the first is refused, nothing else is
+sent and `PoisonedBatch` is raised (a record the mapping retries comes first, so one refused
+for good is bisected down to itself as well); after a later call with a refused entry the
+calls after it are not made: the mapping retries from the lowest reported `SequenceNumber`, so
+they come again anyway. Publishing is at-least-once.
 """
 
 from __future__ import annotations
@@ -107,14 +109,15 @@ class PublishError(Exception):
 
 
 class PoisonedBatch(Exception):
-    """Some items of the batch cannot become entries: nothing of it was published.
+    """Nothing of the batch was published: an item cannot become an entry, or PutEvents
+    refused the batch's first entry, which went alone.
 
     Raised by `publish_records` after counting, so the handler emits the metrics and fails the
     invocation: the mapping then bisects the batch (splitting consumes no retries) until the
-    poison item is alone, retries it alone and sends it to the publish DLQ."""
+    failing record is alone, retries it alone and sends it to the publish DLQ."""
 
     def __init__(self, result: BatchResult) -> None:
-        super().__init__(f"{len(result.failed)} item(s) of the batch cannot be published")
+        super().__init__(f"{len(result.failed)} record(s) of the batch cannot be published")
         self.result = result
 
 
@@ -422,16 +425,19 @@ def batches(entries: Sequence[Entry]) -> list[list[int]]:
 
 
 def put_entries(
-    put_events: PutEvents, entries: Sequence[Entry], *, stop_after_refusal: bool = False
+    put_events: PutEvents, entries: Sequence[Entry], *, stream_batch: bool = False
 ) -> list[str | None]:
     """Send every entry; per entry None (published) or the error code EventBridge gave.
 
-    With `stop_after_refusal` the calls after the first one with a refused entry are not made:
-    their entries get `NOT_SENT` (a stream batch retries them anyway)."""
+    For a `stream_batch` the first entry goes in a call of its own, and the calls after the
+    first one with a refused entry are not made: their entries get `NOT_SENT`."""
     errors: list[str | None] = [None] * len(entries)
+    groups = batches(entries)
+    if stream_batch and groups and len(groups[0]) > 1:
+        groups = [[0], *([i + 1 for i in group] for group in batches(entries[1:]))]
     refused = False
-    for group in batches(entries):
-        if refused and stop_after_refusal:
+    for group in groups:
+        if refused and stream_batch:
             for index in group:
                 errors[index] = NOT_SENT
             continue
@@ -507,7 +513,8 @@ def publish_records(
         result.outcomes[FAILED] += len(poisoned)
         result.failed = poisoned
         raise PoisonedBatch(result)
-    errors = put_entries(put_events, [entry for _, entry, _ in pending], stop_after_refusal=True)
+    errors = put_entries(put_events, [entry for _, entry, _ in pending], stream_batch=True)
+    first_refused = bool(errors) and errors[0] is not None
     for (sequence, _, logged), code in zip(pending, errors, strict=True):
         if code is None:
             result.outcomes[PUBLISHED] += 1
@@ -519,4 +526,6 @@ def publish_records(
             continue
         log("WARNING", "PutEvents refused the entry, record will be retried", error=code, **logged)
         result.outcomes[FAILED] += 1
+    if first_refused:  # nothing else was sent: the mapping bisects down to it
+        raise PoisonedBatch(result)
     return result

@@ -186,26 +186,29 @@ def test_batches_respect_count_and_size() -> None:
 
 def test_a_refused_entry_is_retried_and_later_calls_wait_for_it() -> None:
     """The mapping retries from the lowest reported record, so what comes after a refused
-    entry is not sent now: it would be published twice."""
+    entry's call is not sent now: it would be published twice. The first entry goes alone."""
     records = [stream_record(item(delivery_id=f"d-{n}"), f"{100 + n}") for n in range(12)]
     bus = FakeBus(fail=frozenset({"d-3", "d-11"}))
     result = publish_records(records, Publisher(BUS), bus.put_events)
-    assert [len(c) for c in bus.calls] == [10]
-    assert result.failed == ["103", "110", "111"]
-    assert result.outcomes[PUBLISHED] == 9
-    assert result.outcomes[FAILED] == 1 and result.outcomes[DEFERRED] == 2
+    assert [len(c) for c in bus.calls] == [1, 10]
+    assert result.failed == ["103", "111"]
+    assert result.outcomes[PUBLISHED] == 10
+    assert result.outcomes[FAILED] == 1 and result.outcomes[DEFERRED] == 1
     assert result.response() == {
-        "batchItemFailures": [{"itemIdentifier": s} for s in ("103", "110", "111")]
+        "batchItemFailures": [{"itemIdentifier": "103"}, {"itemIdentifier": "111"}]
     }
 
 
-def test_a_failed_call_fails_its_entries_and_defers_the_rest() -> None:
+def test_a_refused_first_entry_sends_nothing_else_and_fails_the_invocation() -> None:
+    """A record the mapping retries comes first: refused again, the batch is bisected."""
     records = [stream_record(item(delivery_id=f"d-{n}"), str(n)) for n in range(15)]
     bus = FakeBus(raise_calls=1)
-    result = publish_records(records, Publisher(BUS), bus.put_events)
+    with pytest.raises(PoisonedBatch) as raised:
+        publish_records(records, Publisher(BUS), bus.put_events)
+    assert len(bus.calls) == 1 and len(bus.calls[0]) == 1
+    result = raised.value.result
     assert result.failed == [str(n) for n in range(15)]
-    assert result.outcomes[FAILED] == 10 and result.outcomes[DEFERRED] == 5
-    assert len(bus.calls) == 1
+    assert result.outcomes[FAILED] == 1 and result.outcomes[DEFERRED] == 14
 
 
 def test_non_event_items_and_modifications_are_skipped() -> None:

@@ -296,23 +296,41 @@ def test_a_poison_item_is_retried_alone_and_its_batch_mates_are_published_once()
     assert mapping.destination == [["103"]]
 
 
-def test_a_refused_entry_republishes_no_later_call() -> None:
-    """A PutEvents refusal (transient) retries from that record; the calls after it wait, so
-    an innocent record is published again only when it shared the refused call."""
+def test_a_transient_refusal_publishes_every_record_once() -> None:
+    """The first entry of an invocation goes alone: refused, nothing else is sent."""
     records = [stream_record(item(delivery_id=f"d-{n}"), f"{100 + n}") for n in range(25)]
 
     class FlakyOnce(FakeBus):
         def put_events(self, Entries: list[dict]) -> dict:
             if not self.calls:
-                self.calls.append(Entries[1:])  # the first entry is refused, the rest published
-                return {"Entries": [{"ErrorCode": "InternalFailure"}] + [{"EventId": "e"}] * 9}
+                self.calls.append([])  # refused: nothing published
+                return {"Entries": [{"ErrorCode": "InternalFailure"}] * len(Entries)}
             return super().put_events(Entries)
 
     bus = FlakyOnce()
     StreamMapping(Publisher(BUS), bus).run(records)
-    published = Counter(
-        json.loads(entry["Detail"])["delivery_id"] for call in bus.calls for entry in call
+    assert published(bus) == {f"d-{n}": 1 for n in range(25)}
+
+
+def test_an_entry_refused_for_good_ends_alone_and_its_batch_mates_arrive_at_most_twice() -> None:
+    """An entry EventBridge keeps refusing: the records sharing its call are published again
+    once (when it comes first and is bisected off), none is held back with it."""
+    records = [stream_record(item(delivery_id=f"d-{n}"), f"{100 + n}") for n in range(10)]
+    bus = FakeBus(fail=frozenset({"d-3"}))
+    mapping = StreamMapping(Publisher(BUS), bus)
+    mapping.run(records)
+    copies = published(bus)
+    assert mapping.destination == [["103"]]
+    assert set(copies) == {f"d-{n}" for n in range(10) if n != 3}
+    assert max(copies.values()) == 2 and copies["d-0"] == copies["d-1"] == 1
+
+
+def published(bus: FakeBus) -> Counter[str]:
+    """Delivery id → how many times PutEvents took it."""
+    refused = bus.fail
+    return Counter(
+        detail["delivery_id"]
+        for call in bus.calls
+        for detail in (json.loads(entry["Detail"]) for entry in call)
+        if detail["delivery_id"] not in refused
     )
-    assert {d for d, n in published.items() if n > 1} == {f"d-{n}" for n in range(1, 10)}
-    assert set(published) == {f"d-{n}" for n in range(25)}
-    assert max(published.values()) == 2
