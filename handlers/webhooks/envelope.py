@@ -28,6 +28,8 @@ DEDUPE_BY_DELIVERY_ID, DEDUPE_BY_CONTENT = "deliveryId", "content"
 MAX_PROVIDER_LENGTH = 32
 MAX_DELIVERY_ID_LENGTH = 256  # well inside DynamoDB's 2048-byte partition key
 MAX_EVENT_TYPE_LENGTH = 256
+# Above PutEvents' `DetailType` limit: the publisher owns that bound and how a longer type is
+# published (`publish.MAX_DETAIL_TYPE_LENGTH`, `publish.detail_type`), the full type in detail.
 MAX_HEADERS = 16
 MAX_HEADER_NAME_LENGTH = 64
 MAX_HEADER_VALUE_LENGTH = 2048
