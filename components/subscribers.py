@@ -21,6 +21,7 @@ from webhooks.publish import (
     MAX_DETAIL_TYPE_LENGTH,
     MAX_INT64,
     MAX_MATCH_VALUE_LENGTH,
+    MAX_UNMATCHED_BYTES,
     MIN_INT64,
 )
 
@@ -267,4 +268,12 @@ def read_subscribers(
         if not isinstance(name, str) or not SUBSCRIBER_NAME.fullmatch(name):
             raise ConfigError(setting_key("subscribers", str(name)), name, SUBSCRIBER_NAME_RULE)
         result.append(_subscriber(name, value[name] or {}, providers))
+    paths = match_paths(tuple(result))
+    if len(json.dumps(list(paths))) > MAX_UNMATCHED_BYTES:
+        raise ConfigError(
+            setting_key("subscribers"),
+            f"{len(paths)} payload paths",
+            f"payload paths of at most {MAX_UNMATCHED_BYTES} bytes together as a JSON list:"
+            " each event may list them in detail.unmatched",
+        )
     return tuple(result)

@@ -67,8 +67,8 @@ MAX_MATCH_BYTES = 16384
 """Most JSON bytes of all paths' values together; with `MAX_MATCH_PATH_BYTES` this bounds
 `detail.match`, so a claim check always fits an entry."""
 MAX_UNMATCHED_BYTES = 4096
-"""`detail.unmatched` lists some of `MATCH_PATHS`, which with every other variable of the
-function fits Lambda's 4 KB of environment."""
+"""`detail.unmatched` lists some of `MATCH_PATHS`; the subscriber config refuses paths longer
+than this together as a JSON list (components/subscribers.py)."""
 MAX_FIELDS_BYTES = 8192
 """`Source`, `DetailType` and `detail`'s own fields (bounded by envelope.LIMITS) at 6 bytes a
 character (a `\\u00XX` escape), with their names and the claim check's bucket and key."""

@@ -101,6 +101,12 @@ def test_target_kinds() -> None:
             "integers within 64 bits",
         ),
         (
+            {f"s{n}": {"payload": {f"p{n}.{'x' * 60}": [1]}} for n in range(80)},
+            "webhooks:subscribers",
+            "80 payload paths",
+            "at most 4096 bytes together",
+        ),
+        (
             {"a": {"payload": {"a..b": ["x"]}}},
             "webhooks:subscribers.a.payload.a..b",
             "a..b",
