@@ -1,9 +1,10 @@
 """One picture of a stack's health: a CloudWatch dashboard of the whole delivery path.
 
 Deliveries accepted and rejected (by provider and reason, from the handlers' EMF metrics), the
-queue's depth and oldest message, the DLQ, the processor's errors and duration, and the events
-stored per minute. Provider and reason are dimensions, so `SEARCH` finds every value that
-occurred instead of a list that goes stale.
+queue's depth and oldest message, the DLQ, the processor's errors and duration, the events
+stored per minute, and the publisher's records published, failed and deferred. Provider and
+reason are dimensions, so `SEARCH` finds every value that occurred instead of a list that goes
+stale.
 """
 
 from __future__ import annotations
@@ -116,6 +117,15 @@ def _widgets(args: WebhookDashboardArgs) -> list[dict[str, Any]]:
             "Stored events per minute",
             "Sum",
             [[own, "Stored", *env], [own, "Duplicate", *env]],
+        ),
+        (
+            "Publishing to the bus (records per minute)",
+            "Sum",
+            [
+                [own, "Published", *env],
+                [own, "PublishFailed", *env],
+                [own, "PublishDeferred", *env],
+            ],
         ),
     ]
     return [

@@ -129,6 +129,7 @@ ALARMS = (
     "ingest-errors",
     "publish-dlq-not-empty",
     "publish-errors",
+    "publish-failures",
     "publish-iterator-age",
 )
 

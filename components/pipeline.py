@@ -8,6 +8,8 @@ from typing import NamedTuple
 
 import pulumi
 import pulumi_aws as aws
+from webhooks.batch import FAILED
+from webhooks.publish import METRICS
 
 from components import naming
 from components.api import WebhookApi, WebhookApiArgs
@@ -428,8 +430,8 @@ class WebhookPipeline(pulumi.ComponentResource):
         specs = [
             _Alarm(
                 "publish-dlq-not-empty",
-                "Stream batches failed to publish after every retry: fix the cause, then"
-                " `python -m ops events replay` the time range.",
+                "Stream records failed to publish after every retry (each message names their"
+                " range): fix the cause, then `python -m ops dlq replay --queue publish`.",
                 "AWS/SQS",
                 "ApproximateNumberOfMessagesVisible",
                 {"QueueName": self.publisher.dlq_name},
@@ -446,6 +448,18 @@ class WebhookPipeline(pulumi.ComponentResource):
                 "Sum",
                 a.period_seconds,
                 a.processor_errors,
+            ),
+            _Alarm(
+                "publish-failures",
+                "Stored events failed to publish (an item that cannot become an event, or"
+                " PutEvents refusing entries): they are retried, a poison item alone, and end in"
+                " the publish DLQ. Per-record failures are not function errors.",
+                s.metrics_namespace,
+                METRICS[FAILED],
+                {"Environment": s.stack},
+                "Sum",
+                a.period_seconds,
+                a.record_failures,
             ),
             _Alarm(
                 "publish-iterator-age",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from webhooks.publish import ALWAYS_INLINE_BYTES
 from webhooks.publish_settings import PublishHandlerSettings
 
 from components.function import FunctionSpec, Grant, create_function, list_archive
@@ -27,10 +28,6 @@ STREAM_FILTER = {
     "eventName": ["INSERT"],
     "dynamodb": {"NewImage": {"body_sha256": {"S": [{"exists": True}]}}},
 }
-# A body of this size or less always fits one PutEvents entry, even at 6 bytes per byte
-# (`\u00XX` escapes) plus the event's other fields: above it the publisher may have to write
-# the body to the archive for a claim check, and only then gets s3:PutObject.
-ALWAYS_FITS_BYTES = 40 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class WebhookPublisherArgs:
 
 def needs_archive_write(inline_body_limit: int) -> bool:
     """Whether an inline body may be too large for an entry (then it is archived first)."""
-    return inline_body_limit > ALWAYS_FITS_BYTES
+    return inline_body_limit > ALWAYS_INLINE_BYTES
 
 
 class WebhookPublisher(pulumi.ComponentResource):
@@ -98,7 +95,7 @@ class WebhookPublisher(pulumi.ComponentResource):
         if args.match_paths:  # claim-checked bodies are read for the payload filters
             grants.append(Grant(actions=["s3:GetObject"], resources=[bodies]))
             grants.append(list_archive(args.archive_bucket_arn))
-        if write:
+        if write:  # at the key of the bytes, with their checksum (envelope.archive_object)
             grants.append(Grant(actions=["s3:PutObject"], resources=[bodies]))
         resources = create_function(
             self,

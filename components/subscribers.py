@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from webhooks.publish import (
+    MAX_DETAIL_TYPE_LENGTH,
+    MAX_INT64,
+    MAX_MATCH_VALUE_LENGTH,
+    MAX_UNMATCHED_BYTES,
+    MIN_INT64,
+)
 
 from components.config_error import ConfigError, setting_key
 
@@ -24,7 +33,11 @@ SUBSCRIBER_NAME_RULE = (
 )
 KNOWN_KEYS = ("providers", "eventTypes", "payload", "pattern", "target", "messageGroupId")
 PATH_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
-EVENT_TYPE = re.compile(r"[^*\s][^*]{0,127}\*?|[^*\s]")
+EVENT_TYPE = re.compile(
+    rf"[^*\s][^*]{{0,{MAX_DETAIL_TYPE_LENGTH - 1}}}|[^*\s][^*]{{0,{MAX_DETAIL_TYPE_LENGTH - 2}}}\*"
+)
+"""An exact type as long as a `DetailType` may be, or a prefix no longer than what a truncated
+type keeps (handlers/webhooks/publish.py, `detail_type`), so it matches that type too."""
 TARGET_ARN = re.compile(
     r"arn:aws[a-z-]*:(?P<service>sqs|lambda|events):(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
     r"(?P<resource>[A-Za-z0-9_.:/-]{1,256})"
@@ -173,13 +186,13 @@ def _payload(value: Any, key: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
             raise ConfigError(
                 f"{key}.{path}", path, "a dotted path of names (letters, digits, _ and -)"
             )
-        if (
-            not isinstance(allowed, list)
-            or not allowed
-            or not all(isinstance(v, str | int | float | bool) for v in allowed)
-        ):
+        if not isinstance(allowed, list) or not allowed or not all(_matchable(v) for v in allowed):
             raise ConfigError(
-                f"{key}.{path}", allowed, "a non-empty list of strings, numbers or booleans"
+                f"{key}.{path}",
+                allowed,
+                f"a non-empty list of strings (at most {MAX_MATCH_VALUE_LENGTH} characters,"
+                " the longest value an event carries in detail.match), finite numbers (integers"
+                " within 64 bits) or booleans",
             )
         result.append((path, tuple(allowed)))
     paths = [p for p, _ in result]
@@ -190,6 +203,17 @@ def _payload(value: Any, key: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
                     f"{key}.{other}", other, f"a path not inside another filtered path ({path})"
                 )
     return tuple(result)
+
+
+def _matchable(value: Any) -> bool:
+    """A value `detail.match` can hold (handlers/webhooks/publish.py, `_match_value`)."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        return len(value) <= MAX_MATCH_VALUE_LENGTH
+    if isinstance(value, int):
+        return MIN_INT64 <= value <= MAX_INT64
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> SubscriberSettings:
@@ -219,8 +243,10 @@ def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> Subscriber
                 raise ConfigError(
                     setting_key(*base, "eventTypes"),
                     event_type,
-                    "an exact event type or a prefix ending in * (e.g. invoice.*), at most 128"
-                    " characters; * alone is not needed (omit eventTypes for every type)",
+                    f"an exact event type of at most {MAX_DETAIL_TYPE_LENGTH} characters or a"
+                    " prefix ending in * (e.g. invoice.*), at most"
+                    f" {MAX_DETAIL_TYPE_LENGTH - 1} before the *; * alone is not needed (omit"
+                    " eventTypes for every type)",
                 )
     payload = (
         _payload(value["payload"], setting_key(*base, "payload")) if "payload" in value else ()
@@ -307,4 +333,12 @@ def read_subscribers(
         if not isinstance(name, str) or not SUBSCRIBER_NAME.fullmatch(name):
             raise ConfigError(setting_key("subscribers", str(name)), name, SUBSCRIBER_NAME_RULE)
         result.append(_subscriber(name, value[name] or {}, providers))
+    paths = match_paths(tuple(result))
+    if len(json.dumps(list(paths))) > MAX_UNMATCHED_BYTES:
+        raise ConfigError(
+            setting_key("subscribers"),
+            f"{len(paths)} payload paths",
+            f"payload paths of at most {MAX_UNMATCHED_BYTES} bytes together as a JSON list:"
+            " each event may list them in detail.unmatched",
+        )
     return tuple(result)

@@ -8,7 +8,11 @@ throughout the run) and checks them against an oracle of the subscriber config
 (`drill.subscribers`). Short timeouts (processor 2 s, so visibility 12 s; 3 receives before the
 DLQ) keep it to minutes. Exit status 0 only when every valid unique delivery is stored exactly
 once and reached every subscriber it matches and no other, every forged or malformed one is
-rejected with its status and stored and published nowhere, and nothing is lost.
+rejected with its status and stored and published nowhere, and nothing is lost; every body that
+once poisoned the publisher (`plan.POISON_BODY`) or carries a huge filtered list reaches every
+subscriber it matches, as `detail.match` can carry it; the publish DLQ stays empty (no stored
+body is poison to the publisher); and no event reaches a subscriber more often than the stream
+mapping's retry policy allows (1 + `MAXIMUM_RETRY_ATTEMPTS` copies).
 """
 
 import argparse
@@ -20,6 +24,7 @@ from pathlib import Path
 
 from webhooks import schemes
 
+from components.publisher import MAXIMUM_RETRY_ATTEMPTS
 from local import LocalStack
 from local.config import PROVIDERS_KEY, load
 from ops import signing
@@ -187,6 +192,12 @@ def verdict(outcome: dict, drained: bool) -> list[str]:
         ),
         "nothing forged/malformed reached a subscriber": (
             outcome["subscriber_totals"]["forged_or_malformed"] == 0
+        ),
+        "no stored event in the publish DLQ (none is poison to the publisher)": (
+            outcome["publish_dlq"] == 0
+        ),
+        "no event published more often than the stream retry policy allows": (
+            outcome["subscriber_most_copies"] <= 1 + MAXIMUM_RETRY_ATTEMPTS
         ),
     }
     return [name for name, held in checks.items() if not held]

@@ -4,8 +4,11 @@ A plan is a shuffled list of requests built from a seed, so a run can be repeate
 of the total: duplicates (a delivery sent again, re-signed as a sender's retry is), forged (signed
 with a wrong secret), malformed (each sender's own defect, `ops.signing.malformed`, answered with
 the status it names), large (valid, above the inline limit: claim-checked to S3), poison (valid,
-but its delivery id carries the marker on which the local runtime fails every `PutItem`); the
-rest are plain valid deliveries.
+but its delivery id carries the marker on which the local runtime fails every `PutItem`),
+poison_body (valid JSON that once failed every publish attempt or went out as an event AWS
+refuses: a lone surrogate, `1e400`, an integer beyond 64 bits; `POISON_BODY`), huge_match (a
+filtered path, `drill.tier`, holding a list far beyond what `detail.match` carries:
+`HUGE_TIERS`); the rest are plain valid deliveries.
 
 Event types and bodies vary so that the drill's subscriber filters split the traffic: each
 delivery gets one of its sender's event types (`ops.signing.EVENT_TYPES`) and a `drill` object in
@@ -24,7 +27,21 @@ from webhooks import schemes
 from ops import signing
 
 POISON_MARKER = "poison-"
-SHARES = {"duplicate": 0.10, "forged": 0.05, "malformed": 0.01, "large": 0.01, "poison": 0.01}
+SHARES = {
+    "duplicate": 0.10,
+    "forged": 0.05,
+    "malformed": 0.01,
+    "large": 0.01,
+    "poison": 0.01,
+    "poison_body": 0.01,
+    "huge_match": 0.01,
+}
+POISON_BODY = (
+    '{"surrogate": "\\ud800", "infinite": 1e400, "beyond_int64": 123456789012345678901234567890}'
+)
+"""JSON text spliced into a poison_body delivery's body (as text: `json.dumps` cannot write it)."""
+HUGE_TIERS = ["gold", *(f"tier-{n:05}-of-a-huge-list" for n in range(3000))]
+"""A huge_match delivery's `drill.tier`: "gold" among 3,000 others, about 90 KB."""
 ACCEPTED = 202
 FORGED = 401
 BODY_BYTES = 1024
@@ -36,7 +53,7 @@ REGIONS = ("eu", "us")
 class Request:
     """One HTTP request of the drill; `key` is the table key a stored delivery must have."""
 
-    kind: str  # valid, duplicate, large, poison, forged, malformed
+    kind: str  # valid, duplicate, large, poison, poison_body, huge_match, forged, malformed
     provider: str
     scheme: str
     delivery_id: str
@@ -51,7 +68,7 @@ class Request:
     @property
     def stores(self) -> bool:
         """The delivery must end up stored (once), whatever else happens."""
-        return self.kind in ("valid", "duplicate", "large", "poison")
+        return self.kind in ("valid", "duplicate", "large", "poison", "poison_body", "huge_match")
 
 
 def counts(total: int) -> dict[str, int]:
@@ -75,7 +92,12 @@ def build(providers: dict[str, str], total: int, large_bytes: int, seed: int = 1
         scheme = providers[provider]
         delivery_id = signing.new_delivery_id(scheme, rng=rng, marker=marker)
         event_type = rng.choice(signing.EVENT_TYPES[scheme])
-        body = _body(scheme, delivery_id, event_type, size, _fields(rng))
+        fields: dict[str, object] = dict(_fields(rng))
+        if kind == "huge_match":
+            fields["tier"] = HUGE_TIERS
+        body = _body(scheme, delivery_id, event_type, size, fields)
+        if kind == "poison_body":
+            body = body[:-1] + b', "poison": ' + POISON_BODY.encode() + b"}"
         status = FORGED if kind == "forged" else ACCEPTED
         if kind == "malformed":  # after the draws above, so each kind draws the same numbers
             body, status = signing.malformed(scheme, body)
@@ -91,6 +113,8 @@ def build(providers: dict[str, str], total: int, large_bytes: int, seed: int = 1
     requests += [fresh("malformed", i, BODY_BYTES) for i in range(numbers["malformed"])]
     requests += [fresh("large", i, large_bytes) for i in range(numbers["large"])]
     requests += [fresh("poison", i, BODY_BYTES, POISON_MARKER) for i in range(numbers["poison"])]
+    requests += [fresh("poison_body", i, BODY_BYTES) for i in range(numbers["poison_body"])]
+    requests += [fresh("huge_match", i, BODY_BYTES) for i in range(numbers["huge_match"])]
     rng.shuffle(requests)
     return requests
 

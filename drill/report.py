@@ -16,6 +16,10 @@ def markdown(results: dict) -> str:
             f"{requests.get('large', 0):,} / {requests.get('poison', 0):,}",
         ),
         (
+            "  poison bodies (to the publisher) / huge filtered lists",
+            f"{requests.get('poison_body', 0):,} / {requests.get('huge_match', 0):,}",
+        ),
+        (
             "  forged / malformed",
             f"{requests.get('forged', 0):,} / {requests.get('malformed', 0):,}",
         ),
@@ -93,13 +97,14 @@ def _subscriber_rows(o: dict) -> list[tuple[str, str]]:
             f"{totals['expected']:,} / {totals['received']:,}",
         ),
         (
-            "  of large / poison deliveries",
+            "  of large / poison / poison-body / huge-match deliveries",
             " / ".join(
                 f"{kinds.get(k, {}).get('received', 0):,} of "
                 f"{kinds.get(k, {}).get('expected', 0):,}"
-                for k in ("large", "poison")
+                for k in ("large", "poison", "poison_body", "huge_match")
             ),
         ),
+        ("most copies of one event at one subscriber", f"{o['subscriber_most_copies']:,}"),
         ("lost at subscribers", f"{totals['lost']:,}"),
         (
             "misrouted / forged or malformed / unplanned at subscribers",

@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from webhooks.publish import MAX_MATCH_PATH_BYTES, MAX_MATCH_VALUE_LENGTH
+
 from bench.endtoend import stored_at_seconds
 from bench.stats import percentile
 
@@ -80,7 +82,7 @@ def _matches(subscriber: Mapping[str, Any], provider: str, event_type: str, body
     ):
         return False
     return all(
-        _value_matches(_at(body, path), allowed)
+        _value_matches(_carried(_at(body, path)), allowed)
         for path, allowed in subscriber.get("payload", {}).items()
     )
 
@@ -101,10 +103,27 @@ def _at(body: Any, path: str) -> Any:
     return value
 
 
+def _carried(value: Any) -> list[Any]:
+    """The values of a path an event can be matched on (docs/contract.md, "Published event",
+    `match`): each distinct one, strings up to `MAX_MATCH_VALUE_LENGTH`, none at all when they
+    take more than `MAX_MATCH_PATH_BYTES` (the drill's other paths are far below the total)."""
+    elements = value if isinstance(value, list) else [value]
+    if any(isinstance(element, dict | list) for element in elements):
+        return []  # an object is no value, nor a list holding one
+    kept: list[Any] = []
+    for element in elements:
+        if isinstance(element, str) and len(element) > MAX_MATCH_VALUE_LENGTH:
+            continue
+        if element is not None and element not in kept:
+            kept.append(element)
+    shown = kept if isinstance(value, list) else (kept or [None])[0]
+    size = len(json.dumps(shown, ensure_ascii=False, separators=(",", ":")).encode())
+    return kept if size <= MAX_MATCH_PATH_BYTES else []
+
+
 def _value_matches(value: Any, allowed: Iterable[Any]) -> bool:
     """EventBridge's value match: the value, or any element of an array, is an allowed one."""
-    values = value if isinstance(value, list) else [value]
-    return any(_same(v, a) for v in values for a in allowed)
+    return any(_same(v, a) for v in value for a in allowed)
 
 
 def _same(value: Any, allowed: Any) -> bool:
@@ -249,6 +268,9 @@ def check(
         "subscriber_config": dict(config),
         "subscribers": per,
         "subscriber_totals": {field: sum(p[field] for p in per.values()) for field in COUNTS},
+        "subscriber_most_copies": max(
+            (len(copies) for have in got.values() for copies in have.values()), default=0
+        ),
         "subscriber_by_kind": {kind: dict(counts) for kind, counts in sorted(by_kind.items())},
         "subscriber_latency_ms": _latency_ms(latencies),
     }

@@ -7,6 +7,7 @@ logic is `webhooks.publish`: stored item → EventBridge entry, PutEvents in bou
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,7 @@ from botocore.config import Config
 from webhooks.batch import WORKING_SHARE
 from webhooks.environ import SettingsError
 from webhooks.observability import log, metrics, set_level
-from webhooks.publish import METRICS, Publisher, PutEvents, publish_records
+from webhooks.publish import METRICS, PoisonedBatch, Publisher, PutEvents, publish_records
 from webhooks.publish_settings import PublishHandlerSettings
 
 _CLIENT_CONFIG = Config(
@@ -38,8 +39,8 @@ def _runtime() -> tuple[PublishHandlerSettings, Publisher, PutEvents]:
         body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
 
-    def write_archived(key: str, raw: bytes) -> None:
-        s3.put_object(Bucket=bucket, Key=key, Body=raw)
+    def write_archived(request: Mapping[str, Any]) -> None:
+        s3.put_object(Bucket=bucket, **request)
 
     publisher = Publisher(
         bus=settings.event_bus_name,
@@ -60,10 +61,20 @@ def handler(event: dict[str, Any], context: object) -> dict[str, list[dict[str, 
         raise
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     deadline = time.monotonic() + WORKING_SHARE * remaining() / 1000 if remaining else None
-    result = publish_records(event.get("Records", ()), publisher, put_events, deadline=deadline)
+    try:
+        result = publish_records(event.get("Records", ()), publisher, put_events, deadline=deadline)
+    except PoisonedBatch as poisoned:
+        # Counted, then the invocation fails: the mapping bisects the batch (nothing of it was
+        # published) until the poison item is alone, which ends in the publish DLQ.
+        _emit(settings, poisoned.result.counts(METRICS))
+        raise
+    _emit(settings, result.counts(METRICS))
+    return result.response()
+
+
+def _emit(settings: PublishHandlerSettings, counts: dict[str, int]) -> None:
     metrics(
         settings.metrics_namespace,
         {"Environment": settings.environment},
-        {METRICS[outcome]: count for outcome, count in result.counts(METRICS).items()},
+        {METRICS[outcome]: count for outcome, count in counts.items()},
     )
-    return result.response()

@@ -169,6 +169,41 @@ def _thread_safe_sqs() -> None:
     moto.sqs.models.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
+def checked_s3_checksums() -> None:
+    """Refuse a `PutObject` whose bytes do not match its `ChecksumSHA256`, as S3 does
+    (`BadDigest`); idempotent.
+
+    moto 5.2.5 stores the bytes and echoes the checksum unchecked (a TODO in its S3 responses).
+    The archive's content keys rely on the check (handlers/webhooks/envelope.py,
+    `archive_object`: key and checksum from one digest), so the local stack must refuse what S3
+    refuses. Only SHA-256, the one algorithm this project sends, is checked.
+    """
+    import base64
+    import hashlib
+
+    import moto.s3.responses
+    from moto.s3.exceptions import S3ClientError
+
+    response = moto.s3.responses.S3Response
+    if getattr(response, "_checksums_checked", False):
+        return
+    original = response._get_checksum
+
+    def _get_checksum(self: Any, response_headers: dict[str, Any]) -> tuple[str, str | None]:
+        claimed = self.headers.get("x-amz-checksum-sha256")
+        if claimed:
+            actual = base64.b64encode(hashlib.sha256(self.body or b"").digest()).decode()
+            if claimed != actual:
+                raise S3ClientError(
+                    "BadDigest", "The SHA256 you specified did not match the calculated checksum."
+                )
+        return original(self, response_headers)
+
+    # mypy refuses any assignment to a method; replacing moto's is what this patch does.
+    response._get_checksum = _get_checksum  # type: ignore[method-assign]
+    response._checksums_checked = True  # type: ignore[attr-defined]
+
+
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
@@ -176,6 +211,7 @@ def main() -> None:
     _faster_eventbridge()
     _thread_safe_sqs()
     atomic_dynamodb_writes()
+    checked_s3_checksums()
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

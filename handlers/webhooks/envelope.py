@@ -28,6 +28,8 @@ DEDUPE_BY_DELIVERY_ID, DEDUPE_BY_CONTENT = "deliveryId", "content"
 MAX_PROVIDER_LENGTH = 32
 MAX_DELIVERY_ID_LENGTH = 256  # well inside DynamoDB's 2048-byte partition key
 MAX_EVENT_TYPE_LENGTH = 256
+# Above PutEvents' `DetailType` limit: the publisher owns that bound and how a longer type is
+# published (`publish.MAX_DETAIL_TYPE_LENGTH`, `publish.detail_type`), the full type in detail.
 MAX_HEADERS = 16
 MAX_HEADER_NAME_LENGTH = 64
 MAX_HEADER_VALUE_LENGTH = 2048
@@ -108,6 +110,18 @@ def archive_key(provider: str, body_sha256: str) -> str:
     holds those bytes. A retry or a replay writes the same bytes again; no delivery can replace
     another's body, whatever id it claims."""
     return f"bodies/{provider}/{body_sha256}"
+
+
+def archive_object(provider: str, body: bytes, body_sha256: str) -> dict[str, Any]:
+    """S3 `PutObject`'s arguments but the bucket, for every writer of the archive (ingest and
+    the publisher): the key and `ChecksumSHA256` both come from `body_sha256`, so S3 stores
+    the bytes only when they are the ones the key names (else `BadDigest`) and no id a
+    delivery claims can reach another body's key."""
+    return {
+        "Key": archive_key(provider, body_sha256),
+        "Body": body,
+        "ChecksumSHA256": base64.b64encode(bytes.fromhex(body_sha256)).decode(),
+    }
 
 
 def field_problem(

@@ -7,7 +7,6 @@ the message is on the queue; any AWS failure answers 503 so the sender retries.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from collections.abc import Callable
@@ -150,14 +149,9 @@ class Receiver:
                 raise _TooLarge  # the fields alone exceed a message: no retry can help
             # The key is the body's hash and S3 checks the bytes against ChecksumSHA256, so the
             # object under a key is always exactly those bytes (the processor reads it back).
-            checksum = base64.b64encode(bytes.fromhex(fields["body_sha256"])).decode()
+            request = envelope.archive_object(fields["provider"], body, fields["body_sha256"])
             try:
-                self._s3().put_object(
-                    Bucket=self._settings.archive_bucket,
-                    Key=key,
-                    Body=body,
-                    ChecksumSHA256=checksum,
-                )
+                self._s3().put_object(Bucket=self._settings.archive_bucket, **request)
             except Exception as error:
                 raise _Unavailable("archive unavailable", error) from None
         try:

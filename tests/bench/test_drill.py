@@ -51,7 +51,9 @@ def test_counts_follow_the_shares():
         "malformed": 100,
         "large": 100,
         "poison": 100,
-        "valid": 8200,
+        "poison_body": 100,
+        "huge_match": 100,
+        "valid": 8000,
     }
 
 
@@ -76,6 +78,15 @@ def test_plan_is_shuffled_deterministic_and_consistent():
     }
     tiers = {json.loads(r.body)["drill"].get("tier") for r in requests if r.kind == "valid"}
     assert tiers == set(plan.TIERS)
+    for request in requests:  # valid JSON, the poison ones included
+        if request.kind not in ("poison_body", "huge_match"):
+            continue
+        data = json.loads(request.body)
+        if request.kind == "poison_body":
+            assert data["poison"]["infinite"] == float("inf")
+            assert data["poison"]["surrogate"] == "\ud800"
+        if request.kind == "huge_match":
+            assert data["drill"]["tier"] == plan.HUGE_TIERS
 
 
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
@@ -188,6 +199,9 @@ def test_the_drills_subscribers_split_its_traffic():
     for kind in ("large", "poison"):
         of_kind = {r.key for r in requests if r.kind == kind}
         assert 0 < len(of_kind & set(wanted["gold"])) < len(of_kind), kind
+    huge = {r.key for r in requests if r.kind == "huge_match"}  # "gold" is in each tier list
+    assert huge and not huge & (set(wanted["gold"]) | set(wanted["eu-orders"]))
+    assert huge <= set(wanted["everything"])
 
 
 def test_the_program_routes_the_drill_as_the_oracle_says():
@@ -201,7 +215,7 @@ def test_the_program_routes_the_drill_as_the_oracle_says():
         event: Any = {
             "source": "webhooks." + request.provider,
             "detail-type": request.event_type or "unknown",
-            "detail": {"match": match_values(json.loads(request.body), paths)},
+            "detail": {"match": match_values(json.loads(request.body), paths)[0]},
         }
         routed = {
             s.name
@@ -306,6 +320,8 @@ def _outcome(**changes):
         "dlq_after_replay": 0,
         "queue_after": 0,
         "subscriber_totals": {"lost": 0, "misrouted": 0, "unexpected": 0, "forged_or_malformed": 0},
+        "publish_dlq": 0,
+        "subscriber_most_copies": 1,
     }
     outcome.update(changes)
     return outcome
@@ -324,6 +340,13 @@ def test_verdict_passes_only_a_clean_outcome():
     ]
     assert verdict(_outcome(forged_or_malformed_stored=1), drained=True)
     assert verdict(_outcome(dlq_after_replay=2), drained=True) == ["DLQ empty after replay"]
+    assert verdict(_outcome(publish_dlq=1), drained=True) == [
+        "no stored event in the publish DLQ (none is poison to the publisher)"
+    ]
+    assert verdict(_outcome(subscriber_most_copies=11), drained=True) == []
+    assert verdict(_outcome(subscriber_most_copies=12), drained=True) == [
+        "no event published more often than the stream retry policy allows"
+    ]
     reached = "every stored delivery reached every subscriber it matches"
     only = "no subscriber received a delivery it does not match, nor anything unplanned"
     forged = "nothing forged/malformed reached a subscriber"
@@ -373,9 +396,11 @@ def test_small_drill_passes(tmp_path):
     assert totals["received"] == totals["expected"] > outcome["valid_unique"]
     assert totals["lost"] == totals["misrouted"] == totals["forged_or_malformed"] == 0
     assert totals["unexpected"] == 0
-    for kind in ("large", "poison"):
+    for kind in ("large", "poison", "poison_body", "huge_match"):
         counts = outcome["subscriber_by_kind"][kind]
         assert counts["received"] == counts["expected"] > 0, kind
+    assert outcome["publish_dlq"] == 0
+    assert outcome["subscriber_most_copies"] <= 11
     assert outcome["publisher"]["PublishFailed"] > 0  # PutEvents failures were injected
     assert outcome["subscriber_latency_ms"]["count"] == totals["received"]
     assert outcome["not_delivered_locally"] == [subscribers.CONFIG["central"]["target"]]

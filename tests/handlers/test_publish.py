@@ -10,10 +10,17 @@ from webhooks import envelope, storage
 from webhooks.batch import FAILED
 from webhooks.environ import SettingsError
 from webhooks.publish import (
+    ALWAYS_INLINE_BYTES,
+    DEFERRED,
     MAX_ENTRIES,
+    MAX_FIELDS_BYTES,
+    MAX_MATCH_BYTES,
+    MAX_MATCH_PATH_BYTES,
     MAX_REQUEST_BYTES,
+    MAX_UNMATCHED_BYTES,
     PUBLISHED,
     SKIPPED,
+    PoisonedBatch,
     Publisher,
     PublishError,
     batches,
@@ -144,12 +151,15 @@ def test_oversize_inline_body_is_archived_first() -> None:
     raw = json.dumps({"text": "\x01" * 60_000}).encode()  # escapes to 6 bytes each
     written: dict[str, bytes] = {}
     publisher = Publisher(
-        BUS, archive_bucket="arch", write_archived=lambda key, data: written.update({key: data})
+        BUS,
+        archive_bucket="arch",
+        write_archived=lambda request: written.update({request["Key"]: request["Body"]}),
     )
     entry = publisher.entry(item(raw))
     detail = json.loads(entry["Detail"])
-    assert written == {envelope.archive_key("github", "d-1"): raw}
-    assert detail["body_s3_key"] == envelope.archive_key("github", "d-1")
+    key = envelope.archive_key("github", hashlib.sha256(raw).hexdigest())
+    assert written == {key: raw}
+    assert detail["body_s3_key"] == key
     assert entry_size(entry) <= MAX_REQUEST_BYTES
     with pytest.raises(PublishError):
         Publisher(BUS).entry(item(raw))
@@ -158,9 +168,9 @@ def test_oversize_inline_body_is_archived_first() -> None:
 def test_match_values_take_scalars_and_scalar_lists_only() -> None:
     data = {"a": {"b": "x", "c": {"d": 1}, "e": [1, "y"], "f": [{"g": 1}]}, "n": None}
     paths = ("a.b", "a.c", "a.c.d", "a.e", "a.f", "n", "missing.path")
-    assert match_values(data, paths) == {"a": {"b": "x", "c": {"d": 1}, "e": [1, "y"]}}
-    assert match_values(["not", "an", "object"], ("a",)) == {}
-    assert match_values(None, ("a",)) == {}
+    assert match_values(data, paths) == ({"a": {"b": "x", "c": {"d": 1}, "e": [1, "y"]}}, [])
+    assert match_values(["not", "an", "object"], ("a",)) == ({}, [])
+    assert match_values(None, ("a",)) == ({}, [])
 
 
 def test_batches_respect_count_and_size() -> None:
@@ -174,24 +184,31 @@ def test_batches_respect_count_and_size() -> None:
         assert sum(entry_size([big, small][i % 2]) for i in group) <= MAX_REQUEST_BYTES
 
 
-def test_failed_entries_fail_their_records_only() -> None:
+def test_a_refused_entry_is_retried_and_later_calls_wait_for_it() -> None:
+    """The mapping retries from the lowest reported record, so what comes after a refused
+    entry's call is not sent now: it would be published twice. The first entry goes alone."""
     records = [stream_record(item(delivery_id=f"d-{n}"), f"{100 + n}") for n in range(12)]
     bus = FakeBus(fail=frozenset({"d-3", "d-11"}))
     result = publish_records(records, Publisher(BUS), bus.put_events)
-    assert [len(c) for c in bus.calls] == [10, 2]
+    assert [len(c) for c in bus.calls] == [1, 10]
     assert result.failed == ["103", "111"]
     assert result.outcomes[PUBLISHED] == 10
+    assert result.outcomes[FAILED] == 1 and result.outcomes[DEFERRED] == 1
     assert result.response() == {
         "batchItemFailures": [{"itemIdentifier": "103"}, {"itemIdentifier": "111"}]
     }
 
 
-def test_a_failed_call_fails_its_entries_and_others_go_on() -> None:
+def test_a_refused_first_entry_sends_nothing_else_and_fails_the_invocation() -> None:
+    """A record the mapping retries comes first: refused again, the batch is bisected."""
     records = [stream_record(item(delivery_id=f"d-{n}"), str(n)) for n in range(15)]
     bus = FakeBus(raise_calls=1)
-    result = publish_records(records, Publisher(BUS), bus.put_events)
-    assert result.failed == [str(n) for n in range(10)]
-    assert result.outcomes[PUBLISHED] == 5
+    with pytest.raises(PoisonedBatch) as raised:
+        publish_records(records, Publisher(BUS), bus.put_events)
+    assert len(bus.calls) == 1 and len(bus.calls[0]) == 1
+    result = raised.value.result
+    assert result.failed == [str(n) for n in range(15)]
+    assert result.outcomes[FAILED] == 1 and result.outcomes[DEFERRED] == 14
 
 
 def test_non_event_items_and_modifications_are_skipped() -> None:
@@ -207,13 +224,18 @@ def test_non_event_items_and_modifications_are_skipped() -> None:
     assert len(bus.calls) == 1 and len(bus.calls[0]) == 1
 
 
-def test_a_corrupt_item_fails_alone() -> None:
+def test_a_corrupt_item_publishes_nothing_of_its_batch() -> None:
+    """Finding 4: its batch-mates were published once per retry. Now nothing is sent and the
+    invocation fails, so the mapping bisects down to the corrupt item alone."""
     bad = item()
     bad["body_sha256"] = {"S": "0" * 64}
-    records = [stream_record(bad, "1"), stream_record(item(delivery_id="ok"), "2")]
-    result = publish_records(records, Publisher(BUS), FakeBus().put_events)
-    assert result.failed == ["1"]
-    assert result.outcomes[FAILED] == 1 and result.outcomes[PUBLISHED] == 1
+    records = [stream_record(item(delivery_id="ok"), "1"), stream_record(bad, "2")]
+    bus = FakeBus()
+    with pytest.raises(PoisonedBatch) as raised:
+        publish_records(records, Publisher(BUS), bus.put_events)
+    assert bus.calls == []
+    assert raised.value.result.failed == ["2"]
+    assert raised.value.result.outcomes[FAILED] == 1
 
 
 def test_replayed_flag() -> None:
@@ -233,3 +255,27 @@ def test_settings_round_trip_and_errors() -> None:
         PublishHandlerSettings.from_environ(
             {"EVENT_BUS_NAME": BUS, "ENVIRONMENT": "dev", "MATCH_PATHS": "a..b"}
         )
+
+
+def test_a_body_within_always_inline_fits_an_entry_with_the_longest_fields() -> None:
+    """components/publisher.py grants no archive write up to `ALWAYS_INLINE_BYTES`: the worst
+    such body (every byte escaped to six) with the longest fields fits without the archive."""
+    long_item = item(
+        b"\x01" * ALWAYS_INLINE_BYTES,
+        delivery_id="\x01" * envelope.MAX_DELIVERY_ID_LENGTH,
+        event_type="\x02" * envelope.MAX_EVENT_TYPE_LENGTH,
+    )
+    entry = Publisher(BUS).entry(long_item)  # no archive: raises when it does not fit
+    assert "body" in json.loads(entry["Detail"])
+    fields = entry_size(entry) - 6 * ALWAYS_INLINE_BYTES
+    assert fields <= MAX_FIELDS_BYTES
+    assert entry_size(entry) + MAX_MATCH_BYTES + MAX_UNMATCHED_BYTES <= MAX_REQUEST_BYTES
+
+
+def test_detail_match_stays_within_its_bounds() -> None:
+    paths = tuple(f"p{n:02}" for n in range(12))
+    data = {path: [f"{path}-{i}-" + "v" * 200 for i in range(15)] for path in paths}
+    match, unmatched = match_values(data, paths)
+    assert len(json.dumps(match, separators=(",", ":")).encode()) <= MAX_MATCH_BYTES
+    assert all(len(json.dumps(v).encode()) <= MAX_MATCH_PATH_BYTES for v in match.values())
+    assert unmatched == [p for p in paths if p not in match] and match and unmatched

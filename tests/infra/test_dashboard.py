@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import process
+import publish
 import pytest
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.process_settings import ProcessHandlerSettings
+from webhooks.publish_settings import PublishHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
 
@@ -59,7 +61,8 @@ def emitted(
     stack: MockedStack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> dict[tuple, dict]:
     """(namespace, metric, dimension names) → dimension values, from the handlers' own lines:
-    an accepted, a forged, an unknown-provider and an unqueueable delivery, and a batch."""
+    an accepted, a forged, an unknown-provider and an unqueueable delivery, a batch stored and
+    a batch published."""
     config = IngestHandlerSettings.from_environ(ingest_variables_of(stack))
     secrets = SecretsCache(lambda: _SecretsManager(), 300)
     provider = next(p for p, scheme in stack.outputs["providers"].items() if scheme == "github")
@@ -92,6 +95,11 @@ def emitted(
     settings = ProcessHandlerSettings.from_environ(process_fn.inputs["environment"]["variables"])
     monkeypatch.setattr(process, "_runtime", lambda: (settings, None, None, None))
     assert process.handler({"Records": []}, None) == {"batchItemFailures": []}
+    publish_fn = stack.one("aws:lambda/function:Function", "webhooks-publisher-function")
+    variables = publish_fn.inputs["environment"]["variables"]
+    publish_settings = PublishHandlerSettings.from_environ(variables)
+    monkeypatch.setattr(publish, "_runtime", lambda: (publish_settings, None, None))
+    assert publish.handler({"Records": []}, None) == {"batchItemFailures": []}
     found: dict[tuple, dict] = {}
     for record in _emf_lines(capsys):
         for directive in record["_aws"]["CloudWatchMetrics"]:

@@ -545,6 +545,7 @@ def test_alarms_cover_what_needs_a_human(stack: MockedStack) -> None:
             1,
         ),
         f"webhooks-publish-errors-{env}": ("AWS/Lambda", "Errors", settings.processor_errors),
+        f"webhooks-publish-failures-{env}": ("Webhooks", "PublishFailed", settings.record_failures),
         f"webhooks-publish-iterator-age-{env}": (
             "AWS/Lambda",
             "IteratorAge",

@@ -83,6 +83,30 @@ def test_target_kinds() -> None:
             "prefix ending in *",
         ),
         (
+            {"a": {"eventTypes": ["x" * 128 + "*"]}},  # a truncated type keeps 127
+            "webhooks:subscribers.a.eventTypes",
+            "x" * 128 + "*",
+            "at most 127 before the *",
+        ),
+        (
+            {"a": {"payload": {"a.b": ["x" * 257]}}},  # no event carries a longer value
+            "webhooks:subscribers.a.payload.a.b",
+            ["x" * 257],
+            "at most 256 characters",
+        ),
+        (
+            {"a": {"payload": {"a.b": [2**63]}}},  # EventBridge refuses it in an event
+            "webhooks:subscribers.a.payload.a.b",
+            [2**63],
+            "integers within 64 bits",
+        ),
+        (
+            {f"s{n}": {"payload": {f"p{n}.{'x' * 60}": [1]}} for n in range(80)},
+            "webhooks:subscribers",
+            "80 payload paths",
+            "at most 4096 bytes together",
+        ),
+        (
             {"a": {"payload": {"a..b": ["x"]}}},
             "webhooks:subscribers.a.payload.a..b",
             "a..b",
