@@ -48,10 +48,13 @@ OUTPUTS = frozenset(
         "bus_name",
         "bus_arn",
         "subscriber_queue_urls",
+        "subscriber_queue_arns",
         "subscriber_dlq_urls",
+        "subscriber_dlq_arns",
         "subscriber_rules",
         "subscriber_targets",
         "publish_dlq_url",
+        "publish_dlq_arn",
         "publish_function_name",
         "publish_match_paths",
     }

@@ -11,7 +11,7 @@ from typing import ClassVar
 import pytest
 from webhooks import envelope, providers, storage
 
-from ops import cli, outputs
+from ops import cli, events, outputs
 from tests.ops.conftest import ACME_OPTIONS, PROVIDERS, SECRETS
 
 
@@ -159,12 +159,13 @@ def test_events_list_and_show(stack, capsys) -> None:
     _store(stack, "stripe", "evt_1", b'{"n": 3}', at=3)
 
     assert run(stack, "events", "list", "--provider", "github") == 0
-    lines = capsys.readouterr().out.splitlines()
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split("\t") == list(events.LISTED)
     assert [line.split("\t")[2] for line in lines] == ["d-2", "d-1"]  # newest first
     assert run(stack, "events", "list", "--limit", "2") == 0
-    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert len(capsys.readouterr().out.splitlines()) == 1 + 2
     assert run(stack, "events", "list", "--provider", "github", "--since", "2999-01-01") == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out.splitlines()[1:] == []
 
     assert run(stack, "events", "show", "github", "d-1") == 0
     shown = json.loads(capsys.readouterr().out)
