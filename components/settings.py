@@ -7,8 +7,9 @@ production values; a stack file holds only what differs (see README, "Configurat
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -642,6 +643,27 @@ TOP_LEVEL_KEYS = (
 OBJECT_KEYS = tuple(key for key in TOP_LEVEL_KEYS if key not in ("environment", "metricsNamespace"))
 
 
+def check_top_level_keys(values: Mapping[str, Any]) -> None:
+    """Every `webhooks:` key (without the namespace) is a known one: a typo is an error naming
+    the key, its value and the known keys, with the closest known key when one is close."""
+    for key in sorted(values):
+        if key in TOP_LEVEL_KEYS:
+            continue
+        close = difflib.get_close_matches(key, TOP_LEVEL_KEYS, n=1)
+        hint = f"did you mean {setting_key(close[0])}? " if close else ""
+        shown = "<secret>" if "secret" in key.lower() else values[key]
+        raise ConfigError(setting_key(key), shown, f"{hint}known keys: {', '.join(TOP_LEVEL_KEYS)}")
+
+
+def _configured_keys() -> Iterable[str]:
+    """The `webhooks:` keys the engine handed this program (names only, without the namespace)."""
+    from pulumi.runtime import config as runtime_config
+
+    given = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    return [key[len(prefix) :] for key in given if key.startswith(prefix)]
+
+
 def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings:
     """Validate the stack's config values (top-level key → parsed value) into `Settings`.
 
@@ -724,6 +746,8 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     here (provider names, shapes), in errors that never echo a value.
     """
     config = config or pulumi.Config(NAMESPACE)
+    # The names only: values of unknown keys are read as text, never parsed as secrets.
+    check_top_level_keys({key: config.get(key) for key in _configured_keys()})
     raw: dict[str, Any] = {}
     for key in TOP_LEVEL_KEYS:
         try:
