@@ -1,5 +1,7 @@
 """Stored events: a provider's events by time (GSI `by_provider`), one event by id, its bytes."""
 
+import contextlib
+import json
 from decimal import Decimal
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
@@ -134,6 +136,10 @@ def metadata(item: dict) -> dict:
     payload = values.pop("payload", None)
     if payload is not None:
         values["payload"] = f"<{len(payload)} bytes, zlib>"
+    headers = values.get("headers")
+    if isinstance(headers, str):  # stored as JSON text (docs/contract.md, "Table item")
+        with contextlib.suppress(ValueError):  # else shown as stored
+            values["headers"] = json.loads(headers)
     return {name: _json_ready(value) for name, value in values.items()}
 
 
