@@ -68,9 +68,10 @@ def resolve(stack: Outputs, name: str) -> QueuePair:
             None,
             None,
             no_queue=(
-                "the publish DLQ holds failed stream batches, not messages for a queue: its"
-                " events are in the table; republish them with `python -m ops events replay"
-                " --provider P --since T --until T` over the time the records name"
+                "not yet: the publish DLQ holds Lambda's records of failed stream batches, not"
+                " messages for a queue, and republishing them is not in this build; the events"
+                " are in the table: `python -m ops events replay --provider P --since T --until T`"
+                " over the batch's time publishes them again"
             ),
         )
     dlq_urls = stack.mapping("subscriber_dlq_urls")
