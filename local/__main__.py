@@ -91,7 +91,8 @@ def _example_provider(providers: dict[str, str]) -> str:
     return next(iter(providers), "<provider>")
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m local` (tests parse the documented commands with it)."""
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", default="dev", help="stack config to run (default: dev)")
     parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
@@ -115,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         help="apply the stage's declared throttling limits (429 beyond them), as API Gateway "
         "does (default: off)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     stop = threading.Event()
