@@ -145,3 +145,11 @@ def test_the_readme_first_hour_runs_as_written(local_stack: tuple[Path, list[str
     assert "moved 1 message(s) from the DLQ to the queue" in out
     assert '"delivery_id": "poison-1"' in out  # stored once the cause was gone
     assert re.search(r"\tgithub\t401\t", out), "no 401 in `ops rejections`"
+
+    # docs/development.md's curl example, against the same running stack
+    guide = (checkout / "docs" / "development.md").read_text()
+    example = re.search(r"^or with curl.*?^```sh\n(.*?)^```", guide, re.S | re.M)
+    assert example, "docs/development.md has no curl example"
+    posted = _shell(checkout, example.group(1).splitlines())
+    assert posted.returncode == 0, posted.stderr
+    assert '"delivery_id"' in posted.stdout, posted.stdout
