@@ -12,6 +12,7 @@ from webhooks.storage import is_event, item_key, original_bytes
 
 INDEX = "by_provider"
 SCAN_PAGE = 100  # items read per Scan page when no provider is given
+SCAN_BOUND = 10_000  # items a listing without a provider reads at most
 LISTED = ("provider", "received_at", "delivery_id", "event_type", "body_size")
 
 _deserializer = TypeDeserializer()
@@ -60,8 +61,9 @@ def list_events(
 
 
 def _scan(dynamodb, table: str, *, since: str | None, limit: int) -> list[dict]:
-    """Events only (alias items never count), until `limit` are found or the table ends; then
-    newest first. Without a provider there is no time index: this reads pages, not an index."""
+    """Events only (alias items never count), until `limit` are found, `SCAN_BOUND` items were
+    read or the table ends; then newest first. Without a provider there is no time index: this
+    reads pages, so its newest are the newest of what it read."""
     names = (*LISTED, "body_sha256")
     request: dict = {
         "TableName": table,
@@ -74,8 +76,10 @@ def _scan(dynamodb, table: str, *, since: str | None, limit: int) -> list[dict]:
         request["FilterExpression"] += " AND #received_at >= :since"
         request["ExpressionAttributeValues"] = {":since": {"S": since}}
     items: list[dict] = []
-    while len(items) < limit:
+    scanned = 0
+    while len(items) < limit and scanned < SCAN_BOUND:
         page = dynamodb.scan(**request)
+        scanned += page.get("ScannedCount", 0)
         items.extend(plain(item) for item in page.get("Items", []) if is_event(item))
         if "LastEvaluatedKey" not in page:
             break
