@@ -21,7 +21,7 @@ from pathlib import Path
 
 from local.config import parse_override, secret_env_var
 from local.errors import LocalConfigError
-from local.stack import LocalStack, LocalStackError
+from local.stack import LOCK_FILE, LocalStack, LocalStackError
 
 
 def _subscriber_lines(stack: LocalStack) -> list[str]:
@@ -83,6 +83,12 @@ def banner(stack: LocalStack) -> str:
         f"Stop: Ctrl-C (or kill -TERM {os.getpid()}).",
         "",
     ]
+    if stack.took_over:
+        lines.insert(
+            1,
+            f"Note: took over {state}/{LOCK_FILE} from PID {stack.took_over}, which is not running"
+            " (a stack that was killed).",
+        )
     return "\n".join(lines)
 
 
@@ -142,12 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     except LocalStackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if stack.took_over:
-        print(
-            f"note: took over {stack.lock_path} from PID {stack.took_over}, which is not running"
-            " (a stack that was killed)",
-            flush=True,
-        )
+
     signal.signal(signal.SIGUSR1, lambda *_: stack.kill_processor())
     failure = None
     try:

@@ -1,5 +1,5 @@
-"""A config the program refuses reads as a config error locally, and the banner says where each
-signing secret came from."""
+"""A config the program refuses reads as a config error locally; the banner says where each
+signing secret came from, and when it took over a killed stack's lock."""
 
 import textwrap
 from pathlib import Path
@@ -47,7 +47,9 @@ def test_the_banner_says_which_secrets_were_generated(tmp_path) -> None:
         declaration={},
         state_dir=Path(tmp_path),
         endpoint_url="http://127.0.0.1:1",
+        took_over="4242",
     )
     text = banner(stack)  # type: ignore[arg-type]  # the attributes banner reads
     assert "given-secret   (given; $WEBHOOKS_SECRET_GITHUB)" in text
     assert "whsec_abc   (generated; $WEBHOOKS_SECRET_STRIPE)" in text
+    assert f"took over {tmp_path}/stack.lock from PID 4242, which is not running" in text
