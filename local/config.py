@@ -126,8 +126,14 @@ def load(
     overrides: dict[str, Any] | None = None,
     secrets_file: Path | None = None,
     environ: dict[str, str] | None = None,
+    validate: bool = False,
 ) -> StackConfig:
-    """The stack's config with overrides applied and development secrets in place."""
+    """The stack's config with overrides applied and development secrets in place.
+
+    `validate`: check it with the program's rules first (`LocalConfigError`), as the local
+    stack does before it starts anything; a caller composing a config from parts (the drill
+    adds providers to a stack file's) reads it without.
+    """
     environ = dict(os.environ if environ is None else environ)
     project = yaml.safe_load((program_dir / "Pulumi.yaml").read_text())["name"]
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
@@ -155,7 +161,8 @@ def load(
     resolved, sources = _resolve_secrets(configured, providers, kept, environ)
     if resolved is not None:
         values[secrets_key] = resolved
-    _validate(program_dir, project, stack, values)
+    if validate:
+        _validate(program_dir, project, stack, values)
     dev_secrets = {
         name: value if isinstance(value, str) else value[0]
         for name, value in (resolved or {}).items()

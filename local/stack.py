@@ -254,7 +254,11 @@ class LocalStack:
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         program_dir = program_dir.resolve()
         self._config = stack_config.load(
-            program_dir, stack, overrides, secrets_file=self.state_dir / "dev-secrets.json"
+            program_dir,
+            stack,
+            overrides,
+            secrets_file=self.state_dir / "dev-secrets.json",
+            validate=True,
         )
         self._api = HttpApi(port)
         self._moto = MotoServer()

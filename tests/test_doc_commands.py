@@ -67,7 +67,8 @@ def test_a_documented_command_parses_with_the_real_parser(path: str, command: st
     elif " -m local" in command:
         args = local_parser().parse_args(_argv(command, "local"))
         overrides = dict(parse_override(text) for text in args.set)
-        load_config(ROOT, args.stack if args.stack != "pr-123" else "dev", overrides, environ={})
+        stack = args.stack if args.stack != "pr-123" else "dev"  # a copied dev file
+        load_config(ROOT, stack, overrides, environ={}, validate=True)
     elif command.startswith("make "):
         target, *rest = shlex.split(command)[1:]
         makefile = (ROOT / "Makefile").read_text()
@@ -77,7 +78,7 @@ def test_a_documented_command_parses_with_the_real_parser(path: str, command: st
             assert name == "ARGS", f"{path}: {command}: only ARGS is passed on"
             args = local_parser().parse_args(shlex.split(value))
             overrides = dict(parse_override(text) for text in args.set)
-            load_config(ROOT, args.stack, overrides, environ={})  # the config is valid
+            load_config(ROOT, args.stack, overrides, environ={}, validate=True)
     elif command.startswith((".venv/bin/pytest", "WEBHOOKS_OUTPUTS=")):
         target = command.split()[-1]
         assert (ROOT / target).exists(), f"{path}: {target} does not exist"

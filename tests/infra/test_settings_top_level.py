@@ -47,5 +47,5 @@ def test_the_program_sees_keys_from_the_engines_environment_too(monkeypatch) -> 
     pulumi.runtime.set_mocks(AwsMocks(), project="webhooks", stack="dev", preview=False)
     pulumi.runtime.set_all_config(dict(VALID), ["webhooks:secrets"])
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"webhooks:queu": "{}", "aws:region": "x"}))
-    with pytest.raises(ConfigError, match="webhooks:queu .*did you mean webhooks:queue"):
+    with pytest.raises(ConfigError, match=r"webhooks:queu .*did you mean webhooks:queue"):
         load_settings()

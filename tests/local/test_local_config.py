@@ -152,7 +152,7 @@ def _program_error(raw: dict) -> str:
 
 def test_a_top_level_typo_in_set_is_the_programs_error_with_a_suggestion(program):
     with pytest.raises(LocalConfigError) as error:
-        load(program, "dev", {"procesor.timeoutSeconds": 2}, environ={})
+        load(program, "dev", {"procesor.timeoutSeconds": 2}, environ={}, validate=True)
     message = str(error.value)
     assert "webhooks:procesor = {'timeoutSeconds': 2} is not allowed" in message
     assert "did you mean webhooks:processor?" in message
@@ -163,7 +163,7 @@ def test_a_top_level_typo_in_the_stack_file_is_refused(program):
     stack = program / "Pulumi.dev.yaml"
     stack.write_text(stack.read_text() + "  webhooks:queu:\n    maxReceiveCount: 2\n")
     with pytest.raises(LocalConfigError, match=r"webhooks:queu = .*did you mean webhooks:queue\?"):
-        load(program, "dev", environ={})
+        load(program, "dev", environ={}, validate=True)
 
 
 @pytest.mark.parametrize(
@@ -177,11 +177,11 @@ def test_a_top_level_typo_in_the_stack_file_is_refused(program):
 )
 def test_the_local_stack_refuses_the_secrets_the_program_refuses(program, override, expected):
     with pytest.raises(LocalConfigError, match=expected):
-        load(program, "dev", override, environ={})
+        load(program, "dev", override, environ={}, validate=True)
 
 
 def test_a_secret_is_generated_only_for_a_provider_that_has_none(program):
-    config = load(program, "dev", {"secrets.github": "given-secret"}, environ={})
+    config = load(program, "dev", {"secrets.github": "given-secret"}, environ={}, validate=True)
     assert config.dev_secrets["github"] == "given-secret"
     assert config.secret_sources == {"github": "given", "standard-webhooks": "generated"}
 
