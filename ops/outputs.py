@@ -68,7 +68,30 @@ class Outputs:
 
     def client(self, service: str):
         """A boto3 client in the stack's region; boto3 itself honours `AWS_ENDPOINT_URL`."""
+        self._check_local_endpoint()
         return boto3.client(service, region_name=self.text("region"))
+
+    def _check_local_endpoint(self) -> None:
+        """The local stack's outputs with this shell not pointed at its emulator would send the
+        calls to AWS itself: refuse, naming the file that sets the environment."""
+        env = Path(self.source).resolve().parent / "env"
+        if not env.is_file():
+            return
+        exported = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in env.read_text().splitlines()
+            if line.startswith("export ") and "=" in line
+        )
+        endpoint = exported.get("AWS_ENDPOINT_URL")
+        if not endpoint or Path(exported.get(ENV_VAR, "")).parent != env.parent:
+            return  # not a local stack's environment for these outputs
+        current = os.environ.get("AWS_ENDPOINT_URL")
+        if current != endpoint:
+            raise OpsError(
+                f"{self.source} are the local stack's outputs (emulator {endpoint}), but"
+                f" AWS_ENDPOINT_URL here is {current or 'unset'}: run `source {env}` in this"
+                " shell first"
+            )
 
 
 def resolve_path(explicit: str | None) -> Path:

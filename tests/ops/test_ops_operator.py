@@ -351,3 +351,19 @@ def test_rejections_of_a_missing_log_group_say_why(stack, capsys) -> None:
     _write(stack, ingest_function_name="webhooks-ingest-none")
     assert run(stack, "rejections") == 1
     assert "no log group /aws/lambda/webhooks-ingest-none" in capsys.readouterr().err
+
+
+def test_the_local_stacks_outputs_without_its_environment_name_the_env_file(
+    stack, monkeypatch, capsys
+) -> None:
+    """Not a call to AWS itself with the local stack's names: the cure instead."""
+    state = Path(stack.source).parent
+    (state / "env").write_text(
+        "export AWS_ENDPOINT_URL=http://127.0.0.1:4566\n"
+        f"export {outputs.ENV_VAR}={state / 'outputs.json'}\n"
+    )
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert run(stack, "dlq", "depth") == 1
+    err = capsys.readouterr().err
+    assert "local stack's outputs (emulator http://127.0.0.1:4566)" in err
+    assert f"run `source {state / 'env'}`" in err
