@@ -53,3 +53,11 @@ def test_the_banner_says_which_secrets_were_generated(tmp_path) -> None:
     assert "given-secret   (given; $WEBHOOKS_SECRET_GITHUB)" in text
     assert "whsec_abc   (generated; $WEBHOOKS_SECRET_STRIPE)" in text
     assert f"took over {tmp_path}/stack.lock from PID 4242, which is not running" in text
+
+
+def test_every_local_option_names_its_default() -> None:
+    from local.__main__ import parser
+
+    for action in parser()._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help and "default" in action.help, action.option_strings
