@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -651,17 +651,25 @@ def check_top_level_keys(values: Mapping[str, Any]) -> None:
             continue
         close = difflib.get_close_matches(key, TOP_LEVEL_KEYS, n=1)
         hint = f"did you mean {setting_key(close[0])}? " if close else ""
-        shown = "<secret>" if "secret" in key.lower() else values[key]
+        secret = "secret" in key.lower() or close == ["secrets"]  # a misspelt `secrets`
+        shown = "<secret>" if secret else values[key]
         raise ConfigError(setting_key(key), shown, f"{hint}known keys: {', '.join(TOP_LEVEL_KEYS)}")
 
 
-def _configured_keys() -> Iterable[str]:
-    """The `webhooks:` keys the engine handed this program (names only, without the namespace)."""
+def _configured(config: pulumi.Config) -> dict[str, Any]:
+    """The `webhooks:` keys the engine handed this program (without the namespace), with their
+    text as a message may show it: a value set with `--secret` is never shown."""
     from pulumi.runtime import config as runtime_config
 
     given = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     prefix = f"{NAMESPACE}:"
-    return [key[len(prefix) :] for key in given if key.startswith(prefix)]
+    return {
+        key[len(prefix) :]: "<secret>"
+        if runtime_config.is_config_secret(key)
+        else config.get(key[len(prefix) :])
+        for key in given
+        if key.startswith(prefix)
+    }
 
 
 def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings:
@@ -746,8 +754,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     here (provider names, shapes), in errors that never echo a value.
     """
     config = config or pulumi.Config(NAMESPACE)
-    # The names only: values of unknown keys are read as text, never parsed as secrets.
-    check_top_level_keys({key: config.get(key) for key in _configured_keys()})
+    check_top_level_keys(_configured(config))
     raw: dict[str, Any] = {}
     for key in TOP_LEVEL_KEYS:
         try:

@@ -49,3 +49,19 @@ def test_the_program_sees_keys_from_the_engines_environment_too(monkeypatch) -> 
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"webhooks:queu": "{}", "aws:region": "x"}))
     with pytest.raises(ConfigError, match=r"webhooks:queu .*did you mean webhooks:queue"):
         load_settings()
+
+
+def test_a_misspelt_secret_is_never_shown() -> None:
+    """Set with `--secret`, or a near miss of `secrets`: the value stays out of the message."""
+    pulumi.runtime.set_mocks(AwsMocks(), project="webhooks", stack="dev", preview=False)
+    typo = {"webhooks:secrts": json.dumps({"github": "s3cr3t-value"})}
+    pulumi.runtime.set_all_config({**VALID, **typo}, ["webhooks:secrets"])
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "did you mean webhooks:secrets?" in str(error.value)
+    assert "s3cr3t-value" not in str(error.value)
+    marked = {"webhooks:signing": json.dumps({"github": "s3cr3t-value"})}
+    pulumi.runtime.set_all_config({**VALID, **marked}, ["webhooks:secrets", "webhooks:signing"])
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "webhooks:signing = '<secret>' is not allowed" in str(error.value)
