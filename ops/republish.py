@@ -3,9 +3,9 @@
 `replay_events` reads a provider's events by time through the `by_provider` index, one page of
 at most 10 at a time, and publishes each page again with `replayed: true`: to the bus (every
 matching rule) or only to one subscriber's target, and then only the events its rule matches
-(`ops.selection`). After each page the position is written to a
-checkpoint file (fsync'd, atomically replaced), so a run that crashes resumes after the last
-page it finished: nothing is skipped and at most one page is published twice.
+(`ops.selection`). After each page the position is written to a checkpoint file (fsync'd,
+atomically replaced), so a run that crashes resumes after the last page it finished: nothing is
+skipped and at most one page is published twice.
 """
 
 import json
