@@ -12,8 +12,9 @@ $(STAMP): bootstrap.py requirements-bootstrap.txt requirements.txt requirements-
 	@$(PYTHON) bootstrap.py
 	@touch $(STAMP)
 
+# Flags for the local stack: make local ARGS="--set processor.timeoutSeconds=2 --port 8080"
 local: $(STAMP)
-	$(PY) -m local
+	$(PY) -m local $(ARGS)
 
 # The tests first (a first run is running them within seconds), then everything make lint checks.
 test: $(STAMP)

@@ -1,7 +1,7 @@
 """Webhook ingestion pipeline: reads the stack's settings, builds the pipeline, exports outputs.
 
-The output names are a contract (docs/contract.md, README "Outputs"): tests, the local stack
-and the operator CLI read them.
+The output names are a contract (docs/contract.md, docs/operations.md "Stack outputs"): tests,
+the local stack and the operator CLI read them.
 """
 
 import pulumi

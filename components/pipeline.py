@@ -220,13 +220,18 @@ class WebhookPipeline(pulumi.ComponentResource):
             "bus_name": self.bus.bus_name,
             "bus_arn": self.bus.bus_arn,
             "subscriber_queue_urls": self.bus.queue_urls,
+            "subscriber_queue_arns": {
+                n: x.queue.arn for n, x in self.bus.subscribers.items() if x.queue
+            },
             "subscriber_dlq_urls": self.bus.dlq_urls,
+            "subscriber_dlq_arns": {n: x.dlq.arn for n, x in self.bus.subscribers.items()},
             "subscriber_rules": self.bus.rule_arns,
             "subscriber_targets": {x.name: x.target for x in s.subscribers if x.target},
             # The role a target's owner must allow (a bus, or a queue or function of another
             # account: docs/deploying.md, "Subscribers in another account").
             "subscriber_roles": self.bus.role_arns,
             "publish_dlq_url": self.publisher.dlq_url,
+            "publish_dlq_arn": self.publisher.dlq.arn,
             "publish_function_name": self.publisher.function_name,
             # The payload paths the publisher carries in detail.match (what a replay must too).
             "publish_match_paths": list(match_paths(s.subscribers)),

@@ -7,6 +7,7 @@ production values; a stack file holds only what differs (see README, "Configurat
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -741,6 +742,35 @@ TOP_LEVEL_KEYS = (
 OBJECT_KEYS = tuple(key for key in TOP_LEVEL_KEYS if key not in ("environment", "metricsNamespace"))
 
 
+def check_top_level_keys(values: Mapping[str, Any]) -> None:
+    """Every `webhooks:` key (without the namespace) is a known one: a typo is an error naming
+    the key, its value and the known keys, with the closest known key when one is close."""
+    for key in sorted(values):
+        if key in TOP_LEVEL_KEYS:
+            continue
+        close = difflib.get_close_matches(key, TOP_LEVEL_KEYS, n=1)
+        hint = f"did you mean {setting_key(close[0])}? " if close else ""
+        secret = "secret" in key.lower() or close == ["secrets"]  # a misspelt `secrets`
+        shown = "<secret>" if secret else values[key]
+        raise ConfigError(setting_key(key), shown, f"{hint}known keys: {', '.join(TOP_LEVEL_KEYS)}")
+
+
+def _configured(config: pulumi.Config) -> dict[str, Any]:
+    """The `webhooks:` keys the engine handed this program (without the namespace), with their
+    text as a message may show it: a value set with `--secret` is never shown."""
+    from pulumi.runtime import config as runtime_config
+
+    given = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    return {
+        key[len(prefix) :]: "<secret>"
+        if runtime_config.is_config_secret(key)
+        else config.get(key[len(prefix) :])
+        for key in given
+        if key.startswith(prefix)
+    }
+
+
 def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings:
     """Validate the stack's config values (top-level key → parsed value) into `Settings`.
 
@@ -885,6 +915,7 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     here (provider names, shapes), in errors that never echo a value.
     """
     config = config or pulumi.Config(NAMESPACE)
+    check_top_level_keys(_configured(config))
     raw: dict[str, Any] = {}
     for key in TOP_LEVEL_KEYS:
         try:

@@ -2,6 +2,10 @@
 
     python -m local [--stack dev|prod] [--port 8080] [--set processor.timeoutSeconds=2 ...]
                     [--throttle] [--state-dir .local]
+    make local ARGS="--set processor.timeoutSeconds=2 --port 8080"
+
+The state directory belongs to one running stack (a second one on it is refused, naming the
+first's PID); a config the program would refuse is refused here with the program's words.
 
 SIGINT and SIGTERM stop everything cleanly (exit 0); SIGUSR1 kills the processor's workers,
 which restart at once (what the reliability drill does mid-run).
@@ -16,7 +20,8 @@ import threading
 from pathlib import Path
 
 from local.config import parse_override, secret_env_var
-from local.stack import LocalStack, LocalStackError
+from local.errors import LocalConfigError
+from local.stack import LOCK_FILE, LocalStack, LocalStackError
 
 
 def _subscriber_lines(stack: LocalStack) -> list[str]:
@@ -56,10 +61,10 @@ def banner(stack: LocalStack) -> str:
             for name, url in sorted(urls.items())
         ),
         "",
-        "Development signing secrets (in Secrets Manager; set WEBHOOKS_SECRET_<PROVIDER> to "
-        "choose one):",
+        "Signing secrets (in Secrets Manager; set WEBHOOKS_SECRET_<PROVIDER> to choose one):",
         *(
-            f"  {name:<{width}}  {secret}   (${secret_env_var(name)})"
+            f"  {name:<{width}}  {secret}   "
+            f"({stack.config.secret_sources.get(name, 'given')}; ${secret_env_var(name)})"
             for name, secret in sorted(stack.dev_secrets.items())
         ),
         "",
@@ -78,6 +83,12 @@ def banner(stack: LocalStack) -> str:
         f"Stop: Ctrl-C (or kill -TERM {os.getpid()}).",
         "",
     ]
+    if stack.took_over:
+        lines.insert(
+            1,
+            f"Note: took over {state}/{LOCK_FILE} from PID {stack.took_over}, which is not running"
+            " (a stack that was killed).",
+        )
     return "\n".join(lines)
 
 
@@ -86,7 +97,8 @@ def _example_provider(providers: dict[str, str]) -> str:
     return next(iter(providers), "<provider>")
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m local` (tests parse the documented commands with it)."""
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", default="dev", help="stack config to run (default: dev)")
     parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
@@ -96,15 +108,25 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="KEY=VALUE",
         help="override a config value like `pulumi config set --path`, e.g. "
-        "processor.timeoutSeconds=2 (repeatable)",
+        "processor.timeoutSeconds=2 (repeatable; default: the stack file's values)",
     )
-    parser.add_argument("--state-dir", default=".local", help="outputs, env, logs (.local)")
+    parser.add_argument(
+        "--state-dir",
+        default=".local",
+        help="outputs, env, logs and the lock of this stack; one running stack per directory "
+        "(default: .local)",
+    )
     parser.add_argument(
         "--throttle",
         action="store_true",
-        help="apply the stage's declared throttling limits (429 beyond them), as API Gateway does",
+        help="apply the stage's declared throttling limits (429 beyond them), as API Gateway "
+        "does (default: off)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     stop = threading.Event()
@@ -120,9 +142,13 @@ def main(argv: list[str] | None = None) -> int:
             state_dir=args.state_dir,
             throttle=args.throttle,
         )
+    except LocalConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 1
     except LocalStackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
     signal.signal(signal.SIGUSR1, lambda *_: stack.kill_processor())
     failure = None
     try:

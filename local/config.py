@@ -2,10 +2,16 @@
 
 The stack file is read as `pulumi` reads it; `--set processor.timeoutSeconds=2` changes one value
 as `pulumi config set --path` would (values parsed as JSON when they parse, else strings).
-Encrypted values (`secure: ...`) cannot be decrypted here: the providers' signing secrets
-(`<project>:secrets`, one per provider) come from `WEBHOOKS_SECRET_<PROVIDER>` when set, else
-from `.local/dev-secrets.json`, else they are generated once and kept there, and are passed to
-the program as Pulumi secret config, as `pulumi config set --secret` would.
+Encrypted values (`secure: ...`) cannot be decrypted here. A provider's signing secret
+(`<project>:secrets`) is the one given in plain (`--set secrets.<provider>=...`), else
+`WEBHOOKS_SECRET_<PROVIDER>`, else the one kept in `.local/dev-secrets.json`, else one generated
+and kept there; only a provider without a usable secret gets a generated one (`secret_sources`
+says which, for the banner). Secrets are passed to the program as Pulumi secret config, as
+`pulumi config set --secret` would.
+
+The whole config is then validated by the program's own rules (`components.settings`) before
+anything starts: an unknown top-level key, an empty secret, a secret for a provider that does
+not exist are the program's errors, word for word (`LocalConfigError`).
 """
 
 import json
@@ -18,7 +24,7 @@ from typing import Any
 import yaml
 from webhooks import schemes
 
-from local.errors import LocalStackError
+from local.errors import LocalConfigError, LocalStackError
 
 SECRETS_KEY = "secrets"
 PROVIDERS_KEY = "providers"
@@ -34,6 +40,8 @@ class StackConfig:
     secret_keys: list[str] = field(default_factory=list)
     dev_secrets: dict[str, str] = field(default_factory=dict)
     """Provider → the signing secret the local stack configured."""
+    secret_sources: dict[str, str] = field(default_factory=dict)
+    """Provider → where its secret came from (given, environment, kept, generated)."""
 
     def pulumi_config(self) -> dict[str, str]:
         """The config map as the Pulumi engine hands it to a program: values as strings."""
@@ -118,8 +126,14 @@ def load(
     overrides: dict[str, Any] | None = None,
     secrets_file: Path | None = None,
     environ: dict[str, str] | None = None,
+    validate: bool = False,
 ) -> StackConfig:
-    """The stack's config with overrides applied and development secrets in place."""
+    """The stack's config with overrides applied and development secrets in place.
+
+    `validate`: check it with the program's rules first (`LocalConfigError`), as the local
+    stack does before it starts anything; a caller composing a config from parts (the drill
+    adds providers to a stack file's) reads it without.
+    """
     environ = dict(os.environ if environ is None else environ)
     project = yaml.safe_load((program_dir / "Pulumi.yaml").read_text())["name"]
     stack_file = program_dir / f"Pulumi.{stack}.yaml"
@@ -131,28 +145,29 @@ def load(
     for path, value in (overrides or {}).items():
         _set_path(values, project, path, value)
 
+    for key, value in values.items():
+        encrypted = _encrypted_keys(value, key)
+        encrypted = [k for k in encrypted if not k.startswith(f"{project}:{SECRETS_KEY}.")]
+        if encrypted:
+            raise LocalStackError(
+                f"{encrypted[0]} is encrypted in {stack_file.name} and cannot be decrypted "
+                f"locally: give a development value with --set {encrypted[0].split(':', 1)[1]}=..."
+            )
+
     secrets_key = f"{project}:{SECRETS_KEY}"
-    configured = values.get(secrets_key) or {}
+    configured = values.get(secrets_key)
     providers = values.get(f"{project}:{PROVIDERS_KEY}") or {}
     kept = json.loads(secrets_file.read_text()) if secrets_file and secrets_file.exists() else {}
-    resolved: dict[str, Any] = {}
-    for name, options in providers.items():
-        scheme = options.get("scheme", "") if isinstance(options, dict) else ""
-        given = configured.get(name) if isinstance(configured, dict) else None
-        if isinstance(given, str | list) and given:
-            resolved[name] = given  # a plain value set with --set secrets.<provider>=...
-        elif environ.get(secret_env_var(name)):
-            resolved[name] = environ[secret_env_var(name)]
-        elif isinstance(kept.get(name), dict) and kept[name].get("scheme") == scheme:
-            resolved[name] = kept[name]["secret"]
-        else:
-            resolved[name] = generate_secret(scheme)
-    dev_secrets = {
-        name: value if isinstance(value, str) else value[0] for name, value in resolved.items()
-    }
-    if providers:
+    resolved, sources = _resolve_secrets(configured, providers, kept, environ)
+    if resolved is not None:
         values[secrets_key] = resolved
-    if secrets_file is not None and providers:
+    if validate:
+        _validate(program_dir, project, stack, values)
+    dev_secrets = {
+        name: value if isinstance(value, str) else value[0]
+        for name, value in (resolved or {}).items()
+    }
+    if secrets_file is not None and dev_secrets:
         secrets_file.parent.mkdir(parents=True, exist_ok=True)
         _write_private(
             secrets_file,
@@ -165,13 +180,6 @@ def load(
             ),
         )
 
-    for key, value in values.items():
-        encrypted = _encrypted_keys(value, key)
-        if encrypted:
-            raise LocalStackError(
-                f"{encrypted[0]} is encrypted in {stack_file.name} and cannot be decrypted "
-                f"locally: give a development value with --set {encrypted[0].split(':', 1)[1]}=..."
-            )
     region = values.get("aws:region") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     values["aws:region"] = region
     return StackConfig(
@@ -179,6 +187,66 @@ def load(
         stack=stack,
         region=region,
         values=values,
-        secret_keys=[secrets_key] if providers else [],
+        secret_keys=[secrets_key] if resolved is not None else [],
         dev_secrets=dev_secrets,
+        secret_sources=sources,
     )
+
+
+def _resolve_secrets(
+    configured: Any, providers: Any, kept: dict[str, Any], environ: dict[str, str]
+) -> tuple[Any, dict[str, str]]:
+    """`secrets` with a development secret for each provider that has none usable here.
+
+    What is given stays as given, right or wrong (an empty secret, one for an unknown provider,
+    a list of numbers): the program's validation judges it. Only an absent secret, or one the
+    stack file holds encrypted, is replaced.
+    """
+    if configured is not None and not isinstance(configured, dict):
+        return configured, {}
+    if not isinstance(providers, dict):
+        return configured, {}
+    resolved: dict[str, Any] = {
+        name: value
+        for name, value in (configured or {}).items()
+        if not _encrypted_keys(value, name)
+    }
+    sources = {name: "given" for name in resolved}
+    for name, options in providers.items():
+        if name in resolved:
+            continue
+        scheme = options.get("scheme", "") if isinstance(options, dict) else ""
+        encrypted = isinstance(configured, dict) and name in configured
+        if environ.get(secret_env_var(name)):
+            resolved[name] = environ[secret_env_var(name)]
+            sources[name] = f"${secret_env_var(name)}"
+        elif isinstance(kept.get(name), dict) and kept[name].get("scheme") == scheme:
+            resolved[name] = kept[name]["secret"]
+            sources[name] = "kept from an earlier run (dev-secrets.json)"
+        else:
+            resolved[name] = generate_secret(scheme)
+            sources[name] = "generated"
+        if encrypted:
+            sources[name] += "; the stack file's is encrypted"
+    return (resolved if resolved or configured is not None else None), sources
+
+
+def _validate(program_dir: Path, project: str, stack: str, values: dict[str, Any]) -> None:
+    """The program's own validation of the `<project>:` keys, before anything starts.
+
+    Only for the program whose rules are importable here (this repository's); another program
+    is judged when it runs (`LocalStack._declare` reports its config errors as such too).
+    """
+    from components import settings as program_settings
+    from components.config_error import ConfigError
+
+    ours = Path(program_settings.__file__).resolve()
+    if (program_dir / "components" / "settings.py").resolve() != ours:
+        return
+    prefix = f"{project}:"
+    raw = {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
+    try:
+        program_settings.check_top_level_keys(raw)
+        program_settings.parse_settings(raw, stack=stack)
+    except ConfigError as error:
+        raise LocalConfigError(str(error)) from None

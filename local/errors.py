@@ -3,3 +3,7 @@
 
 class LocalStackError(Exception):
     """The local stack cannot start: the message names the resource, key or file."""
+
+
+class LocalConfigError(LocalStackError):
+    """The stack's config is invalid: the program's own `ConfigError` message, word for word."""

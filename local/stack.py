@@ -4,6 +4,7 @@
 a table or a route); `stop()` takes it down. See the package docstring for the API.
 """
 
+import fcntl
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 import boto3
 
 from local import config as stack_config
-from local.errors import LocalStackError
+from local.errors import LocalConfigError, LocalStackError
 from local.httpapi import HttpApi, Route, TokenBucket
 from local.motoserver import FAKE_CREDENTIALS, MotoServer
 from local.poller import MappingSpec, QueuePoller
@@ -29,6 +30,7 @@ from local.streampoller import StreamMappingSpec, StreamPoller
 DEFAULT_POOL_CAP = 4  # worker processes per function: enough concurrency for a 2-core machine
 DEFAULT_LAMBDA_TIMEOUT = 3
 DEFAULT_LAMBDA_MEMORY = 128
+LOCK_FILE = "stack.lock"  # in the state directory: the running stack's PID
 
 log = logging.getLogger("local")
 
@@ -53,6 +55,9 @@ class LocalStack:
         self._api_thread: threading.Thread | None = None
         self._stopped = False
         self._throttle = False
+        self._lock: Any = None  # the state directory's lock file, held while the stack runs
+        self.took_over: str | None = None
+        """The PID a stale lock of this state directory named (a stack that was killed)."""
 
     # --- public API --------------------------------------------------------------------------
 
@@ -112,6 +117,10 @@ class LocalStack:
     @property
     def env_path(self) -> Path:
         return self.state_dir / "env"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.state_dir / LOCK_FILE
 
     @property
     def faults_path(self) -> Path:
@@ -219,6 +228,9 @@ class LocalStack:
             pool.close()
         if self._moto is not None:
             self._moto.stop()
+        if self._lock is not None:
+            self._lock.truncate(0)  # a clean stop leaves no PID behind: nothing to take over
+            self._lock.close()  # releases the lock
 
     def __enter__(self) -> "LocalStack":
         return self
@@ -238,10 +250,15 @@ class LocalStack:
         pool_cap: int,
     ) -> None:
         self.state_dir = state_dir.resolve()
+        self._lock_state_dir()
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         program_dir = program_dir.resolve()
         self._config = stack_config.load(
-            program_dir, stack, overrides, secrets_file=self.state_dir / "dev-secrets.json"
+            program_dir,
+            stack,
+            overrides,
+            secrets_file=self.state_dir / "dev-secrets.json",
+            validate=True,
         )
         self._api = HttpApi(port)
         self._moto = MotoServer()
@@ -258,6 +275,32 @@ class LocalStack:
             self.env_path,
             "".join(f"export {k}={v}\n" for k, v in self.client_env().items()),
         )
+
+    def _lock_state_dir(self) -> None:
+        """Own the state directory: a second stack on it is refused, naming the running one.
+
+        An exclusive `flock` held while the stack runs; the kernel releases it when the process
+        dies however it dies, so a lock file whose PID holds no lock is stale and taken over.
+        """
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_path, "a+")  # noqa: SIM115 - held open while the stack runs
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip() or "?"
+            handle.close()
+            raise LocalStackError(
+                f"another local stack (PID {pid}) is running on {self.state_dir}: stop it"
+                f" (Ctrl-C in its shell, or kill -TERM {pid}), or give this one its own"
+                ' directory (--state-dir, or make local ARGS="--state-dir DIR")'
+            ) from None
+        handle.seek(0)
+        self.took_over = handle.read().strip() or None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock = handle
 
     def _declare(self, program_dir: Path) -> dict[str, Any]:
         request = {
@@ -291,6 +334,9 @@ class LocalStack:
             answer = json.loads(answer_path.read_text())
         if "error" in answer:
             log.debug(answer["traceback"])
+            kind, _, message = answer["error"].partition(": ")
+            if kind == "ConfigError":  # the program's own config error, as `pulumi up` shows it
+                raise LocalConfigError(message)
             raise LocalStackError(f"the program cannot run locally: {answer['error']}")
         return answer
 
@@ -315,6 +361,10 @@ class LocalStack:
             starters.append(thread)
         for thread in starters:
             thread.join()
+        _write_atomic(  # which log is whose: `python -m ops rejections` reads the ingest one
+            self.state_dir / "logs" / "functions.json",
+            json.dumps({f["name"]: f"{f['logical']}.log" for f in functions.values()}, indent=2),
+        )
         missing = set(specs) - set(self.pools)
         if missing:
             raise LocalStackError(f"worker processes did not start for {sorted(missing)}")

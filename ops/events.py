@@ -1,5 +1,7 @@
 """Stored events: a provider's events by time (GSI `by_provider`), one event by id, its bytes."""
 
+import contextlib
+import json
 from decimal import Decimal
 
 from boto3.dynamodb.types import Binary, TypeDeserializer
@@ -10,6 +12,7 @@ from webhooks.storage import is_event, item_key, original_bytes
 
 INDEX = "by_provider"
 SCAN_PAGE = 100  # items read per Scan page when no provider is given
+SCAN_BOUND = 10_000  # items a listing without a provider reads at most
 LISTED = ("provider", "received_at", "delivery_id", "event_type", "body_size")
 
 _deserializer = TypeDeserializer()
@@ -58,25 +61,31 @@ def list_events(
 
 
 def _scan(dynamodb, table: str, *, since: str | None, limit: int) -> list[dict]:
-    """Reads at most `limit` items' worth of pages (not the whole table), then sorts them."""
+    """Events only (alias items never count), until `limit` are found, `SCAN_BOUND` items were
+    read or the table ends; then newest first. Without a provider there is no time index: this
+    reads pages, so its newest are the newest of what it read."""
+    names = (*LISTED, "body_sha256")
     request: dict = {
         "TableName": table,
-        "ProjectionExpression": ", ".join(f"#{name}" for name in LISTED),
-        "ExpressionAttributeNames": {f"#{name}": name for name in LISTED},
-        "Limit": min(limit, SCAN_PAGE),
+        "ProjectionExpression": ", ".join(f"#{name}" for name in names),
+        "ExpressionAttributeNames": {f"#{name}": name for name in names},
+        "FilterExpression": "attribute_exists(#body_sha256)",
+        "Limit": SCAN_PAGE,
     }
     if since:
-        request["FilterExpression"] = "#received_at >= :since"
+        request["FilterExpression"] += " AND #received_at >= :since"
         request["ExpressionAttributeValues"] = {":since": {"S": since}}
     items: list[dict] = []
     scanned = 0
-    while scanned < limit:
+    while len(items) < limit and scanned < SCAN_BOUND:
         page = dynamodb.scan(**request)
         scanned += page.get("ScannedCount", 0)
-        items.extend(plain(item) for item in page.get("Items", []))
+        items.extend(plain(item) for item in page.get("Items", []) if is_event(item))
         if "LastEvaluatedKey" not in page:
             break
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for item in items:
+        item.pop("body_sha256", None)
     items.sort(key=lambda item: item.get("received_at", ""), reverse=True)
     return items[:limit]
 
@@ -151,7 +160,20 @@ def metadata(item: dict) -> dict:
     payload = values.pop("payload", None)
     if payload is not None:
         values["payload"] = f"<{len(payload)} bytes, zlib>"
-    return values
+    headers = values.get("headers")
+    if isinstance(headers, str):  # stored as JSON text (docs/contract.md, "Table item")
+        with contextlib.suppress(ValueError):  # else shown as stored
+            values["headers"] = json.loads(headers)
+    return {name: _json_ready(value) for name, value in values.items()}
+
+
+def _json_ready(value: object) -> object:
+    """Sets (string and number sets) as sorted lists, bytes as a size: what JSON can carry."""
+    if isinstance(value, set | frozenset):
+        return sorted(_json_ready(member) for member in value)  # type: ignore[type-var]
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
 
 
 def body(item: dict, s3, bucket: str) -> bytes:

@@ -2,6 +2,8 @@
 
 Looked up in order: `--outputs FILE`, env `WEBHOOKS_OUTPUTS`, `.local/outputs.json` (written by
 the local stack). A real stack's file: `pulumi stack output --json --show-secrets > outputs.json`.
+What the CLI keeps between runs (replay checkpoints, DLQ journals) lives next to that file, in
+`.ops/` (`Outputs.state_dir`): in the local stack's state directory for the local stack.
 """
 
 import json
@@ -15,6 +17,7 @@ from ops.errors import OpsError
 
 ENV_VAR = "WEBHOOKS_OUTPUTS"
 LOCAL_FILE = Path(".local/outputs.json")
+STATE_DIR = ".ops"
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,18 @@ class Outputs:
     values: dict[str, object]
     source: str
 
+    @property
+    def state_dir(self) -> Path:
+        """Where the CLI keeps its journals and checkpoints for this stack (git-ignored)."""
+        return Path(self.source).resolve().parent / STATE_DIR
+
     def get(self, name: str) -> object:
         """One output; missing is an error naming the output and the file it was looked up in."""
         if name not in self.values:
-            raise OpsError(f"output {name!r} is missing from {self.source}")
+            raise OpsError(
+                f"output {name!r} is missing from {self.source}: an older stack? update it"
+                " (`pulumi up`, or restart `make local`) and write its outputs again"
+            )
         return self.values[name]
 
     def text(self, name: str) -> str:
@@ -57,7 +68,30 @@ class Outputs:
 
     def client(self, service: str):
         """A boto3 client in the stack's region; boto3 itself honours `AWS_ENDPOINT_URL`."""
+        self._check_local_endpoint()
         return boto3.client(service, region_name=self.text("region"))
+
+    def _check_local_endpoint(self) -> None:
+        """The local stack's outputs with this shell not pointed at its emulator would send the
+        calls to AWS itself: refuse, naming the file that sets the environment."""
+        env = Path(self.source).resolve().parent / "env"
+        if not env.is_file():
+            return
+        exported = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in env.read_text().splitlines()
+            if line.startswith("export ") and "=" in line
+        )
+        endpoint = exported.get("AWS_ENDPOINT_URL")
+        if not endpoint or Path(exported.get(ENV_VAR, "")).parent != env.parent:
+            return  # not a local stack's environment for these outputs
+        current = os.environ.get("AWS_ENDPOINT_URL")
+        if current != endpoint:
+            raise OpsError(
+                f"{self.source} are the local stack's outputs (emulator {endpoint}), but"
+                f" AWS_ENDPOINT_URL here is {current or 'unset'}: run `source {env}` in this"
+                " shell first"
+            )
 
 
 def resolve_path(explicit: str | None) -> Path:
@@ -76,9 +110,10 @@ def load(explicit: str | None = None) -> Outputs:
         text = path.read_text()
     except FileNotFoundError:
         raise OpsError(
-            f"no stack outputs at {path}: start the local stack (`make local`), or write a real "
-            f"stack's with `pulumi stack output --json --show-secrets > outputs.json` and pass "
-            f"`--outputs outputs.json` (or set {ENV_VAR})"
+            f"no stack outputs at {path}: is `make local` running? Start it in another shell,"
+            f" then `source .local/env` here; for a real stack write its outputs with"
+            f" `pulumi stack output --json --show-secrets > outputs.json` and pass"
+            f" `--outputs outputs.json` (or set {ENV_VAR})"
         ) from None
     except OSError as error:
         raise OpsError(f"cannot read stack outputs {path}: {error.strerror}") from None

@@ -158,7 +158,7 @@ def add_parser(commands: Any) -> None:
         action="append",
         default=[],
         help="check with a config value changed, e.g. --set 'api.kind=functionUrl' (JSON"
-        " values parse; as `pulumi config set --path`)",
+        " values parse; as `pulumi config set --path`; default: the stack file as it is)",
     )
     parser.set_defaults(run=run)
 

@@ -44,13 +44,13 @@ from botocore.exceptions import ClientError
 from ops.dlq import Depth, depth
 from ops.errors import OpsError
 
-JOURNAL_DIR = Path(".local/dlq-replay")
+JOURNAL_DIR = "dlq-replay"  # inside the stack's state directory (`Outputs.state_dir`)
 RECEIVE_VISIBILITY_SECONDS = 30
 
 # How an endpoint answers an action it does not have: AWS's JSON and query protocols, and a bare
 # HTTP 500/501 page (moto server's answer), which botocore can only report by its status code.
 # AWS's own `UnsupportedOperation` is not in the list: it is a real refusal, reported as such.
-_UNIMPLEMENTED_CODES = {
+UNIMPLEMENTED_CODES = {
     "UnknownOperationException",
     "InvalidAction",
     "NotImplemented",
@@ -66,16 +66,16 @@ def start_move_task(sqs, *, dlq_arn: str, queue_arn: str) -> str | None:
     except NotImplementedError:  # moto in-process
         return None
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _UNIMPLEMENTED_CODES:
+        if error.response.get("Error", {}).get("Code") in UNIMPLEMENTED_CODES:
             return None
         raise
     return response["TaskHandle"]
 
 
-def default_journal_path(dlq_url: str) -> Path:
+def default_journal_path(directory: Path, dlq_url: str) -> Path:
     """One journal per DLQ (name plus a hash of the URL, so two stacks never share one)."""
     name = dlq_url.rstrip("/").rsplit("/", 1)[-1]
-    return JOURNAL_DIR / f"{name}-{hashlib.sha256(dlq_url.encode()).hexdigest()[:12]}.journal"
+    return directory / f"{name}-{hashlib.sha256(dlq_url.encode()).hexdigest()[:12]}.journal"
 
 
 class Journal:

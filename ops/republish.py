@@ -6,16 +6,16 @@ range back from the stream and publishes each event inserted there again, from t
 
 `replay_events` reads a provider's events by time through the `by_provider` index, one page of
 at most 10 at a time, and publishes each page again with `replayed: true`: to the bus (every
-matching rule) or only to one subscriber's target. After each page the position is written to a
-checkpoint file (fsync'd, atomically replaced), so a run that crashes resumes after the last
-page it finished: nothing is skipped and at most one page is published twice.
+matching rule) or only to one subscriber's target, and then only the events its rule matches
+(`ops.selection`). After each page the position is written to a checkpoint file (fsync'd,
+atomically replaced), so a run that crashes resumes after the last page it finished: nothing is
+skipped and at most one page is published twice.
 """
 
 import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,15 +25,21 @@ from webhooks.publish import MAX_ENTRIES, Publisher, is_event_item, put_entries
 
 from ops.errors import OpsError
 from ops.events import INDEX
+from ops.selection import envelope
 
 DEFAULT_RATE = 50.0  # events per second
 
 
 @dataclass
 class ReplayResult:
+    read: int = 0
+    """Events of the provider in the time window."""
+    filtered: int = 0
+    """Of those, skipped: the filter (`--event-type`, the subscriber's rule) did not match."""
     published: int = 0
     failed: int = 0
     skipped: int = 0
+    """Named by a publish-DLQ record but gone from the table since (expired by the TTL)."""
     resumed: bool = False
     selected: list[str] = field(default_factory=list)
     """`provider#delivery_id` of every event published (or, with dry run, that would be)."""
@@ -70,12 +76,13 @@ class Checkpoint:
         self.path.unlink(missing_ok=True)
 
 
-def default_checkpoint(query: dict[str, Any]) -> Path:
+def default_checkpoint(directory: Path, query: dict[str, Any]) -> Path:
+    """One checkpoint per query, in the stack's state directory (`Outputs.state_dir`)."""
     name = "-".join(
         str(query[k]) for k in ("provider", "since", "until", "event_type", "subscriber")
     )
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return Path(".ops") / f"replay-{safe}.json"
+    return directory / "replay" / f"{safe}.json"
 
 
 def pages(
@@ -131,21 +138,6 @@ def full_items(dynamodb: Any, table: str, keys: list[str]) -> list[dict[str, Any
     return [found[k] for k in keys if k in found]
 
 
-def envelope(entry: dict[str, Any], account: str, region: str) -> dict[str, Any]:
-    """The event as EventBridge delivers it to a target (for a direct send to one subscriber)."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": entry["DetailType"],
-        "source": entry["Source"],
-        "account": account,
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "region": region,
-        "resources": [],
-        "detail": json.loads(entry["Detail"]),
-    }
-
-
 Sender = Callable[[list[dict[str, Any]]], list[str | None]]
 
 
@@ -159,13 +151,17 @@ def replay_events(
     checkpoint: Checkpoint,
     since: str | None = None,
     until: str | None = None,
-    event_type: str | None = None,
+    select: Callable[[dict[str, Any]], bool] | None = None,
     dry_run: bool = False,
     rate: float = DEFAULT_RATE,
     progress: Callable[[ReplayResult], None] | None = None,
     stop_after_pages: int | None = None,
 ) -> ReplayResult:
-    """Publish the selected events again; `stop_after_pages` simulates a crash (tests)."""
+    """Publish the events `select` keeps (every one without it) again, `replayed: true`.
+
+    `select` judges the entry `Publisher.entry` builds, the event the bus would route.
+    `stop_after_pages` simulates a crash (tests).
+    """
     result = ReplayResult()
     start = None if dry_run else checkpoint.load()
     result.resumed = start is not None
@@ -173,14 +169,14 @@ def replay_events(
     for count, (index_items, after) in enumerate(
         pages(dynamodb, table, provider, since, until, start), 1
     ):
-        keys = [
-            i["pk"]["S"]
-            for i in index_items
-            if event_type is None or i.get("event_type", {}).get("S") == event_type
-        ]
-        result.skipped += len(index_items) - len(keys)
+        keys = [i["pk"]["S"] for i in index_items]
         items = full_items(dynamodb, table, keys)
-        entries = [publisher.entry(item, replayed=True) for item in items]
+        built = [(item, publisher.entry(item, replayed=True)) for item in items]
+        kept = [(item, entry) for item, entry in built if select is None or select(entry)]
+        result.read += len(built)
+        result.filtered += len(built) - len(kept)
+        items = [item for item, _ in kept]
+        entries = [entry for _, entry in kept]
         if not dry_run and entries:
             errors = send(entries)
             failed = [e for e in errors if e is not None]
@@ -307,7 +303,12 @@ def republish_stream_failure(
 
 def terminal_progress(result: ReplayResult) -> None:
     if sys.stderr.isatty():
-        print(f"\r{result.published} published, {result.skipped} skipped", end="", file=sys.stderr)
+        print(
+            f"\r{result.read} read, {result.filtered} skipped by the filter,"
+            f" {result.published} published",
+            end="",
+            file=sys.stderr,
+        )
 
 
 def bus_sender(events: Any, bus: str) -> Sender:

@@ -1,5 +1,5 @@
-"""The README's quick start, run as written: `make local`, then `ops send` and `ops events list`
-in a second shell, in a copy of the repository (its own `.local/`, the same `.venv`)."""
+"""The README's quick start and first hour, run as written: `make local`, then the second
+shell's commands, in a copy of the repository (its own `.local/`, the same `.venv`)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 90
 STORE_TIMEOUT_SECONDS = 60
+FIRST_HOUR_TIMEOUT_SECONDS = 300
 
 
-def quickstart_blocks(readme: str) -> list[list[str]]:
-    """The shell blocks of the README's "Quick start" section: one list of commands each
-    (comments and blank lines dropped)."""
-    match = re.search(r"^## Quick start\n(.*?)^## ", readme, re.S | re.M)
+def quickstart_blocks(readme: str, section: str = "Quick start") -> list[list[str]]:
+    """The shell blocks of a README section: one list of commands each (comments and blank
+    lines dropped)."""
+    match = re.search(rf"^## {section}\n(.*?)^## ", readme, re.S | re.M)
     if not match:
-        raise AssertionError("README.md has no '## Quick start' section")
+        raise AssertionError(f"README.md has no '## {section}' section")
     blocks = re.findall(r"^```sh\n(.*?)^```", match.group(1), re.S | re.M)
     commands = []
     for block in blocks:
@@ -61,9 +62,10 @@ def checkout(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture
-def local_stack(checkout: Path) -> Iterator[tuple[Path, list[str]]]:
-    server, client = quickstart_blocks((checkout / "README.md").read_text())
+@pytest.fixture(params=["Quick start"])
+def local_stack(checkout: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Path, list[str]]]:
+    """The section's first block (one command: the server) running; yields the second."""
+    server, client = quickstart_blocks((checkout / "README.md").read_text(), request.param)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WEBHOOKS_"))}
     log = checkout / "make-local.log"
     with log.open("w") as output:
@@ -91,10 +93,17 @@ def local_stack(checkout: Path) -> Iterator[tuple[Path, list[str]]]:
             process.wait()
 
 
-def _shell(checkout: Path, commands: list[str]) -> subprocess.CompletedProcess[str]:
+def _shell(
+    checkout: Path, commands: list[str], timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
     script = "set -eu\n" + "\n".join(commands)
     return subprocess.run(  # noqa: S603 - the README's own commands
-        ["/bin/bash", "-c", script], cwd=checkout, capture_output=True, text=True, check=False
+        ["/bin/bash", "-c", script],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
     )
 
 
@@ -114,3 +123,33 @@ def test_the_readme_quickstart_stores_the_sent_event(local_stack: tuple[Path, li
         assert time.monotonic() < deadline, f"{delivery_id} not listed:\n{listed}"
         time.sleep(0.5)
     assert listed.returncode == 0, listed.stderr
+
+
+def test_the_first_hour_is_what_this_test_runs() -> None:
+    server, client = quickstart_blocks((ROOT / "README.md").read_text(), "The first hour")
+    assert len(server) == 1 and server[0].startswith("make local ARGS=")
+    assert client[0] == "source .local/env"
+    for command in ("send github", "subscribers tail", "events replay", "dlq replay", "rejections"):
+        assert any(f" -m ops {command}" in line for line in client), command
+
+
+@pytest.mark.parametrize("local_stack", ["The first hour"], indirect=True)
+def test_the_readme_first_hour_runs_as_written(local_stack: tuple[Path, list[str]]) -> None:
+    checkout, client = local_stack
+    done = _shell(checkout, client, timeout=FIRST_HOUR_TIMEOUT_SECONDS)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    out = done.stdout
+    assert re.search(r'"source": "webhooks\.github"', out), "tail printed no github event"
+    assert "webhooks.stripe" not in out.split("replay")[0], "ci's tail showed a stripe event"
+    assert re.search(r"read, \d+ skipped by the filter, published [1-9]\d* event", out), out
+    assert "moved 1 message(s) from the DLQ to the queue" in out
+    assert '"delivery_id": "poison-1"' in out  # stored once the cause was gone
+    assert re.search(r"\tgithub\t401\t", out), "no 401 in `ops rejections`"
+
+    # docs/development.md's curl example, against the same running stack
+    guide = (checkout / "docs" / "development.md").read_text()
+    example = re.search(r"^or with curl.*?^```sh\n(.*?)^```", guide, re.S | re.M)
+    assert example, "docs/development.md has no curl example"
+    posted = _shell(checkout, example.group(1).splitlines())
+    assert posted.returncode == 0, posted.stderr
+    assert '"delivery_id"' in posted.stdout, posted.stdout

@@ -68,7 +68,7 @@ def test_main_deploys_dev_then_prod_behind_its_environment() -> None:
     assert jobs["dev"]["needs"] == "test"
     assert jobs["prod"]["needs"] == "dev"
     for stack in ("dev", "prod"):
-        assert jobs[stack]["environment"] == stack  # prod: required reviewers (README)
+        assert jobs[stack]["environment"] == stack  # prod: required reviewers (docs/development.md)
         step = _pulumi(jobs[stack])
         assert (step["with"]["command"], step["with"]["stack-name"]) == ("up", stack)
         _assumes_the_deploy_role(jobs[stack])
@@ -89,8 +89,8 @@ def test_drift_check_fails_on_any_change() -> None:
 
 @pytest.mark.parametrize("kind", ["secrets", "vars"])
 def test_every_secret_and_variable_is_documented(kind: str) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Continuous integration and delivery") :]
+    guide = (ROOT / "docs" / "development.md").read_text()
+    section = guide[guide.index("## Continuous integration and delivery") :]
     used = set()
     for path in [*WORKFLOWS.glob("*.yml"), *(ROOT / ".github" / "actions").rglob("*.yml")]:
         used |= set(re.findall(rf"\b{kind}\.([A-Z_]+)", path.read_text()))

@@ -112,7 +112,7 @@ def test_a_body_above_the_inline_limit_goes_through_the_bucket(pipeline) -> None
 def test_poison_reaches_the_dlq_after_max_receives_and_replay_brings_it_back(
     pipeline, local_only, capsys, tmp_path, monkeypatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # the replay journal's default place is .local/ under the cwd
+    monkeypatch.chdir(tmp_path)  # nothing of the replay's lands in the cwd (checked below)
     marker = f"poison-{_run_id()}-"
     max_receives = int(pipeline.outputs.get("max_receive_count"))
     processor = pipeline.local.processor_pool()
@@ -139,7 +139,9 @@ def test_poison_reaches_the_dlq_after_max_receives_and_replay_brings_it_back(
 
     assert cli.main(["dlq", "replay"]) == 0
     assert f"moved {len(sent)} message(s)" in capsys.readouterr().out
-    assert not list((tmp_path / ".local" / "dlq-replay").glob("*.journal"))  # nothing pending
+    journals = pipeline.outputs.state_dir / "dlq-replay"  # ops keeps them beside the outputs
+    assert journals.is_dir() and not list(journals.glob("*.journal"))  # used, nothing pending
+    assert not list(tmp_path.iterdir())
     for provider, delivery in sent.items():
         item = wait_for(
             functools.partial(pipeline.stored, provider, delivery.delivery_id),

@@ -1,6 +1,6 @@
 """A poison item on the local stack's stream mapping (bisect, `ReportBatchItemFailures`, 10
 retries, the publish DLQ): it ends alone in the publish DLQ, its batch-mates reach the
-subscribers once each, and after the fix `ops/republish.py` publishes it from the DLQ message."""
+subscribers once each, and after the fix `python -m ops dlq replay --queue publish` publishes it from the DLQ message."""
 
 import hashlib
 import json
@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from webhooks import envelope, storage
 
-from ops import republish
+from ops import cli, republish
 from tests.integration.harness import Pipeline, wait_for
 from tests.integration.test_subscribers import Inbox, inbox  # noqa: F401 - the fixture
 
@@ -81,15 +81,9 @@ def test_a_poison_item_is_retried_alone_and_republished_after_the_fix(
     inbox.drain()
     assert poison_id not in inbox.got["everything"]  # a MODIFY is not published
 
-    result = republish.republish_stream_failure(
-        parked["message"]["Body"],
-        streams=streams,
-        dynamodb=dynamodb,
-        table=table,
-        publisher=republish.Publisher(pipeline.outputs.text("bus_name")),
-        send=republish.bus_sender(pipeline.client("events"), pipeline.outputs.text("bus_name")),
-    )
-    assert result.published == 1 and result.selected == [f"github#{poison_id}"]
+    time.sleep(1)  # mine() left the message invisible for a second
+    assert cli.main(["dlq", "replay", "--queue", "publish"]) == 0  # the operator's command
+    assert mine() == []  # deleted once its event was published
     inbox.wait({poison_id: {"everything"}, **{d: {"everything"} for d in innocent}})
     assert all(len(inbox.got["everything"][d]) == 1 for d in [*innocent, poison_id])
 

@@ -2,11 +2,12 @@
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from local.config import load, parse_override
-from local.errors import LocalStackError
+from local.errors import LocalConfigError, LocalStackError
 
 STACK_FILE = """
 config:
@@ -24,6 +25,8 @@ config:
 
 @pytest.fixture
 def program(tmp_path):
+    """A copy of the program's stack files; its rules (`components/`) are this repository's."""
+    (tmp_path / "components").symlink_to(Path(__file__).resolve().parents[2] / "components")
     (tmp_path / "Pulumi.yaml").write_text("name: webhooks\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text(textwrap.dedent(STACK_FILE))
     return tmp_path
@@ -131,3 +134,64 @@ def test_dev_secrets_file_is_never_readable_by_others_even_while_written(
     path.chmod(0o644)  # an existing, too-open file is tightened before it is written
     local_config._write_private(path, "{}")
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+# --- the program's validation, before anything starts ---------------------------------------
+
+
+def _program_error(raw: dict) -> str:
+    """The message `pulumi up` would show for this `webhooks:` config (the program's check)."""
+    from components.config_error import ConfigError
+    from components.settings import check_top_level_keys, parse_settings
+
+    with pytest.raises(ConfigError) as error:
+        check_top_level_keys(raw)
+        parse_settings(raw, stack="dev")
+    return str(error.value)
+
+
+def test_a_top_level_typo_in_set_is_the_programs_error_with_a_suggestion(program):
+    with pytest.raises(LocalConfigError) as error:
+        load(program, "dev", {"procesor.timeoutSeconds": 2}, environ={}, validate=True)
+    message = str(error.value)
+    assert "webhooks:procesor = {'timeoutSeconds': 2} is not allowed" in message
+    assert "did you mean webhooks:processor?" in message
+    assert message == _program_error({"environment": "dev", "procesor": {"timeoutSeconds": 2}})
+
+
+def test_a_top_level_typo_in_the_stack_file_is_refused(program):
+    stack = program / "Pulumi.dev.yaml"
+    stack.write_text(stack.read_text() + "  webhooks:queu:\n    maxReceiveCount: 2\n")
+    with pytest.raises(LocalConfigError, match=r"webhooks:queu = .*did you mean webhooks:queue\?"):
+        load(program, "dev", environ={}, validate=True)
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"secrets.github": ""}, r"webhooks:secrets\.github = '<secret>' is not allowed"),
+        ({"secrets.gitlab": "x"}, r"webhooks:secrets\.gitlab .*no provider 'gitlab'"),
+        ({"secrets.standard-webhooks": "not-base64"}, r"webhooks:secrets\.standard-webhooks"),
+        ({"secrets.github": [1, 2]}, r"a non-empty string or a list of non-empty strings"),
+    ],
+)
+def test_the_local_stack_refuses_the_secrets_the_program_refuses(program, override, expected):
+    with pytest.raises(LocalConfigError, match=expected):
+        load(program, "dev", override, environ={}, validate=True)
+
+
+def test_a_secret_is_generated_only_for_a_provider_that_has_none(program):
+    config = load(program, "dev", {"secrets.github": "given-secret"}, environ={}, validate=True)
+    assert config.dev_secrets["github"] == "given-secret"
+    assert config.secret_sources == {"github": "given", "standard-webhooks": "generated"}
+
+
+def test_a_config_error_is_reported_as_one_by_python_m_local(tmp_path, capsys):
+    from local.__main__ import main
+
+    state = tmp_path / "state"
+    assert main(["--set", "procesor.timeoutSeconds=2", "--state-dir", str(state)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("config error: webhooks:procesor = ")
+    assert "cannot run locally" not in err
+    assert not (state / "stack.lock").read_text()  # a refused start leaves no PID behind

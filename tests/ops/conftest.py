@@ -1,10 +1,12 @@
 """A stack's AWS resources in moto (in-process) and its outputs file, for the CLI's unit tests."""
 
+import hashlib
 import json
 
 import boto3
 import pytest
 from moto import mock_aws
+from webhooks import envelope, storage
 from webhooks.ingest_settings import DEFAULT_INLINE_BODY_LIMIT
 
 from ops import outputs
@@ -99,3 +101,42 @@ def _arn(sqs, url: str) -> str:
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+
+
+BASE_MS = 1_795_000_000_000  # 2026-11-18T11:06:40Z: `at` of `store_event` counts from here
+
+
+def store_event(
+    stack,
+    provider: str,
+    delivery_id: str,
+    body: bytes,
+    *,
+    archived: bool = False,
+    at: int = 0,
+    event_type: str = "push",
+) -> None:
+    """Write an item as the processor does, through the handlers' own storage module; received
+    `at` milliseconds after `BASE_MS`; `archived`: the body claim-checked in the bucket."""
+    digest = hashlib.sha256(body).hexdigest()
+    key = None
+    if archived:
+        key = envelope.archive_key(provider, digest)
+        stack.client("s3").put_object(Bucket=stack.text("archive_bucket"), Key=key, Body=body)
+    message = envelope.build(
+        provider=provider,
+        delivery_id=delivery_id,
+        event_type=event_type,
+        received_at=envelope.format_received_at(BASE_MS + at),
+        source_ip="192.0.2.1",
+        headers={"user-agent": "GitHub-Hookshot/abc"},
+        body=body,
+        body_sha256=digest,
+        body_s3_key=key,
+    )
+    item = storage.to_item(
+        envelope.parse(envelope.encode(message)),
+        stored_at="2026-11-28T17:00:00.000Z",
+        expires_at=None,
+    )
+    stack.client("dynamodb").put_item(TableName=stack.text("table_name"), Item=item)

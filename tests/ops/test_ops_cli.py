@@ -1,6 +1,5 @@
 """`python -m ops` against a stack in moto: outputs, send, events, dlq; errors, no tracebacks."""
 
-import hashlib
 import json
 import threading
 import time
@@ -9,42 +8,15 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from webhooks import envelope, providers, storage
+from webhooks import providers
 
-from ops import cli, outputs
+from ops import cli, events, outputs
 from tests.ops.conftest import ACME_OPTIONS, PROVIDERS, SECRETS
+from tests.ops.conftest import store_event as _store
 
 
 def run(stack, *args: str) -> int:
     return cli.main(["--outputs", stack.source, *args])
-
-
-def _store(
-    stack, provider: str, delivery_id: str, body: bytes, *, archived: bool = False, at: int = 0
-) -> None:
-    """Write an item as the processor does, through the handlers' own storage module."""
-    digest = hashlib.sha256(body).hexdigest()
-    key = None
-    if archived:
-        key = envelope.archive_key(provider, delivery_id)
-        stack.client("s3").put_object(Bucket=stack.text("archive_bucket"), Key=key, Body=body)
-    message = envelope.build(
-        provider=provider,
-        delivery_id=delivery_id,
-        event_type="push",
-        received_at=envelope.format_received_at(1_795_000_000_000 + at),
-        source_ip="192.0.2.1",
-        headers={},
-        body=body,
-        body_sha256=digest,
-        body_s3_key=key,
-    )
-    item = storage.to_item(
-        envelope.parse(envelope.encode(message)),
-        stored_at="2026-11-28T17:00:00.000Z",
-        expires_at=None,
-    )
-    stack.client("dynamodb").put_item(TableName=stack.text("table_name"), Item=item)
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -159,12 +131,13 @@ def test_events_list_and_show(stack, capsys) -> None:
     _store(stack, "stripe", "evt_1", b'{"n": 3}', at=3)
 
     assert run(stack, "events", "list", "--provider", "github") == 0
-    lines = capsys.readouterr().out.splitlines()
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split("\t") == list(events.LISTED)
     assert [line.split("\t")[2] for line in lines] == ["d-2", "d-1"]  # newest first
     assert run(stack, "events", "list", "--limit", "2") == 0
-    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert len(capsys.readouterr().out.splitlines()) == 1 + 2
     assert run(stack, "events", "list", "--provider", "github", "--since", "2999-01-01") == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out.splitlines()[1:] == []
 
     assert run(stack, "events", "show", "github", "d-1") == 0
     shown = json.loads(capsys.readouterr().out)
