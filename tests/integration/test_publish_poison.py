@@ -1,6 +1,7 @@
 """A poison item on the local stack's stream mapping (bisect, `ReportBatchItemFailures`, 10
 retries, the publish DLQ): it ends alone in the publish DLQ, its batch-mates reach the
-subscribers once each, and after the fix `python -m ops dlq replay --queue publish` publishes it from the DLQ message."""
+subscribers once each, and after the fix `python -m ops dlq replay --queue publish`
+publishes it from the DLQ message."""
 
 import hashlib
 import json
