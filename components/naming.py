@@ -192,7 +192,8 @@ def provider_names(provider: str, stack: str) -> Iterator[PhysicalName]:
 def subscriber_names(
     subscriber: str, stack: str, region: str, managed: bool, bus_target: bool
 ) -> Iterator[PhysicalName]:
-    """A subscriber's rule, DLQ and its alarm; its queue if managed; its role for a bus target.
+    """A subscriber's rule, DLQ and its alarm; its queue if managed; its role for a bus target
+    (whose name is checked for any target).
 
     Raises ValueError when the subscriber's name leaves no room for the stack's.
     """
@@ -202,9 +203,13 @@ def subscriber_names(
     yield PhysicalName(QUEUE_TYPE, regional(f"{part}-dlq", stack, SQS_QUEUE), f"the DLQ of {of}")
     if managed:
         yield PhysicalName(QUEUE_TYPE, regional(part, stack, SQS_QUEUE), f"the queue of {of}")
-    if bus_target:
+    if not managed:
+        # Any target may get a delivery role: a bus always, a queue or function when it is in
+        # another account, which only the deploy knows (the stack's account). So the role's
+        # name must fit for every target (ValueError here, a config error in the settings).
         role = account_global(part, stack, region, IAM_ROLE)
-        yield PhysicalName(ROLE_TYPE, role, f"the role of {of}")
+        if bus_target:
+            yield PhysicalName(ROLE_TYPE, role, f"the role of {of}")
     alarm = regional(f"{part}-dlq-not-empty", stack, ALARM)
     yield PhysicalName(ALARM_TYPE, alarm, f"the DLQ alarm of {of}")
 

@@ -182,6 +182,23 @@ def test_a_subscriber_name_too_long_for_its_role_is_a_config_error() -> None:
     assert len(f"webhooks-sub-{name[:31]}-prod-{naming.LONGEST_REGION}") == naming.IAM_ROLE
 
 
+OTHER_ACCOUNT_QUEUE = "arn:aws:sqs:eu-west-1:210987654321:their-queue"
+
+
+def test_a_queue_in_another_account_counts_its_delivery_role_name() -> None:
+    """A queue or function target in another account gets a delivery role, which the settings
+    cannot tell from one in the stack's own account: the role's name is checked for every
+    target, so a name too long for it is a config error, never a ValueError at preview."""
+    name = "a" * 32
+    with pytest.raises(ConfigError) as raised:
+        run_stack("prod", config=_config("prod", {name: {"target": OTHER_ACCOUNT_QUEUE}}))
+    assert raised.value.key == f"webhooks:subscribers.{name}"
+    assert "at most 31 characters in stack 'prod'" in raised.value.allowed
+    graph = run_stack("prod", config=_config("prod", {name[:31]: {"target": OTHER_ACCOUNT_QUEUE}}))
+    roles = [r.inputs["name"] for r in graph.of_type("aws:iam/role:Role")]
+    assert f"webhooks-sub-{name[:31]}-prod-eu-west-1" in roles
+
+
 def _listed(stack: MockedStack) -> set[tuple[str, str]]:
     """What `naming.stack_names` says the graph's names are, for this stack's settings."""
     settings = load_settings_of(stack)
