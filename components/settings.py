@@ -2,7 +2,7 @@
 
 `parse_settings` is pure (plain dicts in, dataclasses out) so every rule is testable without
 Pulumi; `load_settings` is the only place that reads `pulumi.Config`. Defaults are the
-production values; a stack file holds only what differs (see README, "Configuration").
+production values; a stack file holds only what differs (docs/configuration.md).
 """
 
 from __future__ import annotations

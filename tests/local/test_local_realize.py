@@ -214,7 +214,8 @@ def test_components_are_accepted(mocks):
 
 
 def test_every_handled_type_is_listed_as_realized_or_recorded() -> None:
-    """The lists the README's "What runs where" table is written from are what the code does."""
+    """The lists docs/development.md's "What runs where" table is written from are what the
+    code does."""
     assert set(_REALIZERS) == REALIZED | RECORDED
     assert not REALIZED & RECORDED
     assert not (REALIZED | RECORDED) & ACCEPTED
