@@ -27,6 +27,7 @@ GUIDES = [
     "docs/performance.md",
     "docs/reliability.md",
     "docs/development.md",
+    "docs/deploying.md",
 ]
 # Run by tests/test_quickstart.py against a running stack: the curl example, the fault file.
 RUN_AGAINST_A_STACK = ("url=", "secret=", "body=", "sig=", "curl ", "echo ")
@@ -37,8 +38,8 @@ def commands(path: str) -> list[str]:
     """The command lines of a file's `sh` blocks (comments dropped; `until`/`source` unwrapped)."""
     text = (ROOT / path).read_text()
     found = []
-    for block in re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M):
-        for line in block.splitlines():
+    for block in re.findall(r"^ *```sh\n(.*?)^ *```", text, re.S | re.M):
+        for line in re.sub(r"\\\n\s*", "", block).splitlines():  # continuations joined
             command = line.split("  #", 1)[0].strip()
             if not command or command.startswith("#"):
                 continue
@@ -82,9 +83,14 @@ def test_a_documented_command_parses_with_the_real_parser(path: str, command: st
     elif command.startswith((".venv/bin/pytest", "WEBHOOKS_OUTPUTS=")):
         target = command.split()[-1]
         assert (ROOT / target).exists(), f"{path}: {target} does not exist"
+    elif command.startswith("cp "):
+        source = shlex.split(command)[1]
+        assert (ROOT / source).exists(), f"{path}: {command}: no {source}"
     elif command.startswith("source "):
         assert command == "source .local/env"  # what the local stack writes (tests/local)
     else:
+        # `NAME=$(pulumi ...)`: the value of a command that is not run here either
+        command = re.sub(r"^[A-Z_]+=\$\(", "", command)
         known = NOT_RUN_HERE + RUN_AGAINST_A_STACK
         assert command.startswith(known), f"{path}: nothing checks {command!r}"
 
