@@ -232,11 +232,23 @@ def test_a_subscribers_dlq_round_trip_journals_in_the_stacks_state_dir(subscribe
     assert not (Path.cwd() / ".local").exists()
 
 
-def test_the_publish_dlq_has_a_depth_and_its_replay_names_the_way(subscribed, capsys) -> None:
+def test_the_publish_dlq_has_a_depth_and_a_replay_that_keeps_what_it_cannot_read(
+    subscribed, capsys
+) -> None:
+    """The publish DLQ's messages are Lambda's records of stream batches: replayed from the
+    table (tests/integration/test_publish_poison.py end to end); a message that is no such
+    record stays in the DLQ, visible again, and the command says why and fails."""
     assert run(subscribed, "dlq", "depth", "--queue", "publish") == 0
     assert [r.split()[0] for r in capsys.readouterr().out.splitlines()[1:]] == ["dlq"]
+    assert run(subscribed, "dlq", "replay", "--queue", "publish") == 0
+    assert "from 0 publish-DLQ message(s)" in capsys.readouterr().out
+    sqs = subscribed.client("sqs")
+    url = subscribed.text("publish_dlq_url")
+    sqs.send_message(QueueUrl=url, MessageBody='{"not": "an on-failure record"}')
     assert run(subscribed, "dlq", "replay", "--queue", "publish") == 1
-    assert "events replay" in capsys.readouterr().err
+    assert "error:" in capsys.readouterr().err
+    kept = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in kept] == ['{"not": "an on-failure record"}']
 
 
 def test_an_unknown_queue_lists_the_known_ones(subscribed, capsys) -> None:
