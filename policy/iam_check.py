@@ -158,7 +158,8 @@ def action_service(arn: str) -> str:
     return parts[2] if len(parts) > 2 else ""
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A policy element that may be one value or a list of them, as a list."""
     if value is None:
         return []
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -168,7 +169,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def statements(document: Any) -> Iterator[Mapping[str, Any]]:
     if isinstance(document, Mapping):
-        for statement in _as_list(document.get("Statement")):
+        for statement in as_list(document.get("Statement")):
             if isinstance(statement, Mapping):
                 yield statement
 
@@ -176,8 +177,8 @@ def statements(document: Any) -> Iterator[Mapping[str, Any]]:
 def statement_problems(statement: Mapping[str, Any]) -> list[str]:
     """What AWS would refuse or never honour in one statement (empty: nothing)."""
     problems = []
-    resources = [r for r in _as_list(statement.get("Resource")) if isinstance(r, str)]
-    for entry in _as_list(statement.get("Action")):
+    resources = [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
+    for entry in as_list(statement.get("Action")):
         if not isinstance(entry, str):
             continue
         found = expand(entry)

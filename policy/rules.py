@@ -103,14 +103,6 @@ class StackRule:
 # ---- helpers ----
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return list(value)
-    return [value]
-
-
 def _json(value: Any) -> Any:
     """A JSON document given as text (as the program passes policies) or already parsed."""
     if isinstance(value, str):
@@ -134,7 +126,7 @@ def _refers_to(resource: Resource, target: Resource, value: Any, *keys: str) -> 
 def _statements(document: Any) -> list[Mapping[str, Any]]:
     if not isinstance(document, Mapping):
         return []
-    return [s for s in _as_list(document.get("Statement")) if isinstance(s, Mapping)]
+    return [s for s in iam_check.as_list(document.get("Statement")) if isinstance(s, Mapping)]
 
 
 # ---- resource rules: encryption at rest ----
@@ -173,12 +165,12 @@ def iam_wildcards(document: Any) -> list[str]:
         for key in ("NotAction", "NotResource"):
             if key in statement:
                 problems.append(f"{where}: {key} in an Allow statement grants everything else")
-        for action in _as_list(statement.get("Action")):
+        for action in iam_check.as_list(statement.get("Action")):
             if not isinstance(action, str) or "*" in action:
                 problems.append(f"{where}: action {action!r} has a wildcard; name each action")
         # An action without resource-level permissions is granted on `*` or not at all.
-        unscoped = iam_check.unscoped_only(_as_list(statement.get("Action")))
-        for arn in _as_list(statement.get("Resource")):
+        unscoped = iam_check.unscoped_only(iam_check.as_list(statement.get("Action")))
+        for arn in iam_check.as_list(statement.get("Resource")):
             if not isinstance(arn, str) or (arn == "*" and unscoped):
                 continue
             if "*" in arn and not (_S3_PREFIX.match(arn) or _LOG_STREAMS.match(arn)):
@@ -304,7 +296,9 @@ def reports_batch_item_failures(resource: Resource) -> list[str]:
     source = resource.props.get("eventSourceArn")
     if isinstance(source, str) and not source.startswith("arn:aws:sqs:"):
         return []  # not an SQS mapping
-    if "ReportBatchItemFailures" not in _as_list(resource.props.get("functionResponseTypes")):
+    if "ReportBatchItemFailures" not in iam_check.as_list(
+        resource.props.get("functionResponseTypes")
+    ):
         return [
             f"event source mapping {resource.name}: set functionResponseTypes ="
             " ['ReportBatchItemFailures'] so one bad message does not re-run its whole batch"
@@ -327,7 +321,7 @@ def topics_encrypted(resources: Sequence[Resource]) -> list[Violation]:
             any(
                 _refers_to(alarm, topic, action, "arn", "id")
                 for key in ("alarmActions", "okActions", "insufficientDataActions")
-                for action in _as_list(alarm.props.get(key))
+                for action in iam_check.as_list(alarm.props.get(key))
             )
             for alarm in alarms
         )
@@ -352,7 +346,7 @@ def buckets_encrypted(resources: Sequence[Resource]) -> list[Violation]:
         algorithms = [
             (rule.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm")
             for config in _bucket_parts(resources, bucket, BUCKET_ENCRYPTION)
-            for rule in _as_list(config.props.get("rules"))
+            for rule in iam_check.as_list(config.props.get("rules"))
             if isinstance(rule, Mapping)
         ]
         if not any(a in BUCKET_ENCRYPTION_ALGORITHMS for a in algorithms):
@@ -380,9 +374,9 @@ def _denies_insecure_transport(policy: Any, bucket_arn: str | None) -> bool:
         secure = (condition.get("Bool") or {}).get("aws:SecureTransport")
         if statement.get("Effect") != "Deny" or str(secure).lower() != "false":
             continue
-        if _as_list(statement.get("Action")) not in (["s3:*"], ["*"]):
+        if iam_check.as_list(statement.get("Action")) not in (["s3:*"], ["*"]):
             continue
-        covered = set(_as_list(statement.get("Resource")))
+        covered = set(iam_check.as_list(statement.get("Resource")))
         if bucket_arn is None or {bucket_arn, f"{bucket_arn}/*"} <= covered:
             return True
     return False
