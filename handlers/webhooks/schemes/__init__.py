@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .base import Option, OptionError, Provider, Scheme, UnknownOption, config_key
+from .base import Option, OptionError, Provider, Scheme, UnknownOption, config_key, preset
 
 __all__ = [
     "BUILT_IN",
@@ -40,8 +40,25 @@ BUILT_IN = {
     "slack": "slack",
     "standard": "standard",
     "hmac": "generic_hmac",
+    "token": "token",
+    "basic": "token",
+    "auth0": "token",
+    "bitbucket": "generic_hmac",
+    "clerk": "standard",
+    "gitlab": "token",
+    "hubspot": "generic_hmac",
+    "jira": "generic_hmac",
+    "linear": "generic_hmac",
+    "okta": "token",
+    "openai": "standard",
+    "postmark": "token",
+    "resend": "standard",
+    "square": "generic_hmac",
+    "twilio": "generic_hmac",
 }
-"""Each built-in scheme's name → its module in this package (imported on first use)."""
+"""Each built-in scheme's name → its module in this package (imported on first use). A module
+builds its family's `SCHEME`; the other names are its `PRESETS`, the named senders of that
+family, built from their data on first lookup (`schemes.base.preset`)."""
 
 _REGISTRY: dict[str, Scheme[Any]] = {}
 
@@ -67,7 +84,9 @@ def find(name: object) -> Scheme[Any] | None:
     found = _REGISTRY.get(name)
     if found is None and name in BUILT_IN:
         module = importlib.import_module(f".{BUILT_IN[name]}", __name__)
-        found = _REGISTRY[name] = module.SCHEME
+        family: Scheme[Any] = module.SCHEME
+        found = family if family.name == name else preset(family, name, **module.PRESETS[name])
+        _REGISTRY[name] = found
     return found
 
 
