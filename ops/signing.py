@@ -31,7 +31,29 @@ import uuid
 from collections.abc import Mapping
 from typing import NamedTuple
 
-SCHEMES = ("github", "stripe", "shopify", "slack", "standard", "hmac")
+SCHEMES = (
+    "github",
+    "stripe",
+    "shopify",
+    "slack",
+    "standard",
+    "hmac",
+    "token",
+    "basic",
+    "auth0",
+    "bitbucket",
+    "clerk",
+    "gitlab",
+    "hubspot",
+    "jira",
+    "linear",
+    "okta",
+    "openai",
+    "postmark",
+    "resend",
+    "square",
+    "twilio",
+)
 
 EVENT_TYPES = {
     "github": ("push", "pull_request", "issues"),
@@ -45,6 +67,21 @@ EVENT_TYPES = {
     "slack": ("app_mention", "message"),
     "standard": ("invoice.paid", "user.created"),
     "hmac": ("ping", "invoice.created"),
+    "token": ("",),
+    "basic": ("",),
+    "auth0": ("",),
+    "bitbucket": ("repo:push", "pullrequest:created"),
+    "clerk": ("user.created", "session.created"),
+    "gitlab": ("Push Hook", "Merge Request Hook"),
+    "hubspot": ("",),
+    "jira": ("jira:issue_created", "jira:issue_updated"),
+    "linear": ("Issue", "Comment"),
+    "okta": ("com.okta.event_hook",),
+    "openai": ("response.completed", "batch.completed"),
+    "postmark": ("Delivery", "Bounce"),
+    "resend": ("email.delivered", "email.bounced"),
+    "square": ("customer.created", "payment.updated"),
+    "twilio": ("",),
 }
 """Event types each sender sends; the first is the one `sample` uses when given none."""
 
@@ -62,7 +99,48 @@ _SIGNATURE_HEADERS = {
 }
 _HMAC_SIGNATURE_HEADER = "X-Signature"  # a generic HMAC sender's, unless `signature_header`
 # The top-level body field that carries the delivery id, for senders that send it in the body.
-_ID_FIELDS = {"stripe": "id", "slack": "event_id"}
+_ID_FIELDS = {"stripe": "id", "slack": "event_id", "square": "event_id", "okta": "eventId"}
+# The named senders beyond the first six, each as its documentation describes its request
+# (docs/senders.md cites the pages): the header that carries the signature or token, and the
+# headers that carry the delivery id and the event type.
+_SENDER_HEADERS = {
+    "token": ("Authorization", None, None),
+    "basic": ("Authorization", None, None),
+    "auth0": ("Authorization", None, None),
+    "okta": ("Authorization", None, None),
+    "postmark": ("Authorization", None, None),
+    "gitlab": ("X-Gitlab-Token", "Idempotency-Key", "X-Gitlab-Event"),
+    "bitbucket": ("X-Hub-Signature", "X-Request-UUID", "X-Event-Key"),
+    "jira": ("X-Hub-Signature", "X-Atlassian-Webhook-Identifier", None),
+    "linear": ("Linear-Signature", "Linear-Delivery", "Linear-Event"),
+    "twilio": ("X-Twilio-Signature", None, None),
+    "square": ("x-square-hmacsha256-signature", None, None),
+    "hubspot": ("X-HubSpot-Signature-v3", None, None),
+    "clerk": ("svix-signature", None, None),
+    "resend": ("svix-signature", None, None),
+    "openai": ("webhook-signature", None, None),
+}
+_SVIX = ("clerk", "resend")  # Svix's header names; OpenAI sends Standard Webhooks' own
+_BASIC = ("basic", "postmark")
+_VERBATIM = ("token", "auth0", "okta", "gitlab")  # the secret itself is the header's value
+# The receiver finds no delivery id in these senders' requests: it keys them by the body's hash.
+_CONTENT_ID = ("token", "basic", "auth0", "hubspot", "jira", "linear", "postmark", "twilio")
+# HubSpot decodes these escapes in the URL before signing (its request-validation page).
+_HUBSPOT_DECODED = (
+    "%3A",
+    "%2F",
+    "%3F",
+    "%40",
+    "%21",
+    "%24",
+    "%27",
+    "%28",
+    "%29",
+    "%2A",
+    "%2C",
+    "%3B",
+)
+DEFAULT_URL = "https://hooks.example.com/webhooks/sender"
 
 
 def sign(
@@ -74,15 +152,19 @@ def sign(
     event_type: str = "",
     timestamp: int | None = None,
     options: Mapping[str, object] | None = None,
+    url: str = DEFAULT_URL,
 ) -> dict[str, str]:
     """The HTTP headers a real `scheme` sender would send with `body`, signed with `secret`.
 
-    `timestamp` (unix seconds) defaults to now. Stripe and Slack carry the delivery id and the
+    `timestamp` (unix seconds) defaults to now. `url` is where the request goes: Twilio,
+    Square and HubSpot sign it. Stripe and Slack carry the delivery id and the
     event type in the body (see `sample`), so for them those arguments only matter there.
     Raises `ValueError` for an unknown scheme or unusable options.
     """
     ts = str(int(time.time()) if timestamp is None else timestamp)
     options = options or {}
+    if scheme in _SENDER_HEADERS:
+        return _sign_sender(scheme, secret, body, delivery_id, event_type, ts, options, url)
     message = _message(scheme, body, delivery_id, ts, options)
     key = secret.encode()
     if scheme == "github":
@@ -127,6 +209,76 @@ def sign(
     raise _unknown(scheme)
 
 
+def _sign_sender(
+    scheme: str,
+    secret: str,
+    body: bytes,
+    delivery_id: str,
+    event_type: str,
+    ts: str,
+    options: Mapping[str, object],
+    url: str,
+) -> dict[str, str]:
+    """The request headers of a named sender beyond the first six (`_SENDER_HEADERS`)."""
+    header, id_header, type_header = _SENDER_HEADERS[scheme]
+    content_type = "application/x-www-form-urlencoded" if scheme == "twilio" else _JSON
+    headers = {"Content-Type": content_type}
+    if scheme == "hubspot":
+        ts = ts + "000"  # HubSpot's timestamp is in milliseconds
+        headers["X-HubSpot-Request-Timestamp"] = ts
+    if scheme in _SVIX or scheme == "openai":
+        names = (
+            ("svix-id", "svix-timestamp")
+            if scheme in _SVIX
+            else ("webhook-id", "webhook-timestamp")
+        )
+        headers[names[0]], headers[names[1]] = delivery_id, ts
+    message = _sender_message(scheme, body, delivery_id, ts, url)
+    if scheme == "token":
+        header = str(options.get("token_header") or header)
+        value = str(options.get("token_prefix") or "") + secret
+    elif scheme in _VERBATIM:
+        value = secret
+    elif scheme in _BASIC:
+        value = "Basic " + _b64(secret.encode())
+    elif scheme in ("bitbucket", "jira"):
+        value = "sha256=" + _hmac(secret.encode(), message, "sha256").hex()
+    elif scheme == "linear":
+        value = _hmac(secret.encode(), message, "sha256").hex()
+    elif scheme == "twilio":
+        value = _b64(_hmac(secret.encode(), message, "sha1"))
+    elif scheme in ("square", "hubspot"):
+        value = _b64(_hmac(secret.encode(), message, "sha256"))
+    else:  # Svix and Standard Webhooks
+        value = "v1," + _b64(_hmac(standard_key(secret), message, "sha256"))
+    headers[header] = value
+    if id_header:
+        headers[id_header] = delivery_id
+    if type_header:
+        headers[type_header] = event_type
+    return headers
+
+
+def _sender_message(scheme: str, body: bytes, delivery_id: str, ts: str, url: str) -> bytes:
+    """What a named sender beyond the first six signs (empty for those that sign nothing)."""
+    if scheme in _VERBATIM or scheme in _BASIC:
+        return b""
+    if scheme in _SVIX or scheme == "openai":
+        return f"{delivery_id}.{ts}.".encode() + body
+    if scheme == "twilio":  # the URL, then each form parameter's name and value, sorted
+        from urllib.parse import parse_qsl
+
+        pairs = sorted(set(parse_qsl(body.decode(), keep_blank_values=True)))
+        return (url + "".join(name + value for name, value in pairs)).encode()
+    if scheme == "square":
+        return url.encode() + body
+    if scheme == "hubspot":
+        for escape in _HUBSPOT_DECODED:
+            url = url.replace(escape, chr(int(escape[1:], 16)))
+        return b"POST" + url.encode() + body + ts.encode()
+    return body
+
+
 def standard_key(secret: str) -> bytes:
     """The HMAC key of a Standard Webhooks secret: base64 after the `whsec_` prefix."""
     encoded = secret.removeprefix("whsec_")
@@ -141,12 +293,21 @@ def signed_message(
     body: bytes,
     headers: Mapping[str, str],
     options: Mapping[str, object] | None = None,
+    url: str = DEFAULT_URL,
 ) -> bytes:
     """The exact bytes the sender's HMAC covers in this request (headers as `sign` made them,
-    names in any case): what a verifier has to hash at the least."""
+    names in any case): what a verifier has to hash at the least (nothing for a token)."""
     sent = {name.lower(): value for name, value in headers.items()}
     options = options or {}
     delivery_id = timestamp = ""
+    if scheme in _SENDER_HEADERS:
+        delivery_id = sent.get("svix-id") or sent.get("webhook-id", "")
+        timestamp = (
+            sent.get("svix-timestamp")
+            or sent.get("webhook-timestamp")
+            or sent.get("x-hubspot-request-timestamp", "")
+        )
+        return _sender_message(scheme, body, delivery_id, timestamp, url)
     if scheme == "stripe":
         fields = dict(item.partition("=")[::2] for item in sent["stripe-signature"].split(","))
         timestamp = fields["t"]
@@ -162,9 +323,9 @@ def signed_message(
 
 def reads_options(scheme: str) -> bool:
     """Whether the sender signs according to its provider's options (header names, prefix,
-    algorithm, template): only the generic HMAC sender does."""
+    algorithm, template): only the generic HMAC and token senders do."""
     _check(scheme)
-    return scheme == "hmac"
+    return scheme in ("hmac", "token")
 
 
 def signature_header(scheme: str, options: Mapping[str, object] | None = None) -> str:
@@ -172,6 +333,10 @@ def signature_header(scheme: str, options: Mapping[str, object] | None = None) -
     if scheme == "hmac":
         return str((options or {}).get("signature_header") or _HMAC_SIGNATURE_HEADER).lower()
     _check(scheme)
+    if scheme == "token":
+        return str((options or {}).get("token_header") or "authorization").lower()
+    if scheme in _SENDER_HEADERS:
+        return _SENDER_HEADERS[scheme][0].lower()
     return _SIGNATURE_HEADERS[scheme]
 
 
@@ -194,9 +359,9 @@ def new_delivery_id(scheme: str, *, rng: random.Random | None = None, marker: st
         return f"evt_{marker}{token.hex[:24]}"
     if scheme == "slack":
         return f"Ev{marker}{token.hex[:9].upper()}"
-    if scheme == "standard":
+    if scheme in ("standard", *_SVIX, "openai"):
         return f"msg_{marker}{token.hex[:27]}"
-    if scheme in ("github", "shopify", "hmac"):
+    if scheme in ("github", "shopify", "hmac") or scheme in _SENDER_HEADERS:
         return f"{marker}{token}"
     raise _unknown(scheme)
 
@@ -216,8 +381,11 @@ def malformed(scheme: str, body: bytes) -> Malformed:
     - stripe, slack (the delivery id is in the body): an authentic body that is not JSON: 400;
     - standard: `webhook-signature` without a value (`malformed_headers`): 401;
     - hmac: the signature without its configured prefix, or with one when none is configured
-      (`malformed_headers`): 401.
+      (`malformed_headers`): 401;
+    - the other named senders: without the header carrying the signature or token: 401.
     """
+    if scheme in _SENDER_HEADERS:  # without its signature or token header
+        return Malformed(body, _UNVERIFIABLE)
     if scheme in _ID_FIELDS:
         return Malformed(_NOT_JSON, _UNREADABLE)
     if scheme in ("github", "shopify"):
@@ -234,7 +402,9 @@ def malformed_headers(
     (unchanged for senders whose defect is in the body)."""
     spoiled = dict(headers)
     named = {name.lower(): name for name in headers}
-    if scheme == "github":
+    if scheme in _SENDER_HEADERS:
+        del spoiled[named[signature_header(scheme, options)]]
+    elif scheme == "github":
         del spoiled[named["x-github-delivery"]]
     elif scheme == "shopify":
         del spoiled[named["x-shopify-webhook-id"]]
@@ -265,9 +435,11 @@ def sample(
     size: int | None = None,
     timestamp: int | None = None,
 ) -> Sample:
-    """A realistic JSON body for `scheme`, carrying the sender's id field where it has one
-    (Stripe `id`, Slack `event_id`); missing ids and event types are made up. `size` pads the
-    body with a `padding` field to exactly that many bytes (when larger than the bare body).
+    """A realistic JSON (Twilio: form) body for `scheme`, carrying the sender's id field where
+    it has one (Stripe `id`, Slack `event_id`); missing ids and event types are made up. For a
+    sender whose requests carry no delivery id, the id is the body's SHA-256 (the receiver's).
+    `size` pads the body with a `padding` field to exactly that many bytes (when larger than
+    the bare body).
     For Slack, `event_type="url_verification"` gives the handshake body (challenge = the id).
     """
     _check(scheme)
@@ -275,13 +447,26 @@ def sample(
     delivery_id = delivery_id or new_delivery_id(scheme)
     ts = int(time.time()) if timestamp is None else timestamp
     data = _sample_data(scheme, delivery_id, event_type, ts)
-    body = json.dumps(data).encode()
+    encode = _form if scheme == "twilio" else _json
+    body = encode(data)
     if size is not None and size > len(body):
         data["padding"] = ""
-        filler = size - len(json.dumps(data).encode())
+        filler = size - len(encode(data))
         data["padding"] = "x" * max(filler, 0)
-        body = json.dumps(data).encode()
+        body = encode(data)
+    if scheme in _CONTENT_ID:  # the receiver keys these by the body's SHA-256
+        delivery_id = hashlib.sha256(body).hexdigest()
     return Sample(body, delivery_id, event_type)
+
+
+def _json(data: dict[str, object]) -> bytes:
+    return json.dumps(data).encode()
+
+
+def _form(data: dict[str, object]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode({name: str(value) for name, value in data.items()}).encode()
 
 
 def _check(scheme: str) -> None:
@@ -317,8 +502,20 @@ def _sample_data(scheme: str, delivery_id: str, event_type: str, ts: int) -> dic
             "event_time": ts,
             "event": {"type": event_type, "text": "hello", "ts": f"{ts}.000100"},
         }
-    if scheme == "standard":
+    if scheme in ("standard", *_SVIX, "openai", "linear"):
         return {"type": event_type, "timestamp": ts, "data": {"id": delivery_id}}
+    if scheme == "square":
+        return {"merchant_id": "MOPS", "type": event_type, "event_id": delivery_id, "data": {}}
+    if scheme == "okta":
+        return {"eventType": event_type, "eventId": delivery_id, "data": {"events": []}}
+    if scheme == "postmark":
+        return {"RecordType": event_type, "MessageID": delivery_id, "Recipient": "a@example.com"}
+    if scheme == "jira":
+        return {"webhookEvent": event_type, "timestamp": ts, "issue": {"id": delivery_id}}
+    if scheme == "twilio":
+        return {"MessageSid": "SM" + delivery_id.replace("-", "")[:32], "SmsStatus": "delivered"}
+    if scheme == "hubspot":
+        return {"eventId": delivery_id, "subscriptionType": "contact.creation", "occurredAt": ts}
     # GitHub and Shopify bodies carry no delivery id, but real events differ in content; the
     # samples do too (an `updated_at`-like field), since those senders dedupe by content.
     if scheme == "github":

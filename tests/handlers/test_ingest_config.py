@@ -91,7 +91,7 @@ def test_full_hmac_options() -> None:
     assert acme.delivery_id_header == "x-acme-id"
     assert acme.event_type_header == "x-acme-event"
     assert (acme.algorithm, acme.encoding, acme.signature_prefix) == ("sha512", "base64", "sha512=")
-    assert (acme.signed_before, acme.signed_after) == ("{id}.{timestamp}.", "")
+    assert acme.parts == ("{id}", ".", "{timestamp}", ".", "{body}")
     assert acme.signs_id and acme.signs_timestamp
 
 
@@ -203,7 +203,7 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
         (
             providers(gh={"scheme": "github", "secret_arn": "a", "tolerance_seconds": 5}),
             r"PROVIDERS\['gh'\]\.tolerance_seconds = 5 is not allowed; "
-            "allowed: only valid with schemes stripe, slack, standard, hmac$",
+            "allowed: only valid with schemes stripe, slack, standard, hmac, clerk, openai, resend$",
         ),
         (
             providers(s={"scheme": "stripe", "secret_arn": "a", "signature_header": "x"}),
@@ -271,12 +271,14 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
                 acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{timestamp}{body}"}
             ),
             r"timestamp_header = None is not allowed; "
-            r"allowed: required with scheme hmac when signed_content signs \{timestamp\}$",
+            r"allowed: required with scheme hmac when signed_content signs \{timestamp\} "
+            r"and signature_list is empty$",
         ),
         (
             providers(acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{id}.{ts}"}),
             r"signed_content = '\{id\}.\{ts\}' is not allowed; allowed: a template of text and "
-            r"the placeholders \{id\}, \{timestamp\} and \{body\}, with \{body\} exactly once",
+            r"the placeholders \{id\}, \{timestamp\}, \{body\}, \{method\}, \{url\} and "
+            r"\{form\}, with \{body\} at most once",
         ),
         (
             providers(acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{body}{body}"}),
@@ -433,13 +435,17 @@ def test_provider_names_are_what_the_pattern_allows(name: str) -> None:
 def _template_by_pattern(template: str) -> list[str] | None:
     found = _PLACEHOLDER_PATTERN.findall(template)
     rest = _PLACEHOLDER_PATTERN.sub("", template)
-    valid = "{" not in rest and "}" not in rest and found.count("{body}") == 1
-    return found if valid and all(p in ("{id}", "{timestamp}", "{body}") for p in found) else None
+    valid = "{" not in rest and "}" not in rest and found.count("{body}") <= 1 and found
+    allowed = ("{id}", "{timestamp}", "{body}", "{method}", "{url}", "{form}")
+    return found if valid and all(p in allowed for p in found) else None
 
 
 @given(
     st.lists(
-        st.sampled_from(["{", "}", "{body}", "{id}", "{timestamp}", "{x}", ".", "{}"]), max_size=6
+        st.sampled_from(
+            ["{", "}", "{body}", "{id}", "{timestamp}", "{url}", "{form}", "{x}", ".", "{}"]
+        ),
+        max_size=6,
     ).map("".join)
 )
 @example("{body}}")

@@ -195,7 +195,7 @@ def placeholders(template: str) -> list[str]:
         if not closed or "}" in tail:
             raise ValueError(_TEMPLATE_RULE)
         found.append("{" + name + "}")
-    if any(p not in PLACEHOLDERS for p in found) or found.count(BODY) > 1:
+    if not found or any(p not in PLACEHOLDERS for p in found) or found.count(BODY) > 1:
         raise ValueError(_TEMPLATE_RULE)
     return found
 
