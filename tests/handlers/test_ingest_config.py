@@ -203,7 +203,8 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
         (
             providers(gh={"scheme": "github", "secret_arn": "a", "tolerance_seconds": 5}),
             r"PROVIDERS\['gh'\]\.tolerance_seconds = 5 is not allowed; "
-            "allowed: only valid with schemes stripe, slack, standard, hmac, clerk, openai, resend$",
+            "allowed: only valid with schemes stripe, slack, standard, hmac, clerk, openai, "
+            "resend$",
         ),
         (
             providers(s={"scheme": "stripe", "secret_arn": "a", "signature_header": "x"}),
