@@ -17,6 +17,8 @@ from components.function_url import create_function_url
 from components.settings import ProviderSettings
 
 ROUTE_KEY = "POST /webhooks/{provider}"
+HANDSHAKE_ROUTE_KEY = "GET /webhooks/{provider}"
+"""The GET handshakes of Meta, Dropbox and Okta; the receiver answers 405 for the others."""
 # Fields of one JSON access-log line; never headers, so no signature reaches the logs.
 ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -231,12 +233,19 @@ class WebhookApi(pulumi.ComponentResource):
             target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
             opts=child,
         )
+        handshake_route = aws.apigatewayv2.Route(
+            f"{name}-handshake-route",
+            api_id=self.api.id,
+            route_key=HANDSHAKE_ROUTE_KEY,
+            target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
+            opts=child,
+        )
         permission = aws.lambda_.Permission(
             f"{name}-invoke-permission",
             action="lambda:InvokeFunction",
             function=self.function.name,
             principal="apigateway.amazonaws.com",
-            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/POST/webhooks/*"),
+            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*/webhooks/*"),
             opts=child,
         )
         # The stage makes the route live: only once the function may be invoked and can read
@@ -256,7 +265,8 @@ class WebhookApi(pulumi.ComponentResource):
             ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[route, self.function, permission, *versions]
+                parent=self,
+                depends_on=[route, handshake_route, self.function, permission, *versions],
             ),
         )
 
