@@ -54,6 +54,7 @@ class Delivery:
             delivery_id=self.delivery_id,
             event_type=self.event_type,
             options=self.options,
+            url=self.url,
         )
         return self.url, self.body, headers
 
