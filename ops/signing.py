@@ -321,6 +321,13 @@ def signed_message(
     return _message(scheme, body, delivery_id, timestamp, options)
 
 
+def drillable(scheme: str) -> bool:
+    """Whether the drill can send as this sender: its body is JSON (Twilio posts a form), the
+    receiver keys it by the sender's own delivery id (the drill marks its poison deliveries in
+    the id), and its signature does not cover the URL (the drill signs without one)."""
+    return scheme not in (*_CONTENT_ID, "square")
+
+
 def reads_options(scheme: str) -> bool:
     """Whether the sender signs according to its provider's options (header names, prefix,
     algorithm, template): only the generic HMAC and token senders do."""
