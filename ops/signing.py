@@ -40,19 +40,38 @@ SCHEMES = (
     "hmac",
     "token",
     "basic",
+    "in-body",
+    "adyen",
     "auth0",
     "bitbucket",
+    "calendly",
     "clerk",
+    "datadog",
+    "docusign",
+    "dropbox",
     "gitlab",
     "hubspot",
     "jira",
     "linear",
+    "mailgun",
+    "meta",
+    "microsoft-graph",
+    "mux",
     "okta",
     "openai",
+    "paddle",
     "postmark",
+    "replicate",
     "resend",
+    "sentry",
     "square",
     "twilio",
+    "twitch",
+    "typeform",
+    "vercel",
+    "woocommerce",
+    "xero",
+    "zoom",
 )
 
 EVENT_TYPES = {
@@ -82,6 +101,25 @@ EVENT_TYPES = {
     "resend": ("email.delivered", "email.bounced"),
     "square": ("customer.created", "payment.updated"),
     "twilio": ("",),
+    "in-body": ("",),
+    "adyen": ("AUTHORISATION", "CAPTURE"),
+    "calendly": ("invitee.created", "invitee.canceled"),
+    "datadog": ("",),
+    "docusign": ("envelope-completed", "envelope-sent"),
+    "dropbox": ("",),
+    "mailgun": ("delivered", "failed"),
+    "meta": ("whatsapp_business_account", "page"),
+    "microsoft-graph": ("created", "updated"),
+    "mux": ("video.asset.ready", "video.asset.errored"),
+    "paddle": ("transaction.completed", "subscription.updated"),
+    "replicate": ("",),
+    "sentry": ("issue", "error"),
+    "twitch": ("channel.follow", "stream.online"),
+    "typeform": ("form_response",),
+    "vercel": ("deployment.created", "deployment.succeeded"),
+    "woocommerce": ("order.created", "order.updated"),
+    "xero": ("",),
+    "zoom": ("meeting.started", "meeting.ended"),
 }
 """Event types each sender sends; the first is the one `sample` uses when given none."""
 
@@ -99,7 +137,16 @@ _SIGNATURE_HEADERS = {
 }
 _HMAC_SIGNATURE_HEADER = "X-Signature"  # a generic HMAC sender's, unless `signature_header`
 # The top-level body field that carries the delivery id, for senders that send it in the body.
-_ID_FIELDS = {"stripe": "id", "slack": "event_id", "square": "event_id", "okta": "eventId"}
+_ID_FIELDS = {
+    "stripe": "id",
+    "slack": "event_id",
+    "square": "event_id",
+    "okta": "eventId",
+    "mux": "id",
+    "paddle": "notification_id",
+    "typeform": "event_id",
+    "vercel": "id",
+}
 # The named senders beyond the first six, each as its documentation describes its request
 # (docs/senders.md cites the pages): the header that carries the signature or token, and the
 # headers that carry the delivery id and the event type.
@@ -119,12 +166,57 @@ _SENDER_HEADERS = {
     "clerk": ("svix-signature", None, None),
     "resend": ("svix-signature", None, None),
     "openai": ("webhook-signature", None, None),
+    "replicate": ("webhook-signature", None, None),
+    "datadog": ("Authorization", None, None),
+    "calendly": ("Calendly-Webhook-Signature", None, None),
+    "mux": ("Mux-Signature", None, None),
+    "paddle": ("Paddle-Signature", None, None),
+    "typeform": ("Typeform-Signature", None, None),
+    "vercel": ("x-vercel-signature", None, None),
+    "woocommerce": ("X-WC-Webhook-Signature", "X-WC-Webhook-Delivery-ID", "X-WC-Webhook-Topic"),
+    "meta": ("X-Hub-Signature-256", None, None),
+    "dropbox": ("X-Dropbox-Signature", None, None),
+    "twitch": ("Twitch-Eventsub-Message-Signature", "Twitch-Eventsub-Message-Id", None),
+    "zoom": ("x-zm-signature", None, None),
+    "sentry": ("Sentry-Hook-Signature", "Request-ID", "Sentry-Hook-Resource"),
+    "xero": ("x-xero-signature", None, None),
+    "docusign": ("X-DocuSign-Signature-1", None, None),
+    "in-body": ("", None, None),
+    "adyen": ("", None, None),
+    "mailgun": ("", None, None),
+    "microsoft-graph": ("", None, None),
 }
-_SVIX = ("clerk", "resend")  # Svix's header names; OpenAI sends Standard Webhooks' own
+_SVIX = ("clerk", "resend")  # Svix's header names; OpenAI and Replicate send Standard Webhooks'
+_STANDARD = ("openai", "replicate")
 _BASIC = ("basic", "postmark")
 _VERBATIM = ("token", "auth0", "okta", "gitlab")  # the secret itself is the header's value
+_IN_BODY = ("in-body", "adyen", "mailgun", "microsoft-graph")  # the proof is in the body
+_TIMESTAMP_HEADERS = {
+    "hubspot": "X-HubSpot-Request-Timestamp",
+    "zoom": "x-zm-request-timestamp",
+    "twitch": "Twitch-Eventsub-Message-Timestamp",
+}
 # The receiver finds no delivery id in these senders' requests: it keys them by the body's hash.
-_CONTENT_ID = ("token", "basic", "auth0", "hubspot", "jira", "linear", "postmark", "twilio")
+_CONTENT_ID = (
+    "token",
+    "basic",
+    "auth0",
+    "hubspot",
+    "jira",
+    "linear",
+    "postmark",
+    "twilio",
+    "datadog",
+    "calendly",
+    "meta",
+    "dropbox",
+    "zoom",
+    "xero",
+    "docusign",
+    "in-body",
+    "adyen",
+    "microsoft-graph",
+)
 # HubSpot decodes these escapes in the URL before signing (its request-validation page).
 _HUBSPOT_DECODED = (
     "%3A",
@@ -223,32 +315,47 @@ def _sign_sender(
     header, id_header, type_header = _SENDER_HEADERS[scheme]
     content_type = "application/x-www-form-urlencoded" if scheme == "twilio" else _JSON
     headers = {"Content-Type": content_type}
-    if scheme == "hubspot":
-        ts = ts + "000"  # HubSpot's timestamp is in milliseconds
-        headers["X-HubSpot-Request-Timestamp"] = ts
-    if scheme in _SVIX or scheme == "openai":
+    if scheme in _IN_BODY:  # the proof is in the body (`sign_body`)
+        return headers
+    ts = _sender_timestamp(scheme, ts)
+    if scheme in _TIMESTAMP_HEADERS:
+        headers[_TIMESTAMP_HEADERS[scheme]] = ts
+    if scheme in _SVIX or scheme in _STANDARD:
         names = (
             ("svix-id", "svix-timestamp")
             if scheme in _SVIX
             else ("webhook-id", "webhook-timestamp")
         )
         headers[names[0]], headers[names[1]] = delivery_id, ts
+    if scheme == "twitch":
+        headers["Twitch-Eventsub-Message-Type"] = "notification"
     message = _sender_message(scheme, body, delivery_id, ts, url)
-    if scheme == "token":
+    key = secret.encode()
+    if scheme in ("token", "datadog"):
         header = str(options.get("token_header") or header)
         value = str(options.get("token_prefix") or "") + secret
     elif scheme in _VERBATIM:
         value = secret
     elif scheme in _BASIC:
         value = "Basic " + _b64(secret.encode())
-    elif scheme in ("bitbucket", "jira"):
-        value = "sha256=" + _hmac(secret.encode(), message, "sha256").hex()
-    elif scheme == "linear":
-        value = _hmac(secret.encode(), message, "sha256").hex()
+    elif scheme in ("bitbucket", "jira", "meta", "twitch"):
+        value = "sha256=" + _hmac(key, message, "sha256").hex()
+    elif scheme in ("linear", "dropbox", "sentry"):
+        value = _hmac(key, message, "sha256").hex()
+    elif scheme == "vercel":
+        value = _hmac(key, message, "sha1").hex()
     elif scheme == "twilio":
-        value = _b64(_hmac(secret.encode(), message, "sha1"))
-    elif scheme in ("square", "hubspot"):
-        value = _b64(_hmac(secret.encode(), message, "sha256"))
+        value = _b64(_hmac(key, message, "sha1"))
+    elif scheme in ("square", "hubspot", "woocommerce", "xero", "docusign"):
+        value = _b64(_hmac(key, message, "sha256"))
+    elif scheme == "typeform":
+        value = "sha256=" + _b64(_hmac(key, message, "sha256"))
+    elif scheme == "zoom":
+        value = "v0=" + _hmac(key, message, "sha256").hex()
+    elif scheme in ("calendly", "mux"):
+        value = f"t={ts},v1=" + _hmac(key, message, "sha256").hex()
+    elif scheme == "paddle":
+        value = f"ts={ts};h1=" + _hmac(key, message, "sha256").hex()
     else:  # Svix and Standard Webhooks
         value = "v1," + _b64(_hmac(standard_key(secret), message, "sha256"))
     headers[header] = value
@@ -259,11 +366,22 @@ def _sign_sender(
     return headers
 
 
+def _sender_timestamp(scheme: str, ts: str) -> str:
+    """The sender's timestamp for unix seconds `ts`: HubSpot's is in milliseconds, Twitch's
+    RFC 3339 with nanoseconds."""
+    if scheme == "hubspot":
+        return ts + "000"
+    if scheme == "twitch":
+        moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(ts)))
+        return f"{moment}.123456789Z"
+    return ts
+
+
 def _sender_message(scheme: str, body: bytes, delivery_id: str, ts: str, url: str) -> bytes:
     """What a named sender beyond the first six signs (empty for those that sign nothing)."""
-    if scheme in _VERBATIM or scheme in _BASIC:
+    if scheme in _VERBATIM or scheme in _BASIC or scheme in _IN_BODY or scheme == "datadog":
         return b""
-    if scheme in _SVIX or scheme == "openai":
+    if scheme in _SVIX or scheme in _STANDARD:
         return f"{delivery_id}.{ts}.".encode() + body
     if scheme == "twilio":  # the URL, then each form parameter's name and value, sorted
         from urllib.parse import parse_qsl
@@ -276,7 +394,86 @@ def _sender_message(scheme: str, body: bytes, delivery_id: str, ts: str, url: st
         for escape in _HUBSPOT_DECODED:
             url = url.replace(escape, chr(int(escape[1:], 16)))
         return b"POST" + url.encode() + body + ts.encode()
+    if scheme in ("calendly", "mux"):
+        return ts.encode() + b"." + body
+    if scheme == "paddle":
+        return ts.encode() + b":" + body
+    if scheme == "zoom":
+        return b"v0:" + ts.encode() + b":" + body
+    if scheme == "twitch":
+        return delivery_id.encode() + ts.encode() + body
     return body
+
+
+def sign_body(
+    scheme: str,
+    secret: str,
+    body: bytes,
+    options: Mapping[str, object] | None = None,
+) -> bytes:
+    """The body a sender that signs inside it sends (Mailgun, Adyen, Microsoft Graph, the
+    `in-body` family): `body` with the signature or shared token put where the sender puts
+    it. Any other sender's body is returned as it is."""
+    if scheme not in _IN_BODY:
+        return body
+    data = json.loads(body)
+    if scheme == "mailgun":  # hex HMAC-SHA256 of timestamp + token
+        proof = data["signature"]
+        message = (str(proof["timestamp"]) + str(proof["token"])).encode()
+        proof["signature"] = _hmac(secret.encode(), message, "sha256").hex()
+    elif scheme == "adyen":  # base64 HMAC-SHA256 of eight fields joined by ':', hex key
+        for wrapper in data["notificationItems"]:
+            item = wrapper["NotificationRequestItem"]
+            amount = item.get("amount", {})
+            fields = (
+                item.get("pspReference", ""),
+                item.get("originalReference", ""),
+                item.get("merchantAccountCode", ""),
+                item.get("merchantReference", ""),
+                amount.get("value", ""),
+                amount.get("currency", ""),
+                item.get("eventCode", ""),
+                item.get("success", ""),
+            )
+            message = ":".join(str(field) for field in fields).encode()
+            signature = _b64(_hmac(bytes.fromhex(secret), message, "sha256"))
+            item.setdefault("additionalData", {})["hmacSignature"] = signature
+    elif scheme == "microsoft-graph":  # the subscription's clientState in every notification
+        for notification in data["value"]:
+            notification["clientState"] = secret
+    else:  # the in-body family, as its provider's options say
+        return _sign_in_body(secret, data, options or {})
+    return json.dumps(data).encode()
+
+
+def _sign_in_body(secret: str, data: dict, options: Mapping[str, object]) -> bytes:
+    listed = str(options.get("items") or "")
+    wrapper = str(options.get("item_field") or "")
+    items = [data] if not listed else data[listed]
+    for entry in items:
+        item = entry[wrapper] if wrapper else entry
+        target = str(options.get("signature_field") or "signature")
+        if options.get("mode") == "token":
+            _put(item, target, secret)
+            continue
+        fields = [f.strip() for f in str(options.get("signed_fields", "")).split(",")]
+        message = str(options.get("joiner") or "").join(_get(item, f) for f in fields).encode()
+        digest = _hmac(secret.encode(), message, str(options.get("algorithm") or "sha256"))
+        _put(item, target, _b64(digest) if options.get("encoding") == "base64" else digest.hex())
+    return json.dumps(data).encode()
+
+
+def _get(item: dict, path: str) -> str:
+    for field in path.split("."):
+        item = item.get(field, {}) if isinstance(item, dict) else {}
+    return "" if item == {} else str(item)
+
+
+def _put(item: dict, path: str, value: str) -> None:
+    *parents, last = path.split(".")
+    for field in parents:
+        item = item.setdefault(field, {})
+    item[last] = value
 
 
 def standard_key(secret: str) -> bytes:
@@ -302,11 +499,15 @@ def signed_message(
     delivery_id = timestamp = ""
     if scheme in _SENDER_HEADERS:
         delivery_id = sent.get("svix-id") or sent.get("webhook-id", "")
-        timestamp = (
-            sent.get("svix-timestamp")
-            or sent.get("webhook-timestamp")
-            or sent.get("x-hubspot-request-timestamp", "")
-        )
+        delivery_id = delivery_id or sent.get("twitch-eventsub-message-id", "")
+        timestamp = sent.get("svix-timestamp") or sent.get("webhook-timestamp", "")
+        if scheme in _TIMESTAMP_HEADERS:
+            timestamp = sent[_TIMESTAMP_HEADERS[scheme].lower()]
+        if scheme in ("calendly", "mux", "paddle"):  # the timestamp leads the signature list
+            first = sent[_SENDER_HEADERS[scheme][0].lower()].split(
+                "," if scheme != "paddle" else ";"
+            )[0]
+            timestamp = first.partition("=")[2]
         return _sender_message(scheme, body, delivery_id, timestamp, url)
     if scheme == "stripe":
         fields = dict(item.partition("=")[::2] for item in sent["stripe-signature"].split(","))
@@ -324,8 +525,9 @@ def signed_message(
 def drillable(scheme: str) -> bool:
     """Whether the drill can send as this sender: its body is JSON (Twilio posts a form), the
     receiver keys it by the sender's own delivery id (the drill marks its poison deliveries in
-    the id), and its signature does not cover the URL (the drill signs without one)."""
-    return scheme not in (*_CONTENT_ID, "square")
+    the id), its signature does not cover the URL (the drill signs without one), and it is not
+    inside the body (the drill adds its fields after signing)."""
+    return scheme not in (*_CONTENT_ID, *_IN_BODY, "square")
 
 
 def reads_options(scheme: str) -> bool:
@@ -336,7 +538,8 @@ def reads_options(scheme: str) -> bool:
 
 
 def signature_header(scheme: str, options: Mapping[str, object] | None = None) -> str:
-    """The (lower-case) name of the header in which the sender sends its signature."""
+    """The (lower-case) name of the header in which the sender sends its signature (empty for
+    a sender that signs inside the body)."""
     if scheme == "hmac":
         return str((options or {}).get("signature_header") or _HMAC_SIGNATURE_HEADER).lower()
     _check(scheme)
@@ -391,6 +594,8 @@ def malformed(scheme: str, body: bytes) -> Malformed:
       (`malformed_headers`): 401;
     - the other named senders: without the header carrying the signature or token: 401.
     """
+    if scheme in _IN_BODY:  # a body the proof cannot be read from
+        return Malformed(_NOT_JSON, _UNVERIFIABLE)
     if scheme in _SENDER_HEADERS:  # without its signature or token header
         return Malformed(body, _UNVERIFIABLE)
     if scheme in _ID_FIELDS:
@@ -409,7 +614,9 @@ def malformed_headers(
     (unchanged for senders whose defect is in the body)."""
     spoiled = dict(headers)
     named = {name.lower(): name for name in headers}
-    if scheme in _SENDER_HEADERS:
+    if scheme in _IN_BODY:  # the defect is in the body
+        pass
+    elif scheme in _SENDER_HEADERS:
         del spoiled[named[signature_header(scheme, options)]]
     elif scheme == "github":
         del spoiled[named["x-github-delivery"]]
@@ -511,6 +718,9 @@ def _sample_data(scheme: str, delivery_id: str, event_type: str, ts: int) -> dic
         }
     if scheme in ("standard", *_SVIX, "openai", "linear"):
         return {"type": event_type, "timestamp": ts, "data": {"id": delivery_id}}
+    named = _named_sample(scheme, delivery_id, event_type, ts)
+    if named is not None:
+        return named
     if scheme == "square":
         return {"merchant_id": "MOPS", "type": event_type, "event_id": delivery_id, "data": {}}
     if scheme == "okta":
@@ -540,6 +750,82 @@ def _sample_data(scheme: str, delivery_id: str, event_type: str, ts: int) -> dic
             "ops_sample": delivery_id,
         }
     return {"id": delivery_id, "event": event_type, "created": ts}
+
+
+def _named_sample(
+    scheme: str, delivery_id: str, event_type: str, ts: int
+) -> dict[str, object] | None:
+    """The sample body of a named sender beyond the first fifteen, shaped as its documentation's
+    examples (None for the others)."""
+    samples: dict[str, dict[str, object]] = {
+        "replicate": {"id": delivery_id, "status": "succeeded", "output": "hello"},
+        "datadog": {"id": delivery_id, "event_type": "metric_alert_monitor", "date": ts},
+        "calendly": {"event": event_type, "created_at": ts, "payload": {"uri": delivery_id}},
+        "mux": {"type": event_type, "id": delivery_id, "data": {"status": "ready"}},
+        "paddle": {
+            "event_id": "evt_" + delivery_id[-12:],
+            "event_type": event_type,
+            "notification_id": delivery_id,
+            "data": {},
+        },
+        "typeform": {"event_id": delivery_id, "event_type": event_type, "form_response": {}},
+        "vercel": {"id": delivery_id, "type": event_type, "payload": {}},
+        "woocommerce": {"id": 4750, "status": "completed", "ops_sample": delivery_id},
+        "meta": {"object": event_type, "entry": [{"id": delivery_id, "changes": []}]},
+        "dropbox": {"list_folder": {"accounts": ["dbid:" + delivery_id]}},
+        "twitch": {
+            "subscription": {"type": event_type, "version": "2"},
+            "event": {"user_id": "1234", "ops_sample": delivery_id},
+        },
+        "zoom": {"event": event_type, "payload": {"object": {"id": delivery_id}}, "event_ts": ts},
+        "sentry": {"action": "created", "data": {"issue": {"id": delivery_id}}},
+        "xero": {
+            "events": [],
+            "firstEventSequence": 1,
+            "lastEventSequence": 1,
+            "entropy": delivery_id,
+        },
+        "docusign": {"event": event_type, "data": {"envelopeId": delivery_id}},
+        "mailgun": {
+            "signature": {"token": delivery_id, "timestamp": str(ts), "signature": ""},
+            "event-data": {"event": event_type, "id": delivery_id},
+        },
+        "adyen": {
+            "live": "false",
+            "notificationItems": [
+                {
+                    "NotificationRequestItem": {
+                        "amount": {"currency": "EUR", "value": 1130},
+                        "eventCode": event_type,
+                        "merchantAccountCode": "OpsMerchant",
+                        "merchantReference": delivery_id,
+                        "pspReference": "7914073381342284",
+                        "success": "true",
+                    }
+                }
+            ],
+        },
+        "microsoft-graph": {
+            "value": [
+                {
+                    "id": delivery_id,
+                    "subscriptionId": "ops",
+                    "clientState": "",
+                    "changeType": event_type,
+                    "resource": "users/ops",
+                }
+            ]
+        },
+        "in-body": {"id": delivery_id, "type": event_type, "signature": ""},
+    }
+    return samples.get(scheme)
+
+
+def keyed_by_content(scheme: str) -> bool:
+    """Whether the receiver keys this sender's deliveries by the SHA-256 of the body as sent
+    (no delivery id in its requests)."""
+    _check(scheme)
+    return scheme in _CONTENT_ID
 
 
 def _message(

@@ -143,7 +143,11 @@ class Receiver:
             body_size=len(body),
             request_id=req.request_id,
         )
-        return response(202, "delivery_id", delivery.delivery_id)
+        if provider.accepted == "json":
+            return response(202, "delivery_id", delivery.delivery_id)
+        if provider.accepted == "empty":  # Xero: 200, no body
+            return {"statusCode": 200, "headers": {}, "body": ""}
+        return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "[accepted]"}
 
     def _enqueue(self, fields: dict[str, Any], body: bytes) -> None:
         """Send the envelope; a body too big to travel inline goes to the archive bucket first."""

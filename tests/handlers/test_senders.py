@@ -14,6 +14,8 @@ from webhooks.providers import build
 from webhooks.request import Call
 from webhooks.signatures import INVALID_SIGNATURE
 
+from tests.handlers.sender_vectors import VECTORS as MORE_VECTORS
+
 # name: (secret, method, url, headers, body, when, options)
 VECTORS: dict[str, tuple[str, str, str, dict[str, str], bytes, int, dict[str, object]]] = {
     "bitbucket": (
@@ -185,6 +187,7 @@ VECTORS: dict[str, tuple[str, str, str, dict[str, str], bytes, int, dict[str, ob
         {},
     ),
 }
+VECTORS.update(MORE_VECTORS)
 PRESETS = tuple(name for name in schemes.names() if schemes.get(name).about is not None)
 
 
@@ -228,7 +231,7 @@ def test_a_wrong_secret_is_refused(name: str) -> None:
     assert check(name, wrong, method, url, headers, body, when) == INVALID_SIGNATURE
 
 
-SIGNED = sorted(n for n in VECTORS if family(n) != "token")
+SIGNED = sorted(n for n in VECTORS if family(n) not in ("token", "in-body"))
 
 
 @pytest.mark.parametrize("name", SIGNED)
@@ -284,3 +287,46 @@ def test_every_listed_token_is_accepted() -> None:
 def test_a_basic_secret_is_user_colon_password() -> None:
     with pytest.raises(ValueError, match="user:password"):
         schemes.get("postmark").validate_secret("no-colon")
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("adyen", b'"value":1130', b'"value":1131'),
+        ("adyen", b"TestPayment-1407325143704", b"TestPayment-1407325143705"),
+        (
+            "mailgun",
+            b"e0b5477167110d68991efc6b9f89f0a11066af27834600e123",
+            b"e0b5477167110d68991efc6b9f89f0a11066af27834600e124",
+        ),
+        ("mailgun", b'"timestamp":"1765000000"', b'"timestamp":"1765000001"'),
+        (
+            "microsoft-graph",
+            b'"clientState":"secretClientValue"',
+            b'"clientState":"secretClientValuf"',
+        ),
+    ],
+)
+def test_a_changed_signed_field_in_the_body_is_refused(name: str, old: bytes, new: bytes) -> None:
+    secret, method, url, headers, body, when, _ = VECTORS[name]
+    assert old in body
+    assert check(name, secret, method, url, headers, body.replace(old, new, 1), when) is not None
+
+
+def test_every_item_of_a_batch_is_checked() -> None:
+    secret, method, url, headers, body, when, _ = VECTORS["microsoft-graph"]
+    item = body[body.index(b"[") + 1 : body.rindex(b"]")]
+    forged = item.replace(b"secretClientValue", b"guessedValue")
+    batch = body.replace(item, item + b"," + forged)
+    assert check("microsoft-graph", secret, method, url, headers, batch, when) == INVALID_SIGNATURE
+
+
+def test_mailgun_refuses_a_stale_signature() -> None:
+    secret, method, url, headers, body, when, _ = VECTORS["mailgun"]
+    assert check("mailgun", secret, method, url, headers, body, when + 901) == "stale timestamp"
+
+
+def test_docusign_accepts_any_numbered_signature() -> None:
+    _, method, url, headers, body, when, _ = VECTORS["docusign"]
+    second = "AnotherConnectKeyForRotation0000000000000000="
+    assert check("docusign", second, method, url, headers, body, when) is None

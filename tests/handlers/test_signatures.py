@@ -101,7 +101,7 @@ SCHEMES = tuple(SECRETS)  # the schemes with their own modules; the presets: tes
 
 def test_every_registered_scheme_is_cross_checked() -> None:
     assert set(SCHEMES) == set(SIGNATURE_HEADER)
-    families = {"token"}  # the shared-token family: tests/handlers/test_families.py
+    families = {"token", "in-body"}  # the generic families: tests/handlers/test_families.py
     assert set(schemes.names()) == set(SCHEMES) | set(VECTORS) | families
 
 

@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 from webhooks import schemes
-from webhooks.providers import build
 
+from components.settings import parse_settings
 from ops import senders
 from ops.cli import main
 
@@ -27,7 +27,14 @@ def test_the_catalogue_needs_no_stack(capsys, tmp_path) -> None:
 
 
 def test_every_example_is_a_valid_provider_entry() -> None:
+    """Each example, as a user writes it in the stack config, passes the program's settings."""
     for entry in senders.catalogue():
-        example = dict(entry["example"])
-        scheme = example.pop("scheme")
-        build(entry["name"], scheme, "arn:secret", example)
+        name = entry["name"]
+        secret = schemes.get(name).new_development_secret()
+        raw = {
+            "environment": "dev",
+            "providers": {name: entry["example"]},
+            "secrets": {name: secret},
+        }
+        [provider] = parse_settings(raw).providers
+        assert provider.scheme == name

@@ -125,6 +125,18 @@ class Option:
         return value.lower() if self.lower else value
 
 
+ACCEPTED = ("json", "empty", "[accepted]")
+"""How a stored delivery is answered: 202 with `{"delivery_id": ...}` (the default), 200 with no
+body (Xero's "intent to receive"), or 200 with the text `[accepted]` (Adyen)."""
+ACCEPTED_OPTION = Option(
+    "accepted",
+    "choice",
+    default="json",
+    choices=ACCEPTED,
+    description="the answer to a stored delivery: 202 JSON, 200 empty (Xero), 200 [accepted]",
+)
+
+
 def utf8_key(secret: str) -> bytes:
     """The HMAC key of most senders: the secret's UTF-8 bytes."""
     key = secret.encode()
@@ -188,11 +200,14 @@ class Scheme(Generic[Options]):
     - `development_secret(entropy)`: a random secret shaped like the sender's, for local runs.
     - `automatic_dedupe(values)`: the dedupe mode when the scheme leaves it to its options.
     - `handshake(options)`: the sender's `Handshake`, if it has one with these options.
+    - `accepted(options)`: how a stored delivery is answered (`ACCEPTED`), when the sender
+      demands other than the default 202 with the delivery id (Xero, Adyen).
     - `about`: the sender's catalogue entry (`About`).
     """
 
     __slots__ = (
         "about",
+        "accepted",
         "automatic_dedupe",
         "check",
         "check_secret",
@@ -220,6 +235,7 @@ class Scheme(Generic[Options]):
         development_secret: Callable[[bytes], str] = hex_secret,
         automatic_dedupe: Callable[[Mapping[str, Any]], str] | None = None,
         handshake: Callable[[Options], Handshake | None] | None = None,
+        accepted: Callable[[Options], str] | None = None,
         about: About | None = None,
     ) -> None:
         self.name: Final = name
@@ -235,6 +251,7 @@ class Scheme(Generic[Options]):
         """The dedupe mode when the `dedupe` option is left at a `None` default
         (`dedupe_option`)."""
         self.handshake: Final = handshake
+        self.accepted: Final = accepted
         self.about: Final = about
 
     def __repr__(self) -> str:
@@ -283,7 +300,16 @@ class Scheme(Generic[Options]):
 class Provider(Record, Generic[Options]):
     """One configured sender: its route name, scheme, secret and typed options."""
 
-    __slots__ = ("dedupe", "handshake", "name", "options", "scheme", "secret_arn", "values")
+    __slots__ = (
+        "accepted",
+        "dedupe",
+        "handshake",
+        "name",
+        "options",
+        "scheme",
+        "secret_arn",
+        "values",
+    )
 
     def __init__(
         self,
@@ -312,6 +338,8 @@ class Provider(Record, Generic[Options]):
         decided once per container, read on every request."""
         self.handshake: Final = scheme.handshake(options) if scheme.handshake else None
         """The sender's handshake, answered by the receiver and never stored."""
+        self.accepted: Final[str] = scheme.accepted(options) if scheme.accepted else "json"
+        """How a stored delivery is answered: one of `ACCEPTED`."""
 
     def verify(self, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
         """`None` when the delivery is authentic, else the reason for the 401."""
@@ -450,5 +478,6 @@ def preset(
         development_secret=development_secret or family.development_secret,
         automatic_dedupe=automatic_dedupe,
         handshake=family.handshake,
+        accepted=family.accepted,
         about=about,
     )

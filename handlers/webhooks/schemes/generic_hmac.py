@@ -38,6 +38,7 @@ from ..signatures import (
     match_hex,
 )
 from .base import (
+    ACCEPTED_OPTION,
     MAX_TOLERANCE_SECONDS,
     About,
     Handshake,
@@ -51,7 +52,7 @@ from .base import (
 
 ALGORITHMS = ("sha256", "sha512", "sha1")
 ENCODINGS = ("hex", "base64")
-HANDSHAKES = ("none", "meta", "dropbox", "okta", "zoom", "twitch")
+HANDSHAKES = ("none", "meta", "dropbox", "zoom", "twitch", "woocommerce")
 ID, TIMESTAMP, BODY = "{id}", "{timestamp}", "{body}"
 METHOD, URL, FORM = "{method}", "{url}", "{form}"
 PLACEHOLDERS = (ID, TIMESTAMP, BODY, METHOD, URL, FORM)
@@ -101,12 +102,14 @@ OPTIONS = (
     ),
     Option("handshake", "choice", default="none", choices=HANDSHAKES),
     Option("verify_token", "text", description="the verify token a Meta app's setup sends"),
+    ACCEPTED_OPTION,
     dedupe_option(None),
 )
 
 
 class HmacOptions(Record):
     __slots__ = (
+        "accepted",
         "algorithm",
         "delivery_id_field",
         "delivery_id_header",
@@ -155,6 +158,7 @@ class HmacOptions(Record):
         """Where the delivery id and the event type are (`delivery.identify`)."""
         self.handshake: Final[str] = values["handshake"]
         self.verify_token: Final[str | None] = values["verify_token"]
+        self.accepted: Final[str] = values["accepted"]
         escapes: str = values["url_unescape"]
         self.url_unescape: Final = tuple(escapes[i : i + 3] for i in range(0, len(escapes), 3))
         """The percent-escapes decoded in `{url}` (HubSpot's list)."""
@@ -374,6 +378,7 @@ SCHEME: Scheme[HmacOptions] = Scheme(
     check=check,
     automatic_dedupe=automatic_dedupe,
     handshake=handshake,
+    accepted=lambda options: options.accepted,
 )
 
 FAMILY = "hmac"
@@ -448,6 +453,144 @@ PRESETS: dict[str, dict[str, Any]] = {
             "event_type_field": "type",
         },
     },
+    "calendly": {
+        "about": About(
+            FAMILY,
+            "`{t}.{body}`: `Calendly-Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256>`",
+            "https://developer.calendly.com/docs/webhooks/overview",
+            "computed from the documented composition (no official library)",
+        ),
+        "fixed": {
+            "signature_header": "calendly-webhook-signature",
+            "signature_list": ",",
+            "signed_content": "{timestamp}.{body}",
+            "tolerance_seconds": 300,
+            "event_type_field": "event",
+        },
+        "settable": ("tolerance_seconds",),
+    },
+    "docusign": {
+        "about": About(
+            FAMILY,
+            "the raw body: `X-DocuSign-Signature-1..N: <base64 HMAC-SHA256>`, one per key",
+            "https://developers.docusign.com/platform/webhooks/connect/validate",
+            "computed from the documented composition (no official library)",
+        ),
+        "fixed": {
+            "signature_header": "x-docusign-signature-{n}",
+            "encoding": "base64",
+            "event_type_field": "event",
+        },
+    },
+    "dropbox": {
+        "about": About(
+            FAMILY,
+            "the raw body: `X-Dropbox-Signature: <hex HMAC-SHA256>`",
+            "https://www.dropbox.com/developers/reference/webhooks",
+            "computed from the documented composition; a third-party test vector",
+            "GET `?challenge=` echoed as text/plain with nosniff",
+        ),
+        "fixed": {"signature_header": "x-dropbox-signature", "handshake": "dropbox"},
+    },
+    "meta": {
+        "about": About(
+            FAMILY,
+            "the raw body: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256>` (App Secret)",
+            "https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
+            "computed from the documented composition (no official PyPI library)",
+            "GET `hub.mode=subscribe`, `hub.verify_token` checked, `hub.challenge` echoed",
+        ),
+        "fixed": {
+            "signature_header": "x-hub-signature-256",
+            "signature_prefix": "sha256=",
+            "event_type_field": "object",
+            "handshake": "meta",
+        },
+        "required": ("verify_token",),
+    },
+    "mux": {
+        "about": About(
+            FAMILY,
+            "`{t}.{body}`: `Mux-Signature: t=<unix>,v1=<hex HMAC-SHA256>`",
+            "https://www.mux.com/docs/core/verify-webhook-signatures",
+            "computed from the documented composition (no PyPI verifier)",
+        ),
+        "fixed": {
+            "signature_header": "mux-signature",
+            "signature_list": ",",
+            "signed_content": "{timestamp}.{body}",
+            "tolerance_seconds": 300,
+            "delivery_id_field": "id",
+            "event_type_field": "type",
+        },
+        "settable": ("tolerance_seconds",),
+    },
+    "paddle": {
+        "about": About(
+            FAMILY,
+            "`{ts}:{body}`: `Paddle-Signature: ts=<unix>;h1=<hex HMAC-SHA256>`",
+            "https://developer.paddle.com/webhooks/about/signature-verification",
+            "paddle-python-sdk 1.16.1 (Verifier)",
+        ),
+        "fixed": {
+            "signature_header": "paddle-signature",
+            "signature_list": ";",
+            "signature_key": "h1",
+            "timestamp_key": "ts",
+            "signed_content": "{timestamp}:{body}",
+            "tolerance_seconds": 5,
+            "delivery_id_field": "notification_id",
+            "event_type_field": "event_type",
+        },
+        "settable": ("tolerance_seconds",),
+    },
+    "sentry": {
+        "about": About(
+            FAMILY,
+            "the raw body: `Sentry-Hook-Signature: <hex HMAC-SHA256>`",
+            "https://docs.sentry.io/integrations/integration-platform/webhooks/",
+            "computed with Sentry's own build_signature (no verifier library)",
+        ),
+        "fixed": {
+            "signature_header": "sentry-hook-signature",
+            "delivery_id_header": "request-id",
+            "event_type_header": "sentry-hook-resource",
+        },
+    },
+    "twitch": {
+        "about": About(
+            FAMILY,
+            "message id + timestamp + body: "
+            "`Twitch-Eventsub-Message-Signature: sha256=<hex HMAC-SHA256>`",
+            "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/",
+            "Twitch's own sample verifySignature, run under node",
+            "POST `webhook_callback_verification`, verified, `challenge` echoed as text",
+        ),
+        "fixed": {
+            "signature_header": "twitch-eventsub-message-signature",
+            "signature_prefix": "sha256=",
+            "delivery_id_header": "twitch-eventsub-message-id",
+            "timestamp_header": "twitch-eventsub-message-timestamp",
+            "signed_content": "{id}{timestamp}{body}",
+            "event_type_field": "subscription.type",
+            "handshake": "twitch",
+        },
+    },
+    "typeform": {
+        "about": About(
+            FAMILY,
+            "the raw body: `Typeform-Signature: sha256=<base64 HMAC-SHA256>`",
+            "https://www.typeform.com/developers/webhooks/secure-your-webhooks/",
+            "computed from the documented composition (no official library)",
+        ),
+        "fixed": {
+            "signature_header": "typeform-signature",
+            "signature_prefix": "sha256=",
+            "encoding": "base64",
+            "delivery_id_field": "event_id",
+            "event_type_field": "event_type",
+        },
+    },
     "twilio": {
         "about": About(
             FAMILY,
@@ -461,6 +604,70 @@ PRESETS: dict[str, dict[str, Any]] = {
             "algorithm": "sha1",
             "encoding": "base64",
             "signed_content": "{url}{form}",
+        },
+    },
+    "vercel": {
+        "about": About(
+            FAMILY,
+            "the raw body: `x-vercel-signature: <hex HMAC-SHA1>`",
+            "https://vercel.com/docs/webhooks/webhooks-api#securing-webhooks",
+            "computed from the documented composition (no official library)",
+        ),
+        "fixed": {
+            "signature_header": "x-vercel-signature",
+            "algorithm": "sha1",
+            "delivery_id_field": "id",
+            "event_type_field": "type",
+        },
+    },
+    "woocommerce": {
+        "about": About(
+            FAMILY,
+            "the raw body: `X-WC-Webhook-Signature: <base64 HMAC-SHA256>`",
+            "https://developer.woocommerce.com/docs/apis/rest-api/v3/webhooks/",
+            "WooCommerce's own signing expression, run in PHP 8.2",
+            "POST ping `webhook_id=<n>` (unsigned) answered 200",
+        ),
+        "fixed": {
+            "signature_header": "x-wc-webhook-signature",
+            "encoding": "base64",
+            "delivery_id_header": "x-wc-webhook-delivery-id",
+            "event_type_header": "x-wc-webhook-topic",
+            "handshake": "woocommerce",
+        },
+    },
+    "zoom": {
+        "about": About(
+            FAMILY,
+            "`v0:{x-zm-request-timestamp}:{body}`: `x-zm-signature: v0=<hex HMAC-SHA256>`",
+            "https://developers.zoom.us/docs/api/webhooks",
+            "Zoom Rivet's verifier, run under node",
+            "POST `endpoint.url_validation`, verified, answered with the token's HMAC",
+        ),
+        "fixed": {
+            "signature_header": "x-zm-signature",
+            "signature_prefix": "v0=",
+            "timestamp_header": "x-zm-request-timestamp",
+            "signed_content": "v0:{timestamp}:{body}",
+            "tolerance_seconds": 300,
+            "event_type_field": "event",
+            "handshake": "zoom",
+        },
+        "settable": ("tolerance_seconds",),
+    },
+    "xero": {
+        "about": About(
+            FAMILY,
+            "the raw body: `x-xero-signature: <base64 HMAC-SHA256>`; 200 with no body, 401 "
+            "for a wrong signature (intent to receive)",
+            "https://developer.xero.com/documentation/webhooks/configuring-your-server",
+            "computed from the documented composition (no official library)",
+            "status contract: 200 empty when signed, 401 when not",
+        ),
+        "fixed": {
+            "signature_header": "x-xero-signature",
+            "encoding": "base64",
+            "accepted": "empty",
         },
     },
 }

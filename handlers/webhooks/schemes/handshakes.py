@@ -12,6 +12,8 @@ imported only by a function with such a provider.
 - `twitch` (POST): a signed `webhook_callback_verification` message, answered with its
   `challenge` as text.
 - `microsoft-graph` (POST): `?validationToken=…` (URL-decoded) echoed as text.
+- `woocommerce` (POST): the unsigned ping a store sends when a webhook is saved, a form body
+  `webhook_id=<digits>` and no signature, answered 200 with no body (WooCommerce requires 200).
 
 A challenge longer than `MAX_CHALLENGE` is refused (400): a handshake echoes only small tokens.
 A handshake whose request must be signed is verified first: the Zoom answer is an HMAC under
@@ -126,6 +128,12 @@ def build(kind: str, verify: Verify, verify_token: str | None) -> Handshake:
             return None
         return _echo(_one(query, "validationToken"))
 
+    def woocommerce(headers: Headers, body: bytes, keys: Keys, now: int) -> Answer | None:
+        head, _, digits = body.partition(b"=")
+        if head != b"webhook_id" or not digits.isdigit() or len(body) > 64:
+            return None
+        return Answer(200, TEXT, "")
+
     kinds = {
         "meta": ("GET", meta),
         "dropbox": ("GET", dropbox),
@@ -133,6 +141,7 @@ def build(kind: str, verify: Verify, verify_token: str | None) -> Handshake:
         "zoom": ("POST", zoom),
         "twitch": ("POST", twitch),
         "microsoft-graph": ("POST", microsoft_graph),
+        "woocommerce": ("POST", woocommerce),
     }
     method, answer = kinds[kind]
     return Handshake(kind, method, answer)

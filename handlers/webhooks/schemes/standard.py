@@ -140,6 +140,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         ),
         "settable": ("tolerance_seconds",),
     },
+    "replicate": {
+        "about": About(
+            FAMILY,
+            SIGNED,
+            "https://replicate.com/docs/topics/webhooks/verify-webhook",
+            "replicate 1.0.7 (Webhooks.validate) and svix 2.9.1",
+        ),
+        "settable": ("tolerance_seconds",),
+    },
     "resend": {
         "about": About(
             FAMILY,

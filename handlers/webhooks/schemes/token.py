@@ -26,7 +26,7 @@ from ..envelope import DEDUPE_BY_CONTENT
 from ..signatures import INVALID_SIGNATURE, MALFORMED_SIGNATURE, MISSING_SIGNATURE
 from .base import About, Handshake, Headers, Keys, Option, Scheme, dedupe_option
 
-HANDSHAKES = ("none", "okta", "microsoft-graph")
+HANDSHAKES = ("none", "okta")
 
 OPTIONS = (
     Option("token_header", "text", default="authorization", lower=True),
@@ -177,6 +177,21 @@ PRESETS: dict[str, dict[str, Any]] = {
             "Auth0 CLI documentation's example value",
         ),
         "settable": ("token_prefix",),
+    },
+    "datadog": {
+        "about": About(
+            FAMILY,
+            "nothing: the custom header the webhook sends (default `Authorization`), "
+            "its value the secret",
+            "https://docs.datadoghq.com/integrations/webhooks/",
+            "the documented custom-header configuration (nothing is signed)",
+        ),
+        "settable": (
+            "token_header",
+            "token_prefix",
+            "delivery_id_field",
+            "event_type_field",
+        ),
     },
     "gitlab": {
         "about": About(
