@@ -17,8 +17,9 @@ from components.function_url import create_function_url
 from components.settings import ProviderSettings
 
 ROUTE_KEY = "POST /webhooks/{provider}"
-HANDSHAKE_ROUTE_KEY = "GET /webhooks/{provider}"
-"""The GET handshakes of Meta, Dropbox and Okta; the receiver answers 405 for the others."""
+HANDSHAKE_ROUTE_KEYS = ("GET /webhooks/{provider}", "HEAD /webhooks/{provider}")
+"""The GET handshakes of Meta, Dropbox and Okta and Intercom's HEAD URL check; the receiver
+answers 405 for a provider whose sender makes none."""
 # Fields of one JSON access-log line; never headers, so no signature reaches the logs.
 ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -233,13 +234,18 @@ class WebhookApi(pulumi.ComponentResource):
             target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
             opts=child,
         )
-        handshake_route = aws.apigatewayv2.Route(
-            f"{name}-handshake-route",
-            api_id=self.api.id,
-            route_key=HANDSHAKE_ROUTE_KEY,
-            target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
-            opts=child,
-        )
+        handshake_routes = [
+            aws.apigatewayv2.Route(
+                f"{name}-{key.split()[0].lower()}-handshake-route",
+                api_id=self.api.id,
+                route_key=key,
+                target=integration.id.apply(
+                    lambda integration_id: f"integrations/{integration_id}"
+                ),
+                opts=child,
+            )
+            for key in HANDSHAKE_ROUTE_KEYS
+        ]
         permission = aws.lambda_.Permission(
             f"{name}-invoke-permission",
             action="lambda:InvokeFunction",
@@ -266,7 +272,7 @@ class WebhookApi(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[route, handshake_route, self.function, permission, *versions],
+                depends_on=[route, *handshake_routes, self.function, permission, *versions],
             ),
         )
 

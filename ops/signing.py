@@ -45,13 +45,17 @@ SCHEMES = (
     "auth0",
     "bitbucket",
     "calendly",
+    "circleci",
     "clerk",
+    "coinbase-commerce",
     "datadog",
     "docusign",
     "dropbox",
     "gitlab",
     "hubspot",
+    "intercom",
     "jira",
+    "lemonsqueezy",
     "linear",
     "mailgun",
     "meta",
@@ -60,6 +64,7 @@ SCHEMES = (
     "okta",
     "openai",
     "paddle",
+    "pagerduty",
     "postmark",
     "replicate",
     "resend",
@@ -120,6 +125,11 @@ EVENT_TYPES = {
     "woocommerce": ("order.created", "order.updated"),
     "xero": ("",),
     "zoom": ("meeting.started", "meeting.ended"),
+    "circleci": ("workflow-completed", "job-completed"),
+    "coinbase-commerce": ("charge:created", "charge:confirmed"),
+    "intercom": ("contact.user.created", "conversation.user.replied"),
+    "lemonsqueezy": ("order_created", "subscription_updated"),
+    "pagerduty": ("incident.triggered", "incident.resolved"),
 }
 """Event types each sender sends; the first is the one `sample` uses when given none."""
 
@@ -146,6 +156,9 @@ _ID_FIELDS = {
     "paddle": "notification_id",
     "typeform": "event_id",
     "vercel": "id",
+    "circleci": "id",
+    "coinbase-commerce": "id",
+    "intercom": "id",
 }
 # The named senders beyond the first six, each as its documentation describes its request
 # (docs/senders.md cites the pages): the header that carries the signature or token, and the
@@ -181,6 +194,11 @@ _SENDER_HEADERS = {
     "sentry": ("Sentry-Hook-Signature", "Request-ID", "Sentry-Hook-Resource"),
     "xero": ("x-xero-signature", None, None),
     "docusign": ("X-DocuSign-Signature-1", None, None),
+    "circleci": ("circleci-signature", None, "circleci-event-type"),
+    "coinbase-commerce": ("X-CC-Webhook-Signature", None, None),
+    "intercom": ("X-Hub-Signature", None, None),
+    "lemonsqueezy": ("X-Signature", None, "X-Event-Name"),
+    "pagerduty": ("X-PagerDuty-Signature", None, None),
     "in-body": ("", None, None),
     "adyen": ("", None, None),
     "mailgun": ("", None, None),
@@ -213,6 +231,7 @@ _CONTENT_ID = (
     "zoom",
     "xero",
     "docusign",
+    "lemonsqueezy",
     "in-body",
     "adyen",
     "microsoft-graph",
@@ -340,8 +359,12 @@ def _sign_sender(
         value = "Basic " + _b64(secret.encode())
     elif scheme in ("bitbucket", "jira", "meta", "twitch"):
         value = "sha256=" + _hmac(key, message, "sha256").hex()
-    elif scheme in ("linear", "dropbox", "sentry"):
+    elif scheme in ("linear", "dropbox", "sentry", "coinbase-commerce", "lemonsqueezy"):
         value = _hmac(key, message, "sha256").hex()
+    elif scheme in ("circleci", "pagerduty"):
+        value = "v1=" + _hmac(key, message, "sha256").hex()
+    elif scheme == "intercom":
+        value = "sha1=" + _hmac(key, message, "sha1").hex()
     elif scheme == "vercel":
         value = _hmac(key, message, "sha1").hex()
     elif scheme == "twilio":
@@ -817,6 +840,15 @@ def _named_sample(
             ]
         },
         "in-body": {"id": delivery_id, "type": event_type, "signature": ""},
+        "circleci": {"id": delivery_id, "type": event_type, "happened_at": ts},
+        "coinbase-commerce": {
+            "id": delivery_id,
+            "attempt_number": 1,
+            "event": {"type": event_type, "data": {"code": "OPS"}},
+        },
+        "intercom": {"type": "notification_event", "id": delivery_id, "topic": event_type},
+        "lemonsqueezy": {"meta": {"event_name": event_type}, "data": {"id": delivery_id}},
+        "pagerduty": {"event": {"id": delivery_id, "event_type": event_type}},
     }
     return samples.get(scheme)
 

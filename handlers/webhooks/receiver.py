@@ -69,9 +69,12 @@ class Receiver:
         provider = self._settings.providers.get(name) if name else None
         label = provider.name if provider else _UNKNOWN
         handshake = provider.handshake if provider else None
-        allowed = "GET, POST" if handshake and handshake.method == "GET" else "POST"
+        allowed = (
+            f"{handshake.method}, POST" if handshake and handshake.method != "POST" else "POST"
+        )
         if req.method not in allowed.split(", "):
-            # GET only for a provider whose sender makes a GET handshake (Meta, Dropbox, Okta)
+            # GET (Meta, Dropbox, Okta) or HEAD (Intercom) only for a provider whose sender
+            # makes such a handshake
             result = self._reject(405, "method not allowed", label, req.request_id)
             result["headers"]["allow"] = allowed
             return result
@@ -143,8 +146,9 @@ class Receiver:
             body_size=len(body),
             request_id=req.request_id,
         )
-        if provider.accepted == "json":
-            return response(202, "delivery_id", delivery.delivery_id)
+        if provider.accepted in ("json", "json-200"):
+            status = 202 if provider.accepted == "json" else 200
+            return response(status, "delivery_id", delivery.delivery_id)
         if provider.accepted == "empty":  # Xero: 200, no body
             return {"statusCode": 200, "headers": {}, "body": ""}
         return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "[accepted]"}

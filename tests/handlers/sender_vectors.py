@@ -216,6 +216,68 @@ VECTORS: dict[str, tuple[str, str, str, dict[str, str], bytes, int, dict[str, ob
         0,
         {},
     ),
+    "circleci": (
+        "secret",
+        "POST",
+        "https://example.com/webhooks/circleci",
+        {
+            "circleci-signature": "v1=734cc62f32841568f45715aeb9f4d7891324e6d948e4c6c60c0621cdac48623a"
+        },
+        b"hello world",
+        0,
+        {},
+    ),
+    "coinbase-commerce": (
+        "6a1f3b8e-4c2d-4e9a-b7f0-1d2c3b4a5e6f",
+        "POST",
+        "https://example.com/webhooks/coinbase-commerce",
+        {
+            "Content-Type": "application/json",
+            "X-CC-Webhook-Signature": "a7dc64128460aa55baf260d094f72d4359cd9288bd1f951afb1c4449525ed5b4",
+        },
+        b'{"attempt_number":1,"event":{"api_version":"2018-03-22","created_at":"2023-08-30T19:29:20Z","data":{"id":"2aee9dd1-67b8-43ef-8dfe-977959850f27","code":"XA6G6ZFR","pricing":{"local":{"amount":"1.00","currency":"USD"},"settlement":{"amount":"1","currency":"USDC"}},"metadata":{"name":"Bobby Axlerod"}},"id":"5f6b7f0a-1e3c-4a44-8c51-2f4f3e6a8b9c","resource":"event","type":"charge:created"},"id":"1b7f3c2a-9d4e-4f5a-8b6c-7d8e9f0a1b2c","scheduled_for":"2023-08-30T19:29:20Z"}',
+        0,
+        {},
+    ),
+    "intercom": (
+        "intercom_client_secret_example",
+        "POST",
+        "https://example.com/webhooks/intercom",
+        {
+            "X-Hub-Signature": "sha1=76d1df42845806186feb9fe53a8c08f5a35de7c2",
+            "User-Agent": "intercom-parrot-service-client/1.0",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+        b'{"type":"notification_event","app_id":"a86dr8yl","data":{"type":"notification_event_data","item":{"type":"contact","id":"530370b477ad7120001d","role":"user"}},"links":{},"id":"notif_78c122d0-23ba-11e4-9464-79b01267cc2e","topic":"contact.user.created","delivery_status":"pending","delivery_attempts":1,"delivered_at":0,"first_sent_at":1765000000,"created_at":1765000000,"self":null}',
+        0,
+        {},
+    ),
+    "lemonsqueezy": (
+        "lemon-sq-signing-secret-7731",
+        "POST",
+        "https://example.com/webhooks/lemonsqueezy",
+        {
+            "Content-Type": "application/json",
+            "X-Event-Name": "order_created",
+            "X-Signature": "f707e77ef7dd209c2ce986f1236dc77744e8e24c5e51aa7fd5b8b409d21c9e29",
+        },
+        b'{"meta":{"event_name":"order_created","test_mode":true},"data":{"type":"orders","id":"1","attributes":{"store_id":1,"identifier":"636f855c-1fb9-4c07-b75c-3a10afef010a","order_number":1,"user_name":"Darlene Daugherty","user_email":"gernser@yahoo.com","currency":"USD","subtotal":999,"tax":200,"total":1199,"status":"paid","created_at":"2021-08-17T09:45:53.000000Z"}}}',
+        0,
+        {},
+    ),
+    "pagerduty": (
+        "Wk3Xq0pS9vB2nM7cL4dF8hJ1gT6yR5eA+uI/oPzQxCvN0bM==",
+        "POST",
+        "https://example.com/webhooks/pagerduty",
+        {
+            "Content-Type": "application/json",
+            "X-PagerDuty-Signature": "v1=c204e7b8d72f33e33f782ffafa5622b2826323479c9a39e167dec063345381ea,v1=a5b60532a27eb7e98362440f7e446e82920a6333b7685503702248a88f632c3d",
+        },
+        b'{"event":{"id":"5ac64822-4adc-4fda-ade0-410becf0de4f","event_type":"incident.triggered","resource_type":"incident","occurred_at":"2020-10-02T18:45:22.169Z","agent":null,"client":{"name":"PagerDuty"},"data":{"id":"PGR0VU2","type":"incident","self":"https://api.pagerduty.com/incidents/PGR0VU2","html_url":"https://acme.pagerduty.com/incidents/PGR0VU2","number":2,"status":"triggered","incident_key":"d3640fbd41094207a1c11e58e46b1662","created_at":"2020-04-09T15:16:27Z","title":"A little bump in the road","urgency":"high"}}}',
+        0,
+        {},
+    ),
     "mailgun": (
         "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
         "POST",

@@ -9,16 +9,27 @@ import json
 from typing import Any
 
 import pytest
-from webhooks import request
+from webhooks import request, schemes
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
+
+from tests.handlers.test_senders import VECTORS
 
 NOW = 1_795_885_200
 SECRET = "hook-secret"
 PROVIDERS = {
     "gh": {"scheme": "github"},
     "okta": {"scheme": "okta"},
+    "meta-app": {"scheme": "meta", "verify_token": "meatyhamhock"},
+    "zoom-app": {"scheme": "zoom"},
+    "twitch": {"scheme": "twitch"},
+    "graph": {"scheme": "microsoft-graph"},
+    "shop": {"scheme": "woocommerce"},
+    "intercom": {"scheme": "intercom"},
+    "xero": {"scheme": "xero"},
+    "adyen": {"scheme": "adyen"},
+    "lemon": {"scheme": "lemonsqueezy"},
     "meta": {
         "scheme": "hmac",
         "signature_header": "x-hub-signature-256",
@@ -41,9 +52,10 @@ PROVIDERS = {
 class Fakes:
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.secret = SECRET
 
     def get_secret_value(self, SecretId: str) -> dict[str, str]:
-        return {"SecretString": json.dumps({"secrets": [SECRET]})}
+        return {"SecretString": json.dumps({"secrets": [self.secret]})}
 
     def send_message(self, QueueUrl: str, MessageBody: str) -> None:
         self.sent.append(MessageBody)
@@ -54,7 +66,7 @@ def fakes() -> Fakes:
     return Fakes()
 
 
-def receiver(fakes: Fakes) -> Receiver:
+def receiver(fakes: Fakes, now: int = NOW) -> Receiver:
     providers = {name: {**p, "secret_arn": f"arn:{name}"} for name, p in PROVIDERS.items()}
     settings = IngestHandlerSettings.from_environ(
         {
@@ -69,7 +81,7 @@ def receiver(fakes: Fakes) -> Receiver:
         sqs=lambda: fakes,
         s3=lambda: fakes,
         secrets=SecretsCache(lambda: fakes, 300),
-        clock=lambda: NOW,
+        clock=lambda: now,
     )
 
 
@@ -197,3 +209,124 @@ def test_the_url_is_the_one_the_sender_called(
     }
     parsed = request.parse(made)
     assert (parsed.headers.url, parsed.headers.query, parsed.headers.method) == (url, query, "POST")
+
+
+def vector(name: str) -> tuple[str, dict[str, str], bytes, int]:
+    secret, _, _, headers, body, when, _ = VECTORS[name]
+    return secret, {k.lower(): v for k, v in headers.items()}, body, when
+
+
+def test_meta_answers_its_documented_verification_request(fakes: Fakes) -> None:
+    query = "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock"
+    result = receiver(fakes).handle(event("meta-app", "GET", query=query))
+    assert (result["statusCode"], result["body"]) == (200, "1158201444")
+    wrong = query.replace("meatyhamhock", "meatyhamhocK")
+    assert receiver(fakes).handle(event("meta-app", "GET", query=wrong))["statusCode"] == 403
+
+
+def test_zoom_answers_its_documented_url_validation(fakes: Fakes) -> None:
+    fakes.secret = "zoom_secret_token_example_123"
+    body = (
+        b'{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1765000000000,'
+        b'"event":"endpoint.url_validation"}'
+    )
+    headers = {
+        "x-zm-signature": "v0=054b6da3adc0c8c1128d7e3e6b7b84f8ad9f74588e79cbf624726b87f7122090",
+        "x-zm-request-timestamp": "1765000000",
+    }
+    result = receiver(fakes, 1765000000).handle(
+        event("zoom-app", "POST", headers=headers, body=body)
+    )
+    assert (result["statusCode"], json.loads(result["body"])) == (
+        200,
+        {
+            "plainToken": "qgg8vlvZRS6UYooatFL8Aw",
+            "encryptedToken": "4c1391047fbba207efb1f1b580908c7b33622e5fff24dd266f4614a2067d82eb",
+        },
+    )
+    assert fakes.sent == []
+
+
+def test_twitch_answers_its_signed_verification_and_refuses_an_unsigned_one(fakes: Fakes) -> None:
+    fakes.secret = "keepItSecretKeepItSafe"
+    body = (
+        b'{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"id":"f1c2a387-161a-'
+        b'49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending","type":'
+        b'"channel.follow","version":"2","cost":0,"condition":{"broadcaster_user_id":"1337",'
+        b'"moderator_user_id":"1337"},"transport":{"method":"webhook","callback":'
+        b'"https://example.com/webhooks/callback"},"created_at":"2026-12-06T02:59:00.000000000Z"}}'
+    )
+    headers = {
+        "twitch-eventsub-message-id": "f1c2a387-0000-4000-8000-000000000001",
+        "twitch-eventsub-message-timestamp": "2026-12-06T03:00:00.123456789Z",
+        "twitch-eventsub-message-type": "webhook_callback_verification",
+        "twitch-eventsub-message-signature": "sha256=d7a5d5d4a294ccb621be16a5de5074582237af61"
+        "6839e1783815b18a36625c85",
+    }
+    result = receiver(fakes).handle(event("twitch", "POST", headers=headers, body=body))
+    assert (result["statusCode"], result["body"]) == (200, "pogchamp-kappa-360noscope-vohiyo")
+    forged = {**headers, "twitch-eventsub-message-signature": "sha256=" + "0" * 64}
+    assert (
+        receiver(fakes).handle(event("twitch", "POST", headers=forged, body=body))["statusCode"]
+        == 401
+    )
+    assert fakes.sent == []
+
+
+def test_graph_echoes_the_decoded_validation_token(fakes: Fakes) -> None:
+    query = (
+        "validationToken=Validation%3A+Testing+client+application+reachability+for+"
+        "subscription+Request-Id%3A+522a8e7e-096a-494c-aaf1-ac0dcfca45b7"
+    )
+    result = receiver(fakes).handle(event("graph", "POST", query=query))
+    assert result["statusCode"] == 200
+    assert result["body"] == (
+        "Validation: Testing client application reachability for subscription "
+        "Request-Id: 522a8e7e-096a-494c-aaf1-ac0dcfca45b7"
+    )
+    assert result["headers"]["content-type"].startswith("text/plain")
+
+
+def test_woocommerce_ping_gets_200_and_is_not_stored(fakes: Fakes) -> None:
+    result = receiver(fakes).handle(event("shop", "POST", body=b"webhook_id=3"))
+    assert (result["statusCode"], result["body"]) == (200, "")
+    forged = receiver(fakes).handle(event("shop", "POST", body=b'{"id": 1}'))
+    assert forged["statusCode"] == 401  # anything else still needs its signature
+    assert fakes.sent == []
+
+
+def test_intercom_head_is_answered_and_get_is_not(fakes: Fakes) -> None:
+    assert receiver(fakes).handle(event("intercom", "HEAD"))["statusCode"] == 200
+    result = receiver(fakes).handle(event("intercom", "GET"))
+    assert (result["statusCode"], result["headers"]["allow"]) == (405, "HEAD, POST")
+
+
+@pytest.mark.parametrize(
+    ("provider", "name", "status", "body"),
+    [
+        ("xero", "xero", 200, ""),  # intent to receive: 200 and no body
+        ("adyen", "adyen", 200, "[accepted]"),
+    ],
+)
+def test_senders_with_an_answer_contract_get_it(
+    fakes: Fakes, provider: str, name: str, status: int, body: str
+) -> None:
+    secret, headers, sent, when = vector(name)
+    fakes.secret = secret
+    result = receiver(fakes, when or NOW).handle(
+        event(provider, "POST", headers=headers, body=sent)
+    )
+    assert (result["statusCode"], result["body"]) == (status, body)
+    assert len(fakes.sent) == 1
+    other = Fakes()
+    other.secret = schemes.get(name).new_development_secret()
+    wrong = receiver(other, when or NOW).handle(event(provider, "POST", headers=headers, body=sent))
+    assert wrong["statusCode"] == 401  # Xero's contract: 401 for a wrong signature
+
+
+def test_lemonsqueezy_gets_200_with_the_delivery_id(fakes: Fakes) -> None:
+    secret, headers, body, _ = vector("lemonsqueezy")
+    fakes.secret = secret
+    result = receiver(fakes).handle(event("lemon", "POST", headers=headers, body=body))
+    assert result["statusCode"] == 200  # only 200 counts as delivered for Lemon Squeezy
+    assert "delivery_id" in json.loads(result["body"])

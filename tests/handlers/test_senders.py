@@ -330,3 +330,9 @@ def test_docusign_accepts_any_numbered_signature() -> None:
     _, method, url, headers, body, when, _ = VECTORS["docusign"]
     second = "AnotherConnectKeyForRotation0000000000000000="
     assert check("docusign", second, method, url, headers, body, when) is None
+
+
+def test_pagerduty_accepts_either_signature_of_a_rotation() -> None:
+    _, method, url, headers, body, when, _ = VECTORS["pagerduty"]
+    old = "oldSecretValue-ROTATING-1234567890abcdef"
+    assert check("pagerduty", old, method, url, headers, body, when) is None

@@ -377,9 +377,10 @@ def test_api_routes_post_webhooks_provider_to_ingest(stack: MockedStack) -> None
     assert integration.inputs["integrationType"] == "AWS_PROXY"
     assert integration.inputs["integrationUri"] == function(stack, "ingest").state["invokeArn"]
     routes = [route.inputs for route in stack.of_type("aws:apigatewayv2/route:Route")]
-    # GET for the senders' handshakes (Meta, Dropbox, Okta); the receiver refuses it for others
+    # GET and HEAD for the senders' handshakes; the receiver refuses them for the others
     assert sorted(route["routeKey"] for route in routes) == [
         "GET /webhooks/{provider}",
+        "HEAD /webhooks/{provider}",
         "POST /webhooks/{provider}",
     ]
     for route in routes:
@@ -647,6 +648,6 @@ def test_stage_goes_live_only_after_function_permission_and_secret_versions(
         *stack.of_type("aws:apigatewayv2/route:Route"),
         *stack.of_type("aws:secretsmanager/secretVersion:SecretVersion"),
     ]
-    assert len(required) == 4 + len(stack.outputs["providers"])
+    assert len(required) == 5 + len(stack.outputs["providers"])
     missing = [r.name for r in required if r.urn not in stage.dependencies]
     assert not missing

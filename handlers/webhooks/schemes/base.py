@@ -125,15 +125,17 @@ class Option:
         return value.lower() if self.lower else value
 
 
-ACCEPTED = ("json", "empty", "[accepted]")
-"""How a stored delivery is answered: 202 with `{"delivery_id": ...}` (the default), 200 with no
-body (Xero's "intent to receive"), or 200 with the text `[accepted]` (Adyen)."""
+ACCEPTED = ("json", "json-200", "empty", "[accepted]")
+"""How a stored delivery is answered: 202 with `{"delivery_id": ...}` (the default), the same
+with 200 (senders that count only 200 as delivered: Lemon Squeezy, Coinbase Commerce, Postmark,
+Dropbox), 200 with no body (Xero's "intent to receive"), or 200 with the text `[accepted]`
+(Adyen)."""
 ACCEPTED_OPTION = Option(
     "accepted",
     "choice",
     default="json",
     choices=ACCEPTED,
-    description="the answer to a stored delivery: 202 JSON, 200 empty (Xero), 200 [accepted]",
+    description="the answer to a stored delivery: 202 or 200 JSON, 200 empty, 200 [accepted]",
 )
 
 

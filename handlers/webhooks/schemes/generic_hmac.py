@@ -52,7 +52,7 @@ from .base import (
 
 ALGORITHMS = ("sha256", "sha512", "sha1")
 ENCODINGS = ("hex", "base64")
-HANDSHAKES = ("none", "meta", "dropbox", "zoom", "twitch", "woocommerce")
+HANDSHAKES = ("none", "meta", "dropbox", "zoom", "twitch", "woocommerce", "intercom")
 ID, TIMESTAMP, BODY = "{id}", "{timestamp}", "{body}"
 METHOD, URL, FORM = "{method}", "{url}", "{form}"
 PLACEHOLDERS = (ID, TIMESTAMP, BODY, METHOD, URL, FORM)
@@ -415,6 +415,24 @@ PRESETS: dict[str, dict[str, Any]] = {
             "url_unescape": "%3A%2F%3F%40%21%24%27%28%29%2A%2C%3B",
         },
     },
+    "intercom": {
+        "about": About(
+            FAMILY,
+            "the raw body: `X-Hub-Signature: sha1=<hex HMAC-SHA1>`",
+            "https://developers.intercom.com/intercom-api-reference/v1.0/reference/"
+            "signed-notifications",
+            "computed from the documented composition (no official library)",
+            "HEAD when the endpoint is saved, answered 200",
+        ),
+        "fixed": {
+            "signature_header": "x-hub-signature",
+            "signature_prefix": "sha1=",
+            "algorithm": "sha1",
+            "delivery_id_field": "id",
+            "event_type_field": "topic",
+            "handshake": "intercom",
+        },
+    },
     "jira": {
         "about": About(
             FAMILY,
@@ -426,6 +444,19 @@ PRESETS: dict[str, dict[str, Any]] = {
             "signature_header": "x-hub-signature",
             "signature_prefix": "sha256=",
             "event_type_field": "webhookEvent",
+        },
+    },
+    "lemonsqueezy": {
+        "about": About(
+            FAMILY,
+            "the raw body: `X-Signature: <hex HMAC-SHA256>`",
+            "https://docs.lemonsqueezy.com/help/webhooks/signing-requests",
+            "computed from the documented composition (no official library)",
+        ),
+        "fixed": {
+            "signature_header": "x-signature",
+            "event_type_field": "meta.event_name",
+            "accepted": "json-200",
         },
     },
     "linear": {
@@ -469,6 +500,34 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "settable": ("tolerance_seconds",),
     },
+    "circleci": {
+        "about": About(
+            FAMILY,
+            "the raw body: `circleci-signature: v1=<hex HMAC-SHA256>[,...]`",
+            "https://circleci.com/docs/outbound-webhooks",
+            "the documentation's worked example and verify_signature",
+        ),
+        "fixed": {
+            "signature_header": "circleci-signature",
+            "signature_list": ",",
+            "delivery_id_field": "id",
+            "event_type_field": "type",
+        },
+    },
+    "coinbase-commerce": {
+        "about": About(
+            FAMILY,
+            "the raw body: `X-CC-Webhook-Signature: <hex HMAC-SHA256>`",
+            "https://docs.cdp.coinbase.com/commerce/api-arcitecture/webhooks-security",
+            "coinbase-commerce 1.0.1 (WebhookSignature.verify_sig_header)",
+        ),
+        "fixed": {
+            "signature_header": "x-cc-webhook-signature",
+            "delivery_id_field": "id",
+            "event_type_field": "event.type",
+            "accepted": "json-200",
+        },
+    },
     "docusign": {
         "about": About(
             FAMILY,
@@ -490,7 +549,11 @@ PRESETS: dict[str, dict[str, Any]] = {
             "computed from the documented composition; a third-party test vector",
             "GET `?challenge=` echoed as text/plain with nosniff",
         ),
-        "fixed": {"signature_header": "x-dropbox-signature", "handshake": "dropbox"},
+        "fixed": {
+            "signature_header": "x-dropbox-signature",
+            "handshake": "dropbox",
+            "accepted": "json-200",
+        },
     },
     "meta": {
         "about": About(
@@ -524,6 +587,20 @@ PRESETS: dict[str, dict[str, Any]] = {
             "event_type_field": "type",
         },
         "settable": ("tolerance_seconds",),
+    },
+    "pagerduty": {
+        "about": About(
+            FAMILY,
+            "the raw body: `X-PagerDuty-Signature: v1=<hex HMAC-SHA256>[,v1=...]`",
+            "https://github.com/PagerDuty/developer-docs/blob/main/docs/webhooks/04-Signatures.md",
+            "the documentation's PagerDutyVerifier, run verbatim",
+        ),
+        "fixed": {
+            "signature_header": "x-pagerduty-signature",
+            "signature_list": ",",
+            "delivery_id_field": "event.id",
+            "event_type_field": "event.event_type",
+        },
     },
     "paddle": {
         "about": About(

@@ -12,6 +12,7 @@ imported only by a function with such a provider.
 - `twitch` (POST): a signed `webhook_callback_verification` message, answered with its
   `challenge` as text.
 - `microsoft-graph` (POST): `?validationToken=…` (URL-decoded) echoed as text.
+- `intercom` (HEAD): the URL check Intercom makes when an endpoint is saved, answered 200.
 - `woocommerce` (POST): the unsigned ping a store sends when a webhook is saved, a form body
   `webhook_id=<digits>` and no signature, answered 200 with no body (WooCommerce requires 200).
 
@@ -134,6 +135,9 @@ def build(kind: str, verify: Verify, verify_token: str | None) -> Handshake:
             return None
         return Answer(200, TEXT, "")
 
+    def intercom(headers: Headers, body: bytes, keys: Keys, now: int) -> Answer | None:
+        return Answer(200, TEXT, "")
+
     kinds = {
         "meta": ("GET", meta),
         "dropbox": ("GET", dropbox),
@@ -142,6 +146,7 @@ def build(kind: str, verify: Verify, verify_token: str | None) -> Handshake:
         "twitch": ("POST", twitch),
         "microsoft-graph": ("POST", microsoft_graph),
         "woocommerce": ("POST", woocommerce),
+        "intercom": ("HEAD", intercom),
     }
     method, answer = kinds[kind]
     return Handshake(kind, method, answer)

@@ -24,7 +24,16 @@ from .. import Record
 from ..delivery import Delivery, identify
 from ..envelope import DEDUPE_BY_CONTENT
 from ..signatures import INVALID_SIGNATURE, MALFORMED_SIGNATURE, MISSING_SIGNATURE
-from .base import About, Handshake, Headers, Keys, Option, Scheme, dedupe_option
+from .base import (
+    ACCEPTED_OPTION,
+    About,
+    Handshake,
+    Headers,
+    Keys,
+    Option,
+    Scheme,
+    dedupe_option,
+)
 
 HANDSHAKES = ("none", "okta")
 
@@ -37,12 +46,14 @@ OPTIONS = (
     Option("event_type_header", "text", lower=True),
     Option("event_type_field", "text", description="the JSON body's field holding the type"),
     Option("handshake", "choice", default="none", choices=HANDSHAKES),
+    ACCEPTED_OPTION,
     dedupe_option(DEDUPE_BY_CONTENT),
 )
 
 
 class TokenOptions(Record):
     __slots__ = (
+        "accepted",
         "basic",
         "delivery_id_field",
         "delivery_id_header",
@@ -70,6 +81,7 @@ class TokenOptions(Record):
         )
         """Where the delivery id and the event type are (`delivery.identify`)."""
         self.handshake: Final[str] = values["handshake"]
+        self.accepted: Final[str] = values["accepted"]
 
 
 def _digest(value: bytes) -> bytes:
@@ -147,6 +159,7 @@ SCHEME: Scheme[TokenOptions] = Scheme(
     options=OPTIONS,
     check_secret=check_secret,
     handshake=handshake,
+    accepted=lambda options: options.accepted,
 )
 
 FAMILY = "token"
@@ -228,7 +241,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "https://postmarkapp.com/developer/webhooks/webhooks-overview",
             "requests 2.x (_basic_auth_str)",
         ),
-        "fixed": {"basic": "yes", "event_type_field": "RecordType"},
+        "fixed": {"basic": "yes", "event_type_field": "RecordType", "accepted": "json-200"},
         "signing_key": basic_secret,
         "development_secret": development_basic_secret,
     },
