@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, events, outputs, replay, republish, send, senders, signing
+from ops import dlq, events, handshake, outputs, replay, republish, send, senders, signing
 from ops.errors import OpsError
 
 
@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     senders.register(commands)
+    handshake.register(commands)
 
     p = commands.add_parser("send", help="send a signed sample delivery to a provider's URL")
     p.add_argument("provider")

@@ -28,8 +28,9 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 SCHEMES = (
     "github",
@@ -931,3 +932,141 @@ def _hmac(key: bytes, message: bytes, algorithm: str) -> bytes:
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
+
+
+class HandshakeStep(NamedTuple):
+    """One request of a sender's handshake and how the sender judges the answer: `check`
+    takes (status, lower-case headers, body) and returns what is wrong, or None."""
+
+    method: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    check: Callable[[int, Mapping[str, str], bytes], str | None]
+
+
+HANDSHAKES = (
+    "meta",
+    "dropbox",
+    "okta",
+    "zoom",
+    "twitch",
+    "microsoft-graph",
+    "woocommerce",
+    "intercom",
+    "xero",
+)
+"""The senders that make a handshake (or, Xero, an intent-to-receive check) before sending."""
+
+
+def handshake(
+    scheme: str,
+    secret: str,
+    *,
+    options: Mapping[str, object] | None = None,
+    timestamp: int | None = None,
+) -> list[HandshakeStep]:
+    """The requests of the sender's handshake, each with the check the sender applies to the
+    answer (from its documentation: docs/senders.md cites the pages). Raises `ValueError` for
+    a sender without one."""
+    options = options or {}
+    ts = int(time.time()) if timestamp is None else timestamp
+    challenge = uuid.uuid4().hex
+
+    def status(expected: int) -> Callable[[int, Mapping[str, str], bytes], str | None]:
+        def check(code: int, headers: Mapping[str, str], body: bytes) -> str | None:
+            return None if code == expected else f"status {code}, expected {expected}"
+
+        return check
+
+    def echo(code: int, headers: Mapping[str, str], body: bytes) -> str | None:
+        if code != 200 or body != challenge.encode():
+            return f"status {code} body {body[:80]!r}, expected 200 and the challenge"
+        return None
+
+    if scheme == "meta":
+        token = str(options.get("verify_token") or "")
+        query = urlencode(
+            {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": token}
+        )
+        return [HandshakeStep("GET", query, {}, b"", echo)]
+    if scheme == "dropbox":
+
+        def plain_echo(code: int, headers: Mapping[str, str], body: bytes) -> str | None:
+            if headers.get("x-content-type-options") != "nosniff":
+                return "no X-Content-Type-Options: nosniff"
+            if not headers.get("content-type", "").startswith("text/plain"):
+                return f"content type {headers.get('content-type')!r}, expected text/plain"
+            return echo(code, headers, body)
+
+        return [HandshakeStep("GET", urlencode({"challenge": challenge}), {}, b"", plain_echo)]
+    if scheme == "okta":
+
+        def verification(code: int, headers: Mapping[str, str], body: bytes) -> str | None:
+            try:
+                answered = json.loads(body).get("verification")
+            except (ValueError, AttributeError):
+                answered = None
+            return None if code == 200 and answered == challenge else f"status {code} {body!r}"
+
+        header = str(options.get("token_header") or "Authorization")
+        sent = {"X-Okta-Verification-Challenge": challenge, header: secret}
+        return [HandshakeStep("GET", "", sent, b"", verification)]
+    if scheme == "zoom":
+        body = json.dumps(
+            {
+                "payload": {"plainToken": challenge},
+                "event_ts": ts * 1000,
+                "event": "endpoint.url_validation",
+            }
+        ).encode()
+        expected = _hmac(secret.encode(), challenge.encode(), "sha256").hex()
+
+        def encrypted(code: int, headers: Mapping[str, str], answer: bytes) -> str | None:
+            try:
+                data = json.loads(answer)
+            except ValueError:
+                data = {}
+            wanted = {"plainToken": challenge, "encryptedToken": expected}
+            return None if code == 200 and data == wanted else f"status {code} {answer!r}"
+
+        headers = sign("zoom", secret, body, delivery_id="", timestamp=ts)
+        return [HandshakeStep("POST", "", headers, body, encrypted)]
+    if scheme == "twitch":
+        body = json.dumps(
+            {"challenge": challenge, "subscription": {"type": "channel.follow", "version": "2"}}
+        ).encode()
+        headers = sign("twitch", secret, body, delivery_id=str(uuid.uuid4()), timestamp=ts)
+        headers["Twitch-Eventsub-Message-Type"] = "webhook_callback_verification"
+        return [HandshakeStep("POST", "", headers, body, echo)]
+    if scheme == "microsoft-graph":
+        token = f"Validation: Testing client application reachability {challenge}"
+
+        def token_echo(code: int, headers: Mapping[str, str], body: bytes) -> str | None:
+            if code != 200 or body != token.encode():
+                return f"status {code} body {body[:80]!r}, expected 200 and the token"
+            return None
+
+        return [HandshakeStep("POST", urlencode({"validationToken": token}), {}, b"", token_echo)]
+    if scheme == "woocommerce":
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        return [HandshakeStep("POST", "", form, b"webhook_id=3", status(200))]
+    if scheme == "intercom":
+        return [HandshakeStep("HEAD", "", {}, b"", status(200))]
+    if scheme == "xero":  # intent to receive: 200 with no body when signed, 401 when not
+        body = json.dumps(
+            {"events": [], "lastEventSequence": 0, "firstEventSequence": 0, "entropy": challenge}
+        ).encode()
+        signed = sign("xero", secret, body, delivery_id="")
+        forged = {**signed, "x-xero-signature": _b64(b"\0" * 32)}
+
+        def empty_200(code: int, headers: Mapping[str, str], answer: bytes) -> str | None:
+            return None if code == 200 and answer == b"" else f"status {code} body {answer!r}"
+
+        return [
+            HandshakeStep("POST", "", signed, body, empty_200),
+            HandshakeStep("POST", "", forged, body, status(401)),
+        ]
+    raise ValueError(
+        f"sender {scheme!r} makes no handshake; those that do: {', '.join(HANDSHAKES)}"
+    )
