@@ -8,6 +8,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ class Stacks:
     def __init__(self, tmp: pytest.TempPathFactory) -> None:
         self._tmp = tmp
         self._group = -1
-        self._local = None
+        self._local: Any = None
         self._outputs: outputs.Outputs | None = None
         self._env = pytest.MonkeyPatch()
 

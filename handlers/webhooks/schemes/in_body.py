@@ -172,7 +172,7 @@ def items(options: InBodyOptions, body: bytes) -> list[Mapping[str, object]]:
         found = listed
     if len(found) > MAX_SIGNATURES * 64:
         raise UnreadableDelivery("too many items")
-    out = []
+    out: list[Mapping[str, object]] = []
     for item in found:
         inner = (
             item.get(options.item_field) if options.item_field and isinstance(item, dict) else item
