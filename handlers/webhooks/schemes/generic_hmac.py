@@ -253,12 +253,13 @@ def automatic_dedupe(values: Mapping[str, Any]) -> str:
 
 
 def form_text(body: bytes) -> str:
-    """A form body's parameters sorted by name (a name's values in order), each name followed
-    by its value, decoded as the sender encoded them (Twilio's signed string)."""
+    """A form body's parameters sorted by name and then value, a repeated pair once, each name
+    followed by its value, decoded as the sender encoded them (Twilio's signed string: its
+    library sorts `set(params)` and each name's `set(values)`)."""
     from urllib.parse import parse_qsl  # only the senders that sign a form pay for it
 
     pairs = parse_qsl(body.decode("utf-8", "surrogateescape"), keep_blank_values=True)
-    return "".join(name + value for name, value in sorted(pairs))
+    return "".join(name + value for name, value in sorted(set(pairs)))
 
 
 def signed_message(
