@@ -100,6 +100,16 @@ def _dump(event: dict[str, object]) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode()
 
 
+def signed_request(
+    scheme: str, size: int, now: int, delivery_id: str, seed: int
+) -> tuple[bytes, dict[str, str]]:
+    """A body of about `size` bytes carrying what the sender's body carries (its delivery id,
+    Mailgun's signature object), signed as the sender signs it, and its lower-case headers."""
+    fields = signing.body_fields(scheme, delivery_id, now)
+    body = signing.sign_body(scheme, SECRETS[scheme], json_body(size, seed=seed, fields=fields))
+    return body, signed_headers(scheme, body, now, delivery_id)
+
+
 def signed_headers(scheme: str, body: bytes, now: int, delivery_id: str) -> dict[str, str]:
     """Lower-case request headers a sender using `scheme` sends with `body` at `now`."""
     headers = signing.sign(

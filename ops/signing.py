@@ -209,6 +209,8 @@ _SVIX = ("clerk", "resend")  # Svix's header names; OpenAI and Replicate send St
 _STANDARD = ("openai", "replicate")
 _BASIC = ("basic", "postmark")
 _VERBATIM = ("token", "auth0", "okta", "gitlab")  # the secret itself is the header's value
+# Senders that count only a 200 as delivered (their documentation), answered so by the receiver.
+_ANSWERED_200 = ("coinbase-commerce", "lemonsqueezy", "postmark", "dropbox", "xero", "adyen")
 _IN_BODY = ("in-body", "adyen", "mailgun", "microsoft-graph")  # the proof is in the body
 _TIMESTAMP_HEADERS = {
     "hubspot": "X-HubSpot-Request-Timestamp",
@@ -521,6 +523,9 @@ def signed_message(
     sent = {name.lower(): value for name, value in headers.items()}
     options = options or {}
     delivery_id = timestamp = ""
+    if scheme == "mailgun":  # the signature object in the body
+        proof = json.loads(body)["signature"]
+        return (str(proof["timestamp"]) + str(proof["token"])).encode()
     if scheme in _SENDER_HEADERS:
         delivery_id = sent.get("svix-id") or sent.get("webhook-id", "")
         delivery_id = delivery_id or sent.get("twitch-eventsub-message-id", "")
@@ -549,9 +554,10 @@ def signed_message(
 def drillable(scheme: str) -> bool:
     """Whether the drill can send as this sender: its body is JSON (Twilio posts a form), the
     receiver keys it by the sender's own delivery id (the drill marks its poison deliveries in
-    the id), its signature does not cover the URL (the drill signs without one), and it is not
-    inside the body (the drill adds its fields after signing)."""
-    return scheme not in (*_CONTENT_ID, *_IN_BODY, "square")
+    the id), its signature does not cover the URL (the drill signs without one), it is not
+    inside the body (the drill adds its fields after signing), and the sender takes the 202
+    the drill expects (not those that count only a 200 as delivered)."""
+    return scheme not in (*_CONTENT_ID, *_IN_BODY, *_ANSWERED_200, "square")
 
 
 def reads_options(scheme: str) -> bool:
@@ -579,6 +585,15 @@ def id_fields(scheme: str, delivery_id: str) -> dict[str, str]:
     carries it): what a made-up body needs for the receiver to find the delivery id."""
     _check(scheme)
     return {_ID_FIELDS[scheme]: delivery_id} if scheme in _ID_FIELDS else {}
+
+
+def body_fields(scheme: str, delivery_id: str, timestamp: int) -> dict[str, object]:
+    """The top-level fields a made-up body needs for the receiver to find its delivery id and,
+    for Mailgun, its signature (`sign_body` fills the signature in)."""
+    if scheme == "mailgun":
+        proof = {"token": delivery_id, "timestamp": str(timestamp), "signature": ""}
+        return {"signature": proof}
+    return dict(id_fields(scheme, delivery_id))
 
 
 def new_delivery_id(scheme: str, *, rng: random.Random | None = None, marker: str = "") -> str:
