@@ -8,6 +8,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +106,36 @@ def test_the_sender_end_to_end(stacks: Stacks, name: str) -> None:
         step = signing.HandshakeStep("GET", "challenge=x", {}, b"", lambda *_: None)
         status, answered, _ = handshake.perform(send.provider_url(stack, name), step)
         assert status == 405 and "GET" not in answered.get("allow", ""), (status, answered)
+
+
+FUNCTION_URL = {
+    "api.kind": "functionUrl",
+    "api.throttlingRateLimit": None,
+    "api.throttlingBurstLimit": None,
+    "ingest.reservedConcurrency": 4,
+}
+
+
+def test_the_function_url_carries_the_url_and_the_handshakes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a function URL: Twilio's signature over the URL as called verifies, Meta's GET
+    and Intercom's HEAD handshakes are answered, and GET is refused for the others."""
+    from local import LocalStack
+
+    names = ("twilio", "meta", "intercom", "square")
+    overrides = {**FUNCTION_URL, **{f"providers.{n}": CATALOGUE[n]["example"] for n in names}}
+    with LocalStack.start(stack="dev", overrides=overrides, state_dir=tmp_path) as local:
+        for variable, value in local.client_env().items():
+            monkeypatch.setenv(variable, value)
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(local.outputs))
+        stack = outputs.load(str(path))
+        for name in ("twilio", "square"):
+            delivery = send.prepare(stack, name)
+            answer = send.post(delivery.signed())
+            assert 200 <= answer.status < 300, (name, answer.text)
+        assert handshake.run_handshake(stack, "meta") == []
+        assert handshake.run_handshake(stack, "intercom") == []
+        step = signing.HandshakeStep("GET", "", {}, b"", lambda *_: None)
+        assert handshake.perform(send.provider_url(stack, "twilio"), step)[0] == 405
