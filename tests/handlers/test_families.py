@@ -293,3 +293,18 @@ def test_json_paths_read_nested_strings() -> None:
     assert json_path_text(event, "a.b") == "x"
     assert json_path_text(event, "a.n") == ""
     assert json_path_text(event, "a.c.d") == ""
+
+
+def test_a_placeholder_inside_a_signed_value_is_not_filled_in() -> None:
+    """A delivery id that reads `{timestamp}` is signed as sent: else a captured request could
+    be replayed under a new id (`a{timestamp}` for `a123`) with its old signature."""
+    options = {**COMPOSED, "signed_content": "{id}.{timestamp}.{body}", "tolerance_seconds": 0}
+    provider = build("acme", "hmac", "arn", options)
+    key = b"k" * 16
+    body = b"{}"
+    ts = "123"
+    legit = hmac.new(key, b"a123.123." + body, hashlib.sha256).hexdigest()
+    replayed = {"x-sig": "v0=" + legit, "x-ts": ts, "x-id": "a{timestamp}"}
+    assert provider.verify(call(replayed), body, (key,), NOW) == INVALID_SIGNATURE
+    sent = {"x-sig": "v0=" + legit, "x-ts": ts, "x-id": "a123"}
+    assert provider.verify(call(sent), body, (key,), NOW) is None

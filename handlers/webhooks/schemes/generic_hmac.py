@@ -119,6 +119,7 @@ class HmacOptions(Record):
         "handshake",
         "numbered",
         "parts",
+        "reads_call",
         "signature_header",
         "signature_key",
         "signature_list",
@@ -167,6 +168,8 @@ class HmacOptions(Record):
         """The template as literal texts and placeholders, in order (empty: the body alone)."""
         self.signs_id: Final = ID in template
         self.signs_timestamp: Final = TIMESTAMP in template
+        self.reads_call: Final = METHOD in template or URL in template
+        """Whether the message needs the request's method or URL (`request.Call`)."""
 
 
 def _split(template: str) -> list[str]:
@@ -265,61 +268,53 @@ def form_text(body: bytes) -> str:
 def signed_message(
     options: HmacOptions, headers: Headers, body: bytes, delivery_id: str, timestamp: str
 ) -> bytes:
-    """The bytes the HMAC covers: the template filled in from the request."""
+    """The bytes the HMAC covers: the template filled in from the request, each placeholder
+    replaced once (a value that itself reads `{timestamp}` stays as sent)."""
     if not options.parts:
         return body
-    call = call_of(headers)
-    out = []
-    for part in options.parts:
-        if part == BODY:
-            out.append(body)
-            continue
-        if part == ID:
-            text = delivery_id
-        elif part == TIMESTAMP:
-            text = timestamp
-        elif part == METHOD:
-            text = call.method
-        elif part == URL:
-            text = call.url
-            for escape in options.url_unescape:
-                decoded = chr(int(escape[1:], 16))
-                text = text.replace(escape, decoded).replace(escape.lower(), decoded)
-        elif part == FORM:
-            text = form_text(body)
-        else:
-            text = part
-        out.append(text.encode("utf-8", "surrogatepass"))
-    return b"".join(out)
+    values = {ID: delivery_id, TIMESTAMP: timestamp}
+    if options.reads_call:
+        call = call_of(headers)
+        url = call.url
+        for escape in options.url_unescape:
+            decoded = chr(int(escape[1:], 16))
+            url = url.replace(escape, decoded).replace(escape.lower(), decoded)
+        values[METHOD], values[URL] = call.method, url
+    if FORM in options.parts:
+        values[FORM] = form_text(body)
+    return b"".join(
+        [
+            body if part == BODY else values.get(part, part).encode("utf-8", "surrogatepass")
+            for part in options.parts
+        ]
+    )
 
 
 def _signatures(options: HmacOptions, headers: Headers) -> tuple[list[str], str, str | None]:
     """(signatures, timestamp from the list, the 401 reason) of the signature header(s)."""
     if options.numbered:
-        found = []
+        values = []
         for number in range(1, MAX_SIGNATURES + 1):
             value = headers.get(options.signature_header.replace(NUMBERED, str(number)))
             if value is None:
                 break
-            found.append(value)
-        if not found:
+            values.append(value)
+        if not values:
             return [], "", MISSING_SIGNATURE
-        values = found
     else:
         header = headers.get(options.signature_header)
         if not header:
             return [], "", MISSING_SIGNATURE
         values = [header]
-    if not all(value.isascii() for value in values):
-        return [], "", MALFORMED_SIGNATURE
-    if not options.signature_list:
-        prefix = options.signature_prefix
-        if not all(value.startswith(prefix) for value in values):
+    prefix = options.signature_prefix
+    for value in values:
+        if not value.isascii() or not value.startswith(prefix):
             return [], "", MALFORMED_SIGNATURE
+    if not options.signature_list:
         return [value[len(prefix) :].strip() for value in values], "", None
     timestamp = None
     signatures = []
-    for item in values[0].split(options.signature_list):
+    for item in values[0][len(prefix) :].split(options.signature_list):
         key, _, value = item.strip().partition("=")
         if key == options.timestamp_key and timestamp is None:
             timestamp = value
@@ -331,6 +326,24 @@ def _signatures(options: HmacOptions, headers: Headers) -> tuple[list[str], str,
 
 
 def verify(options: HmacOptions, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
+    if options.parts or options.numbered or options.signature_list:
+        return _verify_composed(options, headers, body, keys, now)
+    # The body alone under one header (GitHub-like senders): no message to compose.
+    header = headers.get(options.signature_header)
+    if not header:
+        return MISSING_SIGNATURE
+    prefix = options.signature_prefix
+    if not header.isascii() or not header.startswith(prefix):
+        return MALFORMED_SIGNATURE
+    provided = header[len(prefix) :].strip()
+    if options.encoding == "hex":
+        return match_hex(keys, body, options.algorithm, (provided.lower(),))
+    return match_base64(keys, body, options.algorithm, (provided,))
+
+
+def _verify_composed(
+    options: HmacOptions, headers: Headers, body: bytes, keys: Keys, now: int
+) -> str | None:
     signatures, timestamp, reason = _signatures(options, headers)
     if reason:
         return reason
