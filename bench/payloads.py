@@ -66,7 +66,7 @@ SECRETS = {
 }
 
 
-def json_body(size: int, seed: int = 0, fields: dict[str, str] | None = None) -> bytes:
+def json_body(size: int, seed: int = 0, fields: dict[str, object] | None = None) -> bytes:
     """A JSON object of exactly `size` bytes shaped like a webhook event; `fields` go first."""
     rng = random.Random(seed)
     event: dict[str, object] = {"id": f"evt_{rng.getrandbits(64):016x}", "type": "push"}
