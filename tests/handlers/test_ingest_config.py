@@ -54,6 +54,7 @@ def test_defaults_per_scheme() -> None:
         "event_type_field": None,
         "sources": (None, None, None, None),
         "parts": (),  # the body alone
+        "reads_call": False,
         "numbered": False,
         "signature_list": "",
         "signature_key": "v1",
