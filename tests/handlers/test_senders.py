@@ -178,10 +178,10 @@ VECTORS: dict[str, tuple[str, str, str, dict[str, str], bytes, int, dict[str, ob
         {},
     ),
     "basic": (
-        "username:p4ss",
+        "Aladdin:open sesame",
         "POST",
         "https://example.com/hook",
-        {"Authorization": "Basic dXNlcm5hbWU6cDRzcw=="},
+        {"Authorization": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="},  # RFC 7617, section 2
         b"{}",
         0,
         {},
