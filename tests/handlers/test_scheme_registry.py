@@ -87,3 +87,16 @@ def test_the_ingest_function_imports_only_the_schemes_it_is_configured_with() ->
         "webhooks.schemes.generic_hmac",
         "webhooks.schemes.github",
     ]
+
+
+def test_a_named_sender_imports_its_family_only_and_handshakes_only_when_it_has_one() -> None:
+    okta = {"o": {"scheme": "okta", "secret_arn": "arn:1"}}  # token family, GET handshake
+    assert _schemes_imported(okta) == [
+        "webhooks.schemes.base",
+        "webhooks.schemes.handshakes",
+        "webhooks.schemes.token",
+    ]
+    linear = {"l": {"scheme": "linear", "secret_arn": "arn:2"}}  # no handshake
+    assert _schemes_imported(linear) == ["webhooks.schemes.base", "webhooks.schemes.generic_hmac"]
+    clerk = {"c": {"scheme": "clerk", "secret_arn": "arn:3"}}  # a preset of Standard Webhooks
+    assert _schemes_imported(clerk) == ["webhooks.schemes.base", "webhooks.schemes.standard"]
