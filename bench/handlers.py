@@ -126,10 +126,8 @@ def api_event(provider: str, body: bytes, headers: dict[str, str], now_ms: int) 
 def signed_event(scheme: str, size: int, delivery_id: str | None = None) -> tuple[dict, bytes]:
     """A signed request of `size` bytes for the provider named after `scheme`, and its body."""
     delivery_id = delivery_id or verification.DELIVERY_ID
-    fields = signing.id_fields(scheme, delivery_id)  # where the sender's body carries the id
-    body = payloads.json_body(size, seed=size, fields=fields)
     now = int(time.time())
-    headers = payloads.signed_headers(scheme, body, now, delivery_id)
+    body, headers = payloads.signed_request(scheme, size, now, delivery_id, seed=size)
     return api_event(scheme, body, headers, now * 1000), body
 
 

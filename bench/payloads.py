@@ -66,7 +66,7 @@ SECRETS = {
 }
 
 
-def json_body(size: int, seed: int = 0, fields: dict[str, str] | None = None) -> bytes:
+def json_body(size: int, seed: int = 0, fields: dict[str, object] | None = None) -> bytes:
     """A JSON object of exactly `size` bytes shaped like a webhook event; `fields` go first."""
     rng = random.Random(seed)
     event: dict[str, object] = {"id": f"evt_{rng.getrandbits(64):016x}", "type": "push"}
@@ -98,6 +98,16 @@ def json_body(size: int, seed: int = 0, fields: dict[str, str] | None = None) ->
 
 def _dump(event: dict[str, object]) -> bytes:
     return json.dumps(event, separators=(",", ":")).encode()
+
+
+def signed_request(
+    scheme: str, size: int, now: int, delivery_id: str, seed: int
+) -> tuple[bytes, dict[str, str]]:
+    """A body of about `size` bytes carrying what the sender's body carries (its delivery id,
+    Mailgun's signature object), signed as the sender signs it, and its lower-case headers."""
+    fields = signing.body_fields(scheme, delivery_id, now)
+    body = signing.sign_body(scheme, SECRETS[scheme], json_body(size, seed=seed, fields=fields))
+    return body, signed_headers(scheme, body, now, delivery_id)
 
 
 def signed_headers(scheme: str, body: bytes, now: int, delivery_id: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import standardwebhooks
 import stripe
-from webhooks import providers, schemes
+from webhooks import providers
 
 from ops import signing
 
@@ -22,7 +22,20 @@ from . import payloads
 from .stats import paired_ratios, summarize
 from .timing import interleaved_ns
 
-SCHEMES = schemes.names()
+SCHEMES = (
+    "github",
+    "stripe",
+    "shopify",
+    "slack",
+    "standard",
+    "hmac",
+    "paddle",
+    "gitlab",
+    "mailgun",
+)
+"""One scheme per family module (`schemes.BUILT_IN`): the first six schemes, the composed HMAC
+family as a named sender uses it (Paddle: a `key=value` list over `{ts}:{body}`), the shared
+token (GitLab) and the signature in the body (Mailgun)."""
 SIZES = {"1 KiB": 1024, "1 MiB": 1024 * 1024}
 DELIVERY_ID = "3f1c1a52-7a4e-4b7e-9d36-2b8f1c5e9a01"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench"  # noqa: S105 - an ARN, not a secret
@@ -45,11 +58,8 @@ def _ours(scheme: str, body: bytes, headers: dict[str, str], now: int) -> Callab
     reason = provider.verify(headers, body, keys, now)
     if reason is not None:
         raise RuntimeError(f"{scheme}: our verifier rejects the bench request: {reason}")
-    forged = dict(headers)
-    signature_header = signing.signature_header(scheme)
-    forged[signature_header] = forged[signature_header][:-4] + "AAAA"
-    if provider.verify(forged, body, keys, now) is None:
-        raise RuntimeError(f"{scheme}: our verifier accepts a forged signature")
+    if provider.verify(headers, body, (b"not-the-bench-key",), now) is None:
+        raise RuntimeError(f"{scheme}: our verifier accepts another key's request")
     return lambda: provider.verify(headers, body, keys, now)
 
 
@@ -75,8 +85,7 @@ def run(repeat: int) -> list[dict[str, object]]:
     for scheme in SCHEMES:
         for label, size in SIZES.items():
             now = int(time.time())  # signed now: the official libraries check the clock
-            body = payloads.json_body(size, seed=size)
-            headers = payloads.signed_headers(scheme, body, now, DELIVERY_ID)
+            body, headers = payloads.signed_request(scheme, size, now, DELIVERY_ID, seed=size)
             fns = {
                 "ours": _ours(scheme, body, headers, now),
                 "floor": floor(scheme, body, headers),

@@ -18,6 +18,9 @@ from components.naming import access_log_group_name
 from components.settings import ProviderSettings
 
 ROUTE_KEY = "POST /webhooks/{provider}"
+HANDSHAKE_ROUTE_KEYS = ("GET /webhooks/{provider}", "HEAD /webhooks/{provider}")
+"""The GET handshakes of Meta, Dropbox and Okta and Intercom's HEAD URL check; the receiver
+answers 405 for a provider whose sender makes none."""
 # Fields of one JSON access-log line; never headers, so no signature reaches the logs.
 ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -249,12 +252,24 @@ class WebhookApi(pulumi.ComponentResource):
             target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
             opts=child,
         )
+        handshake_routes = [
+            aws.apigatewayv2.Route(
+                f"{name}-{key.split()[0].lower()}-handshake-route",
+                api_id=self.api.id,
+                route_key=key,
+                target=integration.id.apply(
+                    lambda integration_id: f"integrations/{integration_id}"
+                ),
+                opts=child,
+            )
+            for key in HANDSHAKE_ROUTE_KEYS
+        ]
         permission = aws.lambda_.Permission(
             f"{name}-invoke-permission",
             action="lambda:InvokeFunction",
             function=self.function.name,
             principal="apigateway.amazonaws.com",
-            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/POST/webhooks/*"),
+            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*/webhooks/*"),
             opts=child,
         )
         # The stage makes the route live: only once the function may be invoked and can read
@@ -274,7 +289,8 @@ class WebhookApi(pulumi.ComponentResource):
             ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[route, self.function, permission, *versions]
+                parent=self,
+                depends_on=[route, *handshake_routes, self.function, permission, *versions],
             ),
         )
 

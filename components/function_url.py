@@ -5,6 +5,10 @@ function URL's event is the HTTP API's payload 2.0 (`rawPath`, `requestContext.h
 `timeEpoch`) without `pathParameters`, so `request.parse` takes the provider from the last
 segment of `rawPath` after `/webhooks/`: a sender posts to `<url>/webhooks/<provider>`.
 Throttling is the ingest function's reserved concurrency (required in this mode, settings).
+Every method reaches the function, GET and HEAD too: the senders' handshakes (Meta, Dropbox,
+Okta, Intercom) are answered by the receiver, which refuses them for the other providers, and
+the URL as called (`requestContext.domainName`, `rawPath`, `rawQueryString`) is what Twilio,
+Square and HubSpot sign.
 """
 
 from __future__ import annotations

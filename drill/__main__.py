@@ -161,7 +161,11 @@ def missing_scheme_providers(stack: str) -> dict[str, object]:
     config = load(REPO, stack, OVERRIDES)
     providers = config.values.get(f"{config.project}:{PROVIDERS_KEY}") or {}
     used = {options.get("scheme") for options in providers.values()}
-    return {f"providers.{name}": {"scheme": name} for name in schemes.names() if name not in used}
+    return {
+        f"providers.{name}": {"scheme": name}
+        for name in schemes.names()
+        if name not in used and signing.drillable(name)
+    }
 
 
 def verdict(outcome: dict, drained: bool) -> list[str]:

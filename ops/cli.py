@@ -27,6 +27,7 @@ from botocore.exceptions import (
 from ops import (
     dlq,
     events,
+    handshake,
     outputs,
     preflight,
     rejections,
@@ -34,6 +35,7 @@ from ops import (
     republish,
     selection,
     send,
+    senders,
     signing,
     times,
 )
@@ -753,4 +755,6 @@ COMMAND_GROUPS: tuple[Callable[[Commands], None], ...] = (
     add_dlq,
     add_rejections,
     preflight.add_parser,
+    senders.register,
+    handshake.register,
 )

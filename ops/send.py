@@ -47,15 +47,17 @@ class Delivery:
     options: dict | None = None
 
     def signed(self) -> tuple[str, bytes, dict[str, str]]:
+        body = signing.sign_body(self.scheme, self.secret, self.body, self.options)
         headers = signing.sign(
             self.scheme,
             self.secret,
-            self.body,
+            body,
             delivery_id=self.delivery_id,
             event_type=self.event_type,
             options=self.options,
+            url=self.url,
         )
-        return self.url, self.body, headers
+        return self.url, body, headers
 
 
 def current_secret(stack: Outputs, provider: str) -> str:

@@ -43,6 +43,17 @@ class Delivery(Record):
         self.challenge: Final = challenge
 
 
+class Answer(Record):
+    """What a handshake is answered: given at once, never stored as an event."""
+
+    __slots__ = ("body", "content_type", "status")
+
+    def __init__(self, status: int, content_type: str, body: str) -> None:
+        self.status: Final = status
+        self.content_type: Final = content_type
+        self.body: Final = body
+
+
 def delivery(
     delivery_id: str, event_type: str, headers: Mapping[str, str], kept: Iterable[str]
 ) -> Delivery:
@@ -124,3 +135,44 @@ def object_field(event: Mapping[str, object], field: str) -> Mapping[str, object
     _unique(event, field)
     value = event.get(field)
     return value if isinstance(value, dict) else None
+
+
+def json_path_text(event: Mapping[str, object], path: str) -> str:
+    """The string at `path` (`a.b`: field `b` of the object in field `a`), empty when absent or
+    not a string; a key given twice on the way is a 400."""
+    *parents, last = path.split(".")
+    current: Mapping[str, object] | None = event
+    for field in parents:
+        current = object_field(current, field) if current is not None else None
+    return optional_text(current, last) if current is not None else ""
+
+
+def identify(
+    headers: Mapping[str, str],
+    body: bytes,
+    body_sha256: str,
+    sources: tuple[str | None, str | None, str | None, str | None],
+) -> Delivery:
+    """The delivery as a family's options place it: `sources` is (id header, id body field,
+    event type header, event type body field), each None when unused. The id is the body's
+    SHA-256 when neither names it; the body is parsed only when a field is read."""
+    id_header, id_field, type_header, type_field = sources
+    event: Mapping[str, object] = {}
+    if id_field or type_field:
+        event = json_object(body)
+    if id_header:
+        delivery_id = required_header(headers, id_header)
+    elif id_field:
+        delivery_id = json_path_text(event, id_field)
+        if not delivery_id:
+            raise UnreadableDelivery(f"body has no {id_field!r} string")
+    else:
+        delivery_id = body_sha256
+    if type_header:
+        event_type = headers.get(type_header, "")
+    elif type_field:
+        event_type = json_path_text(event, type_field)
+    else:
+        event_type = ""
+    kept = [name for name in (id_header, type_header) if name]
+    return delivery(delivery_id, event_type, headers, (*COMMON_HEADERS, *kept))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import envelope, request
-from .delivery import UnreadableDelivery
+from .delivery import Answer, UnreadableDelivery
 from .envelope import json_string
 from .ingest_settings import IngestHandlerSettings
 from .observability import log, metrics
@@ -67,9 +67,15 @@ class Receiver:
         name = req.provider
         provider = self._settings.providers.get(name) if name else None
         label = provider.name if provider else _UNKNOWN
-        if req.method != "POST":
+        handshake = provider.handshake if provider else None
+        allowed = (
+            f"{handshake.method}, POST" if handshake and handshake.method != "POST" else "POST"
+        )
+        if req.method not in allowed.split(", "):
+            # GET (Meta, Dropbox, Okta) or HEAD (Intercom) only for a provider whose sender
+            # makes such a handshake
             result = self._reject(405, "method not allowed", label, req.request_id)
-            result["headers"]["allow"] = "POST"
+            result["headers"]["allow"] = allowed
             return result
         if provider is None:
             requested = (name or "")[:64]  # shows a mistyped URL; truncated, it is the caller's
@@ -85,6 +91,12 @@ class Receiver:
             keys = self._secrets.keys(provider, now)
         except SecretsUnavailable as error:
             return self._unavailable("signing secret unavailable", error, label, "")
+        if handshake is not None and handshake.method == req.method:
+            answer = handshake.answer(headers, body, keys, int(now))
+            if answer is not None:
+                return self._handshake(answer, handshake.name, label, req.request_id)
+            if req.method == "GET":
+                return self._reject(400, "not a handshake", label, req.request_id)
         reason = provider.verify(headers, body, keys, int(now))
         if reason:
             return self._reject(401, reason, label, req.request_id)
@@ -133,7 +145,12 @@ class Receiver:
             body_size=len(body),
             request_id=req.request_id,
         )
-        return response(202, "delivery_id", delivery.delivery_id)
+        if provider.accepted in ("json", "json-200"):
+            status = 202 if provider.accepted == "json" else 200
+            return response(status, "delivery_id", delivery.delivery_id)
+        if provider.accepted == "empty":  # Xero: 200, no body
+            return {"statusCode": 200, "headers": {}, "body": ""}
+        return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "[accepted]"}
 
     def _enqueue(self, fields: dict[str, Any], body: bytes) -> None:
         """Send the envelope; a body too big to travel inline goes to the archive bucket first."""
@@ -158,6 +175,24 @@ class Receiver:
             self._sqs().send_message(QueueUrl=self._settings.queue_url, MessageBody=message)
         except Exception as error:
             raise _Unavailable("queue unavailable", error) from None
+
+    def _handshake(self, answer: Answer, kind: str, label: str, request_id: str) -> dict[str, Any]:
+        """Answer a sender's handshake; one line is both the log record and the `Handshake`
+        metric. Never stored: a handshake is not an event."""
+        metrics(
+            self._settings.metrics_namespace,
+            {**self._dimensions, "Provider": label},
+            {"Handshake": 1},
+            level="INFO" if answer.status < 400 else "WARNING",
+            message="handshake",
+            provider=label,
+            delivery_id="",
+            handshake=kind,
+            status=answer.status,
+            request_id=request_id,
+        )
+        headers = {"content-type": answer.content_type, "x-content-type-options": "nosniff"}
+        return {"statusCode": answer.status, "headers": headers, "body": answer.body}
 
     def _reject(
         self, status: int, reason: str, label: str, request_id: str, **details: str

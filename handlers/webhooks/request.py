@@ -28,6 +28,31 @@ class BodyError(ValueError):
         self.reason = reason
 
 
+class Call(dict[str, str]):
+    """The request's headers (lower-case names), and the rest of the call a scheme may sign or
+    answer: the method, the URL as the sender called it and its raw query string.
+
+    A dict of headers first, so every scheme that reads only headers takes it as a plain
+    mapping; the families that sign the URL or answer a handshake read the attributes
+    (`call_of` gives a plain mapping empty ones).
+    """
+
+    method: str = "POST"
+    url: str = ""
+    """`https://<host><path>[?<query>]` as called (`request.url`)."""
+    query: str = ""
+    """The raw query string, percent-encoded as sent, without `?`."""
+
+
+def call_of(headers: Mapping[str, str]) -> Call:
+    """`headers` as a `Call`: itself when it is one, else with no method, URL or query."""
+    if isinstance(headers, Call):
+        return headers
+    call = Call(headers)
+    call.method = ""
+    return call
+
+
 class Request(Record):
     """What the ingest path reads of one request."""
 
@@ -46,7 +71,7 @@ class Request(Record):
         self,
         method: str,
         provider: str | None,
-        headers: dict[str, str],
+        headers: Call,
         source_ip: str,
         request_id: str,
         received_ms: int | None,
@@ -59,7 +84,8 @@ class Request(Record):
         """The route's `{provider}` path parameter (or the path's last segment after
         `/webhooks/`)."""
         self.headers: Final = headers
-        """Lower-case names (API Gateway joins repeated ones with commas)."""
+        """Lower-case names (API Gateway joins repeated ones with commas), with the method, the
+        URL and the query string (`Call`)."""
         self.source_ip: Final = source_ip
         self.request_id: Final = request_id
         self.received_ms: Final = received_ms
@@ -101,14 +127,18 @@ def parse(event: Mapping[str, Any]) -> Request:
     method = http.get("method")
     raw_headers = event.get("headers")
     time_epoch = context.get("timeEpoch")
+    headers = Call(
+        {name.lower(): value for name, value in raw_headers.items() if isinstance(value, str)}
+        if isinstance(raw_headers, dict)
+        else {}
+    )
+    headers.method = method.upper() if isinstance(method, str) else ""
+    headers.query = _text(event.get("rawQueryString"))
+    headers.url = url(headers, context, _text(event.get("rawPath")), headers.query)
     return Request(
-        method.upper() if isinstance(method, str) else "",
+        headers.method,
         _provider(event),
-        (
-            {name.lower(): value for name, value in raw_headers.items() if isinstance(value, str)}
-            if isinstance(raw_headers, dict)
-            else {}
-        ),
+        headers,
         _text(http.get("sourceIp")),
         _text(context.get("requestId")),
         (
@@ -119,6 +149,21 @@ def parse(event: Mapping[str, Any]) -> Request:
         event.get("body"),
         event.get("isBase64Encoded") is True,
     )
+
+
+def url(headers: Mapping[str, str], context: Mapping[str, Any], path: str, query: str) -> str:
+    """The URL the sender called: scheme, host, path and query.
+
+    The host is `requestContext.domainName`: the custom domain behind one, the API's or the
+    function URL's own domain otherwise (the Host header when the event has none). The domain's
+    API mapping is at the root (components/domain.py), so `rawPath` is the whole path (payload
+    2.0 leaves a mapping key out of it:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
+    Both front doors are HTTPS only; `x-forwarded-proto` says `http` only on the local stack.
+    """
+    host = _text(context.get("domainName")) or headers.get("host", "")
+    scheme = "http" if headers.get("x-forwarded-proto") == "http" else "https"
+    return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
 
 
 def _provider(event: Mapping[str, Any]) -> str | None:

@@ -14,7 +14,7 @@ from webhooks.schemes.base import Tolerance
 from webhooks.schemes.generic_hmac import HmacOptions, placeholders
 
 BASE = {"QUEUE_URL": "https://queue", "ARCHIVE_BUCKET": "bucket", "ENVIRONMENT": "dev"}
-SCHEME_NAMES = "github, stripe, shopify, slack, standard, hmac"
+SCHEME_NAMES = ", ".join(schemes.names())
 
 
 def providers(**options: object) -> str:
@@ -49,9 +49,20 @@ def test_defaults_per_scheme() -> None:
         "encoding": "hex",
         "timestamp_header": None,
         "delivery_id_header": None,
+        "delivery_id_field": None,
         "event_type_header": None,
-        "signed_before": "",
-        "signed_after": "",
+        "event_type_field": None,
+        "sources": (None, None, None, None),
+        "parts": (),  # the body alone
+        "reads_call": False,
+        "numbered": False,
+        "signature_list": "",
+        "signature_key": "v1",
+        "timestamp_key": "t",
+        "handshake": "none",
+        "verify_token": None,
+        "url_unescape": (),
+        "accepted": "json",
         "signs_id": False,
         "signs_timestamp": False,
     }
@@ -82,7 +93,7 @@ def test_full_hmac_options() -> None:
     assert acme.delivery_id_header == "x-acme-id"
     assert acme.event_type_header == "x-acme-event"
     assert (acme.algorithm, acme.encoding, acme.signature_prefix) == ("sha512", "base64", "sha512=")
-    assert (acme.signed_before, acme.signed_after) == ("{id}.{timestamp}.", "")
+    assert acme.parts == ("{id}", ".", "{timestamp}", ".", "{body}")
     assert acme.signs_id and acme.signs_timestamp
 
 
@@ -184,8 +195,8 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
             rf"PROVIDERS\['gh'\]\.scheme = None is not allowed; allowed: one of {SCHEME_NAMES}$",
         ),
         (
-            providers(gh={"scheme": "gitlab", "secret_arn": "a"}),
-            rf"PROVIDERS\['gh'\]\.scheme = 'gitlab' is not allowed; "
+            providers(gh={"scheme": "nosuchsender", "secret_arn": "a"}),
+            rf"PROVIDERS\['gh'\]\.scheme = 'nosuchsender' is not allowed; "
             rf"allowed: one of {SCHEME_NAMES}$",
         ),
         (providers(gh={"scheme": "github"}), r"PROVIDERS\['gh'\]\.secret_arn must be a non-empty"),
@@ -194,7 +205,13 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
         (
             providers(gh={"scheme": "github", "secret_arn": "a", "tolerance_seconds": 5}),
             r"PROVIDERS\['gh'\]\.tolerance_seconds = 5 is not allowed; "
-            "allowed: only valid with schemes stripe, slack, standard, hmac$",
+            "allowed: only valid with schemes "
+            + ", ".join(
+                n
+                for n in schemes.names()
+                if "tolerance_seconds" in {o.name for o in schemes.get(n).options}
+            )
+            + "$",
         ),
         (
             providers(s={"scheme": "stripe", "secret_arn": "a", "signature_header": "x"}),
@@ -262,12 +279,14 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
                 acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{timestamp}{body}"}
             ),
             r"timestamp_header = None is not allowed; "
-            r"allowed: required with scheme hmac when signed_content signs \{timestamp\}$",
+            r"allowed: required with scheme hmac when signed_content signs \{timestamp\} "
+            r"and signature_list is empty$",
         ),
         (
             providers(acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{id}.{ts}"}),
             r"signed_content = '\{id\}.\{ts\}' is not allowed; allowed: a template of text and "
-            r"the placeholders \{id\}, \{timestamp\} and \{body\}, with \{body\} exactly once",
+            r"the placeholders \{id\}, \{timestamp\}, \{body\}, \{method\}, \{url\} and "
+            r"\{form\}, with \{body\} at most once",
         ),
         (
             providers(acme={"scheme": "hmac", "secret_arn": "a", "signed_content": "{body}{body}"}),
@@ -402,7 +421,7 @@ def test_to_environ_reads_back_into_the_same_settings() -> None:
             {**BASE, "PROVIDERS": "{}", "LOG_LEVEL": "VERBOSE"},
             "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR",
         ),
-        ({**BASE, "PROVIDERS": '{"x": {"scheme": "gitlab"}}'}, r"PROVIDERS\['x'\]"),
+        ({**BASE, "PROVIDERS": '{"x": {"scheme": "nosuchsender"}}'}, r"PROVIDERS\['x'\]"),
     ],
 )
 def test_invalid_environment_names_the_variable(environ: dict, message: str) -> None:
@@ -424,13 +443,17 @@ def test_provider_names_are_what_the_pattern_allows(name: str) -> None:
 def _template_by_pattern(template: str) -> list[str] | None:
     found = _PLACEHOLDER_PATTERN.findall(template)
     rest = _PLACEHOLDER_PATTERN.sub("", template)
-    valid = "{" not in rest and "}" not in rest and found.count("{body}") == 1
-    return found if valid and all(p in ("{id}", "{timestamp}", "{body}") for p in found) else None
+    valid = "{" not in rest and "}" not in rest and found.count("{body}") <= 1 and found
+    allowed = ("{id}", "{timestamp}", "{body}", "{method}", "{url}", "{form}")
+    return found if valid and all(p in allowed for p in found) else None
 
 
 @given(
     st.lists(
-        st.sampled_from(["{", "}", "{body}", "{id}", "{timestamp}", "{x}", ".", "{}"]), max_size=6
+        st.sampled_from(
+            ["{", "}", "{body}", "{id}", "{timestamp}", "{url}", "{form}", "{x}", ".", "{}"]
+        ),
+        max_size=6,
     ).map("".join)
 )
 @example("{body}}")

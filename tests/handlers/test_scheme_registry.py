@@ -1,6 +1,7 @@
 """The scheme registry: every scheme module is listed, and a function imports only the schemes
 its providers use (the cold-start saving `schemes/__init__.py` claims)."""
 
+import importlib
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ from webhooks.delivery import Delivery
 from components import HANDLERS_DIR
 
 SCHEMES_DIR = HANDLERS_DIR / "webhooks" / "schemes"
-_SHARED = {"__init__", "base"}
+_SHARED = {"__init__", "base", "handshakes"}
 
 
 def test_every_scheme_module_is_built_in_under_its_schemes_name() -> None:
@@ -21,6 +22,10 @@ def test_every_scheme_module_is_built_in_under_its_schemes_name() -> None:
     assert set(schemes.BUILT_IN.values()) == modules
     for name in schemes.BUILT_IN:
         assert schemes.get(name).name == name
+    # a sender is data: every name that is not its module's family is one of its presets
+    for name, module in schemes.BUILT_IN.items():
+        family = importlib.import_module(f"webhooks.schemes.{module}")
+        assert name == family.SCHEME.name or name in family.PRESETS
 
 
 def test_a_built_in_name_cannot_be_registered_or_removed() -> None:
@@ -82,3 +87,16 @@ def test_the_ingest_function_imports_only_the_schemes_it_is_configured_with() ->
         "webhooks.schemes.generic_hmac",
         "webhooks.schemes.github",
     ]
+
+
+def test_a_named_sender_imports_its_family_only_and_handshakes_only_when_it_has_one() -> None:
+    okta = {"o": {"scheme": "okta", "secret_arn": "arn:1"}}  # token family, GET handshake
+    assert _schemes_imported(okta) == [
+        "webhooks.schemes.base",
+        "webhooks.schemes.handshakes",
+        "webhooks.schemes.token",
+    ]
+    linear = {"l": {"scheme": "linear", "secret_arn": "arn:2"}}  # no handshake
+    assert _schemes_imported(linear) == ["webhooks.schemes.base", "webhooks.schemes.generic_hmac"]
+    clerk = {"c": {"scheme": "clerk", "secret_arn": "arn:3"}}  # a preset of Standard Webhooks
+    assert _schemes_imported(clerk) == ["webhooks.schemes.base", "webhooks.schemes.standard"]

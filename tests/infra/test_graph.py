@@ -376,10 +376,16 @@ def test_api_routes_post_webhooks_provider_to_ingest(stack: MockedStack) -> None
     assert rules.http_integrations_payload_v2(stack_resources(stack)) == []
     assert integration.inputs["integrationType"] == "AWS_PROXY"
     assert integration.inputs["integrationUri"] == function(stack, "ingest").state["invokeArn"]
-    route = stack.one("aws:apigatewayv2/route:Route").inputs
-    assert route["routeKey"] == "POST /webhooks/{provider}"
-    assert route["target"] == f"integrations/{integration.id}"
-    assert route["apiId"] == integration.inputs["apiId"] == api.id
+    routes = [route.inputs for route in stack.of_type("aws:apigatewayv2/route:Route")]
+    # GET and HEAD for the senders' handshakes; the receiver refuses them for the others
+    assert sorted(route["routeKey"] for route in routes) == [
+        "GET /webhooks/{provider}",
+        "HEAD /webhooks/{provider}",
+        "POST /webhooks/{provider}",
+    ]
+    for route in routes:
+        assert route["target"] == f"integrations/{integration.id}"
+        assert route["apiId"] == integration.inputs["apiId"] == api.id
 
 
 def test_stage_throttles_and_logs_json(stack: MockedStack) -> None:
@@ -404,7 +410,8 @@ def test_permission_is_scoped_to_this_api(stack: MockedStack) -> None:
     assert permission["action"] == "lambda:InvokeFunction"
     assert permission["principal"] == "apigateway.amazonaws.com"
     assert permission["function"] == stack.outputs["ingest_function_name"]
-    assert permission["sourceArn"] == f"{api.state['executionArn']}/*/POST/webhooks/*"
+    # the two routes' methods (POST deliveries, GET handshakes), under /webhooks/ only
+    assert permission["sourceArn"] == f"{api.state['executionArn']}/*/*/webhooks/*"
 
 
 def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
@@ -642,9 +649,9 @@ def test_stage_goes_live_only_after_function_permission_and_secret_versions(
     required = [
         function(stack, "ingest"),
         stack.one("aws:lambda/permission:Permission"),
-        stack.one("aws:apigatewayv2/route:Route"),
+        *stack.of_type("aws:apigatewayv2/route:Route"),
         *stack.of_type("aws:secretsmanager/secretVersion:SecretVersion"),
     ]
-    assert len(required) == 3 + len(stack.outputs["providers"])
+    assert len(required) == 5 + len(stack.outputs["providers"])
     missing = [r.name for r in required if r.urn not in stage.dependencies]
     assert not missing

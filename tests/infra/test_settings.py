@@ -122,7 +122,12 @@ INVALID = [
     ("environment", "staging", "webhooks:environment", "one of dev, prod"),
     ("environment", _DELETE, "webhooks:environment", "is not set"),
     ("providers", {}, "webhooks:providers", "provider name"),
-    ("providers.github.scheme", "gitlab", "webhooks:providers.github.scheme", "github, stripe"),
+    (
+        "providers.github.scheme",
+        "nosuchsender",
+        "webhooks:providers.github.scheme",
+        "github, stripe",
+    ),
     ("providers.github.schema", "github", "webhooks:providers.github.schema", "known keys"),
     ("providers.github.signatureHeader", "x", "webhooks:providers.github.signatureHeader", "hmac"),
     ("providers.github.toleranceSeconds", 60, "webhooks:providers.github.toleranceSeconds", "only"),

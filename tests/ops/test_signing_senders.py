@@ -59,14 +59,18 @@ def sign(scheme: str, secret: str, body: bytes = BODY, delivery_id: str = "d-1")
     )
 
 
+CLASSIC = tuple(SIGNED)  # the named senders beyond these: tests/ops/test_signing_catalogue.py
+
+
 def test_the_sender_side_knows_every_registered_scheme() -> None:
     assert schemes.names() == signing.SCHEMES
-    assert set(signing.EVENT_TYPES) == set(SIGNED) == set(ID_SHAPES) == set(signing.SCHEMES)
+    assert set(signing.EVENT_TYPES) == set(signing.SCHEMES)
+    assert set(SIGNED) == set(ID_SHAPES) == set(signing.SCHEMES[:6])
 
 
 def test_sample_defaults_to_each_senders_first_event_type() -> None:
-    defaults = {scheme: signing.sample(scheme).event_type for scheme in signing.SCHEMES}
-    assert defaults == {scheme: types[0] for scheme, types in signing.EVENT_TYPES.items()}
+    defaults = {scheme: signing.sample(scheme).event_type for scheme in CLASSIC}
+    assert defaults == {scheme: signing.EVENT_TYPES[scheme][0] for scheme in CLASSIC}
     assert defaults == {
         "github": "push",
         "stripe": "charge.succeeded",
@@ -77,7 +81,7 @@ def test_sample_defaults_to_each_senders_first_event_type() -> None:
     }
 
 
-@pytest.mark.parametrize("scheme", signing.SCHEMES)
+@pytest.mark.parametrize("scheme", CLASSIC)
 def test_the_signature_header_holds_the_hmac_of_the_signed_message(scheme: str) -> None:
     secret = schemes.get(scheme).new_development_secret()
     headers = sign(scheme, secret)
@@ -108,7 +112,7 @@ def test_a_generic_hmac_senders_message_and_header_follow_its_options() -> None:
     assert signing.signed_message("hmac", BODY, {"X-Signature": "x"}) == BODY
 
 
-@pytest.mark.parametrize("scheme", signing.SCHEMES)
+@pytest.mark.parametrize("scheme", CLASSIC)
 def test_the_receiver_finds_the_delivery_id_where_id_fields_put_it(scheme: str) -> None:
     """A made-up body with `id_fields` and headers signed for the same id: the receiver reads
     that id, whether the sender carries it in the body or in a header."""
@@ -123,14 +127,14 @@ def test_the_receiver_finds_the_delivery_id_where_id_fields_put_it(scheme: str) 
     assert described.delivery_id == "d-42"
 
 
-@pytest.mark.parametrize("scheme", signing.SCHEMES)
+@pytest.mark.parametrize("scheme", CLASSIC)
 def test_samples_carry_the_id_fields(scheme: str) -> None:
     sample = signing.sample(scheme)
     fields = signing.id_fields(scheme, sample.delivery_id)
     assert fields.items() <= json.loads(sample.body).items()
 
 
-@pytest.mark.parametrize("scheme", signing.SCHEMES)
+@pytest.mark.parametrize("scheme", CLASSIC)
 @pytest.mark.parametrize("marker", ["", "poison-"])
 def test_delivery_ids_are_shaped_like_the_senders_and_reproducible(
     scheme: str, marker: str
@@ -165,4 +169,4 @@ def test_an_unknown_scheme_is_refused(call) -> None:
 
 
 def test_only_the_generic_hmac_sender_signs_by_its_options() -> None:
-    assert [s for s in signing.SCHEMES if signing.reads_options(s)] == ["hmac"]
+    assert [s for s in signing.SCHEMES if signing.reads_options(s)] == ["hmac", "token"]

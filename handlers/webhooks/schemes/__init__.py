@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .base import Option, OptionError, Provider, Scheme, UnknownOption, config_key
+from .base import Option, OptionError, Provider, Scheme, UnknownOption, config_key, preset
 
 __all__ = [
     "BUILT_IN",
@@ -40,8 +40,49 @@ BUILT_IN = {
     "slack": "slack",
     "standard": "standard",
     "hmac": "generic_hmac",
+    "token": "token",
+    "basic": "token",
+    "in-body": "in_body",
+    "adyen": "in_body",
+    "auth0": "token",
+    "bitbucket": "generic_hmac",
+    "calendly": "generic_hmac",
+    "circleci": "generic_hmac",
+    "clerk": "standard",
+    "coinbase-commerce": "generic_hmac",
+    "datadog": "token",
+    "docusign": "generic_hmac",
+    "dropbox": "generic_hmac",
+    "gitlab": "token",
+    "hubspot": "generic_hmac",
+    "intercom": "generic_hmac",
+    "jira": "generic_hmac",
+    "lemonsqueezy": "generic_hmac",
+    "linear": "generic_hmac",
+    "mailgun": "in_body",
+    "meta": "generic_hmac",
+    "microsoft-graph": "in_body",
+    "mux": "generic_hmac",
+    "okta": "token",
+    "openai": "standard",
+    "paddle": "generic_hmac",
+    "pagerduty": "generic_hmac",
+    "postmark": "token",
+    "replicate": "standard",
+    "resend": "standard",
+    "sentry": "generic_hmac",
+    "square": "generic_hmac",
+    "twilio": "generic_hmac",
+    "twitch": "generic_hmac",
+    "typeform": "generic_hmac",
+    "vercel": "generic_hmac",
+    "woocommerce": "generic_hmac",
+    "xero": "generic_hmac",
+    "zoom": "generic_hmac",
 }
-"""Each built-in scheme's name → its module in this package (imported on first use)."""
+"""Each built-in scheme's name → its module in this package (imported on first use). A module
+builds its family's `SCHEME`; the other names are its `PRESETS`, the named senders of that
+family, built from their data on first lookup (`schemes.base.preset`)."""
 
 _REGISTRY: dict[str, Scheme[Any]] = {}
 
@@ -67,7 +108,9 @@ def find(name: object) -> Scheme[Any] | None:
     found = _REGISTRY.get(name)
     if found is None and name in BUILT_IN:
         module = importlib.import_module(f".{BUILT_IN[name]}", __name__)
-        found = _REGISTRY[name] = module.SCHEME
+        family: Scheme[Any] = module.SCHEME
+        found = family if family.name == name else preset(family, name, **module.PRESETS[name])
+        _REGISTRY[name] = found
     return found
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Generic, TypeVar
 
 from .. import Record
-from ..delivery import Delivery
+from ..delivery import Answer, Delivery
 from ..envelope import DEDUPE_BY_CONTENT, DEDUPE_BY_DELIVERY_ID
 
 Headers = Mapping[str, str]
@@ -53,7 +53,17 @@ class Option:
     empty included), `integer` (from `low` to `high`) or `choice` (one of `choices`).
     """
 
-    __slots__ = ("choices", "default", "description", "high", "kind", "low", "lower", "name")
+    __slots__ = (
+        "choices",
+        "default",
+        "description",
+        "high",
+        "kind",
+        "low",
+        "lower",
+        "name",
+        "required",
+    )
 
     def __init__(
         self,
@@ -66,6 +76,7 @@ class Option:
         choices: tuple[str, ...] = (),
         lower: bool = False,
         description: str = "",
+        required: bool = False,
     ) -> None:
         self.name: Final = name
         self.kind: Final = kind
@@ -75,9 +86,25 @@ class Option:
         self.choices: Final = choices
         self.lower: Final = lower
         self.description: Final = description
+        self.required: Final = required
+        """Whether a provider must give it (a preset's own value, e.g. Meta's verify token)."""
 
     def __repr__(self) -> str:
         return f"Option({self.name!r}, {self.kind!r})"
+
+    def but(self, *, default: object = None, required: bool = False) -> Option:
+        """This option with another default, or required: what a preset shows its users."""
+        return Option(
+            self.name,
+            self.kind,
+            default=default,
+            low=self.low,
+            high=self.high,
+            choices=self.choices,
+            lower=self.lower,
+            description=self.description,
+            required=required,
+        )
 
     def parse(self, key: str, value: object) -> object:
         """The validated value; raise `OptionError` naming `key` (the caller's spelling)."""
@@ -98,6 +125,20 @@ class Option:
         return value.lower() if self.lower else value
 
 
+ACCEPTED = ("json", "json-200", "empty", "[accepted]")
+"""How a stored delivery is answered: 202 with `{"delivery_id": ...}` (the default), the same
+with 200 (senders that count only 200 as delivered: Lemon Squeezy, Coinbase Commerce, Postmark,
+Dropbox), 200 with no body (Xero's "intent to receive"), or 200 with the text `[accepted]`
+(Adyen)."""
+ACCEPTED_OPTION = Option(
+    "accepted",
+    "choice",
+    default="json",
+    choices=ACCEPTED,
+    description="the answer to a stored delivery: 202 or 200 JSON, 200 empty, 200 [accepted]",
+)
+
+
 def utf8_key(secret: str) -> bytes:
     """The HMAC key of most senders: the secret's UTF-8 bytes."""
     key = secret.encode()
@@ -109,6 +150,40 @@ def utf8_key(secret: str) -> bytes:
 def hex_secret(entropy: bytes) -> str:
     """A development secret of most senders: hex text."""
     return entropy.hex()
+
+
+class Handshake(Record):
+    """A sender's handshake: the method it comes with (`GET` or `POST`) and how it is answered.
+
+    `answer(headers, body, keys, now)` is the `Answer` when the request is the handshake, else
+    `None` (a POST then goes on as a delivery; a GET is a 400). The receiver never stores it.
+    """
+
+    __slots__ = ("answer", "method", "name")
+
+    def __init__(
+        self, name: str, method: str, answer: Callable[[Headers, bytes, Keys, int], Answer | None]
+    ) -> None:
+        self.name: Final = name
+        self.method: Final = method
+        self.answer: Final = answer
+
+
+class About(Record):
+    """A sender's catalogue entry (`python -m ops senders`, docs/senders.md): its family, what
+    it signs, its handshake, the page of its documentation that says so, and where the test
+    vector that checks the preset came from."""
+
+    __slots__ = ("docs", "family", "handshake", "signed", "vector")
+
+    def __init__(
+        self, family: str, signed: str, docs: str, vector: str, handshake: str = ""
+    ) -> None:
+        self.family: Final = family
+        self.signed: Final = signed
+        self.docs: Final = docs
+        self.vector: Final = vector
+        self.handshake: Final = handshake
 
 
 class Scheme(Generic[Options]):
@@ -126,15 +201,22 @@ class Scheme(Generic[Options]):
       it yields a key. Raises `ValueError` saying what is expected.
     - `development_secret(entropy)`: a random secret shaped like the sender's, for local runs.
     - `automatic_dedupe(values)`: the dedupe mode when the scheme leaves it to its options.
+    - `handshake(options)`: the sender's `Handshake`, if it has one with these options.
+    - `accepted(options)`: how a stored delivery is answered (`ACCEPTED`), when the sender
+      demands other than the default 202 with the delivery id (Xero, Adyen).
+    - `about`: the sender's catalogue entry (`About`).
     """
 
     __slots__ = (
+        "about",
+        "accepted",
         "automatic_dedupe",
         "check",
         "check_secret",
         "configure",
         "describe",
         "development_secret",
+        "handshake",
         "name",
         "options",
         "signing_key",
@@ -154,6 +236,9 @@ class Scheme(Generic[Options]):
         check_secret: Callable[[str], object] | None = None,
         development_secret: Callable[[bytes], str] = hex_secret,
         automatic_dedupe: Callable[[Mapping[str, Any]], str] | None = None,
+        handshake: Callable[[Options], Handshake | None] | None = None,
+        accepted: Callable[[Options], str] | None = None,
+        about: About | None = None,
     ) -> None:
         self.name: Final = name
         self.configure: Final = configure
@@ -167,6 +252,9 @@ class Scheme(Generic[Options]):
         self.automatic_dedupe: Final = automatic_dedupe
         """The dedupe mode when the `dedupe` option is left at a `None` default
         (`dedupe_option`)."""
+        self.handshake: Final = handshake
+        self.accepted: Final = accepted
+        self.about: Final = about
 
     def __repr__(self) -> str:
         return f"Scheme({self.name!r})"
@@ -183,6 +271,9 @@ class Scheme(Generic[Options]):
         for key, value in given.items():
             if key not in known:
                 raise UnknownOption(key, value, f"known keys: {', '.join(['scheme', *known])}")
+        for key, option in known.items():
+            if option.required and key not in given:
+                raise OptionError(key, None, f"required with scheme {self.name}")
         values = {
             option.name: option.parse(key, given[key]) if key in given else option.default
             for key, option in known.items()
@@ -211,7 +302,16 @@ class Scheme(Generic[Options]):
 class Provider(Record, Generic[Options]):
     """One configured sender: its route name, scheme, secret and typed options."""
 
-    __slots__ = ("dedupe", "name", "options", "scheme", "secret_arn", "values")
+    __slots__ = (
+        "accepted",
+        "dedupe",
+        "handshake",
+        "name",
+        "options",
+        "scheme",
+        "secret_arn",
+        "values",
+    )
 
     def __init__(
         self,
@@ -238,6 +338,10 @@ class Provider(Record, Generic[Options]):
         )
         """`deliveryId` or `content` (`dedupe_option`): what makes two deliveries one event;
         decided once per container, read on every request."""
+        self.handshake: Final = scheme.handshake(options) if scheme.handshake else None
+        """The sender's handshake, answered by the receiver and never stored."""
+        self.accepted: Final[str] = scheme.accepted(options) if scheme.accepted else "json"
+        """How a stored delivery is answered: one of `ACCEPTED`."""
 
     def verify(self, headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
         """`None` when the delivery is authentic, else the reason for the 401."""
@@ -303,3 +407,79 @@ def configure_tolerance(values: Mapping[str, Any]) -> Tolerance:
 TIMESTAMPED_OPTIONS = (TOLERANCE, dedupe_option(DEDUPE_BY_DELIVERY_ID))
 """The options of a scheme that signs a timestamp and its delivery id (Stripe, Slack, Standard
 Webhooks): how old a delivery may be, and dedupe by the signed id unless told otherwise."""
+
+
+def hex_key(secret: str) -> bytes:
+    """The HMAC key of a sender whose secret is hex text (Adyen)."""
+    try:
+        key = bytes.fromhex(secret)
+    except ValueError:
+        raise ValueError("signing secret is not hex text") from None
+    if not key:
+        raise ValueError("signing secret is empty")
+    return key
+
+
+def preset(
+    family: Scheme[Options],
+    name: str,
+    about: About,
+    *,
+    fixed: Mapping[str, object] | None = None,
+    settable: tuple[str, ...] = (),
+    required: tuple[str, ...] = (),
+    signing_key: Callable[[str], bytes] | None = None,
+    check_secret: Callable[[str], object] | None = None,
+    development_secret: Callable[[bytes], str] | None = None,
+) -> Scheme[Options]:
+    """A named sender as data: `family` with the option values `fixed`, of which the users of
+    `name` may set only those in `settable` (the fixed value is then their default) and must
+    give those in `required`. Secrets are the family's unless the sender's differ."""
+    fixed = dict(fixed or {})
+    by_name = {option.name: option for option in family.options}
+    shown = (*settable, *required, *(("dedupe",) if "dedupe" in by_name else ()))
+    options = tuple(
+        by_name[key].but(default=fixed.get(key, by_name[key].default), required=key in required)
+        for key in dict.fromkeys(shown)
+    )
+    own = {option.name for option in options}
+    base = {key: value for key, value in fixed.items() if key not in own}
+
+    def family_values(values: Mapping[str, Any]) -> dict[str, object]:
+        given = {key: value for key, value in values.items() if value is not None}
+        return family.validate({**base, **given})
+
+    def check(values: Mapping[str, Any], spell: Callable[[str], str]) -> None:
+        try:
+            family_values(values)
+        except OptionError as error:
+            if error.key not in own:
+                raise  # the preset itself is wrong: its tests say so
+            raise OptionError(spell(error.key), error.value, error.allowed) from None
+
+    def configure(values: Mapping[str, Any]) -> Options:
+        return family.configure(family_values(values))
+
+    def automatic_dedupe(values: Mapping[str, Any]) -> str:
+        automatic = family.automatic_dedupe
+        full = family_values(values)
+        chosen = full.get("dedupe")
+        if isinstance(chosen, str):
+            return chosen
+        return automatic(full) if automatic is not None else DEDUPE_BY_DELIVERY_ID
+
+    return Scheme(
+        name,
+        configure,
+        family.verify,
+        family.describe,
+        options=options,
+        check=check,
+        signing_key=signing_key or family.signing_key,
+        check_secret=check_secret or (None if signing_key else family.check_secret),
+        development_secret=development_secret or family.development_secret,
+        automatic_dedupe=automatic_dedupe,
+        handshake=family.handshake,
+        accepted=family.accepted,
+        about=about,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from ..delivery import (
     COMMON_HEADERS,
@@ -28,6 +29,7 @@ from ..signatures import (
 )
 from .base import (
     TIMESTAMPED_OPTIONS,
+    About,
     Headers,
     Keys,
     Scheme,
@@ -101,6 +103,11 @@ def development_secret(entropy: bytes) -> str:
     return SECRET_PREFIX + base64.b64encode(entropy).decode()
 
 
+SIGNED = (
+    "`{webhook-id}.{webhook-timestamp}.{body}`: `svix-signature` (or `webhook-signature`): "
+    "`v1,<base64 HMAC-SHA256>`"
+)
+
 SCHEME: Scheme[Tolerance] = Scheme(
     "standard",
     configure_tolerance,
@@ -111,3 +118,45 @@ SCHEME: Scheme[Tolerance] = Scheme(
     check_secret=check_secret,
     development_secret=development_secret,
 )
+
+FAMILY = "standard"
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "clerk": {
+        "about": About(
+            FAMILY,
+            SIGNED,
+            "https://clerk.com/docs/webhooks/overview",
+            "svix 2.9.1 and standardwebhooks 1.3.0 (Webhook.sign, verify)",
+        ),
+        "settable": ("tolerance_seconds",),
+    },
+    "openai": {
+        "about": About(
+            FAMILY,
+            SIGNED,
+            "https://developers.openai.com/api/docs/guides/webhooks",
+            "openai 3.63.0 (webhooks.verify_signature) and svix 2.9.1",
+        ),
+        "settable": ("tolerance_seconds",),
+    },
+    "replicate": {
+        "about": About(
+            FAMILY,
+            SIGNED,
+            "https://replicate.com/docs/topics/webhooks/verify-webhook",
+            "replicate 1.0.7 (Webhooks.validate) and svix 2.9.1",
+        ),
+        "settable": ("tolerance_seconds",),
+    },
+    "resend": {
+        "about": About(
+            FAMILY,
+            SIGNED,
+            "https://resend.com/docs/webhooks/verify-webhooks-requests",
+            "resend 2.52.0 (Webhooks.verify) and svix 2.9.1",
+        ),
+        "settable": ("tolerance_seconds",),
+    },
+}
+"""The named senders that send Standard Webhooks (Svix): the scheme as it is."""

@@ -1,0 +1,40 @@
+"""`python -m ops senders`: the catalogue without a stack, and docs/senders.md generated from it."""
+
+import json
+from pathlib import Path
+
+from webhooks import schemes
+
+from components.settings import parse_settings
+from ops import senders
+from ops.cli import main
+
+DOC = Path(__file__).parents[2] / "docs" / "senders.md"
+
+
+def test_docs_senders_md_is_the_catalogue() -> None:
+    assert DOC.read_text() == senders.markdown(), "run: python -m ops senders --markdown"
+
+
+def test_the_catalogue_needs_no_stack(capsys, tmp_path) -> None:
+    assert main(["--outputs", str(tmp_path / "missing.json"), "senders", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    names = [entry["name"] for entry in entries]
+    assert names == [n for n in schemes.names() if schemes.get(n).about is not None]
+    for entry in entries:
+        assert entry["docs"].startswith("https://")
+        assert entry["vector"] and entry["signed"] and entry["family"]
+
+
+def test_every_example_is_a_valid_provider_entry() -> None:
+    """Each example, as a user writes it in the stack config, passes the program's settings."""
+    for entry in senders.catalogue():
+        name = entry["name"]
+        secret = schemes.get(name).new_development_secret()
+        raw = {
+            "environment": "dev",
+            "providers": {name: entry["example"]},
+            "secrets": {name: secret},
+        }
+        [provider] = parse_settings(raw).providers
+        assert provider.scheme == name
