@@ -76,7 +76,7 @@ WITHOUT_ORACLE = (
     "basic",
 )
 URL = "https://hooks.example.com/webhooks/sender?tenant=acme"
-NOTES = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40)
+NOTES = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)
 EXAMPLES = settings(max_examples=15, deadline=None)
 
 
@@ -152,8 +152,9 @@ def test_svix_signs_for_clerk(note: str) -> None:
 @given(reference=st.text(min_size=1, max_size=20), value=st.integers(0, 10**9))
 def test_adyen_library_signs_the_notification_item(reference: str, value: int) -> None:
     key = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
-    item = {
-        "amount": {"currency": "EUR", "value": value},
+    amount: dict[str, object] = {"currency": "EUR", "value": value}
+    item: dict[str, object] = {
+        "amount": amount,
         "eventCode": "AUTHORISATION",
         "merchantAccountCode": "TestMerchant",
         "merchantReference": reference,
@@ -164,7 +165,7 @@ def test_adyen_library_signs_the_notification_item(reference: str, value: int) -
     body = json.dumps({"live": "false", "notificationItems": [{"NotificationRequestItem": item}]})
     headers = {"Content-Type": "application/json"}
     assert ours("adyen", key, headers, body.encode(), 0) is None
-    item["amount"]["value"] = value + 1
+    amount["value"] = value + 1
     changed = json.dumps(
         {"live": "false", "notificationItems": [{"NotificationRequestItem": item}]}
     )
