@@ -1,8 +1,9 @@
 """The senders' official libraries as live oracles (issue 25): where a sender publishes a Python
 library that signs or verifies its webhooks, that library signs fresh random deliveries which our
 ingest verification must accept (and refuse once a byte changes), and verifies what
-`ops/signing.py` sends. A library that can only verify also verifies the research vector
-(`test_senders.VECTORS`), so the pasted vector is re-checked against the sender, not our code.
+`ops/signing.py` sends. Each library also verifies the research vector (`test_senders.VECTORS`),
+so the pasted vector is re-checked against the sender, not our code; where a library checks the
+clock, it is set to the vector's time.
 
 Senders without such a library (their vectors come from the documentation's worked example) are
 listed in `WITHOUT_ORACLE`; a preset added later must be sorted into one list or the other.
@@ -385,3 +386,68 @@ def test_square_helper_verifies_the_research_vector() -> None:
     arguments = {"signature_header": signature, "signature_key": secret, "notification_url": url}
     assert square_verify(request_body=body.decode(), **arguments)
     assert not square_verify(request_body=flipped(body).decode(), **arguments)
+
+
+# The research vectors of the senders whose library signs, re-checked by that library.
+
+
+def test_twilio_request_validator_verifies_the_research_vector() -> None:
+    secret, _, url, headers, body, _, _ = VECTORS["twilio"]
+    params = dict(parse_qsl(body.decode(), keep_blank_values=True))
+    validator = RequestValidator(secret)
+    assert validator.validate(url, params, headers["X-Twilio-Signature"])
+    assert not validator.validate(url + "&baz=3", params, headers["X-Twilio-Signature"])
+
+
+def frozen_at(when: int) -> type[datetime]:
+    """A `datetime` whose `now` is `when` (unix seconds): a library's clock at a vector's time."""
+
+    class Then(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> "Then":
+            return cls.fromtimestamp(when, UTC)
+
+    return Then
+
+
+def test_hubspot_signature_verifies_the_research_vector(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hubspot.utils.signature
+
+    secret, _, url, headers, body, _, _ = VECTORS["hubspot"]
+    timestamp = headers["X-HubSpot-Request-Timestamp"]
+    monkeypatch.setattr(hubspot.utils.signature, "datetime", frozen_at(int(timestamp) // 1000 + 30))
+    arguments = {
+        "signature": headers["X-HubSpot-Signature-v3"],
+        "client_secret": secret,
+        "http_uri": url,
+        "signature_version": "v3",
+        "timestamp": timestamp,
+    }
+    assert HubSpot.is_valid(request_body=body.decode(), **arguments)
+    assert not HubSpot.is_valid(request_body=flipped(body).decode(), **arguments)
+
+
+def test_svix_verifies_the_clerk_research_vector(monkeypatch: pytest.MonkeyPatch) -> None:
+    import standardwebhooks.webhooks
+
+    secret, _, _, headers, body, when, _ = VECTORS["clerk"]
+    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", frozen_at(when))
+    svix.webhooks.Webhook(secret).verify(body, headers)
+    with pytest.raises(svix.webhooks.WebhookVerificationError):
+        svix.webhooks.Webhook(secret).verify(flipped(body), headers)
+
+
+def test_coinbase_commerce_library_verifies_the_research_vector() -> None:
+    secret, _, _, headers, body, _, _ = VECTORS["coinbase-commerce"]
+    signature = headers["X-CC-Webhook-Signature"]
+    Coinbase.verify_sig_header(body.decode(), signature, secret)
+    with pytest.raises(CoinbaseError):
+        Coinbase.verify_sig_header(flipped(body).decode(), signature, secret)
+
+
+def test_adyen_library_verifies_the_research_vector() -> None:
+    key, _, _, _, body, _, _ = VECTORS["adyen"]
+    item = json.loads(body)["notificationItems"][0]["NotificationRequestItem"]
+    assert adyen.is_valid_hmac_notification(item, key)
+    item["success"] = "false"
+    assert not adyen.is_valid_hmac_notification(item, key)
