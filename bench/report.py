@@ -1,6 +1,6 @@
 """The benchmark's tables (Markdown) and the target checks, from the results dictionary."""
 
-from webhooks import schemes
+from ops import signing
 
 TARGETS = {
     "verification_vs_official": 1.0,
@@ -78,7 +78,7 @@ def _cold_start(cached: dict, source: dict | None) -> list[str]:
 
 
 _COLD_START_ROWS = {
-    "ingest": f"ingest, {len(schemes.names())} providers (one per scheme)",
+    "ingest": f"ingest, {len(signing.shared_secret_schemes())} providers (one per secret scheme)",
     "ingest_one_provider": "ingest, 1 provider",
     "process": "process",
     "publish": "publish",

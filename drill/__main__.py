@@ -18,8 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-from webhooks import schemes
-
 from local import LocalStack
 from local.config import PROVIDERS_KEY, load
 from ops import signing
@@ -58,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     state = args.state_dir
     shutil.rmtree(state, ignore_errors=True)  # fresh logs: the duplicate count is read from them
     overrides = OVERRIDES | missing_scheme_providers(STACK)
-    unsendable = sorted(set(schemes.names()) - set(signing.SCHEMES))
+    unsendable = sorted(set(signing.shared_secret_schemes()) - set(signing.SCHEMES))
     if unsendable:
         parser.error(
             f"ops/signing.py has no sender for scheme(s) {', '.join(unsendable)}: the drill signs "
@@ -156,7 +154,11 @@ def missing_scheme_providers(stack: str) -> dict[str, object]:
     config = load(REPO, stack, OVERRIDES)
     providers = config.values.get(f"{config.project}:{PROVIDERS_KEY}") or {}
     used = {options.get("scheme") for options in providers.values()}
-    return {f"providers.{name}": {"scheme": name} for name in schemes.names() if name not in used}
+    return {
+        f"providers.{name}": {"scheme": name}
+        for name in signing.shared_secret_schemes()
+        if name not in used
+    }
 
 
 def verdict(outcome: dict, drained: bool) -> list[str]:

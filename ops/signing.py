@@ -32,6 +32,10 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 SCHEMES = ("github", "stripe", "shopify", "slack", "standard", "hmac")
+"""The senders signing with a shared secret; the public-key senders: `ops.pubkey_signing`."""
+PUBLIC_KEY_SCHEMES = ("discord", "telnyx", "sendgrid")
+"""The senders signing with a private key or an identity provider's token (`ops.pubkey_signing`),
+whose providers carry the public key: not sendable with a secret alone (the drill, the bench)."""
 
 EVENT_TYPES = {
     "github": ("push", "pull_request", "issues"),
@@ -125,6 +129,14 @@ def sign(
     if scheme == "hmac":
         return _sign_hmac(key, message, delivery_id, event_type, ts, options)
     raise _unknown(scheme)
+
+
+def shared_secret_schemes() -> tuple[str, ...]:
+    """Every registered scheme but the public-key ones: those a provider needs only its secret
+    for (the drill and the bench configure one of each)."""
+    from webhooks import schemes
+
+    return tuple(name for name in schemes.names() if name not in PUBLIC_KEY_SCHEMES)
 
 
 def standard_key(secret: str) -> bytes:

@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import envelope, request
+from . import envelope, request, schemes
+from .answers import Answer
 from .delivery import UnreadableDelivery
 from .envelope import json_string
 from .ingest_settings import IngestHandlerSettings
+from .keys import KeysUnavailable
 from .observability import log, metrics
 from .secrets import SecretsCache, SecretsUnavailable
 
@@ -86,9 +88,17 @@ class Receiver:
             keys = self._secrets.keys(provider, now)
         except SecretsUnavailable as error:
             return self._unavailable("signing secret unavailable", error, label, "")
-        reason = provider.verify(headers, body, keys, int(now))
+        try:
+            reason = provider.verify(headers, body, keys, int(now))
+        except KeysUnavailable as error:  # the sender's keys could not be fetched: it retries
+            return self._unavailable("sender keys unavailable", error, label, "")
         if reason:
             return self._reject(401, reason, label, req.request_id)
+        answering = schemes.answer_of(provider.scheme.name)
+        if answering is not None:
+            result = self._answer(answering, provider, headers, body, keys, int(now), label)
+            if result is not None:
+                return result
 
         body_sha256 = hashlib.sha256(body).hexdigest()
         try:
@@ -135,6 +145,31 @@ class Receiver:
             request_id=req.request_id,
         )
         return response(202, "delivery_id", delivery.delivery_id)
+
+    def _answer(
+        self,
+        answering: Callable[..., Answer | None],
+        provider: Any,
+        headers: Any,
+        body: bytes,
+        keys: Any,
+        now: int,
+        label: str,
+    ) -> dict[str, Any] | None:
+        """A verified request answered at once and never stored (a PING, a subscription
+        confirmation), or None when it is an event; a key or endpoint the answer needs and
+        cannot reach is a 503 (`KeysUnavailable`)."""
+        try:
+            answer = answering(provider.options, headers, body, keys, now)
+        except UnreadableDelivery:
+            return None  # not a handshake: `describe` says why it is unreadable
+        except KeysUnavailable as error:
+            return self._unavailable("sender endpoint unavailable", error, label, "")
+        if answer is None:
+            return None
+        log("INFO", "answered", provider=label, delivery_id="", status=answer.status)
+        headers = {"content-type": answer.content_type, "x-content-type-options": "nosniff"}
+        return {"statusCode": answer.status, "headers": headers, "body": answer.body}
 
     def _enqueue(self, fields: dict[str, Any], body: bytes) -> None:
         """Send the envelope; a body too big to travel inline goes to the archive bucket first."""
@@ -215,7 +250,7 @@ class _Unavailable(Exception):
 
 def _error_summary(error: Exception) -> str:
     """Type and AWS error code of a failure; never its message, which may quote a request."""
-    if isinstance(error, SecretsUnavailable):
+    if isinstance(error, (SecretsUnavailable, KeysUnavailable)):
         return str(error)  # says what is wrong with the secret value, never the value
     code = getattr(error, "response", {}).get("Error", {}).get("Code")
     return f"{type(error).__name__}: {code}" if code else type(error).__name__

@@ -14,7 +14,7 @@ from webhooks.schemes.base import Tolerance
 from webhooks.schemes.generic_hmac import HmacOptions, placeholders
 
 BASE = {"QUEUE_URL": "https://queue", "ARCHIVE_BUCKET": "bucket", "ENVIRONMENT": "dev"}
-SCHEME_NAMES = "github, stripe, shopify, slack, standard, hmac"
+SCHEME_NAMES = "github, stripe, shopify, slack, standard, hmac, discord, telnyx, sendgrid"
 
 
 def providers(**options: object) -> str:

@@ -13,7 +13,7 @@ from webhooks.delivery import Delivery
 from components import HANDLERS_DIR
 
 SCHEMES_DIR = HANDLERS_DIR / "webhooks" / "schemes"
-_SHARED = {"__init__", "base"}
+_SHARED = {"__init__", "base", "publickeys"}
 
 
 def test_every_scheme_module_is_built_in_under_its_schemes_name() -> None:

@@ -60,7 +60,7 @@ def sign(scheme: str, secret: str, body: bytes = BODY, delivery_id: str = "d-1")
 
 
 def test_the_sender_side_knows_every_registered_scheme() -> None:
-    assert schemes.names() == signing.SCHEMES
+    assert schemes.names() == signing.SCHEMES + signing.PUBLIC_KEY_SCHEMES
     assert set(signing.EVENT_TYPES) == set(SIGNED) == set(ID_SHAPES) == set(signing.SCHEMES)
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "OptionError",
     "Provider",
     "Scheme",
+    "answer_of",
     "config_key",
     "find",
     "get",
@@ -40,10 +41,16 @@ BUILT_IN = {
     "slack": "slack",
     "standard": "standard",
     "hmac": "generic_hmac",
+    "discord": "ed25519",
+    "telnyx": "ed25519",
+    "sendgrid": "ecdsa",
 }
-"""Each built-in scheme's name → its module in this package (imported on first use)."""
+"""Each built-in scheme's name → its module in this package (imported on first use). A module
+of several senders builds `SCHEMES` (name → scheme) instead of one `SCHEME`, and lists those it
+answers at once in `ANSWERS` (`answer_of`)."""
 
 _REGISTRY: dict[str, Scheme[Any]] = {}
+_ANSWERS: dict[str, Callable[..., Any]] = {}
 
 
 def register(scheme: Scheme[Any]) -> None:
@@ -67,8 +74,16 @@ def find(name: object) -> Scheme[Any] | None:
     found = _REGISTRY.get(name)
     if found is None and name in BUILT_IN:
         module = importlib.import_module(f".{BUILT_IN[name]}", __name__)
-        found = _REGISTRY[name] = module.SCHEME
+        schemes = getattr(module, "SCHEMES", None)
+        found = _REGISTRY[name] = schemes[name] if schemes is not None else module.SCHEME
+        _ANSWERS.update(getattr(module, "ANSWERS", {}))
     return found
+
+
+def answer_of(name: str) -> Callable[..., Any] | None:
+    """The function answering a verified request of scheme `name` at once, if it has one:
+    `(options, headers, body, keys, now) -> Answer | None` (`webhooks.answers`)."""
+    return _ANSWERS.get(name) if find(name) is not None else None
 
 
 def get(name: str) -> Scheme[Any]:
