@@ -182,17 +182,20 @@ class KeyCache:
                 return found  # the fresh copy stands until the interval is over
             raise KeysUnavailable(f"{source.name}: key fetch limited to one per interval")
         self._last_miss[source.name] = now
-        document = self._fetch(url, source, data, headers or {})
+        document = self.fetch(url, source, data, headers or {})
         if len(self._entries) >= self._max_entries:
             oldest = min(self._entries, key=lambda key: self._entries[key].expires)
             del self._entries[oldest]
         self._entries[(url, data)] = _Entry(document, now + self._ttl)
         return document
 
-    def _fetch(self, url: str, source: Source, data: bytes, headers: dict[str, str]) -> bytes:
+    def fetch(
+        self, url: str, source: Source, data: bytes = b"", headers: dict[str, str] | None = None
+    ) -> bytes:
+        """One request, never cached (a subscription confirmation); `url` passed `check_url`."""
         self.fetches += 1
         request = urllib.request.Request(  # noqa: S310 - check_url allowed only http(s)
-            url, data=data or None, headers=headers, method="POST" if data else "GET"
+            url, data=data or None, headers=headers or {}, method="POST" if data else "GET"
         )
         try:
             with self._opener().open(request, timeout=FETCH_TIMEOUT_SECONDS) as response:

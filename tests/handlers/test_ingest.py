@@ -650,7 +650,8 @@ def test_misconfigured_function_answers_503(
     assert (line["level"], line["message"]) == ("ERROR", "invalid configuration")
     assert line["reason"] == (
         "PROVIDERS['x'].scheme = 'gitlab' is not allowed; "
-        "allowed: one of github, stripe, shopify, slack, standard, hmac, discord, telnyx, sendgrid"
+        "allowed: one of github, stripe, shopify, slack, standard, hmac,"
+        " discord, telnyx, sendgrid, aws-sns"
     )
 
 

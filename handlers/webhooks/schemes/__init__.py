@@ -44,6 +44,7 @@ BUILT_IN = {
     "discord": "ed25519",
     "telnyx": "ed25519",
     "sendgrid": "ecdsa",
+    "aws-sns": "sns",
 }
 """Each built-in scheme's name → its module in this package (imported on first use). A module
 of several senders builds `SCHEMES` (name → scheme) instead of one `SCHEME`, and lists those it
