@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 SCHEMES = ("github", "stripe", "shopify", "slack", "standard", "hmac")
 """The senders signing with a shared secret; the public-key senders: `ops.pubkey_signing`."""
-PUBLIC_KEY_SCHEMES = ("discord", "telnyx", "sendgrid", "aws-sns")
+PUBLIC_KEY_SCHEMES = ("discord", "telnyx", "sendgrid", "aws-sns", "google-pubsub", "plaid")
 """The senders signing with a private key or an identity provider's token (`ops.pubkey_signing`),
 whose providers carry the public key: not sendable with a secret alone (the drill, the bench)."""
 

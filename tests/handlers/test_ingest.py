@@ -651,7 +651,7 @@ def test_misconfigured_function_answers_503(
     assert line["reason"] == (
         "PROVIDERS['x'].scheme = 'gitlab' is not allowed; "
         "allowed: one of github, stripe, shopify, slack, standard, hmac,"
-        " discord, telnyx, sendgrid, aws-sns"
+        " discord, telnyx, sendgrid, aws-sns, google-pubsub, plaid"
     )
 
 

@@ -14,7 +14,10 @@ from webhooks.schemes.base import Tolerance
 from webhooks.schemes.generic_hmac import HmacOptions, placeholders
 
 BASE = {"QUEUE_URL": "https://queue", "ARCHIVE_BUCKET": "bucket", "ENVIRONMENT": "dev"}
-SCHEME_NAMES = "github, stripe, shopify, slack, standard, hmac, discord, telnyx, sendgrid, aws-sns"
+SCHEME_NAMES = (
+    "github, stripe, shopify, slack, standard, hmac,"
+    " discord, telnyx, sendgrid, aws-sns, google-pubsub, plaid"
+)
 
 
 def providers(**options: object) -> str:
@@ -195,7 +198,7 @@ def test_render_parses_back_into_the_same_providers(options: dict, tolerance: in
             providers(gh={"scheme": "github", "secret_arn": "a", "tolerance_seconds": 5}),
             r"PROVIDERS\['gh'\]\.tolerance_seconds = 5 is not allowed; "
             "allowed: only valid with schemes stripe, slack, standard, hmac,"
-            " discord, telnyx, sendgrid, aws-sns$",
+            " discord, telnyx, sendgrid, aws-sns, plaid$",
         ),
         (
             providers(s={"scheme": "stripe", "secret_arn": "a", "signature_header": "x"}),

@@ -45,6 +45,8 @@ BUILT_IN = {
     "telnyx": "ed25519",
     "sendgrid": "ecdsa",
     "aws-sns": "sns",
+    "google-pubsub": "jwt",
+    "plaid": "jwt",
 }
 """Each built-in scheme's name → its module in this package (imported on first use). A module
 of several senders builds `SCHEMES` (name → scheme) instead of one `SCHEME`, and lists those it
