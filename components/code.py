@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pulumi
 
+from components.packages import files as built_files
+
 # What Lambda imports. `__pycache__` from local runs would change the archive's hash on every
 # machine (a spurious code update in each `pulumi preview`) and ship stale bytecode.
 PACKAGED_SUFFIXES = (".py",)
 
 
-def handler_archive(directory: str) -> pulumi.AssetArchive:
-    """Every `.py` file below `directory`, keyed by its path inside the zip (POSIX, sorted)."""
+def handler_archive(directory: str, packages: Path | None = None) -> pulumi.AssetArchive:
+    """Every `.py` file below `directory`, keyed by its path inside the zip (POSIX, sorted),
+    and every file of the built `packages` directory (components/packages.py) beside them."""
     root = Path(directory)
     files = sorted(
         path
@@ -21,6 +24,11 @@ def handler_archive(directory: str) -> pulumi.AssetArchive:
     )
     if not files:
         raise pulumi.RunError(f"no handler sources under {root.resolve()}")
-    return pulumi.AssetArchive(
-        {path.relative_to(root).as_posix(): pulumi.FileAsset(str(path)) for path in files}
-    )
+    assets = {path.relative_to(root).as_posix(): pulumi.FileAsset(str(path)) for path in files}
+    if packages is not None:
+        for path in built_files(packages):
+            key = path.relative_to(packages).as_posix()
+            if key in assets:
+                raise pulumi.RunError(f"{key} is both a handler source and a package file")
+            assets[key] = pulumi.FileAsset(str(path))
+    return pulumi.AssetArchive(assets)

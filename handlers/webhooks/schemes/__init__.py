@@ -30,6 +30,7 @@ __all__ = [
     "get",
     "names",
     "register",
+    "requires",
     "unregister",
     "validate",
 ]
@@ -81,6 +82,16 @@ def find(name: object) -> Scheme[Any] | None:
         found = _REGISTRY[name] = schemes[name] if schemes is not None else module.SCHEME
         _ANSWERS.update(getattr(module, "ANSWERS", {}))
     return found
+
+
+def requires(name: str) -> tuple[str, ...]:
+    """The third-party packages scheme `name` imports (its module's `REQUIRES`): what the
+    functions' package must carry for a provider of it (components/packages.py)."""
+    if find(name) is None or name not in BUILT_IN:
+        return ()
+    module = importlib.import_module(f".{BUILT_IN[name]}", __name__)
+    required: tuple[str, ...] = getattr(module, "REQUIRES", ())
+    return required
 
 
 def answer_of(name: str) -> Callable[..., Any] | None:

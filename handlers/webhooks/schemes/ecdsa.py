@@ -138,6 +138,9 @@ def _no_secret(secret: str) -> None:
     """Nothing of SendGrid's is secret here: the provider's secret is not read."""
 
 
+REQUIRES = ("cryptography",)
+"""Imported on first use only; the functions' package carries it (components/packages.py)."""
+
 SCHEMES: dict[str, Scheme[Any]] = {
     "sendgrid": Scheme(
         "sendgrid",

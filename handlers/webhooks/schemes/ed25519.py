@@ -263,6 +263,9 @@ def answer_discord(
     return Answer(200, "application/json", '{"type": 1}')
 
 
+REQUIRES = ("cryptography",)
+"""Imported on first use only; the functions' package carries it (components/packages.py)."""
+
 SCHEMES: dict[str, Scheme[Any]] = {name: _family(name) for name in SENDERS}
 ANSWERS = {"discord": answer_discord}
 """The senders of this family that are answered at once after verification (never stored)."""

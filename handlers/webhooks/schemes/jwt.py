@@ -418,4 +418,7 @@ def describe(options: JwtOptions, headers: Headers, body: bytes, body_sha256: st
     return options.sender.describe(json_object(body), headers, body_sha256)
 
 
+REQUIRES = ("cryptography",)
+"""Imported on first use only; the functions' package carries it (components/packages.py)."""
+
 SCHEMES: dict[str, Scheme[Any]] = {name: _family(name) for name in SENDERS}

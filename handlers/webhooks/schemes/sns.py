@@ -292,6 +292,9 @@ def _no_secret(secret: str) -> None:
     """Nothing of SNS's is secret: the provider's secret is not read."""
 
 
+REQUIRES = ("cryptography",)
+"""Imported on first use only; the functions' package carries it (components/packages.py)."""
+
 SCHEMES: dict[str, Scheme[Any]] = {
     "aws-sns": Scheme(
         "aws-sns",
