@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_send)
 
+    p = commands.add_parser(
+        "handshake",
+        help="send a sender's signed handshake (discord PING, aws-sns subscription confirmation)",
+    )
+    p.add_argument("provider")
+    p.set_defaults(run=_handshake)
+
     p = commands.add_parser("events", help="stored events")
     sub = p.add_subparsers(title="events commands", required=True, metavar="COMMAND")
     q = sub.add_parser("list", help="newest events (a provider's by time, else a bounded scan)")
@@ -193,6 +200,12 @@ def _send(args: argparse.Namespace) -> int:
     delivery_id = response.json().get("delivery_id") or delivery.delivery_id
     print(f"delivery id: {delivery_id}", file=sys.stderr)
     return 0 if ok else 1
+
+
+def _handshake(args: argparse.Namespace) -> int:
+    response, expected = send.handshake(outputs.load(args.outputs), args.provider)
+    print(f"{response.status} {response.text}")
+    return 0 if expected else 1
 
 
 def _events_list(args: argparse.Namespace) -> int:

@@ -175,6 +175,8 @@ def signed_message(
 def reads_options(scheme: str) -> bool:
     """Whether the sender signs according to its provider's options (header names, prefix,
     algorithm, template): only the generic HMAC sender does."""
+    if scheme in PUBLIC_KEY_SCHEMES:
+        return False  # ops.pubkey_signing: each signs its one documented way
     _check(scheme)
     return scheme == "hmac"
 

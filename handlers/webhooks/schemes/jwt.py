@@ -49,6 +49,7 @@ from .base import (
     OptionError,
     Scheme,
     dedupe_option,
+    hex_secret,
     utf8_key,
 )
 
@@ -295,6 +296,10 @@ def _plaid_describe(event: Mapping[str, Any], headers: Headers, body_sha256: str
     return delivery(body_sha256, kind, headers, COMMON_HEADERS)
 
 
+def _plaid_development_secret(entropy: bytes) -> str:
+    return f"local-client:{entropy.hex()}"
+
+
 def _plaid_secret(secret: str) -> bytes:
     client_id, colon, key = secret.partition(":")
     if not (colon and client_id.strip() and key.strip()):
@@ -377,6 +382,7 @@ def _family(name: str) -> Scheme[JwtOptions]:
         check=check,
         signing_key=_plaid_secret if name == "plaid" else utf8_key,
         check_secret=None if name == "plaid" else _no_secret,  # Google's needs no secret
+        development_secret=_plaid_development_secret if name == "plaid" else hex_secret,
     )
 
 
