@@ -24,7 +24,9 @@ def handler_archive(directory: str, packages: Path | None = None) -> pulumi.Asse
     )
     if not files:
         raise pulumi.RunError(f"no handler sources under {root.resolve()}")
-    assets = {path.relative_to(root).as_posix(): pulumi.FileAsset(str(path)) for path in files}
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        path.relative_to(root).as_posix(): pulumi.FileAsset(str(path)) for path in files
+    }
     if packages is not None:
         for path in built_files(packages):
             key = path.relative_to(packages).as_posix()

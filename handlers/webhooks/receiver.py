@@ -96,9 +96,9 @@ class Receiver:
             return self._reject(401, reason, label, req.request_id)
         answering = schemes.answer_of(provider.scheme.name)
         if answering is not None:
-            result = self._answer(answering, provider, headers, body, keys, int(now), label)
-            if result is not None:
-                return result
+            answered = self._answer(answering, provider, headers, body, keys, int(now), label)
+            if answered is not None:
+                return answered
 
         body_sha256 = hashlib.sha256(body).hexdigest()
         try:
