@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import os
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from . import Record
 from .observability import log
@@ -79,6 +76,8 @@ def check_key_origin(origin: str) -> str | None:
             "unset: a test-only override of the sender's key host, refused outside the local"
             f" stack ({LOCAL_STACK_VARIABLE}=1)"
         )
+    from urllib.parse import urlsplit
+
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or parts.hostname not in _LOCAL_ORIGIN_HOSTS:
         return "http(s)://127.0.0.1[:port] or localhost"
@@ -91,6 +90,8 @@ def check_url(url: str, source: Source, origin: str | None) -> str:
     """`url` when its scheme allows it (checked before any fetch); else `KeyRefused`.
 
     With a local `origin`, the URL must be on that origin instead of the sender's host."""
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -110,16 +111,17 @@ def check_url(url: str, source: Source, origin: str | None) -> str:
     return url
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failure: the allowed host must answer itself."""
+def _default_opener() -> Any:
+    """An opener that follows no redirect (the allowed host must answer itself) and uses no
+    proxy (keys come straight from the sender's host). `urllib.request` is imported here, by
+    the first fetch: it costs tens of milliseconds of import that no other path needs."""
+    import urllib.request
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
 
-
-def _default_opener() -> urllib.request.OpenerDirector:
-    # No proxy handler: keys come straight from the sender's host.
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
 
 
 class _Entry(Record):
@@ -193,6 +195,9 @@ class KeyCache:
         self, url: str, source: Source, data: bytes = b"", headers: dict[str, str] | None = None
     ) -> bytes:
         """One request, never cached (a subscription confirmation); `url` passed `check_url`."""
+        import urllib.error
+        import urllib.request
+
         self.fetches += 1
         request = urllib.request.Request(  # noqa: S310 - check_url allowed only http(s)
             url, data=data or None, headers=headers or {}, method="POST" if data else "GET"
