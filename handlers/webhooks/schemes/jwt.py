@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -197,23 +198,30 @@ def _url(options: JwtOptions, source: keys.Source, path: str) -> str:
 # ---- google-pubsub ----
 
 
+@functools.lru_cache(maxsize=4)
+def _google_certificates(document: bytes) -> Mapping[str, Any]:
+    """Key id → public key of one fetched certificates document (parsed once per document)."""
+    from cryptography import x509
+
+    try:
+        certificates = json.loads(document)
+        return {
+            kid: x509.load_pem_x509_certificate(pem.encode()).public_key()
+            for kid, pem in certificates.items()
+            if isinstance(pem, str)
+        }
+    except (ValueError, AttributeError):
+        raise keys.KeysUnavailable("google: certificates are not JSON of PEM") from None
+
+
 def _google_key(options: JwtOptions, kid: str, secrets: Keys) -> Any:
     """Google's certificate `kid` (the certificates are cached; an unseen id refetches them, at
     most once per interval)."""
-    from cryptography import x509
-
     url = _url(options, GOOGLE_CERTS, GOOGLE_CERTS_PATH)
     for refresh in (False, True):
-        try:
-            certificates = json.loads(keys.CACHE.get(url, GOOGLE_CERTS, refresh=refresh))
-        except ValueError:
-            raise keys.KeysUnavailable("google: certificates are not JSON") from None
-        pem = certificates.get(kid) if isinstance(certificates, dict) else None
-        if isinstance(pem, str):
-            try:
-                return x509.load_pem_x509_certificate(pem.encode()).public_key()
-            except ValueError:
-                raise keys.KeysUnavailable("google: a certificate is not PEM") from None
+        found = _google_certificates(keys.CACHE.get(url, GOOGLE_CERTS, refresh=refresh)).get(kid)
+        if found is not None:
+            return found
     return None
 
 
@@ -254,13 +262,19 @@ def _plaid_source(options: JwtOptions) -> keys.Source:
 
 def _plaid_key(options: JwtOptions, kid: str, secrets: Keys) -> Any:
     """Plaid's key `kid` (fetched once per id and cached; new ids at most once per interval)."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     source = _plaid_source(options)
     url = _url(options, source, PLAID_KEY_PATH)
     client_id, _, secret = secrets[0].decode().partition(":")
     request = json.dumps({"client_id": client_id, "secret": secret, "key_id": kid}).encode()
     answer = keys.CACHE.get(url, source, data=request, headers={"Content-Type": "application/json"})
+    return _plaid_jwk(answer, kid)
+
+
+@functools.lru_cache(maxsize=keys.MAX_ENTRIES)
+def _plaid_jwk(answer: bytes, kid: str) -> Any:
+    """The P-256 key of one key answer, or None (parsed once per answer)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     try:
         jwk = json.loads(answer).get("key")
     except (ValueError, AttributeError):
