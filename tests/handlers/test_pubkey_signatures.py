@@ -12,6 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from discord_interactions import verify_key
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey, VerifyKey
 from sendgrid.helpers.eventwebhook import EventWebhook
 from webhooks import providers, schemes
@@ -315,3 +317,32 @@ def test_cryptography_is_imported_only_by_a_function_with_a_public_key_provider(
         env={"PATH": "", "AWS_DEFAULT_REGION": "eu-west-1"},
     )
     assert done.stdout.splitlines()[-1] == str(imported)
+
+
+# ---- properties: any change of a signed byte is refused ----
+
+SENDGRID_KEY = p256()
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=st.binary(max_size=256), position=st.integers(min_value=0), bit=st.integers(0, 7))
+def test_any_flipped_bit_of_the_signed_message_is_refused(
+    body: bytes, position: int, bit: int
+) -> None:
+    signed = [
+        ("discord", discord_headers(body, discord_key()), discord_public(discord_key())),
+        (
+            "telnyx",
+            telnyx_headers(body, SigningKey(TELNYX_SEED)),
+            telnyx_public(SigningKey(TELNYX_SEED)),
+        ),
+        ("sendgrid", sendgrid_headers(body, SENDGRID_KEY), sendgrid_public(SENDGRID_KEY)),
+    ]
+    for scheme, headers, public in signed:
+        provider = providers.build("p", scheme, "arn", {"public_key": public})
+        lowered = {k.lower(): v for k, v in headers.items()}
+        assert provider.verify(lowered, body, (), NOW) is None
+        if body:
+            changed = bytearray(body)
+            changed[position % len(body)] ^= 1 << bit
+            assert provider.verify(lowered, bytes(changed), (), NOW) == "invalid signature"
