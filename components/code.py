@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pulumi
@@ -32,5 +33,6 @@ def handler_archive(directory: str, packages: Path | None = None) -> pulumi.Asse
             key = path.relative_to(packages).as_posix()
             if key in assets:
                 raise pulumi.RunError(f"{key} is both a handler source and a package file")
-            assets[key] = pulumi.FileAsset(str(path))
+            # Relative like the handler sources: the state then names no machine's checkout.
+            assets[key] = pulumi.FileAsset(os.path.relpath(path))
     return pulumi.AssetArchive(assets)

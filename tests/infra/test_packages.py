@@ -110,5 +110,8 @@ def test_a_stack_with_a_public_key_provider_ships_cryptography_and_one_without_d
     with_provider = _archive(run_stack("dev", config=config))
     without = _archive(run_stack("dev"))
     assert "cryptography/__init__.py" in with_provider
+    stack = run_stack("dev", config=config)
+    code = stack.one("aws:lambda/function:Function", "webhooks-api-function").inputs["code"]
+    assert not any(Path(asset.path).is_absolute() for asset in code.assets.values())
     assert not any(re.match(r"(cryptography|cffi|pycparser)[/-]", name) for name in without)
     assert set(without) < set(with_provider)
