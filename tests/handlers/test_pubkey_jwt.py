@@ -304,6 +304,16 @@ def test_a_changed_token_byte_is_refused(senders: Senders) -> None:
         assert ingest(NOW).post("pubsub", PUSH, bearer(changed))[0] == 401
 
 
+def test_a_token_spelled_with_characters_outside_base64url_is_refused(senders: Senders) -> None:
+    """Lenient decoders skip them; here a token has one spelling."""
+    head, payload, signature = google_token(NOW).split(".")
+    for spelled in (f"{head}.{payload}.{signature}!", f"{head}.{payload}.{signature}=="):
+        assert ingest(NOW).post("pubsub", PUSH, bearer(spelled)) == (
+            401,
+            '{"error": "malformed signature"}',
+        )
+
+
 @pytest.mark.parametrize(
     ("headers", "reason"),
     [

@@ -92,9 +92,11 @@ class Token(Record):
 
 
 def _b64url(text: str) -> bytes:
-    if not text.isascii():
+    """Strict base64url (unpadded, as JWS writes it): any other character is an error, not
+    skipped, so one token has one spelling."""
+    if not text.isascii() or "=" in text:
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 def _each_key_once(items: list[tuple[str, Any]]) -> dict[str, Any]:
