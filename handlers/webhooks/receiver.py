@@ -16,6 +16,7 @@ from . import envelope, request
 from .delivery import Answer, UnreadableDelivery
 from .envelope import json_string
 from .ingest_settings import IngestHandlerSettings
+from .keys import KeysUnavailable
 from .observability import log, metrics
 from .secrets import SecretsCache, SecretsUnavailable
 
@@ -91,13 +92,16 @@ class Receiver:
             keys = self._secrets.keys(provider, now)
         except SecretsUnavailable as error:
             return self._unavailable("signing secret unavailable", error, label, "")
-        if handshake is not None and handshake.method == req.method:
-            answer = handshake.answer(headers, body, keys, int(now))
-            if answer is not None:
-                return self._handshake(answer, handshake.name, label, req.request_id)
-            if req.method == "GET":
-                return self._reject(400, "not a handshake", label, req.request_id)
-        reason = provider.verify(headers, body, keys, int(now))
+        try:
+            if handshake is not None and handshake.method == req.method:
+                answer = handshake.answer(headers, body, keys, int(now))
+                if answer is not None:
+                    return self._handshake(answer, handshake.name, label, req.request_id)
+                if req.method == "GET":
+                    return self._reject(400, "not a handshake", label, req.request_id)
+            reason = provider.verify(headers, body, keys, int(now))
+        except KeysUnavailable as error:  # the sender's keys could not be fetched: it retries
+            return self._unavailable("sender keys unavailable", error, label, "")
         if reason:
             return self._reject(401, reason, label, req.request_id)
 
@@ -244,7 +248,7 @@ class _Unavailable(Exception):
 
 def _error_summary(error: Exception) -> str:
     """Type and AWS error code of a failure; never its message, which may quote a request."""
-    if isinstance(error, SecretsUnavailable):
+    if isinstance(error, (SecretsUnavailable, KeysUnavailable)):
         return str(error)  # says what is wrong with the secret value, never the value
     code = getattr(error, "response", {}).get("Error", {}).get("Code")
     return f"{type(error).__name__}: {code}" if code else type(error).__name__
