@@ -271,9 +271,9 @@ class LocalStack:
             stack,
             overrides,
             secrets_file=self.state_dir / "dev-secrets.json",
-            validate=True,
         )
         self._serve_sender_keys()
+        stack_config.validate(program_dir, self._config)  # with the sender keys it added
         self._api = HttpApi(port)
         self._moto = MotoServer()
         answer = self._declare(program_dir)

@@ -140,7 +140,7 @@ def test_a_stack_without_public_key_providers_builds_and_downloads_nothing(
         raise AssertionError("a package was built or a wheel fetched")
 
     monkeypatch.setattr(packages, "build", refuse)
-    monkeypatch.setattr(packages.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr("urllib.request.urlopen", refuse)
     archive = _archive(run_stack(stack))
     assert "webhooks/receiver.py" in archive
     assert not any(name.startswith("cryptography/") for name in archive)

@@ -58,15 +58,18 @@ def test_keys_came_from_the_local_key_server(stack) -> None:
     assert "POST /webhook_verification_key/get" in asked
 
 
-def test_discord_ping_is_answered_pong(stack, capsys) -> None:
+def test_discord_ping_is_answered_pong_and_a_ping_signed_by_another_key_401(stack, capsys) -> None:
     assert ops(stack, "handshake", "discord") == 0
-    assert capsys.readouterr().out.strip() == '200 {"type": 1}'
+    assert capsys.readouterr().out.splitlines() == [
+        'POST 200 {"type": 1}',
+        'POST 401 {"error": "invalid signature"}',
+    ]
 
 
 def test_sns_subscription_is_confirmed_at_the_key_server(stack, capsys) -> None:
     before = len(stack.key_server.confirmations)
     assert ops(stack, "handshake", "aws-sns") == 0
-    assert capsys.readouterr().out.strip() == '200 {"subscription": "confirmed"}'
+    assert capsys.readouterr().out.strip() == 'POST 200 {"subscription": "confirmed"}'
     [confirmation] = stack.key_server.confirmations[before:]
     assert confirmation["TopicArn"].endswith(":webhooks-local")
 
