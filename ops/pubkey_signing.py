@@ -32,12 +32,12 @@ from ops.signing import HANDSHAKES, HandshakeStep
 from ops.signing import PUBLIC_KEY_SCHEMES as SCHEMES
 
 EVENT_TYPES = {
-    "discord": ("hello",),
+    "discord": ("2", "3"),
     "telnyx": ("message.received", "call.initiated"),
-    "sendgrid": ("delivered", "open"),
+    "sendgrid": ("",),
     "aws-sns": ("order.created",),
     "google-pubsub": ("",),
-    "plaid": ("SYNC_UPDATES_AVAILABLE",),
+    "plaid": ("TRANSACTIONS.SYNC_UPDATES_AVAILABLE", "ITEM.ERROR"),
 }
 """What each sender's sample carries as its event (the first is the default)."""
 CERTIFICATE_PATH = "/SimpleNotificationService-local.pem"
@@ -193,14 +193,17 @@ def plaid_key(keys: SenderKeys, key_id: str) -> dict[str, Any] | None:
 
 
 def sample(scheme: str, delivery_id: str, event_type: str, timestamp: int) -> bytes:
-    """A body shaped like the sender's (for SNS, the message it carries)."""
+    """A body shaped like the sender's (for SNS, the message it carries), whose event type is
+    `event_type` as the receiver reads it (`EVENT_TYPES`: Discord's interaction type, Plaid's
+    `webhook_type.webhook_code`; SendGrid's batch has none)."""
     if scheme == "discord":
-        data = {"id": delivery_id, "type": 2, "application_id": "1", "data": {"name": event_type}}
+        kind = int(event_type) if event_type.isdigit() else 2  # 2: an application command
+        data = {"id": delivery_id, "type": kind, "application_id": "1", "data": {"name": "hello"}}
     elif scheme == "telnyx":
         data = {"data": {"id": delivery_id, "event_type": event_type, "record_type": "event"}}
     elif scheme == "sendgrid":
         return json.dumps(
-            [{"email": "a@example.com", "event": event_type, "sg_event_id": delivery_id}]
+            [{"email": "a@example.com", "event": "delivered", "sg_event_id": delivery_id}]
         ).encode()
     elif scheme == "aws-sns":
         data = {"order": delivery_id}
@@ -208,7 +211,8 @@ def sample(scheme: str, delivery_id: str, event_type: str, timestamp: int) -> by
         message = {"data": "aGk=", "messageId": delivery_id, "publishTime": str(timestamp)}
         data = {"message": message, "subscription": "projects/local/subscriptions/webhooks"}
     elif scheme == "plaid":
-        data = {"webhook_type": "TRANSACTIONS", "webhook_code": event_type, "item_id": delivery_id}
+        kind, _, code = event_type.partition(".")
+        data = {"webhook_type": kind, "webhook_code": code, "item_id": delivery_id}
     else:
         raise ValueError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
     return json.dumps(data).encode()
