@@ -197,8 +197,9 @@ def sample(scheme: str, delivery_id: str, event_type: str, timestamp: int) -> by
     `event_type` as the receiver reads it (`EVENT_TYPES`: Discord's interaction type, Plaid's
     `webhook_type.webhook_code`; SendGrid's batch has none)."""
     if scheme == "discord":
-        kind = int(event_type) if event_type.isdigit() else 2  # 2: an application command
-        data = {"id": delivery_id, "type": kind, "application_id": "1", "data": {"name": "hello"}}
+        interaction = int(event_type) if event_type.isdigit() else 2  # an application command
+        command = {"name": "hello"}
+        data = {"id": delivery_id, "type": interaction, "application_id": "1", "data": command}
     elif scheme == "telnyx":
         data = {"data": {"id": delivery_id, "event_type": event_type, "record_type": "event"}}
     elif scheme == "sendgrid":
@@ -211,8 +212,8 @@ def sample(scheme: str, delivery_id: str, event_type: str, timestamp: int) -> by
         message = {"data": "aGk=", "messageId": delivery_id, "publishTime": str(timestamp)}
         data = {"message": message, "subscription": "projects/local/subscriptions/webhooks"}
     elif scheme == "plaid":
-        kind, _, code = event_type.partition(".")
-        data = {"webhook_type": kind, "webhook_code": code, "item_id": delivery_id}
+        webhook_type, _, code = event_type.partition(".")
+        data = {"webhook_type": webhook_type, "webhook_code": code, "item_id": delivery_id}
     else:
         raise ValueError(f"unknown scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
     return json.dumps(data).encode()
