@@ -60,7 +60,6 @@ class Sender(Record):
 
     __slots__ = (
         "about",
-        "docs",
         "encoding",
         "id_path",
         "separator",
@@ -77,7 +76,6 @@ class Sender(Record):
         encoding: str,
         id_path: tuple[str, ...],
         type_path: tuple[str, ...],
-        docs: str,
         about: About,
     ) -> None:
         self.signature_header: Final = signature_header
@@ -87,8 +85,8 @@ class Sender(Record):
         """`hex` or `base64`: how the key option and the signature header are written."""
         self.id_path: Final = id_path
         self.type_path: Final = type_path
-        self.docs: Final = docs
         self.about: Final = about
+        """Its catalogue entry, with the documentation page that says all of the above."""
 
 
 SENDERS: dict[str, Sender] = {
@@ -101,7 +99,6 @@ SENDERS: dict[str, Sender] = {
         "hex",
         ("id",),
         ("type",),
-        "https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers",
         About(
             "ed25519",
             "`X-Signature-Timestamp` + body, Ed25519 (hex `X-Signature-Ed25519`) with the"
@@ -121,7 +118,6 @@ SENDERS: dict[str, Sender] = {
         "base64",
         ("data", "id"),
         ("data", "event_type"),
-        "https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks",
         About(
             "ed25519",
             "`telnyx-timestamp`, a vertical bar, then the body, Ed25519 (base64"
