@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from components.code import handler_archive
 from components.domain import check_certificate_region
 from components.environment import check_ingest_environment
+from components.packages import for_schemes
 from components.pipeline import WebhookPipeline, WebhookPipelineArgs
 from components.settings import load_settings
 from components.subscribers import check_target_regions
@@ -24,8 +25,11 @@ pipeline = WebhookPipeline(
     "webhooks",
     WebhookPipelineArgs(
         settings=settings,
-        # The deployment package is handlers/ as is (docs/contract.md): no build step.
-        code=handler_archive("handlers"),
+        # The deployment package is handlers/ as is (docs/contract.md), plus `cryptography`
+        # built from uv.lock when a provider's scheme needs it (components/packages.py).
+        code=handler_archive(
+            "handlers", for_schemes(provider.scheme for provider in settings.providers)
+        ),
         account_id=aws.get_caller_identity_output().account_id,
         region=region,
     ),

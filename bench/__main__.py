@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import coldstart, cost, endtoend, handlers, payloads, report, verification, writes
+from . import coldstart, cost, endtoend, handlers, payloads, pubkey, report, verification, writes
 from .timing import per_call_ns
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -76,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("verification ...", file=sys.stderr)
     results["verification"] = verification.run(args.repeat)
+    print("public-key senders ...", file=sys.stderr)
+    results["pubkey"] = {
+        "verification": pubkey.run(args.repeat),
+        "import_ms": pubkey.imports(max(3, args.cold_repeat // 3)),
+        "package": pubkey.package_size(),
+    }
     print("handlers ...", file=sys.stderr)
     pipeline = handlers.Pipeline()
     results["ingest"] = handlers.run_ingest(pipeline, args.repeat)

@@ -62,7 +62,7 @@ whose verification the Powertools comparator (`bench/powertools/`) does too."""
 # One fixed secret per registered scheme, in the scheme's own development format.
 SECRETS = {
     name: schemes.get(name).development_secret(f"{name}-bench-key-32-bytes!!".encode()[:24])
-    for name in schemes.names()
+    for name in signing.shared_secret_schemes()
 }
 
 

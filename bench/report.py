@@ -216,6 +216,35 @@ def _log_lines(log: dict | None) -> list[str]:
     ]
 
 
+def _pubkey(pubkey: dict | None) -> list[str]:
+    """Section 1b: the public-key senders (absent from runs made before it existed)."""
+    if not pubkey:
+        return []
+    out = [
+        "",
+        "**1b. Public-key senders** (keys cached; official: the sender's own verifier)",
+        "",
+        "| sender | ours | official | ours/official |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in pubkey["verification"]:
+        official = _us(row["official_ns"]) if row.get("official_ns") else "—"
+        out.append(
+            f"| {row['scheme']} | {_us(row['ours_ns'])} | {official} | "
+            f"{_x(row['ours_vs_official'])} |"
+        )
+    imports, package = pubkey["import_ms"], pubkey["package"]
+    out += [
+        "",
+        f"Import of the ingest path with one provider, fresh interpreter: github "
+        f"{imports['github']['median']:.1f} ms, discord (imports `cryptography`) "
+        f"{imports['discord']['median']:.1f} ms. The package it adds: {package['files']} files, "
+        f"{package['unpacked_bytes'] / 1e6:.1f} MB unpacked, "
+        f"{package['zipped_bytes'] / 1e6:.1f} MB zipped.",
+    ]
+    return out
+
+
 def markdown(results: dict) -> str:
     """All tables of one run."""
     machine = results["machine"]
@@ -240,6 +269,7 @@ def markdown(results: dict) -> str:
             f"{_us(row['floor_ns'])} | {_x(row['ours_vs_official'])} | "
             f"{_x(row['ours_vs_floor'])} |"
         )
+    out += _pubkey(results.get("pubkey"))
     out += [
         "",
         "**2-3. Handlers, whole path, 1 KiB** (handler: AWS clients replaced by in-memory objects; "

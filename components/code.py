@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pulumi
+
+from components.packages import files as built_files
 
 # What Lambda imports. `__pycache__` from local runs would change the archive's hash on every
 # machine (a spurious code update in each `pulumi preview`) and ship stale bytecode.
 PACKAGED_SUFFIXES = (".py",)
 
 
-def handler_archive(directory: str) -> pulumi.AssetArchive:
-    """Every `.py` file below `directory`, keyed by its path inside the zip (POSIX, sorted)."""
+def handler_archive(directory: str, packages: Path | None = None) -> pulumi.AssetArchive:
+    """Every `.py` file below `directory`, keyed by its path inside the zip (POSIX, sorted),
+    and every file of the built `packages` directory (components/packages.py) beside them."""
     root = Path(directory)
     files = sorted(
         path
@@ -21,6 +25,14 @@ def handler_archive(directory: str) -> pulumi.AssetArchive:
     )
     if not files:
         raise pulumi.RunError(f"no handler sources under {root.resolve()}")
-    return pulumi.AssetArchive(
-        {path.relative_to(root).as_posix(): pulumi.FileAsset(str(path)) for path in files}
-    )
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        path.relative_to(root).as_posix(): pulumi.FileAsset(str(path)) for path in files
+    }
+    if packages is not None:
+        for path in built_files(packages):
+            key = path.relative_to(packages).as_posix()
+            if key in assets:
+                raise pulumi.RunError(f"{key} is both a handler source and a package file")
+            # Relative like the handler sources: the state then names no machine's checkout.
+            assets[key] = pulumi.FileAsset(os.path.relpath(path))
+    return pulumi.AssetArchive(assets)

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     state = args.state_dir
     shutil.rmtree(state, ignore_errors=True)  # fresh logs: the duplicate count is read from them
     overrides = OVERRIDES | missing_scheme_providers(STACK)
-    unsendable = sorted(set(schemes.names()) - set(signing.SCHEMES))
+    unsendable = sorted(set(signing.shared_secret_schemes()) - set(signing.SCHEMES))
     if unsendable:
         parser.error(
             f"ops/signing.py has no sender for scheme(s) {', '.join(unsendable)}: the drill signs "

@@ -231,6 +231,23 @@ def _resolve_secrets(
     return (resolved if resolved or configured is not None else None), sources
 
 
+def validate(program_dir: Path, config: StackConfig) -> None:
+    """`load(validate=True)` for a config the local stack completed after loading it (the
+    public-key providers' test keys and key server, `LocalStack._serve_sender_keys`): judged as
+    the program judges it on the local stack, where `keyOrigin` is allowed."""
+    from webhooks.keys import LOCAL_STACK_VARIABLE
+
+    previous = os.environ.get(LOCAL_STACK_VARIABLE)
+    os.environ[LOCAL_STACK_VARIABLE] = "1"
+    try:
+        _validate(program_dir, config.project, config.stack, config.values)
+    finally:
+        if previous is None:
+            del os.environ[LOCAL_STACK_VARIABLE]
+        else:
+            os.environ[LOCAL_STACK_VARIABLE] = previous
+
+
 def _validate(program_dir: Path, project: str, stack: str, values: dict[str, Any]) -> None:
     """The program's own validation of the `<project>:` keys, before anything starts.
 

@@ -18,14 +18,19 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
+from webhooks.keys import LOCAL_STACK_VARIABLE
 
+from components import packages
 from local import config as stack_config
 from local.errors import LocalConfigError, LocalStackError
 from local.httpapi import HttpApi, Route, TokenBucket
+from local.keyserver import KeyServer
 from local.motoserver import FAKE_CREDENTIALS, MotoServer
 from local.poller import MappingSpec, QueuePoller
 from local.pool import REPO_ROOT, FunctionPool, WorkerSpec
 from local.streampoller import StreamMappingSpec, StreamPoller
+from ops import pubkey_signing
+from ops.pubkey_signing import SenderKeys
 
 DEFAULT_POOL_CAP = 4  # worker processes per function: enough concurrency for a 2-core machine
 DEFAULT_LAMBDA_TIMEOUT = 3
@@ -37,6 +42,10 @@ log = logging.getLogger("local")
 _Part = TypeVar("_Part")
 
 
+SENDER_KEYS_FILE = "sender-keys.json"
+"""The public-key senders' test keys in the state directory (`ops.pubkey_signing`)."""
+
+
 class LocalStack:
     """A running local stack. Use `LocalStack.start(...)`, ideally as a context manager."""
 
@@ -46,6 +55,8 @@ class LocalStack:
         self._config: stack_config.StackConfig | None = None
         self._api: HttpApi | None = None
         self._moto: MotoServer | None = None
+        self.key_server: KeyServer | None = None
+        """The public-key senders' key host stand-in, when a provider needs one."""
         self.pools: dict[str, FunctionPool] = {}
         self.pollers: list[QueuePoller] = []
         self.stream_pollers: list[StreamPoller] = []
@@ -228,6 +239,8 @@ class LocalStack:
             pool.close()
         if self._moto is not None:
             self._moto.stop()
+        if self.key_server is not None:
+            self.key_server.stop()
         if self._lock is not None:
             self._lock.truncate(0)  # a clean stop leaves no PID behind: nothing to take over
             self._lock.close()  # releases the lock
@@ -258,8 +271,9 @@ class LocalStack:
             stack,
             overrides,
             secrets_file=self.state_dir / "dev-secrets.json",
-            validate=True,
         )
+        self._serve_sender_keys()
+        stack_config.validate(program_dir, self._config)  # with the sender keys it added
         self._api = HttpApi(port)
         self._moto = MotoServer()
         answer = self._declare(program_dir)
@@ -302,6 +316,27 @@ class LocalStack:
         handle.flush()
         self._lock = handle
 
+    def _serve_sender_keys(self) -> None:
+        """For providers of public-key senders: the local test keys (kept in the state
+        directory), their key server, and the provider options that trust them (unless given)."""
+        project = self.config.project
+        providers = self.config.values.get(f"{project}:{stack_config.PROVIDERS_KEY}") or {}
+        public_key = {
+            name: options
+            for name, options in providers.items()
+            if isinstance(options, dict) and options.get("scheme") in pubkey_signing.SCHEMES
+        }
+        if not public_key:
+            return
+        keys = SenderKeys.load_or_create(self.state_dir / SENDER_KEYS_FILE)
+        self.key_server = KeyServer(keys)
+        for options in public_key.values():
+            trusted = pubkey_signing.provider_options(
+                options["scheme"], keys, self.key_server.origin, self.config.region
+            )
+            for key, value in trusted.items():
+                options.setdefault(key, value)
+
     def _declare(self, program_dir: Path) -> dict[str, Any]:
         request = {
             "program_dir": str(program_dir),
@@ -321,7 +356,12 @@ class LocalStack:
             done = subprocess.run(  # noqa: S603 - our interpreter, our module
                 [sys.executable, "-m", "local.declare", str(request_path), str(answer_path)],
                 cwd=REPO_ROOT,
-                env={**os.environ, **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": self.config.region},
+                env={
+                    **os.environ,
+                    **FAKE_CREDENTIALS,
+                    "AWS_DEFAULT_REGION": self.config.region,
+                    LOCAL_STACK_VARIABLE: "1",  # the program allows `keyOrigin` here only
+                },
                 capture_output=True,
                 text=True,
                 check=False,
@@ -392,6 +432,10 @@ class LocalStack:
         code_dir = self.state_dir / "code" / function["logical"]
         shutil.rmtree(code_dir, ignore_errors=True)
         for key, asset in assets.items():
+            if (program_dir / asset["path"]).resolve().is_relative_to(packages.BUILD_DIR):
+                # Built for the runtime's Python and architecture; the workers run this
+                # machine's interpreter, which imports the same pin from .venv instead.
+                continue
             target = code_dir / key
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(program_dir / asset["path"], target)
@@ -418,6 +462,7 @@ class LocalStack:
             "TZ": ":UTC",
             "LANG": "C.UTF-8",  # always installed, so Python adds no LC_CTYPE (PEP 538)
             "PYTHONDONTWRITEBYTECODE": "1",
+            LOCAL_STACK_VARIABLE: "1",  # the handlers allow `key_origin` here only
         }
         return WorkerSpec(
             name=function["name"],
@@ -551,8 +596,12 @@ class LocalStack:
         self._api_thread.start()
 
     def _local_outputs(self, outputs: dict[str, Any]) -> dict[str, Any]:
-        """The program's outputs; the webhook URLs point at this machine's HTTP server."""
+        """The program's outputs; the webhook URLs point at this machine's HTTP server; with
+        public-key senders, where `ops send` finds their test keys and key server."""
         outputs = dict(outputs)
+        if self.key_server is not None:
+            outputs["local_sender_keys"] = str(self.state_dir / SENDER_KEYS_FILE)
+            outputs["local_key_origin"] = self.key_server.origin
         base = outputs.get("webhook_base_url")
         if isinstance(base, str) and not base.startswith(self.api.url):
             outputs["webhook_base_url"] = self.api.url + urlsplit(base).path

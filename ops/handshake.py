@@ -1,5 +1,6 @@
 """`python -m ops handshake <provider>`: make the sender's handshake against the stack and judge
-the answer the way the sender does (the requests and the checks are `ops.signing.handshake`)."""
+the answer the way the sender does (the requests and the checks are `ops.signing.handshake`, or
+`ops.pubkey_signing.handshake` for a sender signing with its private key: the local stack's)."""
 
 import argparse
 import sys
@@ -42,11 +43,19 @@ def run_handshake(stack: outputs.Outputs, provider: str) -> list[str]:
             f"senders that do: {', '.join(signing.HANDSHAKES)}"
         )
     url = send.provider_url(stack, provider)
-    steps = signing.handshake(
-        scheme,
-        send.current_secret(stack, provider),
-        options=send.provider_options(stack, provider),
-    )
+    if scheme in signing.PUBLIC_KEY_SCHEMES:
+        from ops import pubkey_signing
+
+        sender = send.public_key_sender(stack, scheme)
+        steps = pubkey_signing.handshake(
+            scheme, sender.keys, origin=sender.origin, region=sender.region
+        )
+    else:
+        steps = signing.handshake(
+            scheme,
+            send.current_secret(stack, provider),
+            options=send.provider_options(stack, provider),
+        )
     problems = []
     for step in steps:
         status, headers, body = perform(url, step)

@@ -6,9 +6,12 @@ outputs, and a plain stdlib HTTP POST.
 """
 
 import json
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from webhooks import schemes
 
@@ -45,8 +48,15 @@ class Delivery:
     delivery_id: str
     event_type: str
     options: dict | None = None
+    sender: "PublicKeySender | None" = None
+    """For a public-key sender: the keys it signs with and where its keys are served."""
 
     def signed(self) -> tuple[str, bytes, dict[str, str]]:
+        if self.sender is not None:
+            body, signed_headers = self.sender.sign(
+                self.scheme, self.body, self.delivery_id, self.event_type
+            )
+            return self.url, body, signed_headers
         body = signing.sign_body(self.scheme, self.secret, self.body, self.options)
         headers = signing.sign(
             self.scheme,
@@ -58,6 +68,45 @@ class Delivery:
             url=self.url,
         )
         return self.url, body, headers
+
+
+@dataclass(frozen=True)
+class PublicKeySender:
+    """A public-key sender's test keys (the local stack's), its key server and region."""
+
+    keys: Any
+    origin: str
+    region: str
+
+    def sign(
+        self, scheme: str, body: bytes, delivery_id: str, event_type: str
+    ) -> tuple[bytes, dict[str, str]]:
+        from ops import pubkey_signing
+
+        return pubkey_signing.sign(
+            scheme,
+            self.keys,
+            body,
+            delivery_id=delivery_id,
+            event_type=event_type,
+            origin=self.origin,
+            region=self.region,
+        )
+
+
+def public_key_sender(stack: Outputs, scheme: str, *, forge: bool = False) -> PublicKeySender:
+    """The local stack's test keys for `scheme` (fresh random ones when `forge`): nobody else
+    can sign as Discord, SNS or Google, so these senders are sent to the local stack only."""
+    from ops.pubkey_signing import SenderKeys
+
+    path = stack.values.get("local_sender_keys")
+    if not isinstance(path, str):
+        raise OpsError(
+            f"{scheme} signs with its own private key: `ops send` signs as it only for the local"
+            " stack (its test keys; output 'local_sender_keys' is missing)"
+        )
+    keys = SenderKeys.generate() if forge else SenderKeys.load_or_create(Path(path))
+    return PublicKeySender(keys, stack.text("local_key_origin"), stack.text("region"))
 
 
 def current_secret(stack: Outputs, provider: str) -> str:
@@ -109,6 +158,8 @@ def prepare(
     Slack the delivery id is whatever the body says.
     """
     scheme = stack.provider(provider)
+    if scheme in signing.PUBLIC_KEY_SCHEMES:
+        return _prepare_public_key(stack, provider, scheme, body, event_type, delivery_id, forge)
     sample = signing.sample(scheme, event_type=event_type, delivery_id=delivery_id, size=size)
     return Delivery(
         url=provider_url(stack, provider),
@@ -122,6 +173,32 @@ def prepare(
         delivery_id=sample.delivery_id,
         event_type=sample.event_type,
         options=options if options is not None else provider_options(stack, provider),
+    )
+
+
+def _prepare_public_key(
+    stack: Outputs,
+    provider: str,
+    scheme: str,
+    body: bytes | None,
+    event_type: str | None,
+    delivery_id: str | None,
+    forge: bool,
+) -> Delivery:
+    from ops import pubkey_signing
+
+    delivery_id = delivery_id or pubkey_signing.new_delivery_id(scheme)
+    event_type = event_type if event_type is not None else pubkey_signing.EVENT_TYPES[scheme][0]
+    return Delivery(
+        url=provider_url(stack, provider),
+        scheme=scheme,
+        secret="",
+        body=body
+        if body is not None
+        else pubkey_signing.sample(scheme, delivery_id, event_type, int(time.time())),
+        delivery_id=delivery_id,
+        event_type=event_type,
+        sender=public_key_sender(stack, scheme, forge=forge),
     )
 
 

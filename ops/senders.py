@@ -25,6 +25,15 @@ To add a sender that a family covers: add its entry to that family's `PRESETS` a
 `BUILT_IN` (`handlers/webhooks/schemes/__init__.py`), its sender side to `ops/signing.py`, its
 independent vector to `tests/handlers/test_senders.py`, and regenerate this page. When no family
 fits, a new family is a new module with its `SCHEME` (docs/design.md, "Adding a sender scheme").
+
+The public-key senders (families `ed25519`, `ecdsa`, `sns`, `jwt`) verify with a public key: one
+configured (`publicKey`), or fetched over HTTPS from the one host the scheme names (docs/design.md
+§9). Their secret holds nothing they verify with (any placeholder), except Plaid's API
+credentials `<client_id>:<secret>`. Their example is what the local stack needs: it adds its own
+test keys and key server (`keyOrigin`, refused outside the local stack); a deployed provider
+gives the options the "signed" column names. `ops send` and `ops handshake` sign as them with
+the local stack's test keys only (`ops/pubkey_signing.py`). PayPal is left out: no worked
+example with a signature and no documented certificate host.
 """
 
 

@@ -79,6 +79,9 @@ SCHEMES = (
     "xero",
     "zoom",
 )
+PUBLIC_KEY_SCHEMES = ("discord", "telnyx", "sendgrid", "aws-sns", "google-pubsub", "plaid")
+"""The senders signing with a private key or an identity provider's token (`ops.pubkey_signing`),
+whose providers carry the public key: not sendable with a secret alone (the drill, the bench)."""
 
 EVENT_TYPES = {
     "github": ("push", "pull_request", "issues"),
@@ -502,6 +505,14 @@ def _put(item: dict, path: str, value: str) -> None:
     item[last] = value
 
 
+def shared_secret_schemes() -> tuple[str, ...]:
+    """Every registered scheme but the public-key ones: those a provider needs only its secret
+    for (the drill checks it can sign each; the bench's payloads have a secret for each)."""
+    from webhooks import schemes
+
+    return tuple(name for name in schemes.names() if name not in PUBLIC_KEY_SCHEMES)
+
+
 def standard_key(secret: str) -> bytes:
     """The HMAC key of a Standard Webhooks secret: base64 after the `whsec_` prefix."""
     encoded = secret.removeprefix("whsec_")
@@ -556,13 +567,16 @@ def drillable(scheme: str) -> bool:
     receiver keys it by the sender's own delivery id (the drill marks its poison deliveries in
     the id), its signature does not cover the URL (the drill signs without one), it is not
     inside the body (the drill adds its fields after signing), and the sender takes the 202
-    the drill expects (not those that count only a 200 as delivered)."""
-    return scheme not in (*_CONTENT_ID, *_IN_BODY, *_ANSWERED_200, "square")
+    the drill expects (not those that count only a 200 as delivered); and it signs with a
+    secret (a public-key sender signs with the local stack's keys, `ops.pubkey_signing`)."""
+    return scheme not in (*_CONTENT_ID, *_IN_BODY, *_ANSWERED_200, "square", *PUBLIC_KEY_SCHEMES)
 
 
 def reads_options(scheme: str) -> bool:
     """Whether the sender signs according to its provider's options (header names, prefix,
     algorithm, template): only the generic HMAC and token senders do."""
+    if scheme in PUBLIC_KEY_SCHEMES:
+        return False  # ops.pubkey_signing: each signs its one documented way
     _check(scheme)
     return scheme in ("hmac", "token")
 
@@ -872,6 +886,8 @@ def _named_sample(
 def keyed_by_content(scheme: str) -> bool:
     """Whether the receiver keys this sender's deliveries by the SHA-256 of the body as sent
     (no delivery id in its requests)."""
+    if scheme in PUBLIC_KEY_SCHEMES:  # SendGrid's batch and Plaid's webhooks carry no id
+        return scheme in ("sendgrid", "plaid")
     _check(scheme)
     return scheme in _CONTENT_ID
 
@@ -970,8 +986,12 @@ HANDSHAKES = (
     "woocommerce",
     "intercom",
     "xero",
+    "discord",
+    "aws-sns",
 )
-"""The senders that make a handshake (or, Xero, an intent-to-receive check) before sending."""
+"""The senders that make a handshake (or, Xero, an intent-to-receive check) before sending;
+the public-key ones (Discord's PING, SNS's subscription confirmation) are signed by
+`ops.pubkey_signing.handshake`."""
 
 
 def handshake(
@@ -1068,6 +1088,8 @@ def handshake(
         return [HandshakeStep("POST", "", form, b"webhook_id=3", status(200))]
     if scheme == "intercom":
         return [HandshakeStep("HEAD", "", {}, b"", status(200))]
+    if scheme in PUBLIC_KEY_SCHEMES:
+        raise ValueError(f"{scheme!r} signs with its private key: ops.pubkey_signing.handshake")
     if scheme == "xero":  # intent to receive: 200 with no body when signed, 401 when not
         body = json.dumps(
             {"events": [], "lastEventSequence": 0, "firstEventSequence": 0, "entropy": challenge}

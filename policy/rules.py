@@ -292,6 +292,36 @@ def lambda_environment_secrets(resource: Resource) -> list[str]:
     return problems
 
 
+KEY_ORIGIN_OVERRIDE = "key_origin"
+"""A provider option that points a public-key scheme's key fetches at the local stack's own key
+server (handlers/webhooks/keys.py): test-only, never deployed."""
+
+
+def no_key_origin_override(resource: Resource) -> list[str]:
+    """A function whose `PROVIDERS` sets `key_origin` would fetch senders' keys from wherever
+    it names: refused, whatever the program's own check said."""
+    environment = resource.props.get("environment")
+    variables = environment.get("variables") if isinstance(environment, Mapping) else None
+    if not isinstance(variables, Mapping):
+        return []
+    try:
+        text = variables.get("PROVIDERS")
+    except UNKNOWN_VALUE_ERRORS:
+        return []
+    try:
+        providers = _json(text) if isinstance(text, str) else None
+    except ValueError:
+        return []  # not the program's JSON: the function itself refuses it at start
+    if not isinstance(providers, Mapping):
+        return []
+    return [
+        f"function {resource.name}: provider {name!r} sets {KEY_ORIGIN_OVERRIDE} (a test-only"
+        " override of where sender keys are fetched; the local stack only)"
+        for name, options in providers.items()
+        if isinstance(options, Mapping) and KEY_ORIGIN_OVERRIDE in options
+    ]
+
+
 def reports_batch_item_failures(resource: Resource) -> list[str]:
     source = resource.props.get("eventSourceArn")
     if isinstance(source, str) and not source.startswith("arn:aws:sqs:"):
@@ -596,6 +626,12 @@ RESOURCE_RULES = (
         "No secret-looking value in a Lambda environment (pass a Secrets Manager ARN instead).",
         frozenset({FUNCTION}),
         lambda_environment_secrets,
+    ),
+    ResourceRule(
+        "no-key-origin-override",
+        "No provider fetches sender keys from a test-only origin (`key_origin`, local stack only).",
+        frozenset({FUNCTION}),
+        no_key_origin_override,
     ),
     ResourceRule(
         "sqs-mapping-reports-batch-item-failures",

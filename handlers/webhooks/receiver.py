@@ -16,6 +16,7 @@ from . import envelope, request
 from .delivery import Answer, UnreadableDelivery
 from .envelope import json_string
 from .ingest_settings import IngestHandlerSettings
+from .keys import KeysUnavailable
 from .observability import log, metrics
 from .secrets import SecretsCache, SecretsUnavailable
 
@@ -74,16 +75,16 @@ class Receiver:
         if req.method not in allowed.split(", "):
             # GET (Meta, Dropbox, Okta) or HEAD (Intercom) only for a provider whose sender
             # makes such a handshake
-            result = self._reject(405, "method not allowed", label, req.request_id)
+            result = self._reject(405, "method not allowed", label, req)
             result["headers"]["allow"] = allowed
             return result
         if provider is None:
             requested = (name or "")[:64]  # shows a mistyped URL; truncated, it is the caller's
-            return self._reject(404, "unknown provider", label, req.request_id, requested=requested)
+            return self._reject(404, "unknown provider", label, req, requested=requested)
         try:
             body = req.body(self._settings.max_body_bytes)
         except request.BodyError as error:
-            return self._reject(error.status, error.reason, label, req.request_id)
+            return self._reject(error.status, error.reason, label, req)
 
         headers = req.headers
         now = self._clock()
@@ -91,21 +92,24 @@ class Receiver:
             keys = self._secrets.keys(provider, now)
         except SecretsUnavailable as error:
             return self._unavailable("signing secret unavailable", error, label, "")
-        if handshake is not None and handshake.method == req.method:
-            answer = handshake.answer(headers, body, keys, int(now))
-            if answer is not None:
-                return self._handshake(answer, handshake.name, label, req.request_id)
-            if req.method == "GET":
-                return self._reject(400, "not a handshake", label, req.request_id)
-        reason = provider.verify(headers, body, keys, int(now))
+        try:
+            if handshake is not None and handshake.method == req.method:
+                answer = handshake.answer(headers, body, keys, int(now))
+                if answer is not None:
+                    return self._handshake(answer, handshake.name, label, req.request_id)
+                if req.method == "GET":
+                    return self._reject(400, "not a handshake", label, req)
+            reason = provider.verify(headers, body, keys, int(now))
+        except KeysUnavailable as error:  # the sender's keys could not be fetched: it retries
+            return self._unavailable("sender keys unavailable", error, label, "")
         if reason:
-            return self._reject(401, reason, label, req.request_id)
+            return self._reject(401, reason, label, req)
 
         body_sha256 = hashlib.sha256(body).hexdigest()
         try:
             delivery = provider.describe(headers, body, body_sha256)
         except UnreadableDelivery as error:
-            return self._reject(400, str(error), label, req.request_id)
+            return self._reject(400, str(error), label, req)
         if delivery.challenge is not None:
             log("INFO", "answered url_verification", provider=label, delivery_id="")
             return response(200, "challenge", delivery.challenge)
@@ -114,7 +118,7 @@ class Receiver:
         # The delivery id and event type were bounded by `delivery.delivery` already.
         problem = envelope.field_problem({"source_ip": req.source_ip}, delivery.headers)
         if problem:
-            return self._reject(400, problem, label, req.request_id)
+            return self._reject(400, problem, label, req)
         fields = {
             "provider": provider.name,
             "delivery_id": delivery.delivery_id,
@@ -129,7 +133,7 @@ class Receiver:
         try:
             self._enqueue(fields, body)
         except _TooLarge:
-            return self._reject(413, "delivery too large to queue", label, req.request_id)
+            return self._reject(413, "delivery too large to queue", label, req)
         except _Unavailable as failure:
             return self._unavailable(failure.reason, failure.error, label, delivery.delivery_id)
 
@@ -195,9 +199,10 @@ class Receiver:
         return {"statusCode": answer.status, "headers": headers, "body": answer.body}
 
     def _reject(
-        self, status: int, reason: str, label: str, request_id: str, **details: str
+        self, status: int, reason: str, label: str, req: request.Request, **details: str
     ) -> dict[str, Any]:
-        """Answer a 4xx; one line is both the log record and the `Rejected` metric."""
+        """Answer a 4xx; one line is both the log record and the `Rejected` metric. It names
+        the caller's address (`ops rejections`), never a header value or a signature."""
         metrics(
             self._settings.metrics_namespace,
             {**self._dimensions, "Provider": label, "Reason": reason},
@@ -207,7 +212,8 @@ class Receiver:
             provider=label,
             delivery_id="",
             status=status,
-            request_id=request_id,
+            request_id=req.request_id,
+            source_ip=req.source_ip[:64],  # API Gateway's peer address; bounded all the same
             **details,
         )
         return response(status, "error", reason)
@@ -244,7 +250,7 @@ class _Unavailable(Exception):
 
 def _error_summary(error: Exception) -> str:
     """Type and AWS error code of a failure; never its message, which may quote a request."""
-    if isinstance(error, SecretsUnavailable):
+    if isinstance(error, (SecretsUnavailable, KeysUnavailable)):
         return str(error)  # says what is wrong with the secret value, never the value
     code = getattr(error, "response", {}).get("Error", {}).get("Code")
     return f"{type(error).__name__}: {code}" if code else type(error).__name__

@@ -49,6 +49,28 @@ BROKEN_RESOURCES: dict[str, list[tuple[rules.Resource, str]]] = {
         (_resource(rules.TABLE, serverSideEncryption={"enabled": False}), "serverSideEncryption"),
     ],
     "queue-encrypted": [(_resource(rules.QUEUE, sqsManagedSseEnabled=False), "sqsManagedSse")],
+    "no-key-origin-override": [
+        (
+            _resource(
+                rules.FUNCTION,
+                environment={
+                    "variables": {
+                        "PROVIDERS": json.dumps(
+                            {
+                                "sns": {
+                                    "scheme": "aws-sns",
+                                    "secret_arn": "arn:x",
+                                    "topic_arns": "arn:aws:sns:eu-west-1:1:t",
+                                    "key_origin": "http://127.0.0.1:8123",
+                                }
+                            }
+                        )
+                    }
+                },
+            ),
+            "key_origin",
+        )
+    ],
     "iam-no-wildcards": [
         (
             _resource(rules.ROLE_POLICY, policy=_policy({"Effect": "Allow", "Action": "s3:*"})),

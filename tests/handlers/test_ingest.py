@@ -700,3 +700,26 @@ def _wall_clock() -> int:
     import time
 
     return int(time.time())
+
+
+def test_a_rejection_names_the_source_ip_for_ops_rejections_and_no_header_value(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ops rejections` reads the receiver's own line: its source_ip column is the caller's
+    address (it showed `-`), and the line carries no header value and no signature."""
+    from ops import rejections
+
+    capsys.readouterr()
+    sample, headers = delivery("github")
+    forged = {**headers, "X-Hub-Signature-256": "sha256=" + "ab" * 32}
+    stack.receiver.handle(http_event("github", sample.body, forged))
+    stack.receiver.handle(http_event("nobody", sample.body, headers))
+    lines = capsys.readouterr().out.splitlines()
+    found = [rejections.parse(line) for line in lines]
+    assert [(r.status, r.source_ip) for r in found if r] == [
+        (401, "203.0.113.9"),
+        (404, "203.0.113.9"),
+    ]
+    text = "\n".join(lines)
+    assert "ab" * 32 not in text
+    assert not any(value in text for value in headers.values() if len(value) > 8)

@@ -100,9 +100,12 @@ SCHEMES = tuple(SECRETS)  # the schemes with their own modules; the presets: tes
 
 
 def test_every_registered_scheme_is_cross_checked() -> None:
+    """Here, in test_senders.py and test_families.py, or with the public-key ones
+    (tests/handlers/test_pubkey_*.py)."""
     assert set(SCHEMES) == set(SIGNATURE_HEADER)
     families = {"token", "in-body"}  # the generic families: tests/handlers/test_families.py
-    assert set(schemes.names()) == set(SCHEMES) | set(VECTORS) | families
+    public_key = set(signing.PUBLIC_KEY_SCHEMES)
+    assert set(schemes.names()) == set(SCHEMES) | set(VECTORS) | families | public_key
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

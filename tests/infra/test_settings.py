@@ -178,6 +178,17 @@ INVALID = [
     ("alarms.periodSeconds", 120, "webhooks:alarms.periodSeconds", "60, 300"),
     ("archive.expirationDays", -1, "webhooks:archive.expirationDays", "0 to 36500"),
     ("metricsNamespace", "", "webhooks:metricsNamespace", "CloudWatch namespace"),
+    # the local stack's key server, refused by the program anywhere else (webhooks.keys)
+    (
+        "providers.github",
+        {
+            "scheme": "aws-sns",
+            "topicArns": "arn:aws:sns:eu-west-1:1:t",
+            "keyOrigin": "http://127.0.0.1:1",
+        },
+        "webhooks:providers.github.keyOrigin",
+        "refused outside the local stack",
+    ),
 ]
 
 

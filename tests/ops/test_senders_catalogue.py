@@ -4,10 +4,13 @@ import json
 from pathlib import Path
 
 from webhooks import schemes
+from webhooks.keys import LOCAL_STACK_VARIABLE
 
 from components.settings import parse_settings
 from ops import senders
 from ops.cli import main
+from ops.pubkey_signing import SenderKeys, provider_options
+from ops.signing import PUBLIC_KEY_SCHEMES
 
 DOC = Path(__file__).parents[2] / "docs" / "senders.md"
 
@@ -26,14 +29,22 @@ def test_the_catalogue_needs_no_stack(capsys, tmp_path) -> None:
         assert entry["vector"] and entry["signed"] and entry["family"]
 
 
-def test_every_example_is_a_valid_provider_entry() -> None:
-    """Each example, as a user writes it in the stack config, passes the program's settings."""
+def test_every_example_is_a_valid_provider_entry(monkeypatch) -> None:
+    """Each example, as a user writes it in the stack config, passes the program's settings;
+    a public-key sender's with the options the local stack adds (its test keys and key server,
+    `LocalStack._serve_sender_keys`), and only with them."""
+    keys = SenderKeys.generate()
+    monkeypatch.setenv(LOCAL_STACK_VARIABLE, "1")
     for entry in senders.catalogue():
         name = entry["name"]
         secret = schemes.get(name).new_development_secret()
+        example = dict(entry["example"])
+        if name in PUBLIC_KEY_SCHEMES:
+            local = provider_options(name, keys, "http://127.0.0.1:9", "eu-west-1")
+            example = {**local, **example}
         raw = {
             "environment": "dev",
-            "providers": {name: entry["example"]},
+            "providers": {name: example},
             "secrets": {name: secret},
         }
         [provider] = parse_settings(raw).providers

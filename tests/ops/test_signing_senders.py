@@ -63,7 +63,7 @@ CLASSIC = tuple(SIGNED)  # the named senders beyond these: tests/ops/test_signin
 
 
 def test_the_sender_side_knows_every_registered_scheme() -> None:
-    assert schemes.names() == signing.SCHEMES
+    assert schemes.names() == signing.SCHEMES + signing.PUBLIC_KEY_SCHEMES
     assert set(signing.EVENT_TYPES) == set(signing.SCHEMES)
     assert set(SIGNED) == set(ID_SHAPES) == set(signing.SCHEMES[:6])
 

@@ -29,6 +29,7 @@ __all__ = [
     "get",
     "names",
     "register",
+    "requires",
     "unregister",
     "validate",
 ]
@@ -79,10 +80,18 @@ BUILT_IN = {
     "woocommerce": "generic_hmac",
     "xero": "generic_hmac",
     "zoom": "generic_hmac",
+    "discord": "ed25519",
+    "telnyx": "ed25519",
+    "sendgrid": "ecdsa",
+    "aws-sns": "sns",
+    "google-pubsub": "jwt",
+    "plaid": "jwt",
 }
 """Each built-in scheme's name → its module in this package (imported on first use). A module
 builds its family's `SCHEME`; the other names are its `PRESETS`, the named senders of that
-family, built from their data on first lookup (`schemes.base.preset`)."""
+family, built from their data on first lookup (`schemes.base.preset`). A public-key family has
+no form of its own a provider could configure: its module builds `SCHEMES` instead, one scheme
+per sender from that sender's data (its `SENDERS`)."""
 
 _REGISTRY: dict[str, Scheme[Any]] = {}
 
@@ -108,10 +117,24 @@ def find(name: object) -> Scheme[Any] | None:
     found = _REGISTRY.get(name)
     if found is None and name in BUILT_IN:
         module = importlib.import_module(f".{BUILT_IN[name]}", __name__)
-        family: Scheme[Any] = module.SCHEME
-        found = family if family.name == name else preset(family, name, **module.PRESETS[name])
+        schemes: dict[str, Scheme[Any]] | None = getattr(module, "SCHEMES", None)
+        if schemes is not None:
+            found = schemes[name]
+        else:
+            family: Scheme[Any] = module.SCHEME
+            found = family if family.name == name else preset(family, name, **module.PRESETS[name])
         _REGISTRY[name] = found
     return found
+
+
+def requires(name: str) -> tuple[str, ...]:
+    """The third-party packages scheme `name` imports (its module's `REQUIRES`): what the
+    functions' package must carry for a provider of it (components/packages.py)."""
+    if find(name) is None or name not in BUILT_IN:
+        return ()
+    module = importlib.import_module(f".{BUILT_IN[name]}", __name__)
+    required: tuple[str, ...] = getattr(module, "REQUIRES", ())
+    return required
 
 
 def get(name: str) -> Scheme[Any]:
