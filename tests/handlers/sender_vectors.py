@@ -1,7 +1,7 @@
 # ruff: noqa: E501 - copied vectors, kept byte for byte
 """The research vectors of the named senders beyond the first fifteen, copied from their
-research files (/work/scratch/senders/<name>.md at the time): secret, URL, headers, body, the
-time the vector is checked at, and provider options. Each file says how its vector was made."""
+research notes (docs/sender-research/<name>.md): secret, URL, headers, body, the time the
+vector is checked at, and provider options. Each note says how its vector was made."""
 
 VECTORS: dict[str, tuple[str, str, str, dict[str, str], bytes, int, dict[str, object]]] = {
     "calendly": (

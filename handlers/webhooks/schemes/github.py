@@ -11,7 +11,7 @@ from typing import Any
 from ..delivery import COMMON_HEADERS, Delivery, delivery, required_header
 from ..envelope import DEDUPE_BY_CONTENT
 from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, match_hex
-from .base import Headers, Keys, Scheme, dedupe_option
+from .base import About, Headers, Keys, Scheme, dedupe_option
 
 _KEPT = (*COMMON_HEADERS, "x-github-delivery", "x-github-event")
 
@@ -35,5 +35,15 @@ def describe(options: None, headers: Headers, body: bytes, body_sha256: str) -> 
 
 
 SCHEME: Scheme[None] = Scheme(
-    "github", configure, verify, describe, options=(dedupe_option(DEDUPE_BY_CONTENT),)
+    "github",
+    configure,
+    verify,
+    describe,
+    options=(dedupe_option(DEDUPE_BY_CONTENT),),
+    about=About(
+        family="github",
+        signed="the raw body: HMAC-SHA256, hex, `sha256=` (X-Hub-Signature-256)",
+        docs="https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
+        vector="GitHub's documented example (tests/handlers/test_signatures.py)",
+    ),
 )

@@ -12,7 +12,7 @@ from typing import Any
 from ..delivery import COMMON_HEADERS, Delivery, delivery, required_header
 from ..envelope import DEDUPE_BY_CONTENT
 from ..signatures import MALFORMED_SIGNATURE, MISSING_SIGNATURE, match_base64
-from .base import Headers, Keys, Scheme, dedupe_option
+from .base import About, Headers, Keys, Scheme, dedupe_option
 
 _KEPT = (*COMMON_HEADERS, "x-shopify-webhook-id", "x-shopify-event-id", "x-shopify-topic")
 
@@ -38,5 +38,15 @@ def describe(options: None, headers: Headers, body: bytes, body_sha256: str) -> 
 
 
 SCHEME: Scheme[None] = Scheme(
-    "shopify", configure, verify, describe, options=(dedupe_option(DEDUPE_BY_CONTENT),)
+    "shopify",
+    configure,
+    verify,
+    describe,
+    options=(dedupe_option(DEDUPE_BY_CONTENT),),
+    about=About(
+        family="shopify",
+        signed="the raw body: HMAC-SHA256, base64 (X-Shopify-Hmac-SHA256)",
+        docs="https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
+        vector="computed from the documented algorithm (tests/handlers/test_signatures.py)",
+    ),
 )

@@ -24,6 +24,7 @@ from ..signatures import (
 )
 from .base import (
     TIMESTAMPED_OPTIONS,
+    About,
     Headers,
     Keys,
     Scheme,
@@ -63,4 +64,11 @@ SCHEME: Scheme[Tolerance] = Scheme(
     verify,
     describe,
     options=TIMESTAMPED_OPTIONS,
+    about=About(
+        family="slack",
+        signed="`v0:{timestamp}:{body}`: HMAC-SHA256, hex, `v0=` (X-Slack-Signature)",
+        docs="https://api.slack.com/authentication/verifying-requests-from-slack",
+        vector="Slack's documented example (tests/handlers/test_signatures.py)",
+        handshake="url_verification: its challenge echoed",
+    ),
 )

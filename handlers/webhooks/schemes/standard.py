@@ -117,6 +117,12 @@ SCHEME: Scheme[Tolerance] = Scheme(
     signing_key=signing_key,
     check_secret=check_secret,
     development_secret=development_secret,
+    about=About(
+        family="standard",
+        signed="`{webhook-id}.{webhook-timestamp}.{body}`: HMAC-SHA256, base64, `v1,`",
+        docs="https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",
+        vector="the `standardwebhooks` library (tests/handlers/test_signatures.py)",
+    ),
 )
 
 FAMILY = "standard"

@@ -16,6 +16,7 @@ from ..signatures import (
 )
 from .base import (
     TIMESTAMPED_OPTIONS,
+    About,
     Headers,
     Keys,
     Scheme,
@@ -62,4 +63,10 @@ SCHEME: Scheme[Tolerance] = Scheme(
     describe,
     options=TIMESTAMPED_OPTIONS,
     development_secret=development_secret,
+    about=About(
+        family="stripe",
+        signed="`{t}.{body}`: HMAC-SHA256, hex, in Stripe-Signature `t=..,v1=..`",
+        docs="https://docs.stripe.com/webhooks#verify-manually",
+        vector="the `stripe` library (tests/handlers/test_signatures.py)",
+    ),
 )
