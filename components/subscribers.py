@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.config_error import ConfigError, setting_key
+from components.http_settings import HttpSettings, read_http
 
 SUBSCRIBER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 SUBSCRIBER_NAME_RULE = (
     "lower-case letters, digits and -, at most 32, starting with a letter or digit"
 )
-KNOWN_KEYS = ("providers", "eventTypes", "payload", "pattern", "target")
+KNOWN_KEYS = ("providers", "eventTypes", "payload", "pattern", "target", "http")
 PATH_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EVENT_TYPE = re.compile(r"[^*\s][^*]{0,127}\*?|[^*\s]")
 TARGET_ARN = re.compile(
@@ -55,6 +56,8 @@ class SubscriberSettings:
     """A raw EventBridge pattern merged into the generated one."""
     target: str | None = None
     """None: managed (the stack creates the queue and its DLQ)."""
+    http: HttpSettings | None = None
+    """An HTTPS destination fed by the managed queue (components/http_destination.py)."""
 
     @property
     def managed(self) -> bool:
@@ -211,6 +214,11 @@ def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> Subscriber
         match = TARGET_ARN.fullmatch(target) if isinstance(target, str) else None
         if match is None or not TARGET_KINDS[match["service"]][1].fullmatch(match["resource"]):
             raise ConfigError(setting_key(*base, "target"), target, TARGET_RULE)
+    http = None
+    if value.get("http") is not None:
+        if target is not None:
+            raise ConfigError(setting_key(*base, "http"), value["http"], "either target or http")
+        http = read_http(value["http"], base)
     subscriber = SubscriberSettings(
         name=name,
         providers=chosen,
@@ -218,6 +226,7 @@ def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> Subscriber
         payload=payload,
         pattern=pattern,
         target=target,
+        http=http,
     )
     subscriber.event_pattern()  # a merge conflict is a config error now, not at deploy
     return subscriber

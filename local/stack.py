@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from components.http_settings import LOCAL_STACK_VARIABLE
 from local import config as stack_config
 from local.errors import LocalStackError
 from local.httpapi import HttpApi, Route, TokenBucket
@@ -278,7 +279,12 @@ class LocalStack:
             done = subprocess.run(  # noqa: S603 - our interpreter, our module
                 [sys.executable, "-m", "local.declare", str(request_path), str(answer_path)],
                 cwd=REPO_ROOT,
-                env={**os.environ, **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": self.config.region},
+                env={
+                    **os.environ,
+                    **FAKE_CREDENTIALS,
+                    "AWS_DEFAULT_REGION": self.config.region,
+                    LOCAL_STACK_VARIABLE: "1",  # http:// destinations are allowed locally
+                },
                 capture_output=True,
                 text=True,
                 check=False,
