@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, events, outputs, replay, republish, send, signing
+from ops import destinations, dlq, events, outputs, replay, republish, send, signing
 from ops.errors import OpsError
 
 
@@ -119,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("name")
     q.add_argument("--seconds", metavar="S", type=float, help="stop after S seconds")
     q.set_defaults(run=_subscribers_tail)
+    destinations.register(sub)
 
     p = commands.add_parser("dlq", help="dead-letter queue")
     sub = p.add_subparsers(title="dlq commands", required=True, metavar="COMMAND")
@@ -134,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--max", metavar="N", type=_positive, help="move at most N messages")
     q.add_argument("--journal", metavar="FILE", type=Path, help="journal of the manual move")
+    q.add_argument("--queue", metavar="SUBSCRIBER", help="a managed subscriber's DLQ instead")
     q.set_defaults(run=_dlq_replay)
     return parser
 
@@ -257,14 +259,12 @@ def _dlq_depth(args: argparse.Namespace) -> int:
 def _dlq_replay(args: argparse.Namespace) -> int:
     stack = outputs.load(args.outputs)
     sqs = stack.client("sqs")
-    dlq_url, queue_url = stack.text("dlq_url"), stack.text("queue_url")
+    dlq_url, queue_url, dlq_arn, queue_arn = destinations.queues(stack, sqs, args.queue)
     if args.max is None and args.journal is None:
-        handle = replay.start_move_task(
-            sqs, dlq_arn=stack.text("dlq_arn"), queue_arn=stack.text("queue_arn")
-        )
+        handle = replay.start_move_task(sqs, dlq_arn=dlq_arn, queue_arn=queue_arn)
         if handle is not None:
             print(f"started StartMessageMoveTask {handle}")
-            print("progress: aws sqs list-message-move-tasks --source-arn " + stack.text("dlq_arn"))
+            print("progress: aws sqs list-message-move-tasks --source-arn " + dlq_arn)
             return 0
         print("endpoint has no StartMessageMoveTask: moving messages here", file=sys.stderr)
     journal_path = args.journal or replay.default_journal_path(dlq_url)
