@@ -30,15 +30,9 @@ BATCH_SIZE = 10
 AWS_CALLS_SECONDS = 10
 """The table, secret and archive calls of one record, beside the POST and its slot wait."""
 MEMORY_MB = 256
-VPC_ACCESS_ACTIONS = (
-    # What AWSLambdaVPCAccessExecutionRole grants: Lambda manages the function's ENIs with it.
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-)
+VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+"""What Lambda needs to attach a function to a VPC (its network interfaces): AWS's managed
+policy, whose EC2 actions take no resource narrower than `*`."""
 
 
 def function_timeout(http: HttpSettings) -> int:
@@ -124,8 +118,11 @@ class WebhookHttpDestination(pulumi.ComponentResource):
             ],
             ttl=aws.dynamodb.TableTtlArgs(attribute_name="expires_at", enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            # Transient state, protected like every table of a prod stack (policy/rules.py).
+            deletion_protection_enabled=args.protect,
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=args.protect),
             tags=args.tags,
-            opts=child,
+            opts=stateful,
         )
         grants = [
             Grant(
@@ -156,10 +153,7 @@ class WebhookHttpDestination(pulumi.ComponentResource):
                     ],
                 ),
             ]
-        vpc = None
-        if http.subnet_ids:
-            grants.append(Grant(actions=list(VPC_ACCESS_ACTIONS), resources=["*"]))
-            vpc = (http.subnet_ids, http.security_group_ids)
+        vpc = (http.subnet_ids, http.security_group_ids) if http.subnet_ids else None
         resources = create_function(
             self,
             f"{name}-function",
@@ -206,6 +200,13 @@ class WebhookHttpDestination(pulumi.ComponentResource):
             ),
         )
         self.function = resources.function
+        if vpc is not None:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-vpc-access",
+                role=resources.role.name,
+                policy_arn=VPC_ACCESS_POLICY,
+                opts=child,
+            )
         self.event_source_mapping = aws.lambda_.EventSourceMapping(
             f"{name}-queue-mapping",
             event_source_arn=args.queue_arn,

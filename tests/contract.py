@@ -51,6 +51,7 @@ OUTPUTS = frozenset(
         "subscriber_dlq_urls",
         "subscriber_rules",
         "subscriber_targets",
+        "subscriber_http",
         "publish_dlq_url",
         "publish_function_name",
         "publish_match_paths",
