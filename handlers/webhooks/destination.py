@@ -47,8 +47,9 @@ HEADER_ATTEMPT = "webhook-attempt"
 USER_AGENT = "webhooks-gateway/1"
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 3600
-MAX_VISIBILITY_SECONDS = 43_200
-"""ChangeMessageVisibility's upper bound (12 hours)."""
+MAX_VISIBILITY_SECONDS = 43_200 - 900
+"""The longest wait one ChangeMessageVisibility can set: SQS refuses a visibility beyond 12
+hours counted from the receive, and the record was received up to a function timeout ago."""
 MAX_SLOT_WAIT_SECONDS = 20
 """A request whose rate-limit slot is further away is put back on the queue until then."""
 BREAKER_THRESHOLD = 5
@@ -531,12 +532,21 @@ class Destination:
     # --- what happens to the message --------------------------------------------------------
 
     def _put_back(self, record: dict[str, Any], seconds: float) -> bool:
-        """Visible again in `seconds`: reported failed, so the mapping leaves it on the queue."""
-        self._sqs.change_message_visibility(
-            QueueUrl=self.settings.queue_url,
-            ReceiptHandle=record["receiptHandle"],
-            VisibilityTimeout=max(0, min(MAX_VISIBILITY_SECONDS, round(seconds))),
-        )
+        """Visible again in `seconds`: reported failed, so the mapping leaves it on the queue.
+        Should the change fail, the queue's visibility timeout brings it back instead."""
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=self.settings.queue_url,
+                ReceiptHandle=record["receiptHandle"],
+                VisibilityTimeout=max(0, min(MAX_VISIBILITY_SECONDS, round(seconds))),
+            )
+        except Exception as error:
+            log(
+                "WARNING",
+                "visibility change failed; the queue's timeout applies",
+                destination=self.settings.destination,
+                reason=type(error).__name__,
+            )
         return False
 
     def _dead_letter(
