@@ -191,7 +191,7 @@ class Keys:
 
 
 def _conditional(error: Exception) -> bool:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    code: object = getattr(error, "response", {}).get("Error", {}).get("Code")
     return code == "ConditionalCheckFailedException"
 
 

@@ -11,7 +11,7 @@ from components.http_settings import LOCAL_STACK_VARIABLE, HttpSettings
 from tests.infra.mockstack import MockedStack, _with, run_stack
 from tests.infra.test_subscribers import parse
 
-ORDERS = {
+ORDERS: dict[str, Any] = {
     "providers": ["stripe"],
     "eventTypes": ["invoice.*"],
     "http": {
