@@ -162,3 +162,21 @@ def test_the_role_reads_exactly_its_queue_secret_table_and_providers_bodies(
     other = {a for s in _policy(stack, "webhooks-http-other-function-policy") for a in s["Action"]}
     assert "s3:GetObject" not in other
     assert other >= {"sqs:ChangeMessageVisibility", "dynamodb:UpdateItem"}
+
+
+def test_the_deliver_handler_reads_the_programs_environment(stack: MockedStack) -> None:
+    from webhooks.destination_settings import DestinationSettings
+
+    env = next(
+        f.inputs["environment"]["variables"]
+        for f in stack.of_type("aws:lambda/function:Function")
+        if f.inputs["name"] == "webhooks-deliver-orders-dev"
+    )
+    settings = DestinationSettings.from_environ(env)
+    assert settings.to_environ() == env
+    assert (settings.rate_per_second, settings.timeout_seconds, settings.body) == (
+        20,
+        10,
+        "original",
+    )
+    assert settings.headers == (("X-Team", "orders"),)
