@@ -105,10 +105,14 @@ class Receiver:
 
     def most_in_any_second(self) -> int:
         """The largest number of requests that arrived within any one-second window."""
+        return self.most_in_any(1.0)
+
+    def most_in_any(self, seconds: float) -> int:
+        """The largest number of requests that arrived within any window of `seconds`."""
         times = sorted(r.at for r in self.requests())
         most, start = 0, 0
         for end, at in enumerate(times):
-            while at - times[start] >= 1.0:
+            while at - times[start] >= seconds:
                 start += 1
             most = max(most, end - start + 1)
         return most
