@@ -134,6 +134,42 @@ def test_a_refused_event_is_parked_and_replayed(stack: Destinations) -> None:
     assert event["detail"]["provider"] == "github"
 
 
+def test_events_replay_to_the_subscriber_delivers_again(
+    stack: Destinations, tmp_path: Path
+) -> None:
+    pipeline = stack.pipeline
+    delivery = pipeline.delivery("stripe")
+    assert pipeline.post(delivery).status == 202
+
+    def copies() -> list[Any]:
+        return [r for r in stack.orders.requests() if r.body == delivery.body]
+
+    [first] = wait_for(copies, "the delivery at the orders receiver")
+    stored = wait_for(lambda: pipeline.stored("stripe", delivery.delivery_id), "stored")
+    assert (
+        ops_main(
+            [
+                "--outputs",
+                str(stack.outputs_path),
+                "events",
+                "replay",
+                "--provider",
+                "stripe",
+                "--since",
+                stored["received_at"]["S"],
+                "--subscriber",
+                "orders",
+                "--checkpoint",
+                str(tmp_path / "checkpoint.json"),
+            ]
+        )
+        == 0
+    )
+    again = wait_for(lambda: copies()[1:], "the replayed event at the orders receiver")
+    assert again[0].headers["webhook-id"] == first.headers["webhook-id"]  # one event, deduped
+    Webhook(stack.secrets["orders"]).verify(again[0].body, again[0].headers)
+
+
 def test_ops_subscribers_test_and_deliveries(
     stack: Destinations, capsys: pytest.CaptureFixture[str]
 ) -> None:
