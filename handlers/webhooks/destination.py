@@ -387,7 +387,17 @@ class Destination:
                 **ids,
             )
             return self._put_back(record, 30.0)
-        outcome = self.attempt(request, attempt, sent, ids)
+        try:
+            outcome = self.attempt(request, attempt, sent, ids)
+        except Exception as error:  # the state table unavailable: no request was judged
+            log(
+                "ERROR",
+                "rate limiter or breaker unavailable",
+                destination=self.settings.destination,
+                reason=type(error).__name__,
+                **ids,
+            )
+            return self._put_back(record, 30.0)
         if outcome.action == DELIVERED:
             return True
         if outcome.action == FINAL:
