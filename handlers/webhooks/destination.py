@@ -515,11 +515,20 @@ class Destination:
             delay = backoff(attempt, wanted, self._rng)
             if self._clock() + delay > sent + self.settings.max_age_seconds:
                 action, error = FINAL, f"maxAge reached: {error}"[:MAX_ERROR_CHARS]
-        if action == DELIVERED and (failures or probe):
-            self.breaker.succeeded()
         opened = False
-        if failure_class in DESTINATION_DOWN:
-            opened = self.breaker.failed(self._clock(), probe)
+        try:
+            if action == DELIVERED and (failures or probe):
+                self.breaker.succeeded()
+            if failure_class in DESTINATION_DOWN:
+                opened = self.breaker.failed(self._clock(), probe)
+        except Exception as exc:  # the request was answered: its outcome stands regardless
+            log(
+                "WARNING",
+                "breaker update failed",
+                destination=self.settings.destination,
+                reason=f"{type(exc).__name__}: {exc}"[:MAX_LOGGED_CHARS],
+                **ids,
+            )
         outcome = Outcome(action, failure_class, status, error, delay)
         self._record_attempt(outcome, attempt, latency, ids, request.identifier, opened)
         return outcome

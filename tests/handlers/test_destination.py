@@ -480,3 +480,31 @@ def test_an_unavailable_state_table_puts_the_message_back(world: World, receiver
         {"itemIdentifier": record["messageId"]}
     ]
     assert receiver.requests() == [] and dlq_messages(world) == []
+
+
+class _BreakerCountFails:
+    """The state table, except that counting a failure in the breaker raises."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self._dynamodb = dynamodb
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dynamodb, name)
+
+    def update_item(self, **request: Any) -> Any:
+        if request.get("UpdateExpression") == "ADD failures :one":
+            raise KeyError("failures")
+        return self._dynamodb.update_item(**request)
+
+
+def test_a_breaker_update_after_the_answer_keeps_the_outcome(
+    world: World, receiver: Receiver
+) -> None:
+    receiver.behave = lambda _r: Answer(503)
+    deliver = destination(world, receiver.url)
+    deliver.breaker._table = _BreakerCountFails(world.dynamodb)
+    record = queued(world, store(world, BODY))
+    request = deliver._request(record["body"], *_parsed(record), 1)
+    outcome = deliver.attempt(request, 1, time.time(), _ids())
+    assert (outcome.action, outcome.status) == (RETRY, 503)  # answered: retried with backoff
+    assert len(receiver.requests()) == 1
