@@ -7,7 +7,8 @@ signed with Standard Webhooks. The outcome decides what happens to the message:
 
 - 2xx: done (the mapping deletes it);
 - 408, 429, 5xx, a timeout or a connection error: retried. The message's visibility is set to
-  an exponential backoff with jitter, at least the response's `Retry-After`, and the record is
+  an exponential backoff with jitter (from the message's age), at least the response's
+  `Retry-After`, and the record is
   reported failed so SQS delivers it again then; once that would pass `MAX_AGE_SECONDS` since
   the message was first sent, the failure is final;
 - any other status (and a final failure): the message goes to the subscriber's DLQ with the last
@@ -111,10 +112,13 @@ def retry_after(value: str | None, now: float) -> float:
     return max(0.0, when.timestamp() - now)
 
 
-def backoff(attempt: int, wanted: float, rng: Callable[[float, float], float]) -> float:
-    """Exponential backoff with jitter (between half and all of base * 2^(attempt-1), capped),
-    never shorter than what the destination asked for."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempt - 1, 20))
+def backoff(age: float, wanted: float, rng: Callable[[float, float], float]) -> float:
+    """Exponential backoff with jitter, counted from the message's age: a draw between half and
+    all of the time since it reached the queue (at least the base, at most the cap), so the
+    tries of one event come at intervals that roughly double, whatever else received it
+    meanwhile (a deferral by the breaker or the rate limit is a receive, not a try). Never
+    shorter than what the destination asked for (`Retry-After`)."""
+    ceiling = min(BACKOFF_CAP_SECONDS, max(BACKOFF_BASE_SECONDS, age))
     return min(MAX_VISIBILITY_SECONDS, max(wanted, rng(ceiling / 2, ceiling)))
 
 
@@ -242,7 +246,7 @@ class Breaker:
     def __init__(self, table: Any, name: str, pause: float = BREAKER_PAUSE_SECONDS) -> None:
         self._table = table
         self._name = name
-        self._pause = pause
+        self.pause = pause
         self._key = {"pk": {"S": "breaker"}, "sk": {"S": "-"}}
 
     def state(self) -> tuple[int, float]:
@@ -263,7 +267,7 @@ class Breaker:
                 ConditionExpression="open_until = :seen",
                 ExpressionAttributeValues={
                     ":seen": {"N": f"{seen:.3f}"},
-                    ":until": {"N": f"{now + self._pause:.3f}"},
+                    ":until": {"N": f"{now + self.pause:.3f}"},
                 },
             )
             return True
@@ -296,7 +300,7 @@ class Breaker:
             TableName=self._name,
             Key=self._key,
             UpdateExpression="SET open_until = :until",
-            ExpressionAttributeValues={":until": {"N": f"{now + self._pause:.3f}"}},
+            ExpressionAttributeValues={":until": {"N": f"{now + self.pause:.3f}"}},
         )
         return True
 
@@ -512,7 +516,7 @@ class Destination:
         latency = (time.monotonic() - started) * 1000
         delay = 0.0
         if action == RETRY:
-            delay = backoff(attempt, wanted, self._rng)
+            delay = backoff(self._clock() - sent, wanted, self._rng)
             if self._clock() + delay > sent + self.settings.max_age_seconds:
                 action, error = FINAL, f"maxAge reached: {error}"[:MAX_ERROR_CHARS]
         opened = False
@@ -538,6 +542,8 @@ class Destination:
         return max(1.0, open_until - now)
 
     def _deferred(self, seconds: float, reason: str, ids: dict[str, str]) -> Outcome:
+        """Put off without a request. The breaker's messages come back spread over one pause
+        after it ends, not all at the probe; the rate limit's at their slot."""
         log(
             "INFO",
             "delivery deferred",
@@ -546,7 +552,8 @@ class Destination:
             seconds=round(seconds, 3),
             **ids,
         )
-        return Outcome(DEFERRED, "", None, reason, seconds + self._rng(0.0, 1.0))
+        spread = self.breaker.pause if reason.startswith("breaker") else 1.0
+        return Outcome(DEFERRED, "", None, reason, seconds + self._rng(0.0, spread))
 
     # --- what happens to the message --------------------------------------------------------
 

@@ -261,9 +261,12 @@ def test_retryable_failures_put_the_message_back_with_backoff(
     deliver = destination(world, receiver.url)
     record = queued(world, store(world, BODY))
     request = deliver._request(record["body"], *_parsed(record), 3)
-    outcome = deliver.attempt(request, 3, time.time(), _ids())
+    # 40 s after the event reached the queue: the next try within another 20 to 40 s.
+    outcome = deliver.attempt(request, 3, time.time() - 40, _ids())
     assert (outcome.action, outcome.failure_class) == (RETRY, failure_class)
-    assert outcome.delay == backoff(3, 0, HIGHEST) == 20  # 5 s x 2^(3-1), jitter at its top
+    assert outcome.delay == pytest.approx(40, abs=3)  # the draw at its top (HIGHEST)
+    assert backoff(1, 0, HIGHEST) == 5 and backoff(1, 0, min) == 2.5  # the base, jittered
+    assert backoff(7200, 0, HIGHEST) == 3600  # the cap
     assert deliver.handle([record])["batchItemFailures"] == [
         {"itemIdentifier": record["messageId"]}
     ]
