@@ -354,7 +354,7 @@ def test_verdict_passes_only_a_clean_outcome():
 
 
 def test_verdict_fails_each_http_destination_condition():
-    for changes, failed in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"lost": 1}, "every event matching the HTTP destination delivered at least once"),
         ({"expected": 0}, "every event matching the HTTP destination delivered at least once"),
         ({"unverified": 1}, "every HTTP request signed"),
@@ -363,7 +363,8 @@ def test_verdict_fails_each_http_destination_condition():
         ({"most_in_any_second": 29}, "bursts stayed within 10 %"),
         ({"down_seconds": []}, "planned outage happened"),
         ({"dlq": 1}, "DLQ is empty"),
-    ]:
+    ]
+    for changes, failed in cases:
         [failure] = verdict(_outcome(http_destination=_destination(**changes)), drained=True)
         assert failed in failure
     assert (
