@@ -26,7 +26,7 @@ from components.http_settings import HttpSettings
 HTTP_MAX_RECEIVE_COUNT = 1000
 """SQS's largest `maxReceiveCount`: the function dead-letters at `maxAgeHours` itself; a message
 received this often (a function failing before it decides) still ends in the DLQ."""
-BATCH_SIZE = 10
+MAX_BATCH_SIZE = 10
 AWS_CALLS_SECONDS = 10
 """The table, secret and archive calls of one record, beside the POST and its slot wait."""
 MEMORY_MB = 256
@@ -47,10 +47,16 @@ def http_queue_visibility(http: HttpSettings) -> int:
     return 6 * function_timeout(http)
 
 
+def batch_size(http: HttpSettings) -> int:
+    """Records per invocation: at most a second's worth of the rate, so records do not sit in
+    a function (billed) waiting for slots a slow rate hands out."""
+    return min(MAX_BATCH_SIZE, http.rate_limit_per_second)
+
+
 def maximum_concurrency(http: HttpSettings) -> int:
     """Invocations in flight: enough batches to keep the rate busy with a second of latency,
     from the mapping's minimum (2) up to 100. The rate limiter, not this, bounds the rate."""
-    return max(2, min(100, math.ceil(http.rate_limit_per_second / BATCH_SIZE)))
+    return max(2, min(100, math.ceil(http.rate_limit_per_second / batch_size(http))))
 
 
 @dataclass(frozen=True)
@@ -211,7 +217,7 @@ class WebhookHttpDestination(pulumi.ComponentResource):
             f"{name}-queue-mapping",
             event_source_arn=args.queue_arn,
             function_name=self.function.arn,
-            batch_size=BATCH_SIZE,
+            batch_size=batch_size(http),
             maximum_batching_window_in_seconds=0,
             function_response_types=["ReportBatchItemFailures"],
             scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(

@@ -180,3 +180,14 @@ def test_the_deliver_handler_reads_the_programs_environment(stack: MockedStack) 
         "original",
     )
     assert settings.headers == (("X-Team", "orders"),)
+
+
+@pytest.mark.parametrize(
+    ("rate", "batch", "concurrency"),
+    [(1, 1, 2), (5, 5, 2), (20, 10, 2), (25, 10, 3), (1000, 10, 100)],
+)
+def test_batch_and_concurrency_follow_the_rate(rate: int, batch: int, concurrency: int) -> None:
+    from components.http_destination import batch_size, maximum_concurrency
+
+    http = HttpSettings(url="https://x.example/", rate_limit_per_second=rate)
+    assert (batch_size(http), maximum_concurrency(http)) == (batch, concurrency)
