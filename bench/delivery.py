@@ -153,10 +153,9 @@ def cost_per_million(
         "SQS visibility change per retry": failures * p["sqs_standard_per_million"],
         "deliver Lambda requests": attempts / a.batch_size * p["lambda_request_per_million"],
         "deliver Lambda duration": attempts * gb_seconds * p["lambda_arm64_gb_second"] * MILLION,
-        # Breaker read (consistent: 1 RRU), the stored event (eventually consistent: half a
-        # unit per 4 KB).
-        "DynamoDB reads": attempts
-        * (1 + math.ceil(item_bytes / READ_UNIT_BYTES) / 2)
+        # The breaker read before each attempt and after the success (consistent: 1 RRU each),
+        # the stored event (eventually consistent: half a unit per 4 KB).
+        "DynamoDB reads": (attempts * (1 + math.ceil(item_bytes / READ_UNIT_BYTES) / 2) + 1)
         * p["dynamodb_on_demand_rru_per_million"],
         # Slot (one write, two under contention: one counted), attempt log; a failure also
         # counts in the breaker.

@@ -53,7 +53,7 @@ MAX_VISIBILITY_SECONDS = 43_200 - 900
 hours counted from the receive, and the record was received up to a function timeout ago."""
 MAX_SLOT_WAIT_SECONDS = 20
 """A request whose rate-limit slot is further away is put back on the queue until then."""
-BREAKER_THRESHOLD = 5
+BREAKER_THRESHOLD = 10
 BREAKER_PAUSE_SECONDS = 30
 SECRETS_REFRESH_SECONDS = 60
 ATTEMPT_LOG_DAYS = 7
@@ -475,7 +475,7 @@ class Destination:
     def attempt(self, request: Request, attempt: int, sent: float, ids: dict[str, str]) -> Outcome:
         """Breaker, rate-limit slot, the POST, its outcome recorded (log, metrics, breaker)."""
         now = self._clock()
-        failures, open_until = self.breaker.state()
+        _, open_until = self.breaker.state()
         probe = False
         if open_until:
             if open_until > now:
@@ -521,7 +521,9 @@ class Destination:
                 action, error = FINAL, f"maxAge reached: {error}"[:MAX_ERROR_CHARS]
         opened = False
         try:
-            if action == DELIVERED and (failures or probe):
+            # Read again after the answer: failures counted by requests that ran meanwhile are
+            # reset too, so a success breaks the run however the requests interleaved.
+            if action == DELIVERED and (probe or self.breaker.state()[0]):
                 self.breaker.succeeded()
             if failure_class in DESTINATION_DOWN:
                 opened = self.breaker.failed(self._clock(), probe)
