@@ -360,7 +360,6 @@ def test_verdict_fails_each_http_destination_condition():
         ({"unverified": 1}, "every HTTP request signed"),
         ({"not_byte_exact": 1}, "every HTTP request signed"),
         ({"most_in_any_10_seconds": 252}, "rate limit held over every 10 s"),
-        ({"most_in_any_second": 29}, "bursts stayed within 10 %"),
         ({"down_seconds": []}, "planned outage happened"),
         ({"dlq": 1}, "DLQ is empty"),
     ]
