@@ -52,9 +52,6 @@ MAX_VISIBILITY_SECONDS = 43_200 - 900
 """The longest wait one ChangeMessageVisibility can set: SQS refuses a visibility beyond 12
 hours counted from the receive, and the record was received up to a function timeout ago."""
 MAX_SLOT_WAIT_SECONDS = 20
-MAX_SLOT_TAKES = 3
-LATE_START_SECONDS = 0.05
-"""Slots one attempt may take when it keeps waking too late for the one it had."""
 """A request whose rate-limit slot is further away is put back on the queue until then."""
 BREAKER_THRESHOLD = 10
 BREAKER_PAUSE_SECONDS = 30
@@ -486,19 +483,11 @@ class Destination:
             probe = self.breaker.claim_probe(open_until, now)
             if not probe:
                 return self._deferred(self.breaker_pause_left(now), "breaker probing", ids)
-        for _ in range(MAX_SLOT_TAKES):
-            slot = self.limiter.slot(now)
-            if slot - now > MAX_SLOT_WAIT_SECONDS:
-                return self._deferred(slot - now, "rate limit", ids)
-            if slot > now:
-                self._sleep(slot - now)
-            now = self._clock()
-            # Woken late (a busy host), this start would crowd the next slots': take another.
-            # An AWS call's few milliseconds are not late.
-            if now - slot <= max(self.limiter.interval / 2, LATE_START_SECONDS):
-                break
-        else:
-            return self._deferred(self.limiter.interval, "rate limit", ids)
+        slot = self.limiter.slot(now)
+        if slot - now > MAX_SLOT_WAIT_SECONDS:
+            return self._deferred(slot - now, "rate limit", ids)
+        if slot > now:
+            self._sleep(slot - now)
         timestamp = str(int(self._clock()))
         headers = dict(request.headers)
         headers["webhook-timestamp"] = timestamp

@@ -539,26 +539,3 @@ def test_a_success_resets_failures_counted_while_it_ran(world: World, receiver: 
     request = deliver._request(record["body"], *_parsed(record), 1)
     assert deliver.attempt(request, 1, time.time(), _ids()).action == DELIVERED
     assert deliver.breaker.state() == (0, 0.0)  # the run of failures is broken
-
-
-def test_a_deliverer_woken_late_takes_another_slot(world: World, receiver: Receiver) -> None:
-    deliver = destination(world, receiver.url, rate_per_second=10)
-    taken: list[float] = []
-    take = deliver.limiter.slot
-
-    def recorded(now: float) -> float:
-        slot: float = take(now)
-        taken.append(slot)
-        return slot
-
-    def oversleep(seconds: float) -> None:  # the host wakes it 300 ms late
-        time.sleep(seconds + 0.3)
-
-    deliver._sleep = oversleep
-    deliver.limiter.slot = recorded  # type: ignore[method-assign]
-    take(time.time())  # someone holds the next slot: this one waits for its own
-    record = queued(world, store(world, BODY))
-    request = deliver._request(record["body"], *_parsed(record), 1)
-    assert deliver.attempt(request, 1, time.time(), _ids()).action == DELIVERED
-    assert len(taken) == 2  # the missed slot, then a fresh one instead of crowding the next
-    assert taken[1] >= taken[0] + 0.3
