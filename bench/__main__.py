@@ -10,7 +10,18 @@ import sys
 import time
 from pathlib import Path
 
-from . import coldstart, cost, endtoend, handlers, payloads, pubkey, report, verification, writes
+from . import (
+    coldstart,
+    cost,
+    delivery,
+    endtoend,
+    handlers,
+    payloads,
+    pubkey,
+    report,
+    verification,
+    writes,
+)
 from .timing import per_call_ns
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -65,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-repeat", type=int, default=15, help="fresh interpreters each")
     parser.add_argument("--deliveries", type=int, default=500, help="end to end; 0 skips it")
     parser.add_argument("--concurrency", type=int, default=8, help="end to end senders")
+    parser.add_argument(
+        "--http-deliveries", type=int, default=200, help="to an HTTP destination; 0 skips it"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
     args = parser.parse_args(argv)
 
@@ -127,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
                 / designs["unverified"].total,
             }
         )
+    print("HTTP destinations ...", file=sys.stderr)
+    results["http_delivery"] = {
+        "assumptions": delivery.assumptions(),
+        "cost": delivery.run_costs(prices, max(3, args.repeat // 2)),
+        "local": delivery.run_local(args.http_deliveries, args.concurrency)
+        if args.http_deliveries > 0
+        else None,
+    }
     results["log_bytes"] = _log_bytes(
         handlers.quantities(pipeline, COST_SIZES["1 KiB"], 3), assumptions
     )

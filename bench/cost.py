@@ -41,6 +41,8 @@ PRICE_KEYS = (
     "cloudwatch_logs_ingest_per_gb",
     "eventbridge_custom_event_per_million",
     "eventbridge_chunk_bytes",
+    "eventbridge_api_destination_per_million",
+    "dynamodb_on_demand_rru_per_million",
 )
 MILLION = 1_000_000
 GIB = 1024**3

@@ -245,6 +245,53 @@ def _pubkey(pubkey: dict | None) -> list[str]:
     return out
 
 
+def _http_delivery(http: dict | None) -> list[str]:
+    """Section 7: an HTTP destination's cost per million delivered events beside EventBridge
+    API destinations, and the local stack's stored -> delivered latency (emulator figures)."""
+    if not http:
+        return []
+    a = http["assumptions"]
+    out = [
+        f"**7. HTTP destinations: cost per million delivered events** (USD; deliver function "
+        f"{a['memory_mb']} MB arm64, full batches of {a['batch_size']} run side by side; "
+        "its CPU per attempt measured here with AWS and the destination answered in memory; "
+        f"assumed: the destination answers in {a['destination_ms']:g} ms, DynamoDB calls "
+        f"{a['dynamodb_ms']:g} ms, S3 GET {a['s3_get_ms']:g} ms; a failed attempt is retried, "
+        "so 1 / (1 - f) attempts per event; the publishing step, which API destinations need "
+        "too, is left out)",
+        "",
+        "| body | failure rate | CPU/attempt | ours | EventBridge API destinations | "
+        "where ours goes |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in http["cost"]:
+        lines = ", ".join(f"{k} ${v:.3f}" for k, v in row["lines"].items() if v >= 0.0005)
+        out.append(
+            f"| {row['size']} | {row['failure_rate']:.0%} | {row['attempt_cpu_us']:.0f} µs | "
+            f"${row['total']:.2f} | ${row['api_destinations']:.2f} | {lines} |"
+        )
+    out += [
+        "",
+        "API destinations cost less and send the event JSON only: not the sender's bytes, "
+        "no Standard Webhooks signature (a connection authenticates with an API key, basic "
+        "auth or OAuth), no body above an event's 256 KB, no private network without more "
+        "services (docs/design.md §2.8). Ours pays for the rate-limit slot and the attempt "
+        "log (two DynamoDB writes per attempt) and the attempt's log line.",
+        "",
+    ]
+    local = http.get("local")
+    if local:
+        latency = local["stored_to_delivered_ms"]
+        out += [
+            f"Local stack, stored -> delivered to an HTTP destination (EMULATOR FIGURES: moto, "
+            f"local workers, a local receiver; {local['deliveries']} deliveries, "
+            f"{local['concurrency']} senders): p50 {latency['p50']:,.0f} ms, "
+            f"p99 {latency['p99']:,.0f} ms, max {latency['max']:,.0f} ms.",
+            "",
+        ]
+    return out
+
+
 def markdown(results: dict) -> str:
     """All tables of one run."""
     machine = results["machine"]
@@ -359,6 +406,7 @@ def markdown(results: dict) -> str:
         "queue polling. Reference designs keep our processor and item; without a claim check "
         "they store every body inline.",
         "",
+        *_http_delivery(results.get("http_delivery")),
         "**Targets** (reported, not asserted)",
         "",
         "| target | figure | |",

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.http_destination import HTTP_MAX_RECEIVE_COUNT, http_queue_visibility
 from components.subscribers import SubscriberSettings
 
 EVENT_BUS = 256
@@ -183,10 +184,15 @@ class WebhookBus(pulumi.ComponentResource):
                 name=args.name(f"sub-{s.name}", naming.SQS_QUEUE),
                 message_retention_seconds=SUBSCRIBER_RETENTION_SECONDS,
                 sqs_managed_sse_enabled=True,
+                # An HTTP destination's function retries until maxAgeHours and dead-letters
+                # itself (components/http_destination.py): the redrive is only its safety net.
+                visibility_timeout_seconds=http_queue_visibility(s.http) if s.http else None,
                 redrive_policy=pulumi.Output.json_dumps(
                     {
                         "deadLetterTargetArn": dlq.arn,
-                        "maxReceiveCount": SUBSCRIBER_MAX_RECEIVE_COUNT,
+                        "maxReceiveCount": HTTP_MAX_RECEIVE_COUNT
+                        if s.http
+                        else SUBSCRIBER_MAX_RECEIVE_COUNT,
                     }
                 ),
                 tags=args.tags,

@@ -65,6 +65,8 @@ class FunctionSpec:
     tags: dict[str, str]
     description: str = ""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    vpc: tuple[Sequence[str], Sequence[str]] | None = None
+    """(subnet ids, security group ids): the function runs in that VPC (HTTP destinations)."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,11 @@ def create_function(parent: pulumi.Resource, name: str, spec: FunctionSpec) -> F
         memory_size=spec.memory_mb,
         reserved_concurrent_executions=spec.reserved_concurrency,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=spec.environment),
+        vpc_config=None
+        if spec.vpc is None
+        else aws.lambda_.FunctionVpcConfigArgs(
+            subnet_ids=list(spec.vpc[0]), security_group_ids=list(spec.vpc[1])
+        ),
         # Text: the handlers already write JSON lines, and EMF lines must reach CloudWatch as is.
         # JSON format so the platform's per-invocation START/END/REPORT lines (system level
         # INFO) are dropped at system level WARN; our lines are already JSON and pass as

@@ -189,11 +189,40 @@ def provider_names(provider: str, stack: str) -> Iterator[PhysicalName]:
     )
 
 
+@dataclass(frozen=True)
+class DestinationNames:
+    """An HTTP destination's own resources' names (components/http_destination.py)."""
+
+    function: str
+    role: str
+    secret: str
+    state_table: str
+    alarm: str
+
+
+def destination_names(subscriber: str, stack: str, region: str) -> DestinationNames:
+    """An HTTP destination's names; raises ValueError when the subscriber's name leaves the
+    stack's no room."""
+    part = f"sub-{subscriber}"
+    return DestinationNames(
+        function=regional(f"deliver-{subscriber}", stack, LAMBDA_FUNCTION),
+        role=account_global(f"deliver-{subscriber}", stack, region, IAM_ROLE),
+        secret=f"{secret_prefix(stack)}/destinations/{subscriber}",
+        state_table=regional(f"{part}-state", stack, DYNAMODB_TABLE),
+        alarm=regional(f"{part}-breaker-open", stack, ALARM),
+    )
+
+
 def subscriber_names(
-    subscriber: str, stack: str, region: str, managed: bool, bus_target: bool
+    subscriber: str,
+    stack: str,
+    region: str,
+    managed: bool,
+    bus_target: bool,
+    http: bool = False,
 ) -> Iterator[PhysicalName]:
     """A subscriber's rule, DLQ and its alarm; its queue if managed; its role for a bus target
-    (whose name is checked for any target).
+    (whose name is checked for any target); an HTTP destination's own resources.
 
     Raises ValueError when the subscriber's name leaves no room for the stack's.
     """
@@ -212,6 +241,14 @@ def subscriber_names(
             yield PhysicalName(ROLE_TYPE, role, f"the role of {of}")
     alarm = regional(f"{part}-dlq-not-empty", stack, ALARM)
     yield PhysicalName(ALARM_TYPE, alarm, f"the DLQ alarm of {of}")
+    if http:
+        names = destination_names(subscriber, stack, region)
+        yield PhysicalName(FUNCTION_TYPE, names.function, f"the deliver function of {of}")
+        yield PhysicalName(LOG_GROUP_TYPE, f"/aws/lambda/{names.function}", f"the logs of {of}")
+        yield PhysicalName(ROLE_TYPE, names.role, f"the deliver role of {of}")
+        yield PhysicalName(SECRET_TYPE, names.secret, f"the signing secret of {of}")
+        yield PhysicalName(TABLE_TYPE, names.state_table, f"the state table of {of}")
+        yield PhysicalName(ALARM_TYPE, names.alarm, f"the breaker alarm of {of}")
 
 
 def first_collision(

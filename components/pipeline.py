@@ -16,6 +16,7 @@ from components.api import WebhookApi, WebhookApiArgs
 from components.bus import WebhookBus, WebhookBusArgs
 from components.dashboard import WebhookDashboard, WebhookDashboardArgs
 from components.domain import WebhookDomain, WebhookDomainArgs
+from components.http_destination import WebhookHttpDestination, WebhookHttpDestinationArgs
 from components.processor import WebhookProcessor, WebhookProcessorArgs
 from components.publisher import WebhookPublisher, WebhookPublisherArgs
 from components.queue import WebhookQueue, WebhookQueueArgs
@@ -190,6 +191,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 opts=child,
             )
         self._alarms(name, s)
+        self._http_destinations(name, s, args)
 
         self.outputs = {
             "webhook_base_url": base_url,
@@ -235,6 +237,16 @@ class WebhookPipeline(pulumi.ComponentResource):
             "publish_function_name": self.publisher.function_name,
             # The payload paths the publisher carries in detail.match (what a replay must too).
             "publish_match_paths": list(match_paths(s.subscribers)),
+            # HTTP destinations (components/http_destination.py): what `ops subscribers` reads.
+            "subscriber_http": {
+                n: {
+                    "url": d.url,
+                    "function_name": d.function_name,
+                    "secret_arn": d.secret_arn,
+                    "state_table": d.state_table_name,
+                }
+                for n, d in self.http_destinations.items()
+            },
         }
         self.register_outputs(self.outputs)
 
@@ -427,6 +439,47 @@ class WebhookPipeline(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _http_destinations(self, name: str, s: Settings, args: WebhookPipelineArgs) -> None:
+        """Each subscriber with `http`: its managed queue feeds a deliver function."""
+        self.http_destinations: dict[str, WebhookHttpDestination] = {}
+        for subscriber in s.subscribers:
+            if subscriber.http is None:
+                continue
+            built = self.bus.subscribers[subscriber.name]
+            assert built.queue is not None  # an http subscriber is managed
+            names = naming.destination_names(subscriber.name, s.stack, args.region)
+            self.http_destinations[subscriber.name] = WebhookHttpDestination(
+                f"{name}-http-{subscriber.name}",
+                WebhookHttpDestinationArgs(
+                    destination=subscriber.name,
+                    http=subscriber.http,
+                    providers=subscriber.providers,
+                    function_name=names.function,
+                    role_name=names.role,
+                    secret_name=names.secret,
+                    state_table_name=names.state_table,
+                    alarm_name=names.alarm,
+                    code=args.code,
+                    queue_arn=built.queue.arn,
+                    queue_url=built.queue.url,
+                    dlq_arn=built.dlq.arn,
+                    dlq_url=built.dlq.url,
+                    events_table_name=self.table.table_name,
+                    events_table_arn=self.table.table_arn,
+                    archive_bucket_name=self.api.bucket_name,
+                    archive_bucket_arn=self.api.bucket.arn,
+                    alarm_topic_arn=self.alarm_topic.arn,
+                    secret_recovery_window_days=s.secret_recovery_window_days,
+                    log_retention_days=s.logs.retention_days,
+                    log_level=s.logs.level,
+                    metrics_namespace=s.metrics_namespace,
+                    environment=s.stack,
+                    protect=s.environment == "prod",
+                    tags=s.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _delivery_alarms(self, s: Settings) -> list[_Alarm]:
         """Events that were stored but not (yet) delivered need a human too."""

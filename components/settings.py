@@ -855,7 +855,8 @@ def _subscriber_names(
 
     def names(name: str) -> list[naming.PhysicalName]:
         managed, bus = subscriber.managed, subscriber.target_kind == "bus"
-        return list(naming.subscriber_names(name, settings.stack, region, managed, bus))
+        http = subscriber.http is not None
+        return list(naming.subscriber_names(name, settings.stack, region, managed, bus, http))
 
     try:
         return names(subscriber.name)

@@ -26,12 +26,13 @@ from webhooks.publish import (
 )
 
 from components.config_error import ConfigError, setting_key
+from components.http_settings import HttpSettings, read_http
 
 SUBSCRIBER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 SUBSCRIBER_NAME_RULE = (
     "lower-case letters, digits and -, at most 32, starting with a letter or digit"
 )
-KNOWN_KEYS = ("providers", "eventTypes", "payload", "pattern", "target", "messageGroupId")
+KNOWN_KEYS = ("providers", "eventTypes", "payload", "pattern", "target", "messageGroupId", "http")
 PATH_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EVENT_TYPE = re.compile(
     rf"[^*\s][^*]{{0,{MAX_DETAIL_TYPE_LENGTH - 1}}}|[^*\s][^*]{{0,{MAX_DETAIL_TYPE_LENGTH - 2}}}\*"
@@ -78,6 +79,8 @@ class SubscriberSettings:
     """None: managed (the stack creates the queue and its DLQ)."""
     message_group_id: str | None = None
     """A FIFO queue target's `SqsParameters.MessageGroupId` (None for any other target)."""
+    http: HttpSettings | None = None
+    """An HTTPS destination fed by the managed queue (components/http_destination.py)."""
 
     @property
     def managed(self) -> bool:
@@ -260,6 +263,11 @@ def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> Subscriber
         match = TARGET_ARN.fullmatch(target) if isinstance(target, str) else None
         if match is None or not TARGET_KINDS[match["service"]][1].fullmatch(match["resource"]):
             raise ConfigError(setting_key(*base, "target"), target, TARGET_RULE)
+    http = None
+    if value.get("http") is not None:
+        if target is not None:
+            raise ConfigError(setting_key(*base, "http"), value["http"], "either target or http")
+        http = read_http(value["http"], base)
     subscriber = SubscriberSettings(
         name=name,
         providers=chosen,
@@ -268,6 +276,7 @@ def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> Subscriber
         pattern=pattern,
         target=target,
         message_group_id=_message_group_id(name, value.get("messageGroupId"), target),
+        http=http,
     )
     subscriber.event_pattern()  # a merge conflict is a config error now, not at deploy
     return subscriber

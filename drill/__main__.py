@@ -27,9 +27,9 @@ from webhooks import schemes
 from components.publisher import MAXIMUM_RETRY_ATTEMPTS
 from local import LocalStack
 from local.config import PROVIDERS_KEY, load
-from ops import signing
+from ops import destinations, signing
 
-from . import plan, report, subscribers
+from . import destination, plan, report, subscribers
 from .run import Drill, check, processor_counts, publisher_counts, stored
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -53,6 +53,18 @@ def main(argv: list[str] | None = None) -> int:
         "--put-events-failure-rate", type=float, default=0.2, help="PutEvents failure share"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--destination-down",
+        type=float,
+        default=destination.DOWN_SECONDS,
+        help="seconds the HTTP destination is down (0: never)",
+    )
+    parser.add_argument(
+        "--destination-down-after",
+        type=float,
+        default=destination.DOWN_AFTER_SECONDS,
+        help="seconds after the sending starts that it goes down",
+    )
     parser.add_argument("--drain-timeout", type=float, default=900, help="seconds")
     parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
     parser.add_argument(
@@ -69,8 +81,16 @@ def main(argv: list[str] | None = None) -> int:
             f"ops/signing.py has no sender for scheme(s) {', '.join(unsendable)}: the drill signs "
             "every scheme's deliveries with it (docs/design.md §5, adding a sender scheme)"
         )
+    outbound = destination.FlakyDestination(args.seed)
+    overrides["subscribers"] = subscribers.CONFIG | {
+        destination.SUBSCRIBER: destination.config(outbound.url)
+    }
     with LocalStack.start(stack=STACK, overrides=overrides, state_dir=state) as stack:
         drill = Drill(stack)
+        outbound.secret = destinations.rotate(
+            stack.client("secretsmanager"),
+            stack.outputs["subscriber_http"][destination.SUBSCRIBER]["secret_arn"],
+        )
         providers = stack.outputs["providers"]
         large_bytes = int(stack.outputs["inline_body_limit"]) + 16 * 1024
         requests = plan.build(providers, args.deliveries, large_bytes, args.seed)
@@ -83,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             "put_events_failure_rate": args.put_events_failure_rate,
         }
         stack.set_faults(**faults, poison_markers=[plan.POISON_MARKER])
+        outage = None
+        if args.destination_down > 0:
+            outage = outbound.down_for(args.destination_down_after, args.destination_down)
+            drill.note(
+                f"HTTP destination {destination.SUBSCRIBER}: down in"
+                f" {args.destination_down_after:.0f} s for {args.destination_down:.0f} s"
+            )
         drill.send_all(requests, args.concurrency, kill_after=len(requests) // 2)
         drained = drill.wait_drained(args.drain_timeout)
         drill.note(f"queue drained: {drained}")
@@ -100,17 +127,29 @@ def main(argv: list[str] | None = None) -> int:
             wanted, SUBSCRIBER_SETTLE_SECONDS, SUBSCRIBER_QUIET_SECONDS, args.drain_timeout
         )
         drill.note(f"subscriber queues drained; every expected delivery arrived: {complete}")
+        outbound_wanted = destination.expected([s.request for s in drill.sent])
+        if outage is not None:
+            outage.join()  # the deliveries it held back are among those waited for
+        reached = destination.wait(outbound, outbound_wanted, args.drain_timeout)
+        drill.note(f"HTTP destination: every matching event delivered: {reached}")
         subscriber_dlqs = sum(map(drill.depth_of, stack.outputs["subscriber_dlq_urls"].values()))
         publish_dlq = drill.depth("publish_dlq_url")
         counts = processor_counts(stack)
         published = publisher_counts(stack)
         stats = stack.stats()
+        outbound_dlq = drill.depth_of(stack.outputs["subscriber_dlq_urls"][destination.SUBSCRIBER])
+    outbound.stop()
 
     stored_at = {key: item["stored_at"]["S"] for key, item in items.items()}
     outcome |= subscribers.check(
         subscribers.CONFIG, [s.request for s in drill.sent], stored_at, inbox.got
     )
 
+    outcome["http_destination"] = destination.check(
+        outbound,
+        outbound_wanted,
+        {key: item["body_sha256"]["S"] for key, item in items.items()},
+    ) | {"dlq": outbound_dlq, "down_planned_seconds": args.destination_down}
     outcome |= {
         "dlq_before_replay": dlq_before,
         "dlq_after_replay": dlq_after,
@@ -204,13 +243,19 @@ def verdict(outcome: dict, drained: bool) -> list[str]:
             outcome["subscriber_most_copies"] <= 1 + MAXIMUM_RETRY_ATTEMPTS
         ),
     }
+    checks |= destination.verdict(outcome["http_destination"])
     return [name for name, held in checks.items() if not held]
 
 
 def _inbox(stack: LocalStack, drill: Drill) -> subscribers.Inbox:
     """Start receiving from the managed subscriber queues; the config's and the stack's must
     be the same subscribers, or the oracle would check other queues than the stack has."""
-    queues = stack.outputs["subscriber_queue_urls"]
+    # The HTTP destination's queue is its deliver function's: the drill checks its receiver.
+    queues = {
+        name: url
+        for name, url in stack.outputs["subscriber_queue_urls"].items()
+        if name != destination.SUBSCRIBER
+    }
     if sorted(queues) != subscribers.managed(subscribers.CONFIG):
         raise RuntimeError(f"the stack's subscriber queues are {sorted(queues)}")
     for target in stack.declaration.get("undelivered", []):

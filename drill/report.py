@@ -60,6 +60,7 @@ def markdown(results: dict) -> str:
         ("lost", f"{o['lost']:,}"),
         ("corrupted bodies", f"{o['corrupted']:,}"),
         *_subscriber_rows(o),
+        *_destination_rows(o["http_destination"]),
         ("verdict", verdict),
     ]
     out = [
@@ -122,6 +123,40 @@ def _subscriber_rows(o: dict) -> list[tuple[str, str]]:
             "not delivered locally (left out)",
             ", ".join(f"`{t}`" for t in o["not_delivered_locally"]) or "none",
         ),
+    ]
+
+
+def _destination_rows(d: dict) -> list[tuple[str, str]]:
+    """The HTTP destination's lines: faults injected at the receiver and what came of them."""
+    answers = d["answers"]
+    return [
+        (
+            f"HTTP destination `{d['subscriber']}` ({json.dumps(d['filter'])}): injected",
+            f"503 on {d['injected']['failure_share']:.0%}, stall past the timeout on "
+            f"{d['injected']['timeout_share']:.0%}, down "
+            + (", ".join(map(str, d["down_seconds"])) or "never")
+            + " s",
+        ),
+        (
+            "  attempts: ok / 503 / stalled",
+            f"{answers.get('ok', 0):,} / {answers.get('failed', 0):,} / "
+            f"{answers.get('stalled', 0):,} ({d['attempts']:,} requests)",
+        ),
+        (
+            "  events expected / delivered / lost",
+            f"{d['expected']:,} / {d['delivered']:,} / {d['lost']:,}",
+        ),
+        ("  duplicates delivered (2xx beyond the first)", f"{d['duplicates']:,}"),
+        (
+            "  unverified signatures / bodies not byte-exact",
+            f"{d['unverified']:,} / {d['not_byte_exact']:,}",
+        ),
+        (
+            "  most requests in any 1 s / any 10 s (limit)",
+            f"{d['most_in_any_second']} / {d['most_in_any_10_seconds']}"
+            f" ({d['rate_limit_per_second']}/s)",
+        ),
+        ("  its DLQ at the end", f"{d['dlq']:,}"),
     ]
 
 

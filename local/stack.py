@@ -360,7 +360,8 @@ class LocalStack:
                     **os.environ,
                     **FAKE_CREDENTIALS,
                     "AWS_DEFAULT_REGION": self.config.region,
-                    LOCAL_STACK_VARIABLE: "1",  # the program allows `keyOrigin` here only
+                    # the program allows `keyOrigin` and http:// destinations here only
+                    LOCAL_STACK_VARIABLE: "1",
                 },
                 capture_output=True,
                 text=True,

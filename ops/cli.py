@@ -25,6 +25,7 @@ from botocore.exceptions import (
 )
 
 from ops import (
+    destinations,
     dlq,
     events,
     handshake,
@@ -445,7 +446,11 @@ def _subscriber_sender(
 
 
 def add_subscribers(commands: Commands) -> None:
-    p = command(commands, "subscribers", help="list subscribers, tail a managed subscriber")
+    p = command(
+        commands,
+        "subscribers",
+        help="list subscribers, tail a managed one; an HTTP destination's secret, test, attempts",
+    )
     sub = group(p, "subscribers")
     q = command(sub, "list", help="every subscriber: its rule, and its queue or target")
     q.add_argument("--json", action="store_true", help="one JSON object per line (default: off)")
@@ -467,6 +472,31 @@ def add_subscribers(commands: Commands) -> None:
         "--seconds", metavar="S", type=float, help="stop after S seconds (default: until Ctrl-C)"
     )
     q.set_defaults(run=_subscribers_tail)
+    q = command(sub, "secret", help="an HTTP destination's signing secret: show, rotate, retire")
+    q.add_argument("name", help="an HTTP subscriber (one with an `http` section)")
+    q.add_argument(
+        "action",
+        choices=("show", "rotate", "retire"),
+        help="show the active secrets; rotate: a new current one, the old one still signs;"
+        " retire: only the current one signs",
+    )
+    q.set_defaults(run=destinations.run_secret)
+    q = command(sub, "test", help="POST a signed test event to an HTTP destination")
+    q.add_argument("name", help="an HTTP subscriber (one with an `http` section)")
+    q.set_defaults(run=destinations.run_test)
+    q = command(sub, "deliveries", help="an HTTP destination's recent delivery attempts")
+    q.add_argument("name", help="an HTTP subscriber (one with an `http` section)")
+    q.add_argument(
+        "--since",
+        type=destinations.duration,
+        default=timedelta(hours=1),
+        metavar="DURATION",
+        help="attempts in this last span, like 30m, 2h or 1d (default: 1h)",
+    )
+    q.add_argument(
+        "--failed", action="store_true", help="only attempts that did not deliver (default: all)"
+    )
+    q.set_defaults(run=destinations.run_deliveries)
 
 
 def _subscribers_list(args: argparse.Namespace) -> int:

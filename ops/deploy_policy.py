@@ -84,6 +84,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "aws:iam/rolePolicy:RolePolicy": (
         "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
     ),
+    # An HTTP destination in a VPC: its role gets AWS's AWSLambdaVPCAccessExecutionRole.
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (
+        "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies",
+    ),
     "aws:cloudwatch/logGroup:LogGroup": (
         "logs:CreateLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy",
         "logs:DeleteRetentionPolicy", "logs:DeleteLogGroup", "logs:ListTagsForResource",
@@ -166,6 +170,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+VPC_FUNCTION = ("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs")
+"""What Lambda calls with the caller's permissions to check a function's `VpcConfig`
+(https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html, "Required IAM
+permissions"): a function with `vpcConfig` needs them besides `REQUIRED`'s."""
+
+
 @dataclass(frozen=True)
 class Call:
     """One call the provider makes: the action, the ARN IAM authorizes it on, and the request
@@ -235,13 +245,18 @@ def _context(stack: MockedStack, resource: MockedResource, action: str) -> dict[
         return {"lambda:FunctionArn": str(i["functionName"])}
     if action in ("lambda:AddPermission", "lambda:RemovePermission"):
         return {"lambda:Principal": str(i["principal"])}
+    if action in ("iam:AttachRolePolicy", "iam:DetachRolePolicy"):
+        return {"iam:PolicyARN": str(i["policyArn"])}
     return {}
 
 
 def _extra_actions(resource: MockedResource) -> tuple[str, ...]:
-    """Calls a resource needs because of an input: a rule target with a role passes it."""
+    """Calls a resource needs because of an input: a rule target with a role passes it; a
+    function in a VPC has its subnets and security groups checked."""
     if resource.type == "aws:cloudwatch/eventTarget:EventTarget" and resource.inputs.get("roleArn"):
         return ("iam:PassRole",)
+    if resource.type == "aws:lambda/function:Function" and resource.inputs.get("vpcConfig"):
+        return VPC_FUNCTION
     return ()
 
 
@@ -259,6 +274,9 @@ def _arns(stack: MockedStack, resource: MockedResource, action: str) -> Iterator
         else:
             role = i.get("role") or i.get("name")
             yield f"arn:aws:iam::{account}:role/{role}"
+        return
+    if service == "ec2":  # the Describe calls have no resource-level permissions
+        yield "*"
         return
     if service == "logs" and resource.type.endswith("stage:Stage"):
         yield "*"

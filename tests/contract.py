@@ -54,6 +54,7 @@ OUTPUTS = frozenset(
         "subscriber_rules",
         "subscriber_targets",
         "subscriber_roles",
+        "subscriber_http",
         "publish_dlq_url",
         "publish_dlq_arn",
         "publish_function_name",

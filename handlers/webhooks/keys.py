@@ -37,7 +37,8 @@ MAX_ENTRIES = 32
 MISS_INTERVAL_SECONDS = 60.0
 """Per source, at most one fetch of something not cached per this many seconds."""
 LOCAL_STACK_VARIABLE = "WEBHOOKS_LOCAL_STACK"
-"""Set (to `1`) by the local stack only: allows the `key_origin` override."""
+"""Set (to `1`) by the local stack only: allows the `key_origin` override, and `http://`
+destinations in the program (components/http_settings.py)."""
 _LOCAL_ORIGIN_HOSTS = ("127.0.0.1", "localhost")
 
 

@@ -323,9 +323,25 @@ def _outcome(**changes):
         "subscriber_totals": {"lost": 0, "misrouted": 0, "unexpected": 0, "forged_or_malformed": 0},
         "publish_dlq": 0,
         "subscriber_most_copies": 1,
+        "http_destination": _destination(),
     }
     outcome.update(changes)
     return outcome
+
+
+def _destination(**changes):
+    return {
+        "expected": 5,
+        "lost": 0,
+        "unverified": 0,
+        "not_byte_exact": 0,
+        "most_in_any_second": 25,
+        "most_in_any_10_seconds": 251,
+        "rate_limit_per_second": 25,
+        "down_seconds": [60.0],
+        "down_planned_seconds": 60.0,
+        "dlq": 0,
+    } | changes
 
 
 def _subscribers(**changes):
@@ -361,6 +377,28 @@ def test_verdict_passes_only_a_clean_outcome():
         assert verdict(outcome, drained=True) == [failed]
 
 
+def test_verdict_fails_each_http_destination_condition():
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"lost": 1}, "every event matching the HTTP destination delivered at least once"),
+        ({"expected": 0}, "every event matching the HTTP destination delivered at least once"),
+        ({"unverified": 1}, "every HTTP request signed"),
+        ({"not_byte_exact": 1}, "every HTTP request signed"),
+        ({"most_in_any_10_seconds": 252}, "rate limit held over every 10 s"),
+        ({"down_seconds": []}, "planned outage happened"),
+        ({"dlq": 1}, "DLQ is empty"),
+    ]
+    for changes, failed in cases:
+        [failure] = verdict(_outcome(http_destination=_destination(**changes)), drained=True)
+        assert failed in failure
+    assert (
+        verdict(
+            _outcome(http_destination=_destination(down_seconds=[], down_planned_seconds=0)),
+            drained=True,
+        )
+        == []
+    )
+
+
 def test_provider_options_come_from_the_declared_ingest_function():
     functions = {
         "a": {"environment": {"variables": {"TABLE_NAME": "t"}}},
@@ -383,6 +421,10 @@ def test_small_drill_passes(tmp_path):
             str(tmp_path / "results"),
             "--state-dir",
             str(tmp_path / "state"),
+            "--destination-down",
+            "10",
+            "--destination-down-after",
+            "2",
         ]
     )
     results = json.loads((tmp_path / "results" / "latest.json").read_text())
@@ -404,6 +446,9 @@ def test_small_drill_passes(tmp_path):
     assert outcome["subscriber_most_copies"] <= 11
     assert outcome["publisher"]["PublishFailed"] > 0  # PutEvents failures were injected
     assert outcome["subscriber_latency_ms"]["count"] == totals["received"]
+    http = outcome["http_destination"]
+    assert http["delivered"] == http["expected"] > 0
+    assert http["answers"]["failed"] > 0 and http["down_seconds"]
     assert outcome["not_delivered_locally"] == [subscribers.CONFIG["central"]["target"]]
     table = (tmp_path / "results" / "latest.md").read_text()
     assert "| lost at subscribers | 0 |" in table

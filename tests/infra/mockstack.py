@@ -140,13 +140,24 @@ SCENARIOS: dict[str, tuple[str, Any]] = {
 
 # A subscriber of every target kind: managed queues (one filtering on the payload, so the
 # publisher carries match paths and reads archived bodies), an SQS queue and a FIFO queue of
-# the account, a Lambda function, a bus of the account and a bus of another account.
+# the account, a Lambda function, a bus of the account and a bus of another account; and an
+# HTTP destination in a VPC (its deliver function, state table, secret and VPC attachment).
 EVERY_TARGET: dict[str, Any] = {
     **SUBSCRIBERS,
     "audit": {"target": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:audit-events"},
     "orders": {"providers": ["stripe"], "target": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:orders.fifo"},
     "notify": {"target": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:notify-team"},
     "analytics": {"target": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/analytics"},
+    "partner": {
+        "providers": ["stripe"],
+        "http": {
+            "url": "https://partner.internal.example.com/webhooks",
+            "vpc": {
+                "subnetIds": ["subnet-0123456789abcdef0"],
+                "securityGroupIds": ["sg-0123456789abcdef0"],
+            },
+        },
+    },
 }
 
 

@@ -37,6 +37,7 @@ NOT_OURS_TO_NAME = {
     "Acm",
     "Route53Zone",
     "Route53Change",
+    "LambdaVpc",
     # A subscriber's own function (its `target`): any name, so the permission calls are
     # conditioned on EventBridge being the principal (CONDITIONED).
     "LambdaTargets",
@@ -47,11 +48,13 @@ CONDITIONED = {
     "IamPassRoleToLambda",
     "IamApigwLogsRole",
     "LambdaSubscriberTargets",
+    "IamVpcAccess",
 }
 UNSCOPED_SIDS = {
     "LogsDelivery",
     "Acm",
     "LambdaMappingCreate",
+    "LambdaVpc",
 }
 
 
@@ -87,6 +90,32 @@ def test_a_subscriber_function_gets_its_permission_from_the_deploy_role() -> Non
         if call.action != "lambda:GetPolicy":
             opened = Call(call.resource, call.action, call.arn, {"lambda:Principal": "*"})
             assert not allowed(POLICY, opened), call.action
+
+
+def test_the_deploy_role_attaches_only_the_vpc_access_policy() -> None:
+    """An HTTP destination in a VPC attaches AWSLambdaVPCAccessExecutionRole to its role; the
+    deploy role may attach no other managed policy (AdministratorAccess would be an escalation)
+    and may detach only that one, and the function's VpcConfig check is allowed."""
+    stack = built_stack("every-feature")
+    [attachment] = stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    made = list(deploy_policy.calls(stack, attachment))
+    assert {c.action for c in made} == {
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:ListAttachedRolePolicies",
+    }
+    assert all(allowed(POLICY, call) for call in made)
+    admin = {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    for call in made:
+        if call.action != "iam:ListAttachedRolePolicies":
+            assert not allowed(POLICY, Call(call.resource, call.action, call.arn, admin))
+            assert not allowed(POLICY, Call(call.resource, call.action, call.arn, {}))
+    [deliver] = [
+        f for f in stack.of_type("aws:lambda/function:Function") if f.inputs.get("vpcConfig")
+    ]
+    checks = [c for c in deploy_policy.calls(stack, deliver) if c.action.startswith("ec2:")]
+    assert {c.action for c in checks} == set(deploy_policy.VPC_FUNCTION)
+    assert all(allowed(POLICY, call) for call in checks)
 
 
 def test_conditions_are_evaluated_not_ignored(dev: MockedStack) -> None:
@@ -127,7 +156,8 @@ def test_the_policy_is_one_aws_accepts() -> None:
 
 
 def test_policy_is_least_privilege() -> None:
-    services = {action.split(":")[0] for actions in REQUIRED.values() for action in actions}
+    needed = [*REQUIRED.values(), deploy_policy.VPC_FUNCTION]
+    services = {action.split(":")[0] for actions in needed for action in actions}
     for statement in _statements():
         assert statement["Effect"] == "Allow"
         for action in _list(statement["Action"]):
@@ -135,9 +165,7 @@ def test_policy_is_least_privilege() -> None:
             assert service in services, action
             assert name not in ("*", ""), action
             assert any(
-                fnmatch.fnmatchcase(required, action)
-                for actions in REQUIRED.values()
-                for required in actions
+                fnmatch.fnmatchcase(required, action) for actions in needed for required in actions
             ), f"{action} is granted but no resource needs it"
         resources = _list(statement["Resource"])
         if statement["Sid"] not in UNSCOPED_SIDS:

@@ -212,7 +212,12 @@ def _listed(stack: MockedStack) -> set[tuple[str, str]]:
                 n
                 for s in settings.subscribers
                 for n in naming.subscriber_names(
-                    s.name, stack.stack, region, s.managed, s.target_kind == "bus"
+                    s.name,
+                    stack.stack,
+                    region,
+                    s.managed,
+                    s.target_kind == "bus",
+                    s.http is not None,
                 )
             ),
         ]
@@ -263,8 +268,9 @@ def test_the_checked_names_are_the_names_the_program_gives(scenario: str) -> Non
 STACK_NAMES = st.text(
     alphabet=string.ascii_letters + string.digits + "_.-", min_size=1, max_size=100
 )
-# A managed subscriber (its queue) and a bus target (its role): every name a subscriber gets.
-SUBSCRIBER_KINDS = [("x", True, False), ("y", False, True)]
+# A managed subscriber (its queue), a bus target (its role) and an HTTP destination (its
+# function, role, secret, state table and alarm): every name a subscriber gets.
+SUBSCRIBER_KINDS = [("x", True, False, False), ("y", False, True, False), ("z", True, False, True)]
 
 
 def _names_of(stack: str, region: str = "eu-west-1") -> dict[tuple[str, str], str]:
@@ -275,8 +281,8 @@ def _names_of(stack: str, region: str = "eu-west-1") -> dict[tuple[str, str], st
         *naming.provider_names("github", stack),
         *(
             n
-            for name, managed, bus in SUBSCRIBER_KINDS
-            for n in naming.subscriber_names(name, stack, region, managed, bus)
+            for name, managed, bus, http in SUBSCRIBER_KINDS
+            for n in naming.subscriber_names(name, stack, region, managed, bus, http)
         ),
     ]
     return {(n.type, n.what): n.name for n in names}

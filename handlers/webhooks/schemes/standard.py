@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 from typing import Any
 
 from ..delivery import (
@@ -66,8 +68,22 @@ def verify(options: Tolerance, headers: Headers, body: bytes, keys: Keys, now: i
     reason = check_timestamp(timestamp, now, options.tolerance_seconds)
     if reason:
         return reason
-    signed = f"{identifier}.{timestamp}.".encode("utf-8", "surrogatepass") + body
-    return match_base64(keys, signed, "sha256", signatures)
+    return match_base64(keys, signed_content(identifier, timestamp, body), "sha256", signatures)
+
+
+def signed_content(identifier: str, timestamp: str, body: bytes) -> bytes:
+    """What a `v1` signature is the HMAC-SHA256 of: `{id}.{timestamp}.{body}`."""
+    return f"{identifier}.{timestamp}.".encode("utf-8", "surrogatepass") + body
+
+
+def signature_header(keys: Keys, identifier: str, timestamp: str, body: bytes) -> str:
+    """`webhook-signature` for an outgoing message: `v1,<base64>` per key, space-separated, so
+    a receiver holding any one of the keys (old or new, during a rotation) verifies it."""
+    content = signed_content(identifier, timestamp, body)
+    return " ".join(
+        "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+        for key in keys
+    )
 
 
 def describe(options: Tolerance, headers: Headers, body: bytes, body_sha256: str) -> Delivery:

@@ -1,0 +1,264 @@
+"""HTTP destinations in `make bench`: what delivering an event costs per million next to
+EventBridge API destinations, and the local stack's stored -> delivered latency.
+
+Cost: AWS list prices (`prices.json`) applied to the AWS calls one attempt makes
+(`handlers/webhooks/destination.py`: the breaker read, the rate-limit slot write, the stored
+event's read, the attempt-log write, a visibility change and a breaker count per failure, an S3
+read for a claim-checked body), the deliver function's CPU per attempt measured here with the
+AWS clients and the destination answered in memory, and stated assumptions for what cannot be
+measured without AWS (the destination's answer time, in-region call latency). Attempts per
+delivered event at failure rate f: 1 / (1 - f), each failure retried. The publishing step
+(stream, publish function, the bus, the subscriber queue) is the same for every subscriber and
+priced in `cost.publishing_step`; API destinations need the event on a bus too.
+
+Latency: EMULATOR FIGURES (moto, local worker processes, a local HTTP receiver on this machine).
+"""
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import time
+import uuid
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from webhooks.destination import Destination
+from webhooks.destination_settings import DestinationSettings
+
+from ops import destinations, send, signing
+
+from .cost import GIB, MILLION, lambda_billed_ms, sqs_requests
+from .endtoend import stored_items
+from .payloads import json_body
+from .stats import percentile
+from .timing import per_call_ns
+
+SIZES = {"1 KiB": 1024, "100 KiB (claim-checked)": 100 * 1024}
+FAILURE_RATES = (0.0, 0.05, 0.20)
+INLINE_BODY_LIMIT = 32 * 1024
+READ_UNIT_BYTES = 4096
+PROVIDER = "github"
+SUBSCRIBER = "bench-http"
+STATE_DIR = Path(__file__).resolve().parent.parent / ".local" / "bench-http"
+
+
+@dataclass(frozen=True, slots=True)
+class Assumptions:
+    memory_mb: int = 256
+    batch_size: int = 10  # full batches: a destination with a backlog or steady traffic
+    full_vcpu_memory_mb: int = 1769
+    destination_ms: float = 100.0  # assumed: the service's answer time
+    dynamodb_ms: float = 5.0  # assumed in-region GetItem/UpdateItem/PutItem round trip
+    s3_get_ms: float = 20.0
+    sqs_ms: float = 5.0
+
+
+class _Table:
+    """The events table and the state table in memory: what one attempt reads and writes."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        self.item = item
+
+    def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {"Item": self.item} if TableName == "events" else {}
+
+    def update_item(self, **_: Any) -> dict[str, Any]:
+        return {"Attributes": {"tat": {"N": "0"}, "failures": {"N": "1"}}}
+
+    def put_item(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+
+class _Nothing:
+    def __getattr__(self, name: str) -> Any:
+        return lambda **_: {}
+
+
+def _secrets() -> Any:
+    class Secrets:
+        def get_secret_value(self, SecretId: str) -> dict[str, str]:
+            return {"SecretString": json.dumps({"secrets": [destinations.new_secret()]})}
+
+    return Secrets()
+
+
+def attempt_cpu_us(size: int, repeat: int) -> tuple[float, int]:
+    """(CPU µs of one delivered attempt at `size` bytes, its log line's bytes), measured."""
+    body = json_body(size)
+    digest = hashlib.sha256(body).hexdigest()
+    item = {
+        "pk": {"S": "github#1"},
+        "body_sha256": {"S": digest},
+        "payload": {"B": zlib.compress(body)},
+        "headers": {"S": json.dumps({"content-type": "application/json"})},
+    }
+    detail = {"provider": "github", "delivery_id": "1", "event_type": "push", "body_sha256": digest}
+    record = {
+        "messageId": "m",
+        "receiptHandle": "r",
+        "body": json.dumps({"detail": detail}),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time()))},
+    }
+    settings = DestinationSettings(
+        destination="bench",
+        url="https://example.invalid/",
+        secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:bench",  # noqa: S106
+        state_table="state",
+        events_table="events",
+        archive_bucket="bucket",
+        queue_url="q",
+        dlq_url="d",
+        environment="bench",
+        rate_per_second=1000,
+    )
+    destination = Destination(
+        settings,
+        sqs=_Nothing(),
+        dynamodb=_Table(item),
+        s3=_Nothing,
+        secrets=_secrets,
+        send=lambda url, data, headers, timeout: (204, "", ""),
+        clock=time.time,
+        sleep=lambda seconds: None,
+    )
+    capture = io.StringIO()
+    with contextlib.redirect_stdout(capture):
+        summary = per_call_ns(lambda: destination.record(record), repeat)
+    lines = [len(line.encode()) + 1 for line in capture.getvalue().splitlines() if line]
+    return summary.median / 1000, max(lines)
+
+
+def cost_per_million(
+    p: dict[str, float], a: Assumptions, size: int, failure_rate: float, cpu_us: float, log: int
+) -> dict[str, float]:
+    """USD per million delivered events, line by line, for our deliver function."""
+    attempts = 1 / (1 - failure_rate)
+    failures = attempts - 1
+    archived = size > INLINE_BODY_LIMIT
+    item_bytes = 400 + (0 if archived else len(zlib.compress(json_body(size))))
+    waits = a.dynamodb_ms * 4 + a.destination_ms + (a.s3_get_ms if archived else 0.0)
+    record_ms = lambda_billed_ms(cpu_us, a.memory_mb, a.full_vcpu_memory_mb, waits)
+    # The records of a batch run side by side: a full batch is billed about one record's time.
+    gb_seconds = a.memory_mb / 1024 * record_ms / 1000 / a.batch_size
+    event_bytes = 1200 + size if not archived else 1500
+    receive = sqs_requests(event_bytes * a.batch_size, int(p["sqs_chunk_bytes"])) / a.batch_size
+    lines = {
+        "SQS receive + delete": (attempts * receive + 1 / a.batch_size)
+        * p["sqs_standard_per_million"],
+        "SQS visibility change per retry": failures * p["sqs_standard_per_million"],
+        "deliver Lambda requests": attempts / a.batch_size * p["lambda_request_per_million"],
+        "deliver Lambda duration": attempts * gb_seconds * p["lambda_arm64_gb_second"] * MILLION,
+        # The breaker read before each attempt and after the success (consistent: 1 RRU each),
+        # the stored event (eventually consistent: half a unit per 4 KB).
+        "DynamoDB reads": (attempts * (1 + math.ceil(item_bytes / READ_UNIT_BYTES) / 2) + 1)
+        * p["dynamodb_on_demand_rru_per_million"],
+        # Slot (one write, two under contention: one counted), attempt log; a failure also
+        # counts in the breaker.
+        "DynamoDB writes": (attempts * 2 + failures) * p["dynamodb_on_demand_wru_per_million"],
+        "S3 GET (claim check)": (attempts if archived else 0.0) * p["s3_get_per_thousand"] * 1000,
+        "CloudWatch Logs (one line per attempt)": attempts
+        * log
+        / GIB
+        * p["cloudwatch_logs_ingest_per_gb"]
+        * MILLION,
+    }
+    return lines
+
+
+def api_destinations_per_million(p: dict[str, float], failure_rate: float) -> float:
+    """EventBridge API destinations: per invocation, retries counted as invocations (an
+    assumption: the price page does not say). They cannot send a body above an event's 256 KB,
+    nor a claim-checked body's bytes: they send the event JSON."""
+    return p["eventbridge_api_destination_per_million"] / (1 - failure_rate)
+
+
+def run_costs(p: dict[str, float], repeat: int) -> list[dict[str, Any]]:
+    a = Assumptions()
+    rows = []
+    for label, size in SIZES.items():
+        cpu_us, log = attempt_cpu_us(size, repeat)
+        for rate in FAILURE_RATES:
+            lines = cost_per_million(p, a, size, rate, cpu_us, log)
+            rows.append(
+                {
+                    "size": label,
+                    "failure_rate": rate,
+                    "attempt_cpu_us": cpu_us,
+                    "log_bytes": log,
+                    "lines": lines,
+                    "total": sum(lines.values()),
+                    "api_destinations": api_destinations_per_million(p, rate),
+                }
+            )
+    return rows
+
+
+def assumptions() -> dict[str, float]:
+    a = Assumptions()
+    return {name: getattr(a, name) for name in a.__dataclass_fields__}
+
+
+def run_local(deliveries: int, concurrency: int) -> dict[str, Any]:
+    """Stored -> delivered on the local stack: `deliveries` GitHub deliveries to an HTTP
+    destination (a local receiver answering 204), from the item's `stored_at` to the first
+    request at the receiver. EMULATOR FIGURES."""
+    from local import LocalStack
+    from local.receiver import Receiver
+
+    receiver = Receiver()
+    http = {"url": receiver.url, "rateLimitPerSecond": 1000}  # latency, not the limiter
+    overrides = {
+        "processor.timeoutSeconds": 2,
+        "subscribers": {SUBSCRIBER: {"providers": [PROVIDER], "http": http}},
+    }
+    try:
+        with LocalStack.start(stack="dev", overrides=overrides, state_dir=STATE_DIR) as stack:
+            destinations.rotate(
+                stack.client("secretsmanager"),
+                stack.outputs["subscriber_http"][SUBSCRIBER]["secret_arn"],
+            )
+            url = stack.outputs["webhook_urls"][PROVIDER]
+            scheme = stack.outputs["providers"][PROVIDER]
+            secret = stack.dev_secrets[PROVIDER]
+            ids = [str(uuid.uuid4()) for _ in range(deliveries)]
+
+            def post(delivery_id: str) -> int:
+                body = json_body(1024, fields={"delivery": delivery_id})
+                headers = signing.sign(
+                    scheme, secret, body, delivery_id=delivery_id, event_type="push"
+                )
+                return send.post((url, body, headers)).status
+
+            with ThreadPoolExecutor(concurrency) as pool:
+                statuses = list(pool.map(post, ids))
+            if any(status != 202 for status in statuses):
+                raise RuntimeError(f"not accepted: {sorted(set(statuses))}")
+            wanted = {f"{PROVIDER}#{i}" for i in ids}
+            deadline = time.time() + 300
+            arrived: dict[str, float] = {}
+            while time.time() < deadline and not wanted <= arrived.keys():
+                for request in receiver.requests():
+                    key = f"{PROVIDER}#{request.headers.get('webhook-delivery-id')}"
+                    arrived.setdefault(key, request.wall)
+                time.sleep(0.5)
+            stored = stored_items(stack.client("dynamodb"), stack.outputs["table_name"])
+    finally:
+        receiver.stop()
+    missing = wanted - arrived.keys()
+    if missing:
+        raise RuntimeError(f"{len(missing)} events not delivered to the receiver in time")
+    latencies = [arrived[k] - stored[k] for k in wanted]
+    return {
+        "deliveries": deliveries,
+        "concurrency": concurrency,
+        "stored_to_delivered_ms": {
+            "p50": percentile(latencies, 50) * 1000,
+            "p99": percentile(latencies, 99) * 1000,
+            "max": max(latencies) * 1000,
+        },
+    }

@@ -1,0 +1,698 @@
+"""Delivering one subscriber's queued events to its HTTPS destination (docs/contract.md,
+"HTTP destinations"; docs/design.md, "HTTP destinations").
+
+Each SQS record (an EventBridge event from the subscriber's queue) becomes one POST of the
+sender's original bytes (read from the events table or the archive) or of the event JSON,
+signed with Standard Webhooks. The outcome decides what happens to the message:
+
+- 2xx: done (the mapping deletes it);
+- 408, 429, 5xx, a timeout or a connection error: retried. The message's visibility is set to
+  an exponential backoff with jitter (from the message's age), at least the response's
+  `Retry-After`, and the record is
+  reported failed so SQS delivers it again then; once that would pass `MAX_AGE_SECONDS` since
+  the message was first sent, the failure is final;
+- any other status (and a final failure): the message goes to the subscriber's DLQ with the last
+  status and error as message attributes, and is deleted from the queue.
+
+Two shared items in the destination's state table govern every concurrent invocation: the rate
+limiter (`RateLimiter`: each request takes the next free slot, 1/rate apart) and the circuit
+breaker (`Breaker`: after `BREAKER_THRESHOLD` retryable failures in a row the destination is
+paused for `BREAKER_PAUSE_SECONDS`, then one request probes it).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import http.client
+import json
+import random
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from . import Record
+from .destination_settings import DestinationSettings
+from .observability import MAX_LOGGED_CHARS, log
+from .schemes import standard
+from .secrets import SecretsUnavailable, decode_secret_value
+from .storage import conflict_key, content_key, item_key, original_bytes
+
+HEADER_PROVIDER = "webhook-provider"
+HEADER_DELIVERY_ID = "webhook-delivery-id"
+HEADER_EVENT_TYPE = "webhook-event-type"
+HEADER_ATTEMPT = "webhook-attempt"
+USER_AGENT = "webhooks-gateway/1"
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_CAP_SECONDS = 3600
+MAX_VISIBILITY_SECONDS = 43_200 - 900
+"""The longest wait one ChangeMessageVisibility can set: SQS refuses a visibility beyond 12
+hours counted from the receive, and the record was received up to a function timeout ago."""
+MAX_SLOT_WAIT_SECONDS = 20
+"""A request whose rate-limit slot is further away is put back on the queue until then."""
+BREAKER_THRESHOLD = 10
+BREAKER_PAUSE_SECONDS = 30
+SECRETS_REFRESH_SECONDS = 60
+ATTEMPT_LOG_DAYS = 7
+MAX_ERROR_CHARS = 256
+DELIVERED, RETRY, FINAL, DEFERRED = "Delivered", "Retry", "Final", "Deferred"
+DESTINATION_DOWN = frozenset({"http_5xx", "http_408", "http_429", "timeout", "connection"})
+"""The failure classes the breaker counts: the destination is down or overloaded."""
+
+
+class Undeliverable(Exception):
+    """The event itself cannot be sent (unreadable record, stored body gone): final."""
+
+
+class Outcome(Record):
+    """What one attempt came to: the action, its class, the status and the error."""
+
+    __slots__ = ("action", "delay", "error", "failure_class", "status")
+
+    def __init__(
+        self,
+        action: str,
+        failure_class: str = "",
+        status: int | None = None,
+        error: str = "",
+        delay: float = 0.0,
+    ) -> None:
+        self.action: Final = action
+        self.failure_class: Final = failure_class
+        """`http_4xx`, `http_5xx`, `http_429`, `http_408`, `timeout`, `connection`, ... or ``."""
+        self.status: Final = status
+        self.error: Final = error
+        self.delay: Final = delay
+        """Seconds until the next try (`Retry-After` at least), for `RETRY`/`DEFERRED`."""
+
+
+def classify(status: int) -> tuple[str, str]:
+    """(action, class) of an HTTP status: 2xx done; 408, 429 and 5xx retried; others final."""
+    if 200 <= status < 300:
+        return DELIVERED, ""
+    if status in (408, 429) or 500 <= status < 600:
+        return RETRY, f"http_{status}" if status in (408, 429) else "http_5xx"
+    return FINAL, "http_4xx" if 400 <= status < 500 else f"http_{status // 100}xx"
+
+
+def retry_after(value: str | None, now: float) -> float:
+    """Seconds `Retry-After` asks for (delay-seconds or an HTTP date); 0 when absent or bad."""
+    if not value:
+        return 0.0
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff(age: float, wanted: float, rng: Callable[[float, float], float]) -> float:
+    """Exponential backoff with jitter, counted from the message's age: a draw between half and
+    all of the time since it reached the queue (at least the base, at most the cap), so the
+    tries of one event come at intervals that roughly double, whatever else received it
+    meanwhile (a deferral by the breaker or the rate limit is a receive, not a try). Never
+    shorter than what the destination asked for (`Retry-After`)."""
+    ceiling = min(BACKOFF_CAP_SECONDS, max(BACKOFF_BASE_SECONDS, age))
+    return min(MAX_VISIBILITY_SECONDS, max(wanted, rng(ceiling / 2, ceiling)))
+
+
+def message_id(provider: str, delivery_id: str, body_sha256: str) -> str:
+    """`webhook-id`: the same for every attempt, replay and republish of one stored event."""
+    digest = hashlib.sha256(f"{provider}\n{delivery_id}\n{body_sha256}".encode()).hexdigest()
+    return "msg_" + digest[:32]
+
+
+class Request(Record):
+    """One POST: where, what, and the headers besides the signature's."""
+
+    __slots__ = ("body", "headers", "identifier")
+
+    def __init__(self, identifier: str, body: bytes, headers: dict[str, str]) -> None:
+        self.identifier: Final = identifier
+        self.body: Final = body
+        self.headers: Final = headers
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str, str]:
+    """(status, Retry-After, first bytes of the answer); raises OSError/TimeoutError.
+
+    `http.client` rather than urllib: no redirect is followed (a 3xx is the answer) and the
+    connection is one request's, so a stuck destination holds nothing else.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            host, parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, parts.port, timeout=timeout)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read(MAX_ERROR_CHARS)
+        return (
+            response.status,
+            response.getheader("Retry-After") or "",
+            answer.decode("utf-8", "replace"),
+        )
+    finally:
+        connection.close()
+
+
+class Keys:
+    """The destination's signing keys from Secrets Manager, cached per container for a minute
+    (a rotation is signed with within `SECRETS_REFRESH_SECONDS`)."""
+
+    def __init__(self, client: Callable[[], Any], secret_arn: str) -> None:
+        self._client = client
+        self._secret_arn = secret_arn
+        self._keys: tuple[bytes, ...] = ()
+        self._due = 0.0
+
+    def get(self, now: float) -> tuple[bytes, ...]:
+        if self._keys and now < self._due:
+            return self._keys
+        try:
+            answer = self._client().get_secret_value(SecretId=self._secret_arn)
+        except Exception as error:
+            raise SecretsUnavailable(
+                f"fetching the secret failed: {type(error).__name__}"
+            ) from None
+        self._keys = decode_secret_value(standard.signing_key, answer.get("SecretString"))
+        self._due = now + SECRETS_REFRESH_SECONDS
+        return self._keys
+
+
+def _conditional(error: Exception) -> bool:
+    code: object = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
+class RateLimiter:
+    """A slot scheduler shared by every invocation: request n may start at `tat`, and taking it
+    moves `tat` on by 1/rate. At most one request starts per 1/rate seconds, whatever the
+    concurrency (a burst is one request), measured at the receiver by the tests and the drill."""
+
+    def __init__(self, table: Any, name: str, rate: int) -> None:
+        self._table = table
+        self._name = name
+        self.interval = 1.0 / rate
+
+    def slot(self, now: float) -> float:
+        """The time this request may start (now or later); one or two conditional writes."""
+        key = {"pk": {"S": "limit"}, "sk": {"S": "-"}}
+        try:
+            self._table.update_item(
+                TableName=self._name,
+                Key=key,
+                UpdateExpression="SET tat = :next",
+                ConditionExpression="attribute_not_exists(tat) OR tat <= :now",
+                ExpressionAttributeValues={
+                    ":now": {"N": f"{now:.3f}"},
+                    ":next": {"N": f"{now + self.interval:.3f}"},
+                },
+            )
+            return now
+        except Exception as error:
+            if not _conditional(error):
+                raise
+        answer = self._table.update_item(
+            TableName=self._name,
+            Key=key,
+            UpdateExpression="ADD tat :interval",
+            ExpressionAttributeValues={":interval": {"N": f"{self.interval:.3f}"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return float(answer["Attributes"]["tat"]["N"]) - self.interval
+
+
+class Breaker:
+    """Consecutive retryable failures of the destination; open (paused) until `open_until`.
+
+    Once the pause is over, the first request to claim it (a conditional write) is the probe and
+    the others wait for its outcome: a success closes the breaker, a failure opens it again."""
+
+    def __init__(self, table: Any, name: str, pause: float = BREAKER_PAUSE_SECONDS) -> None:
+        self._table = table
+        self._name = name
+        self.pause = pause
+        self._key = {"pk": {"S": "breaker"}, "sk": {"S": "-"}}
+
+    def state(self) -> tuple[int, float]:
+        """(failures in a row, open until)."""
+        item = self._table.get_item(TableName=self._name, Key=self._key, ConsistentRead=True)
+        item = item.get("Item") or {}
+        return int(item.get("failures", {}).get("N", "0")), float(
+            item.get("open_until", {}).get("N", "0")
+        )
+
+    def claim_probe(self, seen: float, now: float) -> bool:
+        """Whether this request is the probe after the pause `seen` ended."""
+        try:
+            self._table.update_item(
+                TableName=self._name,
+                Key=self._key,
+                UpdateExpression="SET open_until = :until",
+                ConditionExpression="open_until = :seen",
+                ExpressionAttributeValues={
+                    ":seen": {"N": f"{seen:.3f}"},
+                    ":until": {"N": f"{now + self.pause:.3f}"},
+                },
+            )
+            return True
+        except Exception as error:
+            if _conditional(error):
+                return False
+            raise
+
+    def succeeded(self) -> None:
+        self._table.update_item(
+            TableName=self._name,
+            Key=self._key,
+            UpdateExpression="SET failures = :zero, open_until = :zero",
+            ExpressionAttributeValues={":zero": {"N": "0"}},
+        )
+
+    def failed(self, now: float, probe: bool) -> bool:
+        """Count a retryable failure; True when this one opened the breaker."""
+        answer = self._table.update_item(
+            TableName=self._name,
+            Key=self._key,
+            UpdateExpression="ADD failures :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+        failures = int(answer["Attributes"]["failures"]["N"])
+        if not probe and failures != BREAKER_THRESHOLD:
+            return False
+        self._table.update_item(
+            TableName=self._name,
+            Key=self._key,
+            UpdateExpression="SET open_until = :until",
+            ExpressionAttributeValues={":until": {"N": f"{now + self.pause:.3f}"}},
+        )
+        return True
+
+
+class Destination:
+    """One destination's delivery of SQS records; clients are passed in (boto3 or fakes)."""
+
+    def __init__(
+        self,
+        settings: DestinationSettings,
+        *,
+        sqs: Any,
+        dynamodb: Any,
+        s3: Callable[[], Any],
+        secrets: Callable[[], Any],
+        send: Callable[[str, bytes, dict[str, str], float], tuple[int, str, str]] = post,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[float, float], float] = random.uniform,
+        breaker_pause: float = BREAKER_PAUSE_SECONDS,
+    ) -> None:
+        self.settings = settings
+        self._sqs = sqs
+        self._dynamodb = dynamodb
+        self._s3 = s3
+        self._send = send
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng
+        self._keys = Keys(secrets, settings.secret_arn)
+        self.limiter = RateLimiter(dynamodb, settings.state_table, settings.rate_per_second)
+        self.breaker = Breaker(dynamodb, settings.state_table, breaker_pause)
+
+    # --- the batch ---------------------------------------------------------------------------
+
+    def handle(self, records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+        """The mapping's answer: the records to deliver again (`ReportBatchItemFailures`)."""
+        if len(records) <= 1:
+            done = [self.record(r) for r in records]
+        else:
+            with ThreadPoolExecutor(max_workers=len(records)) as pool:
+                done = list(pool.map(self.record, records))
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["messageId"]}
+                for r, ok in zip(records, done, strict=True)
+                if not ok
+            ]
+        }
+
+    def record(self, record: dict[str, Any]) -> bool:
+        """Deliver one record; True when the mapping may delete it (done or dead-lettered)."""
+        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        sent = int(record.get("attributes", {}).get("SentTimestamp", "0")) / 1000
+        try:
+            event = json.loads(record["body"])
+            detail = event["detail"]
+            ids = {
+                "provider": str(detail["provider"]),
+                "delivery_id": str(detail["delivery_id"]),
+                "event_type": str(detail.get("event_type", "")),
+            }
+        except (ValueError, KeyError, TypeError):
+            return self._dead_letter(
+                record, Outcome(FINAL, "unreadable", None, "not an event"), {}, attempt
+            )
+        try:
+            request = self._request(record["body"], event, detail, ids, attempt)
+        except Undeliverable as error:
+            return self._dead_letter(
+                record, Outcome(FINAL, "unreadable", None, str(error)), ids, attempt
+            )
+        except SecretsUnavailable as error:
+            log(
+                "ERROR",
+                "destination secret unavailable",
+                destination=self.settings.destination,
+                reason=str(error),
+                **ids,
+            )
+            return self._put_back(record, 60.0)
+        except Exception as error:  # the table or archive unavailable: try again soon
+            log(
+                "ERROR",
+                "stored event unreadable for now",
+                destination=self.settings.destination,
+                reason=type(error).__name__,
+                **ids,
+            )
+            return self._put_back(record, 30.0)
+        try:
+            outcome = self.attempt(request, attempt, sent, ids)
+        except Exception as error:  # the state table unavailable: no request was judged
+            log(
+                "ERROR",
+                "rate limiter or breaker unavailable",
+                destination=self.settings.destination,
+                reason=type(error).__name__,
+                **ids,
+            )
+            return self._put_back(record, 30.0)
+        if outcome.action == DELIVERED:
+            return True
+        if outcome.action == FINAL:
+            return self._dead_letter(record, outcome, ids, attempt)
+        return self._put_back(record, outcome.delay)
+
+    def _request(
+        self,
+        raw_event: str,
+        event: dict[str, Any],
+        detail: dict[str, Any],
+        ids: dict[str, str],
+        attempt: int,
+    ) -> Request:
+        identifier = message_id(
+            ids["provider"], ids["delivery_id"], str(detail.get("body_sha256", ""))
+        )
+        if self.settings.body == "event":
+            body, content_type = raw_event.encode(), "application/json"
+        else:
+            body, content_type = self._original(detail)
+        headers = dict(self.settings.headers)
+        headers.update(
+            {
+                "content-type": content_type,
+                "user-agent": USER_AGENT,
+                "webhook-id": identifier,
+                HEADER_PROVIDER: ids["provider"],
+                HEADER_DELIVERY_ID: ids["delivery_id"],
+                HEADER_EVENT_TYPE: ids["event_type"],
+                HEADER_ATTEMPT: str(attempt),
+            }
+        )
+        # Fetched here so a missing secret puts the record back before any slot is taken.
+        self._keys.get(self._clock())
+        return Request(identifier, body, headers)
+
+    def _original(self, detail: dict[str, Any]) -> tuple[bytes, str]:
+        """The sender's bytes and content type, from the stored event (inline or archived)."""
+        provider, delivery_id = str(detail["provider"]), str(detail["delivery_id"])
+        digest, event_type = str(detail.get("body_sha256", "")), str(detail.get("event_type", ""))
+        try:  # the keys it may be stored under (storage.event_key), then beside them (a conflict)
+            candidates = [
+                item_key(provider, delivery_id),
+                content_key(provider, event_type, digest),
+            ]
+        except ValueError as error:  # a provider name no stored event can have
+            raise Undeliverable(str(error)) from None
+        candidates += [conflict_key(provider, key, digest) for key in candidates]
+        for key in candidates:
+            item = self._dynamodb.get_item(
+                TableName=self.settings.events_table, Key={"pk": {"S": key}}
+            ).get("Item")
+            if item and item.get("body_sha256", {}).get("S") == digest:
+                break
+        else:
+            raise Undeliverable("stored event not found (expired or never stored)")
+
+        def read_archived(key: str) -> bytes:
+            answer = self._s3().get_object(Bucket=self.settings.archive_bucket, Key=key)
+            data: bytes = answer["Body"].read()
+            return data
+
+        try:
+            raw = original_bytes(item, read_archived)
+        except ValueError as error:
+            raise Undeliverable(str(error)) from None
+        try:
+            headers = json.loads(item.get("headers", {}).get("S", "{}"))
+        except ValueError:
+            headers = {}
+        content_type = headers.get("content-type") if isinstance(headers, dict) else None
+        return raw, str(content_type or "application/octet-stream")
+
+    # --- one attempt -------------------------------------------------------------------------
+
+    def attempt(self, request: Request, attempt: int, sent: float, ids: dict[str, str]) -> Outcome:
+        """Breaker, rate-limit slot, the POST, its outcome recorded (log, metrics, breaker)."""
+        now = self._clock()
+        _, open_until = self.breaker.state()
+        probe = False
+        if open_until:
+            if open_until > now:
+                return self._deferred(open_until - now, "breaker open", ids)
+            probe = self.breaker.claim_probe(open_until, now)
+            if not probe:
+                return self._deferred(self.breaker_pause_left(now), "breaker probing", ids)
+        slot = self.limiter.slot(now)
+        if slot - now > MAX_SLOT_WAIT_SECONDS:
+            return self._deferred(slot - now, "rate limit", ids)
+        if slot > now:
+            self._sleep(slot - now)
+        timestamp = str(int(self._clock()))
+        headers = dict(request.headers)
+        headers["webhook-timestamp"] = timestamp
+        headers["webhook-signature"] = standard.signature_header(
+            self._keys.get(self._clock()), request.identifier, timestamp, request.body
+        )
+        started = time.monotonic()
+        status: int | None = None
+        wanted = 0.0
+        try:
+            status, retry_header, answer = self._send(
+                self.settings.url, request.body, headers, float(self.settings.timeout_seconds)
+            )
+            action, failure_class = classify(status)
+            error = "" if action == DELIVERED else answer[:MAX_ERROR_CHARS]
+            wanted = retry_after(retry_header, self._clock())
+        except TimeoutError as exc:
+            action, failure_class, error = (
+                RETRY,
+                "timeout",
+                str(exc)[:MAX_ERROR_CHARS] or "timed out",
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            action, failure_class = RETRY, "connection"
+            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        latency = (time.monotonic() - started) * 1000
+        delay = 0.0
+        if action == RETRY:
+            delay = backoff(self._clock() - sent, wanted, self._rng)
+            if self._clock() + delay > sent + self.settings.max_age_seconds:
+                action, error = FINAL, f"maxAge reached: {error}"[:MAX_ERROR_CHARS]
+        opened = False
+        try:
+            # Read again after the answer: failures counted by requests that ran meanwhile are
+            # reset too, so a success breaks the run however the requests interleaved.
+            if action == DELIVERED and (probe or self.breaker.state()[0]):
+                self.breaker.succeeded()
+            if failure_class in DESTINATION_DOWN:
+                opened = self.breaker.failed(self._clock(), probe)
+        except Exception as exc:  # the request was answered: its outcome stands regardless
+            log(
+                "WARNING",
+                "breaker update failed",
+                destination=self.settings.destination,
+                reason=f"{type(exc).__name__}: {exc}"[:MAX_LOGGED_CHARS],
+                **ids,
+            )
+        outcome = Outcome(action, failure_class, status, error, delay)
+        self._record_attempt(outcome, attempt, latency, ids, request.identifier, opened)
+        return outcome
+
+    def breaker_pause_left(self, now: float) -> float:
+        _, open_until = self.breaker.state()
+        return max(1.0, open_until - now)
+
+    def _deferred(self, seconds: float, reason: str, ids: dict[str, str]) -> Outcome:
+        """Put off without a request. The breaker's messages come back spread over one pause
+        after it ends, not all at the probe; the rate limit's at their slot."""
+        log(
+            "INFO",
+            "delivery deferred",
+            destination=self.settings.destination,
+            reason=reason,
+            seconds=round(seconds, 3),
+            **ids,
+        )
+        spread = self.breaker.pause if reason.startswith("breaker") else 1.0
+        return Outcome(DEFERRED, "", None, reason, seconds + self._rng(0.0, spread))
+
+    # --- what happens to the message --------------------------------------------------------
+
+    def _put_back(self, record: dict[str, Any], seconds: float) -> bool:
+        """Visible again in `seconds`: reported failed, so the mapping leaves it on the queue.
+        Should the change fail, the queue's visibility timeout brings it back instead."""
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=self.settings.queue_url,
+                ReceiptHandle=record["receiptHandle"],
+                VisibilityTimeout=max(0, min(MAX_VISIBILITY_SECONDS, round(seconds))),
+            )
+        except Exception as error:
+            log(
+                "WARNING",
+                "visibility change failed; the queue's timeout applies",
+                destination=self.settings.destination,
+                reason=type(error).__name__,
+            )
+        return False
+
+    def _dead_letter(
+        self, record: dict[str, Any], outcome: Outcome, ids: dict[str, str], attempt: int
+    ) -> bool:
+        """The message, as it came, into the DLQ with why; the mapping then deletes it."""
+        attributes = {
+            "LastError": {
+                "DataType": "String",
+                "StringValue": outcome.error or outcome.failure_class or "-",
+            },
+            "FailureClass": {"DataType": "String", "StringValue": outcome.failure_class or "-"},
+            "Attempts": {"DataType": "Number", "StringValue": str(attempt)},
+            "Destination": {"DataType": "String", "StringValue": self.settings.destination},
+        }
+        if outcome.status is not None:
+            attributes["LastStatus"] = {"DataType": "Number", "StringValue": str(outcome.status)}
+        self._sqs.send_message(
+            QueueUrl=self.settings.dlq_url, MessageBody=record["body"], MessageAttributes=attributes
+        )
+        log(
+            "WARNING",
+            "delivery failed for good, moved to the DLQ",
+            destination=self.settings.destination,
+            status=outcome.status,
+            failure_class=outcome.failure_class,
+            error=outcome.error[:MAX_LOGGED_CHARS],
+            attempt=attempt,
+            **ids,
+        )
+        return True
+
+    def _record_attempt(
+        self,
+        outcome: Outcome,
+        attempt: int,
+        latency_ms: float,
+        ids: dict[str, str],
+        identifier: str,
+        opened: bool,
+    ) -> None:
+        """One line per attempt: the log record and its EMF metrics; one attempt-log item."""
+        s = self.settings
+        now = self._clock()
+        failed = outcome.action != DELIVERED
+        dimensions = {"Environment": s.environment, "Destination": s.destination}
+        values: dict[str, float] = {
+            "DeliveryAttempts": 1,
+            "DeliverySucceeded": 0 if failed else 1,
+            "DeliveryRetried": 1 if outcome.action == RETRY else 0,
+            "DeliveryFailed": 1 if outcome.action == FINAL else 0,
+            "DeliveryLatency": round(latency_ms, 1),
+            "BreakerOpened": 1 if opened else 0,
+        }
+        units = {"DeliveryLatency": "Milliseconds"}
+        directives = [
+            {
+                "Namespace": s.metrics_namespace,
+                "Dimensions": [list(dimensions)],
+                "Metrics": [{"Name": n, "Unit": units.get(n, "Count")} for n in values],
+            }
+        ]
+        line: dict[str, Any] = {
+            "_aws": {"Timestamp": round(now * 1000), "CloudWatchMetrics": directives},
+            "level": "WARNING" if failed else "INFO",
+            "message": "delivery attempt",
+            "timestamp": round(now * 1000),
+            **dimensions,
+            **values,
+            "webhook_id": identifier,
+            "attempt": attempt,
+            "outcome": outcome.action,
+            "status": outcome.status,
+            "failure_class": outcome.failure_class,
+            "error": outcome.error[:MAX_LOGGED_CHARS],
+            **ids,
+        }
+        if failed:
+            # Failures by class: a second directive over the same line, one more dimension.
+            line["FailureClass"] = outcome.failure_class
+            directives.append(
+                {
+                    "Namespace": s.metrics_namespace,
+                    "Dimensions": [[*dimensions, "FailureClass"]],
+                    "Metrics": [{"Name": "DeliveryFailures", "Unit": "Count"}],
+                }
+            )
+            line["DeliveryFailures"] = 1
+        print(json.dumps(line, separators=(",", ":"), default=str), flush=True)
+        try:
+            self._dynamodb.put_item(
+                TableName=s.state_table,
+                Item={
+                    "pk": {"S": "attempts#" + time.strftime("%Y-%m-%dT%H", time.gmtime(now))},
+                    "sk": {"S": f"{now:.6f}#{identifier}#{attempt}"},
+                    "webhook_id": {"S": identifier},
+                    "attempt": {"N": str(attempt)},
+                    "outcome": {"S": outcome.action},
+                    "status": {"N": str(outcome.status or 0)},
+                    "failure_class": {"S": outcome.failure_class or "-"},
+                    "error": {"S": outcome.error[:MAX_ERROR_CHARS] or "-"},
+                    "latency_ms": {"N": f"{latency_ms:.1f}"},
+                    "provider": {"S": ids["provider"]},
+                    "delivery_id": {"S": ids["delivery_id"]},
+                    "event_type": {"S": ids["event_type"] or "-"},
+                    "expires_at": {"N": str(int(now) + ATTEMPT_LOG_DAYS * 86400)},
+                },
+            )
+        except Exception as error:  # the attempt log is for operators: never fail a delivery
+            log(
+                "WARNING",
+                "attempt log write failed",
+                destination=s.destination,
+                reason=type(error).__name__,
+            )

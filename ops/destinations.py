@@ -1,0 +1,190 @@
+"""`ops subscribers secret|test|deliveries`: an HTTP destination's signing secret, a signed test
+request, and its recent delivery attempts (docs/contract.md, "HTTP destinations").
+
+The secret's value is `{"secrets": [current, previous]}`; the deliver function signs with every
+listed secret, so a receiver verifies with either while it switches (rotation in two steps:
+`secret rotate`, then `secret retire` once the receiver uses the new one). It is put here, not
+by Pulumi, so it is never in the stack's state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import secrets
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from webhooks.destination import (
+    HEADER_ATTEMPT,
+    HEADER_DELIVERY_ID,
+    HEADER_EVENT_TYPE,
+    HEADER_PROVIDER,
+    USER_AGENT,
+    post,
+)
+from webhooks.schemes import standard
+from webhooks.secrets import SecretsUnavailable, decode_secret_value
+
+from ops import outputs
+from ops.errors import OpsError
+
+KEY_BYTES = 32
+
+
+def destination(stack: outputs.Outputs, name: str) -> dict[str, str]:
+    """The `subscriber_http` entry of `name`, or an error naming the HTTP subscribers."""
+    known = stack.mapping("subscriber_http")
+    if name not in known:
+        raise OpsError(
+            f"no HTTP subscriber {name!r} (HTTP subscribers: {', '.join(sorted(known)) or 'none'})"
+        )
+    entry: dict[str, str] = known[name]  # type: ignore[assignment]
+    return entry
+
+
+def active_secrets(client: Any, secret_arn: str) -> list[str]:
+    """The listed secrets, newest first; none when no value was ever put."""
+    try:
+        answer = client.get_secret_value(SecretId=secret_arn)
+    except client.exceptions.ResourceNotFoundException:
+        return []
+    value = json.loads(answer["SecretString"])
+    listed: list[str] = value["secrets"]
+    return listed
+
+
+def new_secret() -> str:
+    return standard.SECRET_PREFIX + base64.b64encode(secrets.token_bytes(KEY_BYTES)).decode()
+
+
+def rotate(client: Any, secret_arn: str) -> str:
+    """A new current secret; the current one stays active as the previous. Returns the new."""
+    fresh = new_secret()
+    kept = active_secrets(client, secret_arn)[:1]
+    client.put_secret_value(
+        SecretId=secret_arn, SecretString=json.dumps({"secrets": [fresh, *kept]})
+    )
+    return fresh
+
+
+def retire(client: Any, secret_arn: str) -> None:
+    """Only the current secret signs from now on (within the function's minute of caching)."""
+    current = active_secrets(client, secret_arn)[:1]
+    if not current:
+        raise OpsError("the destination has no secret yet: run `subscribers secret <name> rotate`")
+    client.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({"secrets": current}))
+
+
+def send_test(stack: outputs.Outputs, name: str) -> tuple[int, str, str]:
+    """POST a signed `webhooks.test` event to the destination, as the deliver function would."""
+    entry = destination(stack, name)
+    listed = active_secrets(stack.client("secretsmanager"), entry["secret_arn"])
+    try:
+        keys = decode_secret_value(standard.signing_key, json.dumps({"secrets": listed}))
+    except SecretsUnavailable:
+        raise OpsError(f"no signing secret yet: run `subscribers secret {name} rotate`") from None
+    body = json.dumps({"type": "webhooks.test", "subscriber": name, "sent_at": time.time()})
+    identifier = "msg_test_" + secrets.token_hex(8)
+    timestamp = str(int(time.time()))
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": identifier,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": standard.signature_header(keys, identifier, timestamp, body.encode()),
+        HEADER_PROVIDER: "webhooks",
+        HEADER_DELIVERY_ID: identifier,
+        HEADER_EVENT_TYPE: "webhooks.test",
+        HEADER_ATTEMPT: "1",
+    }
+    try:
+        return post(entry["url"], body.encode(), headers, 10.0)
+    except OSError as error:
+        raise OpsError(f"{entry['url']}: {type(error).__name__}: {error}") from None
+
+
+def attempts(
+    stack: outputs.Outputs, name: str, since: timedelta, failed_only: bool
+) -> list[dict[str, Any]]:
+    """Attempts logged in the destination's state table since then, oldest first."""
+    entry = destination(stack, name)
+    dynamodb = stack.client("dynamodb")
+    now = datetime.now(UTC)
+    start = now - since
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    found: list[dict[str, Any]] = []
+    while hour <= now:
+        pages = dynamodb.get_paginator("query").paginate(
+            TableName=entry["state_table"],
+            KeyConditionExpression="pk = :pk AND sk >= :from",
+            ExpressionAttributeValues={
+                ":pk": {"S": "attempts#" + hour.strftime("%Y-%m-%dT%H")},
+                ":from": {"S": f"{start.timestamp():.6f}"},
+            },
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                row = {k: next(iter(v.values())) for k, v in item.items()}
+                if not failed_only or row.get("outcome") != "Delivered":
+                    found.append(row)
+        hour += timedelta(hours=1)
+    return found
+
+
+def duration(text: str) -> timedelta:
+    """`--since` of `subscribers deliveries`: minutes, hours or days back from now."""
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: a duration like 30m, 2h or 1d")
+    return timedelta(seconds=int(text[:-1]) * units[text[-1]])
+
+
+def run_secret(args: argparse.Namespace) -> int:
+    stack = outputs.load(args.outputs)
+    client = stack.client("secretsmanager")
+    arn = destination(stack, args.name)["secret_arn"]
+    if args.action == "rotate":
+        print(rotate(client, arn))
+        print("the previous secret still signs until `retire`", file=sys.stderr)
+    elif args.action == "retire":
+        retire(client, arn)
+        print("only the current secret signs now (within a minute)", file=sys.stderr)
+    for position, value in enumerate(active_secrets(client, arn)):
+        print(f"{'current' if position == 0 else 'previous'}\t{value}")
+    return 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    status, retry_after, answer = send_test(outputs.load(args.outputs), args.name)
+    print(f"{status} {answer}".rstrip())
+    if retry_after:
+        print(f"Retry-After: {retry_after}")
+    return 0 if 200 <= status < 300 else 1
+
+
+def run_deliveries(args: argparse.Namespace) -> int:
+    rows = attempts(outputs.load(args.outputs), args.name, args.since, args.failed)
+    for row in rows:
+        when = datetime.fromtimestamp(float(row["sk"].split("#", 1)[0]), UTC)
+        print(
+            "\t".join(
+                [
+                    when.isoformat(timespec="milliseconds"),
+                    row["outcome"],
+                    row["status"],
+                    row["failure_class"],
+                    f"attempt {row['attempt']}",
+                    row["provider"],
+                    row["delivery_id"],
+                    f"{row['latency_ms']} ms",
+                    row["error"],
+                ]
+            )
+        )
+    if not rows:
+        print("no attempts in that time", file=sys.stderr)
+    return 0
