@@ -505,11 +505,18 @@ def _subscribers_list(args: argparse.Namespace) -> int:
     queues = stack.mapping("subscriber_queue_urls")
     targets = stack.mapping("subscriber_targets")
     dlqs = stack.mapping("subscriber_dlq_urls")
+    http = stack.get("subscriber_http") or {}  # absent from the outputs of older stacks
+
+    def kind(name: str) -> str:
+        return "http" if name in http else "managed" if name in queues else "target"
+
     rows = [
         {
             "name": name,
-            "kind": "managed" if name in queues else "target",
-            "destination": queues.get(name) or targets.get(name, ""),
+            "kind": kind(name),
+            "destination": (http.get(name) or {}).get("url")
+            or queues.get(name)
+            or targets.get(name, ""),
             "dlq": dlqs.get(name, ""),
             "rule": rules[name],
         }
@@ -519,7 +526,7 @@ def _subscribers_list(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row, sort_keys=True))
     else:
-        print("\t".join(("name", "kind", "queue or target", "dlq")))
+        print("\t".join(("name", "kind", "queue, target or URL", "dlq")))
         for row in rows:
             print("\t".join((row["name"], row["kind"], row["destination"], row["dlq"])))
     if not rules:

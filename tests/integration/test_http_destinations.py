@@ -188,6 +188,12 @@ def test_ops_subscribers_test_and_deliveries(
         == 0
     )
     assert "http_4xx" in capsys.readouterr().out
+    # `subscribers list` says what an http subscriber is and where it delivers.
+    listed = ["--outputs", str(stack.outputs_path), "subscribers", "list", "--json"]
+    assert ops_main(listed) == 0
+    rows = {r["name"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["orders"]["kind"] == "http"
+    assert rows["orders"]["destination"].startswith("http://127.0.0.1:")
 
 
 def _depth(stack: Destinations, name: str) -> int:
