@@ -65,6 +65,18 @@ def main(argv: list[str] | None = None) -> int:
         default=destination.DOWN_AFTER_SECONDS,
         help="seconds after the sending starts that it goes down",
     )
+    parser.add_argument(
+        "--destination-failure-share",
+        type=float,
+        default=destination.FAILURE_SHARE,
+        help="share of its requests the HTTP destination answers 503",
+    )
+    parser.add_argument(
+        "--destination-timeout-share",
+        type=float,
+        default=destination.TIMEOUT_SHARE,
+        help="share of its requests the HTTP destination stalls past the timeout",
+    )
     parser.add_argument("--drain-timeout", type=float, default=900, help="seconds")
     parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
     parser.add_argument(
@@ -81,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             f"ops/signing.py has no sender for scheme(s) {', '.join(unsendable)}: the drill signs "
             "every scheme's deliveries with it (docs/design.md §5, adding a sender scheme)"
         )
-    outbound = destination.FlakyDestination(args.seed)
+    outbound = destination.FlakyDestination(
+        args.seed, args.destination_failure_share, args.destination_timeout_share
+    )
     overrides["subscribers"] = subscribers.CONFIG | {
         destination.SUBSCRIBER: destination.config(outbound.url)
     }

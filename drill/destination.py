@@ -62,8 +62,12 @@ class Attempt:
 class FlakyDestination:
     """The receiver, its scripted faults, and every attempt it saw."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(
+        self, seed: int, failure_share: float = FAILURE_SHARE, timeout_share: float = TIMEOUT_SHARE
+    ) -> None:
         self._random = random.Random(seed)
+        self.failure_share = failure_share
+        self.timeout_share = timeout_share
         self._lock = threading.Lock()
         self.secret = ""
         self.attempts: list[Attempt] = []
@@ -77,9 +81,9 @@ class FlakyDestination:
     def _behave(self, request: Received) -> Answer:
         with self._lock:
             draw = self._random.random()
-        if draw < TIMEOUT_SHARE:
+        if draw < self.timeout_share:
             answer, reply = "stalled", Answer(204, stall_seconds=TIMEOUT_SECONDS + 0.5)
-        elif draw < TIMEOUT_SHARE + FAILURE_SHARE:
+        elif draw < self.timeout_share + self.failure_share:
             answer, reply = "failed", Answer(503)
         else:
             answer, reply = "ok", Answer(204)
@@ -167,7 +171,10 @@ def check(
         "most_in_any_second": destination.receiver.most_in_any_second(),
         "most_in_any_10_seconds": destination.receiver.most_in_any(10.0),
         "down_seconds": [round(end - start, 1) for start, end in destination.down],
-        "injected": {"failure_share": FAILURE_SHARE, "timeout_share": TIMEOUT_SHARE},
+        "injected": {
+            "failure_share": destination.failure_share,
+            "timeout_share": destination.timeout_share,
+        },
     }
 
 

