@@ -488,10 +488,8 @@ def add_subscribers(commands: Commands) -> None:
     q.add_argument("name", help="an HTTP subscriber (one with an `http` section)")
     q.add_argument(
         "--since",
-        type=destinations.duration,
-        default=timedelta(hours=1),
-        metavar="DURATION",
-        help="attempts in this last span, like 30m, 2h or 1d (default: 1h)",
+        metavar="TIME",
+        help=f"attempts at or after ({times.HELP}) (default: an hour ago)",
     )
     q.add_argument(
         "--failed", action="store_true", help="only attempts that did not deliver (default: all)"
@@ -505,7 +503,8 @@ def _subscribers_list(args: argparse.Namespace) -> int:
     queues = stack.mapping("subscriber_queue_urls")
     targets = stack.mapping("subscriber_targets")
     dlqs = stack.mapping("subscriber_dlq_urls")
-    http = stack.get("subscriber_http") or {}  # absent from the outputs of older stacks
+    found = stack.get("subscriber_http")  # absent from the outputs of older stacks
+    http: dict[str, Any] = found if isinstance(found, dict) else {}
 
     def kind(name: str) -> str:
         return "http" if name in http else "managed" if name in queues else "target"

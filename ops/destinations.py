@@ -29,7 +29,7 @@ from webhooks.destination import (
 from webhooks.schemes import standard
 from webhooks.secrets import SecretsUnavailable, decode_secret_value
 
-from ops import outputs
+from ops import outputs, times
 from ops.errors import OpsError
 
 KEY_BYTES = 32
@@ -107,14 +107,17 @@ def send_test(stack: outputs.Outputs, name: str) -> tuple[int, str, str]:
         raise OpsError(f"{entry['url']}: {type(error).__name__}: {error}") from None
 
 
+DEFAULT_DELIVERIES_SPAN = timedelta(hours=1)
+"""`subscribers deliveries` without `--since`: the last hour."""
+
+
 def attempts(
-    stack: outputs.Outputs, name: str, since: timedelta, failed_only: bool
+    stack: outputs.Outputs, name: str, start: datetime, failed_only: bool
 ) -> list[dict[str, Any]]:
-    """Attempts logged in the destination's state table since then, oldest first."""
+    """Attempts logged in the destination's state table at or after `start`, oldest first."""
     entry = destination(stack, name)
     dynamodb = stack.client("dynamodb")
     now = datetime.now(UTC)
-    start = now - since
     hour = start.replace(minute=0, second=0, microsecond=0)
     found: list[dict[str, Any]] = []
     while hour <= now:
@@ -133,14 +136,6 @@ def attempts(
                     found.append(row)
         hour += timedelta(hours=1)
     return found
-
-
-def duration(text: str) -> timedelta:
-    """`--since` of `subscribers deliveries`: minutes, hours or days back from now."""
-    units = {"m": 60, "h": 3600, "d": 86400}
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r}: a duration like 30m, 2h or 1d")
-    return timedelta(seconds=int(text[:-1]) * units[text[-1]])
 
 
 def run_secret(args: argparse.Namespace) -> int:
@@ -167,7 +162,11 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def run_deliveries(args: argparse.Namespace) -> int:
-    rows = attempts(outputs.load(args.outputs), args.name, args.since, args.failed)
+    if args.since is None:
+        start = datetime.now(UTC) - DEFAULT_DELIVERIES_SPAN
+    else:
+        start = times.parse_instant(args.since, "--since")
+    rows = attempts(outputs.load(args.outputs), args.name, start, args.failed)
     for row in rows:
         when = datetime.fromtimestamp(float(row["sk"].split("#", 1)[0]), UTC)
         print(

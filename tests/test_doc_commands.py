@@ -28,6 +28,7 @@ GUIDES = [
     "docs/reliability.md",
     "docs/development.md",
     "docs/deploying.md",
+    "docs/http-destinations.md",
 ]
 # Run by tests/test_quickstart.py against a running stack: the curl example, the fault file.
 RUN_AGAINST_A_STACK = ("url=", "secret=", "body=", "sig=", "curl ", "echo ")

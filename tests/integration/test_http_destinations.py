@@ -188,6 +188,12 @@ def test_ops_subscribers_test_and_deliveries(
         == 0
     )
     assert "http_4xx" in capsys.readouterr().out
+    # `--since` takes an instant, as everywhere in the CLI; a span such as `2h` is refused.
+    deliveries = ["--outputs", str(stack.outputs_path), "subscribers", "deliveries", "audit"]
+    assert ops_main([*deliveries, "--since", "2h"]) == 1
+    assert "--since '2h' is not" in capsys.readouterr().err
+    assert ops_main([*deliveries, "--since", "2026-01-01", "--failed"]) == 0
+    assert "http_4xx" in capsys.readouterr().out
     # `subscribers list` says what an http subscriber is and where it delivers.
     listed = ["--outputs", str(stack.outputs_path), "subscribers", "list", "--json"]
     assert ops_main(listed) == 0
