@@ -11,6 +11,7 @@ Adding a command: write `def add_<name>(commands) -> None` that calls
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error of ours. Python would report the
+        # pipe again when it flushes stdout at exit, so stdout goes to /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OpsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -49,3 +49,19 @@ def test_every_example_is_a_valid_provider_entry(monkeypatch) -> None:
         }
         [provider] = parse_settings(raw).providers
         assert provider.scheme == name
+
+
+def test_a_reader_that_stops_early_is_no_error() -> None:
+    """`python -m ops senders | head -3`: the closed pipe ends the command quietly, exit 0,
+    never a traceback."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "ops", "senders"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:  # noqa: S603
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # as `head` does once it has its lines
+        error = process.stderr.read()
+        assert process.wait(timeout=30) == 0
+    assert b"Traceback" not in error
