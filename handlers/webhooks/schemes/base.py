@@ -483,3 +483,18 @@ def preset(
         accepted=family.accepted,
         about=about,
     )
+
+
+def named_handshake(
+    kind: str,
+    verify: Callable[[Headers, bytes, Keys, int], str | None],
+    verify_token: str | None = None,
+) -> Handshake | None:
+    """A family's handshake named by its `handshake` option (`none`: no handshake), built by
+    `schemes/handshakes.py`, which only the senders that have one import; `verify` checks the
+    request's signature or token, as the family does for a delivery."""
+    if kind == "none":
+        return None
+    from . import handshakes
+
+    return handshakes.build(kind, verify, verify_token)

@@ -22,6 +22,7 @@ A named sender's handshake (`handshake`) is answered by `schemes/handshakes.py`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Final
 
 from .. import Record
@@ -48,6 +49,7 @@ from .base import (
     OptionError,
     Scheme,
     dedupe_option,
+    named_handshake,
 )
 
 ALGORITHMS = ("sha256", "sha512", "sha1")
@@ -373,14 +375,7 @@ def describe(options: HmacOptions, headers: Headers, body: bytes, body_sha256: s
 
 def handshake(options: HmacOptions) -> Handshake | None:
     """The named sender's handshake (`schemes/handshakes.py`, imported only by those)."""
-    if options.handshake == "none":
-        return None
-    from . import handshakes
-
-    def check_signature(headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
-        return verify(options, headers, body, keys, now)
-
-    return handshakes.build(options.handshake, check_signature, options.verify_token)
+    return named_handshake(options.handshake, partial(verify, options), options.verify_token)
 
 
 SCHEME: Scheme[HmacOptions] = Scheme(

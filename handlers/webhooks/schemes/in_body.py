@@ -23,6 +23,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Final
 
 from .. import Record
@@ -54,6 +55,7 @@ from .base import (
     Scheme,
     dedupe_option,
     hex_key,
+    named_handshake,
 )
 
 OPTIONS = (
@@ -241,14 +243,7 @@ def describe(options: InBodyOptions, headers: Headers, body: bytes, body_sha256:
 
 
 def handshake(options: InBodyOptions) -> Handshake | None:
-    if options.handshake == "none":
-        return None
-    from . import handshakes
-
-    def check_proof(headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
-        return verify(options, headers, body, keys, now)
-
-    return handshakes.build(options.handshake, check_proof, None)
+    return named_handshake(options.handshake, partial(verify, options))
 
 
 SCHEME: Scheme[InBodyOptions] = Scheme(

@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, Final
 
 from .. import Record
@@ -33,6 +34,7 @@ from .base import (
     Option,
     Scheme,
     dedupe_option,
+    named_handshake,
 )
 
 HANDSHAKES = ("none", "okta")
@@ -124,14 +126,7 @@ def describe(options: TokenOptions, headers: Headers, body: bytes, body_sha256: 
 
 
 def handshake(options: TokenOptions) -> Handshake | None:
-    if options.handshake == "none":
-        return None
-    from . import handshakes
-
-    def check_token(headers: Headers, body: bytes, keys: Keys, now: int) -> str | None:
-        return verify(options, headers, body, keys, now)
-
-    return handshakes.build(options.handshake, check_token, None)
+    return named_handshake(options.handshake, partial(verify, options))
 
 
 def check_secret(secret: str) -> bytes:
