@@ -34,7 +34,7 @@ drill: $(STAMP)
 	$(PY) -m drill
 
 snapshots: $(STAMP)
-	UPDATE_SNAPSHOTS=1 $(PY) -m pytest tests/infra -k snapshot
+	UPDATE_SNAPSHOTS=1 $(PY) -m pytest tests/components -k snapshot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .local policy/venv

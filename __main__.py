@@ -7,13 +7,13 @@ the local stack and the operator CLI read them.
 import pulumi
 import pulumi_aws as aws
 
-from components.code import handler_archive
-from components.domain import check_certificate_region
-from components.environment import check_ingest_environment
-from components.packages import for_schemes
-from components.pipeline import WebhookPipeline, WebhookPipelineArgs
-from components.settings import load_settings
-from components.subscribers import check_target_regions
+from hookgate.components.code import handler_archive
+from hookgate.components.domain import check_certificate_region
+from hookgate.components.environment import check_ingest_environment
+from hookgate.components.packages import for_schemes
+from hookgate.components.pipeline import WebhookPipeline, WebhookPipelineArgs
+from hookgate.components.settings import load_settings
+from hookgate.components.subscribers import check_target_regions
 
 settings = load_settings()
 # A plain value: names of account-global resources carry it.
@@ -25,11 +25,9 @@ pipeline = WebhookPipeline(
     "webhooks",
     WebhookPipelineArgs(
         settings=settings,
-        # The deployment package is handlers/ as is (docs/contract.md), plus `cryptography`
-        # built from uv.lock when a provider's scheme needs it (components/packages.py).
-        code=handler_archive(
-            "handlers", for_schemes(provider.scheme for provider in settings.providers)
-        ),
+        # The deployment package is hookgate/handlers/ as is (docs/contract.md), plus `cryptography`
+        # built from uv.lock when a provider's scheme needs it (hookgate/components/packages.py).
+        code=handler_archive(for_schemes(provider.scheme for provider in settings.providers)),
         account_id=aws.get_caller_identity_output().account_id,
         region=region,
     ),

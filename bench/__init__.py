@@ -7,6 +7,6 @@ noisy. Nothing here asserts a target: the report says which targets are met.
 
 # The handlers import each other as top-level modules, as in the Lambda runtime; `components`
 # puts their directory on the path.
-from components import HANDLERS_DIR as HANDLERS
+from hookgate import HANDLERS_DIR as HANDLERS
 
 __all__ = ["HANDLERS"]

@@ -11,7 +11,8 @@ Candidates run in turn in each round, so background load hits them alike.
 
 Each is timed twice: with the handlers' bytecode cached, and with the handlers compiled from
 source. The second is what Lambda does with our package, which holds only `.py` files
-(`components/code.py`) in a read-only directory: every cold start compiles every handler module
+(`hookgate/components/code.py`) in a read-only directory: every cold start compiles every handler
+module
 it imports. Installed libraries keep their bytecode in both (pip writes it at install), so the
 Powertools row is the same measurement twice.
 """
@@ -69,7 +70,7 @@ def import_ms(
     if bytecode:
         return _probe(statement, env)
     with tempfile.TemporaryDirectory() as package:
-        for source in HANDLERS.rglob("*.py"):  # what components/code.py packages
+        for source in HANDLERS.rglob("*.py"):  # what hookgate/components/code.py packages
             copy = Path(package) / source.relative_to(HANDLERS)
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(source.read_bytes())

@@ -80,7 +80,7 @@ class Assumptions:
     write_concurrency: int = DEFAULT_WRITE_CONCURRENCY  # PutItems in flight per invocation
     s3_put_ms: float = 20.0  # assumed in-region PutObject round trip (small object)
     # Lambda's START, END and REPORT lines per invocation: about 350 bytes in the Text log
-    # format (before), none at system log level WARN (components/function.py, after).
+    # format (before), none at system log level WARN (hookgate/components/function.py, after).
     platform_log_bytes: int = 0
     text_platform_log_bytes: int = 350
     provisioned_utilisation: float = 0.7  # auto-scaling target of the provisioned table
@@ -88,7 +88,8 @@ class Assumptions:
     providers: int = 5
     warm_containers: int = 2
     deliveries_per_second: float = 100.0
-    # The publishing step (components/publisher.py): stream records per publish invocation, one
+    # The publishing step (hookgate/components/publisher.py): stream records per publish
+    # invocation, one
     # PutEvents call of up to 10 entries per batch, its assumed round trip, the event's envelope
     # around the body (source, detail-type, the detail's fields), the managed subscriber queues
     # an event matches, and the publish function's CPU per record (assumed: not measured here).

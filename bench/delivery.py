@@ -2,7 +2,8 @@
 EventBridge API destinations, and the local stack's stored -> delivered latency.
 
 Cost: AWS list prices (`prices.json`) applied to the AWS calls one attempt makes
-(`handlers/webhooks/destination.py`: the breaker read, the rate-limit slot write, the stored
+(`hookgate/handlers/webhooks/destination.py`: the breaker read, the rate-limit slot write, the
+stored
 event's read, the attempt-log write, a visibility change and a breaker count per failure, an S3
 read for a claim-checked body), the deliver function's CPU per attempt measured here with the
 AWS clients and the destination answered in memory, and stated assumptions for what cannot be

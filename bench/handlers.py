@@ -1,6 +1,7 @@
 """Items 2 and 3: the ingest and process handlers, whole path, AWS faked at the boto3 boundary.
 
-The handler modules are loaded from `handlers/` exactly as Lambda loads them, with the contract's
+The handler modules are loaded from `hookgate/handlers/` exactly as Lambda loads them, with the
+contract's
 environment; clients are built by their first call (secrets cache warmed by it) and the timed
 calls start after that. Each handler runs at two depths (see `fakes`), interleaved with the
 verification floor of the same body so the ratio is taken under the same load.
@@ -79,7 +80,7 @@ def captured_stdout() -> Iterator[CountingSink]:
 
 
 def load(name: str, factory: Callable[..., object], tag: str) -> ModuleType:
-    """A private copy of `handlers/<name>.py` whose boto3 clients come from `factory`."""
+    """A private copy of `hookgate/handlers/<name>.py` whose boto3 clients come from `factory`."""
     os.environ.update(ENVIRONMENT)
     path = HANDLERS / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"{name}__{tag}", path)

@@ -16,7 +16,7 @@ from typing import Any
 
 from webhooks import keys, providers
 
-from components import packages
+from hookgate.components import packages
 from ops import pubkey_signing
 from ops.pubkey_signing import SenderKeys
 

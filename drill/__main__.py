@@ -24,7 +24,7 @@ from pathlib import Path
 
 from webhooks import schemes
 
-from components.publisher import MAXIMUM_RETRY_ATTEMPTS
+from hookgate.components.publisher import MAXIMUM_RETRY_ATTEMPTS
 from local import LocalStack
 from local.config import PROVIDERS_KEY, load
 from ops import destinations, signing

@@ -3,7 +3,7 @@
 The oracle (`matching`) reads the config's short form (providers; eventTypes, exact or a prefix
 ending in `*`; payload, dotted path -> allowed values) and each delivery as it was sent. It is
 written from the contract (docs/configuration.md "Subscribers", docs/contract.md), not from the
-program's pattern generator (components/subscribers.py), so a wrong generated pattern or an
+program's pattern generator (hookgate/components/subscribers.py), so a wrong generated pattern or an
 emulator that routes wrongly shows up as a difference. A subscriber with a `target` is not
 delivered locally (the local stack lists it in its banner) and is left out.
 

@@ -33,7 +33,7 @@ SQS event source mapping and `local.streampoller` each DynamoDB stream mapping; 
 injects DynamoDB failures from a control file, from the runtime and never from handler code.
 """
 
-import components  # noqa: F401  (puts the handlers' `webhooks` package on the path)
+import hookgate  # noqa: F401  (puts the handlers' `webhooks` package on the path)
 from local.errors import LocalStackError
 from local.stack import LocalStack
 

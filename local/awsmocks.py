@@ -1,7 +1,7 @@
 """Pulumi mocks that answer like AWS: ARNs, queue URLs, invoke URLs and ids shaped as AWS returns
 them, derived from each resource's name, for a fixed account and the stack's region.
 
-The infrastructure tests (`tests/infra/mockstack.py`) and `python -m ops preflight` run the
+The infrastructure tests (`tests/components/mockstack.py`) and `python -m ops preflight` run the
 program under these mocks (`local.mockrun`), so every run records the same graph; the local
 stack realizes resources in the emulator instead (`local.realize.MotoMocks`).
 """

@@ -9,7 +9,8 @@ and kept there; only a provider without a usable secret gets a generated one (`s
 says which, for the banner). Secrets are passed to the program as Pulumi secret config, as
 `pulumi config set --secret` would.
 
-The whole config is then validated by the program's own rules (`components.settings`) before
+The whole config is then validated by the program's own rules (`hookgate.components.settings`)
+before
 anything starts: an unknown top-level key, an empty secret, a secret for a provider that does
 not exist are the program's errors, word for word (`LocalConfigError`).
 """
@@ -254,11 +255,11 @@ def _validate(program_dir: Path, project: str, stack: str, values: dict[str, Any
     Only for the program whose rules are importable here (this repository's); another program
     is judged when it runs (`LocalStack._declare` reports its config errors as such too).
     """
-    from components import settings as program_settings
-    from components.config_error import ConfigError
+    from hookgate.components import settings as program_settings
+    from hookgate.components.config_error import ConfigError
 
     ours = Path(program_settings.__file__).resolve()
-    if (program_dir / "components" / "settings.py").resolve() != ours:
+    if (program_dir / "hookgate" / "components" / "settings.py").resolve() != ours:
         return
     prefix = f"{project}:"
     raw = {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}

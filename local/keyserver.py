@@ -2,7 +2,8 @@
 subscription-confirmation endpoint, Google's certificates, Plaid's key endpoint.
 
 The ingest function reaches it through a provider's `keyOrigin` (a test-only override the
-program refuses outside the local stack, handlers/webhooks/keys.py), so the public-key senders
+program refuses outside the local stack, hookgate/handlers/webhooks/keys.py), so the public-key
+senders
 run the real fetch-and-verify path here. It serves what `ops.pubkey_signing` says of the test
 keys the local stack keeps; `confirmations` lists the subscriptions it confirmed.
 """

@@ -1,7 +1,7 @@
 """Run the Pulumi program under Pulumi's mock runtime and record what it registers.
 
 The one harness of both mock runs: the infrastructure tests run the program with mocks that
-answer like AWS (`tests/infra/mockstack.py`), the local stack with mocks that realize each
+answer like AWS (`tests/components/mockstack.py`), the local stack with mocks that realize each
 resource in the emulator (`local.realize.MotoMocks`); both get the same record of the graph
 (type, name, parent, protect, inputs, which inputs are secret, dependencies) and the resolved
 stack outputs, as `pulumi stack output --json` would show them.

@@ -174,7 +174,7 @@ def checked_s3_checksums() -> None:
     (`BadDigest`); idempotent.
 
     moto 5.2.5 stores the bytes and echoes the checksum unchecked (a TODO in its S3 responses).
-    The archive's content keys rely on the check (handlers/webhooks/envelope.py,
+    The archive's content keys rely on the check (hookgate/handlers/webhooks/envelope.py,
     `archive_object`: key and checksum from one digest), so the local stack must refuse what S3
     refuses. Only SHA-256, the one algorithm this project sends, is checked.
     """

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import boto3
 from webhooks.keys import LOCAL_STACK_VARIABLE
 
-from components import packages
+from hookgate.components import packages
 from local import config as stack_config
 from local.errors import LocalConfigError, LocalStackError
 from local.httpapi import HttpApi, Route, TokenBucket

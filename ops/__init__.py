@@ -6,5 +6,5 @@ real one.
 """
 
 # The handlers' `webhooks` package (stored items are read with its code) is importable once
-# `components` has put `handlers/` on the path; importing it costs no Pulumi import.
-import components  # noqa: F401
+# `components` has put `hookgate/handlers/` on the path; importing it costs no Pulumi import.
+import hookgate  # noqa: F401

@@ -46,7 +46,10 @@ def envelope(entry: Mapping[str, Any], account: str, region: str) -> dict[str, A
 
 def event_type_pattern(text: str) -> dict[str, Any]:
     """`--event-type` as a pattern, by the code that builds a subscriber's (`eventTypes`)."""
-    from components.subscribers import EVENT_TYPE, SubscriberSettings  # imports Pulumi: lazily
+    from hookgate.components.subscribers import (
+        EVENT_TYPE,
+        SubscriberSettings,
+    )  # imports Pulumi: lazily
 
     if not EVENT_TYPE.fullmatch(text):
         raise OpsError(

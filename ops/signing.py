@@ -2,7 +2,8 @@
 generic HMAC sender would send with a body, so the operator CLI and the tests can produce
 deliveries the ingest function must accept.
 
-Deliberately independent of `handlers/webhooks/signatures.py` (the receiving side): each scheme
+Deliberately independent of `hookgate/handlers/webhooks/signatures.py` (the receiving side): each
+scheme
 is written from the sender's published algorithm, so a mistake on one side shows up as a
 rejected delivery instead of agreeing with itself.
 

@@ -1,8 +1,8 @@
 """The pipeline's safety rules as plain functions over plain resources (type + props).
 
 The policy pack (`policy/__main__.py`) wraps each rule in a CrossGuard policy; the tests run the
-same functions over the mocked graph of each stack (`tests/crossguard`), and the graph tests in
-`tests/infra/test_graph.py` call them where they check the same rule: one source of truth.
+same functions over the mocked graph of each stack (`tests/policy`), and the graph tests in
+`tests/components/test_graph.py` call them where they check the same rule: one source of truth.
 
 A rule only reads `Mapping`/`Sequence` values, so it works both on plain dicts and on the
 proxies CrossGuard hands a policy (which raise on values unknown during a preview; CrossGuard
@@ -294,7 +294,7 @@ def lambda_environment_secrets(resource: Resource) -> list[str]:
 
 KEY_ORIGIN_OVERRIDE = "key_origin"
 """A provider option that points a public-key scheme's key fetches at the local stack's own key
-server (handlers/webhooks/keys.py): test-only, never deployed."""
+server (hookgate/handlers/webhooks/keys.py): test-only, never deployed."""
 
 
 def no_key_origin_override(resource: Resource) -> list[str]:

@@ -21,12 +21,12 @@ from webhooks.schemes.base import Headers, Keys
 from webhooks.secrets import SecretsCache
 from webhooks.signatures import MISSING_SIGNATURE, match_hex
 
-from components.config_error import ConfigError
-from components.settings import parse_settings
+from hookgate.components.config_error import ConfigError
+from hookgate.components.settings import parse_settings
 from local.config import generate_secret
-from tests.infra.mockstack import run_stack, stack_config
+from tests.components.mockstack import run_stack, stack_config
 
-# ---- the whole scheme: what a new `handlers/webhooks/schemes/<scheme>.py` would hold ----
+# ---- the whole scheme: what a new `hookgate/handlers/webhooks/schemes/<scheme>.py` would hold ----
 
 
 class TicketOptions(NamedTuple):

@@ -8,7 +8,7 @@ stack config, two providers, no alarm e-mail.
     pulumi config set --secret stripeSecret "$STRIPE_WEBHOOK_SECRET"   # whsec_...
     pulumi up
 
-The settings are the dataclasses of `components/settings.py`, built in code. They are not
+The settings are the dataclasses of `hookgate/components/settings.py`, built in code. They are not
 validated the way `parse_settings` validates stack config: the policy pack
 (`pulumi up --policy-pack ../../policy`) checks the deployed shape.
 """
@@ -22,13 +22,13 @@ import pulumi
 import pulumi_aws as aws
 
 # This example lives in the repository; a program of your own puts the directory holding
-# `components/` and `handlers/` on its path the same way (or vendors both).
+# `hookgate/components/` and `hookgate/handlers/` on its path the same way (or vendors both).
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from components.code import handler_archive  # noqa: E402
-from components.pipeline import WebhookPipeline, WebhookPipelineArgs  # noqa: E402
-from components.settings import (  # noqa: E402
+from hookgate.components.code import handler_archive  # noqa: E402
+from hookgate.components.pipeline import WebhookPipeline, WebhookPipelineArgs  # noqa: E402
+from hookgate.components.settings import (  # noqa: E402
     AlarmSettings,
     ApiSettings,
     ArchiveSettings,
@@ -76,7 +76,7 @@ pipeline = WebhookPipeline(
     "webhooks",
     WebhookPipelineArgs(
         settings=settings,
-        code=handler_archive(str(REPO / "handlers")),
+        code=handler_archive(),
         account_id=aws.get_caller_identity_output().account_id,
         region=aws.get_region().region,  # a plain value: global names carry it
     ),

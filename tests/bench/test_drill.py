@@ -10,11 +10,11 @@ from moto.events.models import EventPattern
 from webhooks import providers, schemes
 from webhooks.publish import match_values
 
-from components.subscribers import match_paths, read_subscribers
 from drill import __main__ as drill_main
 from drill import plan, subscribers
 from drill.__main__ import STACK, main, missing_scheme_providers, verdict
 from drill.run import provider_options
+from hookgate.components.subscribers import match_paths, read_subscribers
 from ops import signing
 
 PROVIDERS = {

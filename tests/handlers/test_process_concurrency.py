@@ -13,8 +13,8 @@ from webhooks.environ import SettingsError
 from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY, ProcessHandlerSettings
 from webhooks.store import OUTCOMES, StoreEvent
 
-from components.config_error import ConfigError
-from components.settings import parse_settings
+from hookgate.components.config_error import ConfigError
+from hookgate.components.settings import parse_settings
 from tests.handlers.test_process_batch import NOW, FakeTable, _client_error, _record
 
 

@@ -310,7 +310,7 @@ def test_cryptography_is_imported_only_by_a_function_with_a_public_key_provider(
     )
     done = subprocess.run(  # noqa: S603 - our interpreter
         [sys.executable, "-c", code],
-        cwd="handlers",
+        cwd="hookgate/handlers",
         capture_output=True,
         text=True,
         check=True,

@@ -258,7 +258,8 @@ def test_settings_round_trip_and_errors() -> None:
 
 
 def test_a_body_within_always_inline_fits_an_entry_with_the_longest_fields() -> None:
-    """components/publisher.py grants no archive write up to `ALWAYS_INLINE_BYTES`: the worst
+    """hookgate/components/publisher.py grants no archive write up to `ALWAYS_INLINE_BYTES`: the
+    worst
     such body (every byte escaped to six) with the longest fields fits without the archive."""
     long_item = item(
         b"\x01" * ALWAYS_INLINE_BYTES,

@@ -29,7 +29,7 @@ from webhooks.publish import (
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
 
-from components.subscribers import read_subscribers
+from hookgate.components.subscribers import read_subscribers
 from ops import signing
 from tests.handlers.putevents import assert_accepted, matches
 from tests.handlers.test_publish import BUS, FakeBus, item, stream_record

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from webhooks import envelope
 from webhooks.publish import Publisher, match_values
 
-from components.subscribers import match_paths, read_subscribers
+from hookgate.components.subscribers import match_paths, read_subscribers
 from tests.handlers.putevents import assert_accepted, matches
 from tests.handlers.test_publish import BUS, item
 

@@ -11,7 +11,7 @@ import pytest
 from webhooks import schemes
 from webhooks.delivery import Delivery
 
-from components import HANDLERS_DIR
+from hookgate import HANDLERS_DIR
 
 SCHEMES_DIR = HANDLERS_DIR / "webhooks" / "schemes"
 _SHARED = {"__init__", "base", "handshakes", "publickeys"}

@@ -25,8 +25,9 @@ config:
 
 @pytest.fixture
 def program(tmp_path):
-    """A copy of the program's stack files; its rules (`components/`) are this repository's."""
-    (tmp_path / "components").symlink_to(Path(__file__).resolve().parents[2] / "components")
+    """A copy of the program's stack files; its rules (`hookgate/components/`) are this
+    repository's."""
+    (tmp_path / "hookgate").symlink_to(Path(__file__).resolve().parents[2] / "hookgate")
     (tmp_path / "Pulumi.yaml").write_text("name: webhooks\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text(textwrap.dedent(STACK_FILE))
     return tmp_path
@@ -141,8 +142,8 @@ def test_dev_secrets_file_is_never_readable_by_others_even_while_written(
 
 def _program_error(raw: dict) -> str:
     """The message `pulumi up` would show for this `webhooks:` config (the program's check)."""
-    from components.config_error import ConfigError
-    from components.settings import check_top_level_keys, parse_settings
+    from hookgate.components.config_error import ConfigError
+    from hookgate.components.settings import check_top_level_keys, parse_settings
 
     with pytest.raises(ConfigError) as error:
         check_top_level_keys(raw)

@@ -13,7 +13,7 @@ from local.errors import LocalConfigError
 from local.stack import LocalStack
 
 REFUSING_PROGRAM = """
-    from components.config_error import ConfigError
+    from hookgate.components.config_error import ConfigError
 
     raise ConfigError("webhooks:thing", 3, "1 or 2")
 """

@@ -7,7 +7,7 @@ from local import LocalStack
 from local.pool import REPO_ROOT
 from tests.local.test_local_stack import github_delivery, stored_item
 
-PROGRAM = ("Pulumi.yaml", "__main__.py", "components", "handlers")
+PROGRAM = ("Pulumi.yaml", "__main__.py", "hookgate")
 
 
 def test_review_stack_from_a_copied_dev_file_runs_under_its_own_names(tmp_path):

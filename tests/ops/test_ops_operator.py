@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from webhooks.storage import item_key
 
-from components.subscribers import SubscriberSettings
+from hookgate.components.subscribers import SubscriberSettings
 from ops import cli, outputs, replay
 from tests.ops.conftest import store_event
 

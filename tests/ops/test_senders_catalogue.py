@@ -6,7 +6,7 @@ from pathlib import Path
 from webhooks import schemes
 from webhooks.keys import LOCAL_STACK_VARIABLE
 
-from components.settings import parse_settings
+from hookgate.components.settings import parse_settings
 from ops import senders
 from ops.cli import main
 from ops.pubkey_signing import SenderKeys, provider_options

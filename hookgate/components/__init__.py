@@ -1,0 +1,1 @@
+"""Pulumi components of the webhook pipeline, one per module, plus the stack settings."""
