@@ -45,7 +45,7 @@ config = pulumi.Config()
 processor = ProcessorSettings(timeout_seconds=20, batch_size=10, maximum_concurrency=5)
 settings = Settings(
     # The profile (dev: disposable, prod: protected); names carry the stack, as in the project.
-    environment="dev",
+    profile="dev",
     stack=pulumi.get_stack(),
     providers=(
         ProviderSettings(name="github", scheme="github", secrets=(), options={}),

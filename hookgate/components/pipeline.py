@@ -47,7 +47,7 @@ class WebhookPipeline(pulumi.ComponentResource):
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
         # The prod profile protects everything that holds events or secrets, like the table.
-        protect = s.environment == "prod"
+        protect = s.profile == "prod"
 
         self.table = WebhookTable(
             f"{name}-table",
@@ -409,7 +409,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 account_id=aws.get_caller_identity(
                     opts=pulumi.InvokeOptions(parent=self)
                 ).account_id,
-                protect=s.environment == "prod",
+                protect=s.profile == "prod",
                 tags=s.tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -434,7 +434,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 log_level=s.logs.level,
                 metrics_namespace=s.metrics_namespace,
                 environment=s.stack,
-                protect=s.environment == "prod",
+                protect=s.profile == "prod",
                 tags=s.tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -475,7 +475,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                     log_level=s.logs.level,
                     metrics_namespace=s.metrics_namespace,
                     environment=s.stack,
-                    protect=s.environment == "prod",
+                    protect=s.profile == "prod",
                     tags=s.tags,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

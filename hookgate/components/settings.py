@@ -164,8 +164,10 @@ class ArchiveSettings:
 class Settings:
     """Everything the pipeline needs, already validated."""
 
-    environment: str
+    profile: str
+    """`dev` or `prod` (the `environment` config key): the defaults and protections it picks."""
     stack: str
+    """The Pulumi stack's name: resources, metrics and secrets are named after it."""
     providers: tuple[ProviderSettings, ...]
     ingest: IngestSettings
     processor: ProcessorSettings
@@ -190,11 +192,11 @@ class Settings:
     def secret_recovery_window_days(self) -> int:
         """dev deletes secrets at once, so a destroyed dev stack can be recreated under the same
         names; prod keeps them recoverable for AWS's maximum of 30 days."""
-        return 0 if self.environment == "dev" else 30
+        return 0 if self.profile == "dev" else 30
 
     @property
     def tags(self) -> dict[str, str]:
-        return {"app": NAMESPACE, "environment": self.environment, "managed-by": "pulumi"}
+        return {"app": NAMESPACE, "environment": self.profile, "managed-by": "pulumi"}
 
 
 # ---- validation helpers (pure) ----
@@ -786,7 +788,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
     api = _burst(_api(raw), ingest, raw)
     _check_front_door(api, ingest)
     settings = Settings(
-        environment=environment,
+        profile=environment,
         stack=stack or environment,
         providers=_providers(raw),
         ingest=ingest,

@@ -51,7 +51,7 @@ def test_defaults_are_production_values() -> None:
 def test_stack_files_are_valid(stack: str) -> None:
     settings = parse_settings(from_stack_file(stack))
     assert isinstance(settings, Settings)
-    assert settings.environment == stack
+    assert settings.profile == stack
     assert len({p.scheme for p in settings.providers}) >= 3
 
 

@@ -39,7 +39,7 @@ def test_the_program_refuses_a_top_level_typo_in_its_config() -> None:
     with pytest.raises(ConfigError, match="did you mean webhooks:processor"):
         load_settings()
     pulumi.runtime.set_all_config(dict(VALID), ["webhooks:secrets"])
-    assert load_settings().environment == "dev"
+    assert load_settings().profile == "dev"
 
 
 def test_the_program_sees_keys_from_the_engines_environment_too(monkeypatch) -> None:
