@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from hookgate.components.code import handler_archive
 from hookgate.components.domain import check_certificate_region
-from hookgate.components.environment import check_ingest_environment
+from hookgate.components.environments.ingest import check_ingest_environment
 from hookgate.components.packages import for_schemes
 from hookgate.components.pipeline import WebhookPipeline, WebhookPipelineArgs
 from hookgate.components.settings import load_settings

@@ -11,11 +11,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from hookgate.components.environment import IngestOptions, ingest_settings
+from hookgate.components.environments import ingest
 from hookgate.components.function import FunctionSpec, Grant, create_function
 from hookgate.components.function_url import create_function_url
 from hookgate.components.naming import access_log_group_name
-from hookgate.components.settings import ProviderSettings
+from hookgate.components.settings import (
+    ApiSettings,
+    ArchiveSettings,
+    IngestSettings,
+    LogSettings,
+    ProviderSettings,
+)
 
 ROUTE_KEY = "POST /webhooks/{provider}"
 HANDSHAKE_ROUTE_KEYS = ("GET /webhooks/{provider}", "HEAD /webhooks/{provider}")
@@ -51,40 +57,28 @@ NONCURRENT_VERSION_DAYS = 7
 
 @dataclass(frozen=True)
 class WebhookApiArgs:
+    api: ApiSettings
+    """The front door (`kind`, components/function_url.py) and the HTTP API's throttling."""
+    ingest: IngestSettings
+    archive: ArchiveSettings
+    logs: LogSettings
+    providers: Sequence[ProviderSettings]
+    secret_values: pulumi.Input[Mapping[str, Any]]
+    """Provider → secret or list of secrets, a secret Output from the config."""
+    stack: str
+    metrics_namespace: str
     api_name: str
     function_name: str
     role_name: str
     bucket_name: pulumi.Input[str]
     secret_name_prefix: str
     secret_recovery_window_days: int
-    code: pulumi.Archive
-    providers: Sequence[ProviderSettings]
-    # provider → secret or list of secrets, a secret Output from the config.
-    secret_values: pulumi.Input[Mapping[str, Any]]
-    # Pulumi `protect` on the secrets (prod profile): a rename cannot delete them.
     protect_secrets: bool
-    # `api.disableExecuteApiEndpoint`: once every sender uses the custom domain, nobody may
-    # bypass it through the execute-api URL.
-    disable_execute_api_endpoint: bool
+    """Pulumi `protect` on the secrets (prod profile): a rename cannot delete them."""
+    code: pulumi.Archive
     queue_url: pulumi.Input[str]
     queue_arn: pulumi.Input[str]
-    timeout_seconds: int
-    memory_mb: int
-    reserved_concurrency: int | None
-    max_body_bytes: int
-    inline_body_limit: int
-    secrets_refresh_seconds: int
-    throttling_rate_limit: int
-    throttling_burst_limit: int
-    archive_expiration_days: int
-    archive_force_destroy: bool
-    log_retention_days: int
-    log_level: str
-    metrics_namespace: str
-    environment: str
     tags: dict[str, str]
-    # `webhooks:api.kind` (components/function_url.py): the HTTP API or a function URL.
-    kind: str = "httpApi"
 
 
 class WebhookApi(pulumi.ComponentResource):
@@ -139,29 +133,6 @@ class WebhookApi(pulumi.ComponentResource):
 
         self.bucket = self._archive_bucket(name, args, child)
 
-        names = [provider.name for provider in args.providers]
-        options = IngestOptions(
-            max_body_bytes=args.max_body_bytes,
-            inline_body_limit=args.inline_body_limit,
-            secrets_refresh_seconds=args.secrets_refresh_seconds,
-            metrics_namespace=args.metrics_namespace,
-            metric_environment=args.environment,
-            log_level=args.log_level,
-        )
-
-        def environment(values: list[str]) -> dict[str, str]:
-            queue_url, bucket, *secret_arns = values
-            return ingest_settings(
-                options,
-                args.providers,
-                dict(zip(names, secret_arns, strict=True)),
-                queue_url=queue_url,
-                archive_bucket=bucket,
-            ).to_environ()
-
-        variables = pulumi.Output.all(
-            args.queue_url, self.bucket.bucket, *(self.secrets[n].arn for n in names)
-        ).apply(environment)
         resources = create_function(
             self,
             f"{name}-function",
@@ -171,11 +142,20 @@ class WebhookApi(pulumi.ComponentResource):
                 description="Verifies webhook deliveries and queues them.",
                 handler="ingest.handler",
                 code=args.code,
-                timeout_seconds=args.timeout_seconds,
-                memory_mb=args.memory_mb,
-                reserved_concurrency=args.reserved_concurrency,
-                log_retention_days=args.log_retention_days,
-                environment=variables,
+                timeout_seconds=args.ingest.timeout_seconds,
+                memory_mb=args.ingest.memory_mb,
+                reserved_concurrency=args.ingest.reserved_concurrency,
+                log_retention_days=args.logs.retention_days,
+                environment=ingest.environment(
+                    args.ingest,
+                    args.logs,
+                    args.providers,
+                    stack=args.stack,
+                    metrics_namespace=args.metrics_namespace,
+                    queue_url=args.queue_url,
+                    archive_bucket=self.bucket.bucket,
+                    secret_arns={n: secret.arn for n, secret in self.secrets.items()},
+                ),
                 grants=[
                     Grant(actions=["sqs:SendMessage"], resources=[args.queue_arn]),
                     Grant(
@@ -197,7 +177,7 @@ class WebhookApi(pulumi.ComponentResource):
         self.api_id: pulumi.Output[str] | None = None
         self.stage_id: pulumi.Output[str] | None = None
         self.function_url: aws.lambda_.FunctionUrl | None = None
-        if args.kind == "functionUrl":
+        if args.api.kind == "functionUrl":
             self.function_url, self.webhook_base_url = create_function_url(
                 self, name, self.function, versions
             )
@@ -223,7 +203,7 @@ class WebhookApi(pulumi.ComponentResource):
         self.access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
             name=access_log_group_name(args.api_name),
-            retention_in_days=args.log_retention_days,
+            retention_in_days=args.logs.retention_days,
             tags=args.tags,
             opts=child,
         )
@@ -232,7 +212,9 @@ class WebhookApi(pulumi.ComponentResource):
             name=args.api_name,
             protocol_type="HTTP",
             description="Receives signed webhook deliveries.",
-            disable_execute_api_endpoint=args.disable_execute_api_endpoint,
+            # Once every sender uses the custom domain, nobody may bypass it through the
+            # execute-api URL (`api.disableExecuteApiEndpoint`).
+            disable_execute_api_endpoint=args.api.disable_execute_api_endpoint,
             tags=args.tags,
             opts=child,
         )
@@ -280,8 +262,8 @@ class WebhookApi(pulumi.ComponentResource):
             name="$default",
             auto_deploy=True,
             default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_rate_limit=args.throttling_rate_limit,
-                throttling_burst_limit=args.throttling_burst_limit,
+                throttling_rate_limit=args.api.throttling_rate_limit,
+                throttling_burst_limit=args.api.throttling_burst_limit,
             ),
             access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
                 destination_arn=self.access_logs.arn,
@@ -307,7 +289,7 @@ class WebhookApi(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             f"{name}-archive",
             bucket=args.bucket_name,
-            force_destroy=args.archive_force_destroy,
+            force_destroy=args.archive.force_destroy,
             tags=args.tags,
             opts=child,
         )
@@ -350,9 +332,10 @@ class WebhookApi(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        days = args.archive.expiration_days
         expiration = (
-            aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.archive_expiration_days)
-            if args.archive_expiration_days
+            aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days)
+            if days
             else None  # 0: bodies are kept as long as the events (archive.expirationDays)
         )
         aws.s3.BucketLifecycleConfiguration(

@@ -23,12 +23,9 @@ import pulumi_aws as aws
 
 from hookgate.components import naming
 from hookgate.components.http_destination import HTTP_MAX_RECEIVE_COUNT, http_queue_visibility
+from hookgate.components.retention import DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS
 from hookgate.components.subscribers import SubscriberSettings
 
-EVENT_BUS = 256
-EVENT_RULE = 64
-SUBSCRIBER_RETENTION_SECONDS = 4 * 24 * 3600
-SUBSCRIBER_DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 SUBSCRIBER_MAX_RECEIVE_COUNT = 5
 # EventBridge's own bounds: retried with backoff for up to a day, then the target DLQ.
 TARGET_MAX_EVENT_AGE_SECONDS = 24 * 3600
@@ -152,7 +149,7 @@ class WebhookBus(pulumi.ComponentResource):
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         rule = aws.cloudwatch.EventRule(
             f"{base}-rule",
-            name=args.name(f"sub-{s.name}", EVENT_RULE),
+            name=args.name(f"sub-{s.name}", naming.EVENT_RULE),
             description=f"Published webhook events for subscriber {s.name}.",
             event_bus_name=self.bus.name,
             event_pattern=json.dumps(s.event_pattern(), sort_keys=True),
@@ -163,7 +160,7 @@ class WebhookBus(pulumi.ComponentResource):
         dlq = aws.sqs.Queue(
             f"{base}-dlq",
             name=args.name(f"sub-{s.name}-dlq", naming.SQS_QUEUE),
-            message_retention_seconds=SUBSCRIBER_DLQ_RETENTION_SECONDS,
+            message_retention_seconds=DLQ_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             tags=args.tags,
             opts=stateful,
@@ -182,7 +179,7 @@ class WebhookBus(pulumi.ComponentResource):
             queue = aws.sqs.Queue(
                 f"{base}-queue",
                 name=args.name(f"sub-{s.name}", naming.SQS_QUEUE),
-                message_retention_seconds=SUBSCRIBER_RETENTION_SECONDS,
+                message_retention_seconds=QUEUE_RETENTION_SECONDS,
                 sqs_managed_sse_enabled=True,
                 # An HTTP destination's function retries until maxAgeHours and dead-letters
                 # itself (components/http_destination.py): the redrive is only its safety net.

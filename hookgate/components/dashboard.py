@@ -24,8 +24,8 @@ class WebhookDashboardArgs:
     dashboard_name: str
     region: str
     metrics_namespace: str
-    # The value of the handlers' `Environment` dimension (their ENVIRONMENT variable).
-    metric_environment: str
+    stack: str
+    """The value of the handlers' `Environment` metric dimension."""
     queue_name: pulumi.Input[str]
     dlq_name: pulumi.Input[str]
     ingest_function_name: pulumi.Input[str]
@@ -57,12 +57,12 @@ class WebhookDashboard(pulumi.ComponentResource):
 def _search(args: WebhookDashboardArgs, metric: str, dimensions: tuple[str, ...]) -> list[Any]:
     """One SEARCH expression over the handlers' metric with exactly these dimensions."""
     schema = ",".join((args.metrics_namespace, *dimensions))
-    query = f'{{{schema}}} MetricName="{metric}" Environment="{args.metric_environment}"'
+    query = f'{{{schema}}} MetricName="{metric}" Environment="{args.stack}"'
     return [{"expression": f"SEARCH('{query}', 'Sum', {PERIOD_SECONDS})", "id": metric.lower()}]
 
 
 def _widgets(args: WebhookDashboardArgs) -> list[dict[str, Any]]:
-    env = ("Environment", args.metric_environment)
+    env = ("Environment", args.stack)
     own = args.metrics_namespace
     graphs: list[tuple[str, str, list[list[Any]]]] = [
         (

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from hookgate.components.config_error import ConfigError
-from hookgate.components.settings import Settings
+from hookgate.components.settings import ApiSettings, Settings
 
 SECURITY_POLICY = "TLS_1_2"
 VALIDATION_RECORD_TTL = 60
@@ -33,11 +33,10 @@ def check_certificate_region(settings: Settings, region: str) -> None:
 
 @dataclass(frozen=True)
 class WebhookDomainArgs:
-    domain_name: str
-    # Exactly one of the two (validated in settings): an existing certificate, or the Route 53
-    # zone in which the program validates a new one and creates the alias record.
-    certificate_arn: str | None
-    hosted_zone_id: str | None
+    api: ApiSettings
+    """With `domain_name` and exactly one of `certificate_arn` (an existing certificate) and
+    `hosted_zone_id` (the Route 53 zone in which the program validates a new one and creates
+    the alias record), as the settings validate them."""
     api_id: pulumi.Input[str]
     stage: pulumi.Input[str]
     tags: dict[str, str]
@@ -52,15 +51,17 @@ class WebhookDomain(pulumi.ComponentResource):
     ) -> None:
         super().__init__("webhooks:domain:WebhookDomain", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        domain_name, zone = args.api.domain_name, args.api.hosted_zone_id
+        assert domain_name is not None  # the pipeline builds a domain only for one
         certificate_arn: pulumi.Input[str] = (
-            args.certificate_arn
-            if args.certificate_arn is not None
-            else self._validated_certificate(name, args, child)
+            args.api.certificate_arn
+            if args.api.certificate_arn is not None
+            else self._validated_certificate(name, domain_name, zone, args.tags, child)
         )
 
         self.domain = aws.apigatewayv2.DomainName(
             f"{name}-domain",
-            domain_name=args.domain_name,
+            domain_name=domain_name,
             domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
                 certificate_arn=certificate_arn,
                 endpoint_type="REGIONAL",
@@ -77,11 +78,11 @@ class WebhookDomain(pulumi.ComponentResource):
             opts=child,
         )
         target = self.domain.domain_name_configuration
-        if args.hosted_zone_id is not None:
+        if zone is not None:
             aws.route53.Record(
                 f"{name}-alias",
-                zone_id=args.hosted_zone_id,
-                name=args.domain_name,
+                zone_id=zone,
+                name=domain_name,
                 type="A",
                 aliases=[
                     aws.route53.RecordAliasArgs(
@@ -93,27 +94,32 @@ class WebhookDomain(pulumi.ComponentResource):
                 opts=child,
             )
         # Known once the mapping exists: a sender given this URL reaches the API.
-        self.base_url = mapping.id.apply(lambda _: f"https://{args.domain_name}/webhooks")
+        self.base_url = mapping.id.apply(lambda _: f"https://{domain_name}/webhooks")
         self.target_domain_name = target.target_domain_name
         self.register_outputs(
             {"base_url": self.base_url, "target_domain_name": self.target_domain_name}
         )
 
     def _validated_certificate(
-        self, name: str, args: WebhookDomainArgs, child: pulumi.ResourceOptions
+        self,
+        name: str,
+        domain_name: str,
+        zone: str | None,
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
     ) -> pulumi.Output[str]:
         """An ACM certificate for the domain, validated through a CNAME in the hosted zone."""
         certificate = aws.acm.Certificate(
             f"{name}-certificate",
-            domain_name=args.domain_name,
+            domain_name=domain_name,
             validation_method="DNS",
-            tags=args.tags,
+            tags=tags,
             opts=child,
         )
         option = certificate.domain_validation_options[0]
         record = aws.route53.Record(
             f"{name}-certificate-validation-record",
-            zone_id=args.hosted_zone_id,
+            zone_id=zone,
             name=option.resource_record_name,
             type=option.resource_record_type,
             records=[option.resource_record_value],

@@ -1,7 +1,7 @@
 """A Lambda function with its own log group and a role allowed exactly what its code calls.
 
-Shared by `WebhookApi` (ingest) and `WebhookProcessor` (process); the resources are created
-as children of the calling component.
+Shared by every component that owns a function (ingest, process, publish, deliver); the
+resources are created as children of the calling component.
 """
 
 from __future__ import annotations

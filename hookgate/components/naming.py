@@ -89,15 +89,20 @@ def bucket_base(stack: str, region: str) -> str:
     return regional("archive", stack, S3_BUCKET - ACCOUNT_ID_CHARS - len(region) - 2)
 
 
+def archive_bucket(stack: str, region: str, account_id: str) -> str:
+    """`webhooks-archive-<stack>-<account id>-<region>`: unique across all accounts."""
+    return f"{bucket_base(stack, region)}-{account_id}-{region}"
+
+
 def secret_prefix(stack: str) -> str:
     """`webhooks/<stack>`: the path of the stack's provider secrets (`.../<provider>`)."""
     # Provider names are at most 32 characters; a secret name may have 512.
     return f"{PREFIX}/" + stack_token(stack, SECRET - len(PREFIX) - 2 - 32)
 
 
-def regional_bare(stack: str, limit: int) -> str:
-    """`webhooks-<stack>`: for a resource that is the stack's only one of its kind (the bus)."""
-    return f"{PREFIX}-" + stack_token(stack, limit - len(PREFIX) - 1)
+def bus(stack: str) -> str:
+    """`webhooks-<stack>`: the stack's event bus, its only one."""
+    return f"{PREFIX}-" + stack_token(stack, EVENT_BUS - len(PREFIX) - 1)
 
 
 # Pulumi type tokens: the namespaces in which AWS wants a name unique (per region, or per account
@@ -176,10 +181,10 @@ def fixed_names(stack: str, region: str, front_door: str = "httpApi") -> Iterato
         yield PhysicalName(LOG_GROUP_TYPE, access_log_group_name(api), "the access logs")
     for part in alarms:
         yield PhysicalName(ALARM_TYPE, regional(part, stack, ALARM), f"the {part} alarm")
-    yield PhysicalName(BUS_TYPE, regional_bare(stack, EVENT_BUS), "the bus")
+    yield PhysicalName(BUS_TYPE, bus(stack), "the bus")
     yield PhysicalName(TOPIC_TYPE, regional("alarms", stack, SNS_TOPIC), "the alarm topic")
     yield PhysicalName(DASHBOARD_TYPE, dashboard(stack, region), "the dashboard")
-    bucket = f"{bucket_base(stack, region)}-{'0' * ACCOUNT_ID_CHARS}-{region}"
+    bucket = archive_bucket(stack, region, "0" * ACCOUNT_ID_CHARS)
     yield PhysicalName(BUCKET_TYPE, bucket, "the archive bucket")
 
 

@@ -52,55 +52,42 @@ class WebhookPipeline(pulumi.ComponentResource):
         self.table = WebhookTable(
             f"{name}-table",
             WebhookTableArgs(
-                table_name=s.name("events", naming.DYNAMODB_TABLE),
-                point_in_time_recovery=s.table.point_in_time_recovery,
-                deletion_protection=s.table.deletion_protection,
-                tags=s.tags,
+                table=s.table, table_name=s.name("events", naming.DYNAMODB_TABLE), tags=s.tags
             ),
             opts=child,
         )
         self.queue = WebhookQueue(
             f"{name}-queue",
             WebhookQueueArgs(
+                queue=s.queue,
                 queue_name=s.name("queue", naming.SQS_QUEUE),
                 dlq_name=s.name("dlq", naming.SQS_QUEUE),
-                visibility_timeout_seconds=s.queue.visibility_timeout_seconds,
-                retention_seconds=s.queue.retention_seconds,
-                dlq_retention_seconds=s.queue.dlq_retention_seconds,
-                max_receive_count=s.queue.max_receive_count,
                 protect=protect,
                 tags=s.tags,
             ),
             opts=child,
         )
-        # Bucket names are global: account and region make this one unique. The processor
-        # reads archived bodies back, so it is named before the API (which creates it) exists.
-        archive_bucket_name = pulumi.Output.concat(
-            naming.bucket_base(s.stack, args.region), "-", args.account_id, "-", args.region
+        # The processor reads archived bodies back, so the bucket is named before the API
+        # (which creates it) exists.
+        archive_bucket_name = pulumi.Output.from_input(args.account_id).apply(
+            lambda account_id: naming.archive_bucket(s.stack, args.region, account_id)
         )
         self.processor = WebhookProcessor(
             f"{name}-processor",
             WebhookProcessorArgs(
+                processor=s.processor,
+                table=s.table,
+                logs=s.logs,
+                stack=s.stack,
+                metrics_namespace=s.metrics_namespace,
                 function_name=s.name("process"),
                 role_name=naming.account_global("process", s.stack, args.region, naming.IAM_ROLE),
                 code=args.code,
                 queue_arn=self.queue.queue_arn,
                 table_name=self.table.table_name,
                 table_arn=self.table.table_arn,
-                timeout_seconds=s.processor.timeout_seconds,
-                memory_mb=s.processor.memory_mb,
-                reserved_concurrency=s.processor.reserved_concurrency,
-                batch_size=s.processor.batch_size,
-                write_concurrency=s.processor.write_concurrency,
-                batching_window_seconds=s.processor.batching_window_seconds,
-                maximum_concurrency=s.processor.maximum_concurrency,
-                event_ttl_days=s.table.event_ttl_days,
                 archive_bucket_name=archive_bucket_name,
                 archive_bucket_arn=pulumi.Output.concat("arn:aws:s3:::", archive_bucket_name),
-                log_retention_days=s.logs.retention_days,
-                log_level=s.logs.level,
-                metrics_namespace=s.metrics_namespace,
-                environment=s.stack,
                 tags=s.tags,
             ),
             opts=child,
@@ -108,36 +95,25 @@ class WebhookPipeline(pulumi.ComponentResource):
         self.api = WebhookApi(
             f"{name}-api",
             WebhookApiArgs(
+                api=s.api,
+                ingest=s.ingest,
+                archive=s.archive,
+                logs=s.logs,
+                providers=s.providers,
+                secret_values=s.secret_values,
+                stack=s.stack,
+                metrics_namespace=s.metrics_namespace,
                 api_name=s.name("api", naming.API),
                 function_name=s.name("ingest"),
                 role_name=naming.account_global("ingest", s.stack, args.region, naming.IAM_ROLE),
-                # Bucket names are global: account and region make this one unique.
                 bucket_name=archive_bucket_name,
                 secret_name_prefix=naming.secret_prefix(s.stack),
                 secret_recovery_window_days=s.secret_recovery_window_days,
-                code=args.code,
-                providers=s.providers,
-                secret_values=s.secret_values,
                 protect_secrets=protect,
-                disable_execute_api_endpoint=s.api.disable_execute_api_endpoint,
+                code=args.code,
                 queue_url=self.queue.queue_url,
                 queue_arn=self.queue.queue_arn,
-                timeout_seconds=s.ingest.timeout_seconds,
-                memory_mb=s.ingest.memory_mb,
-                reserved_concurrency=s.ingest.reserved_concurrency,
-                max_body_bytes=s.ingest.max_body_bytes,
-                inline_body_limit=s.ingest.inline_body_limit,
-                secrets_refresh_seconds=s.ingest.secrets_refresh_seconds,
-                throttling_rate_limit=s.api.throttling_rate_limit,
-                throttling_burst_limit=s.api.throttling_burst_limit,
-                archive_expiration_days=s.archive.expiration_days,
-                archive_force_destroy=s.archive.force_destroy,
-                log_retention_days=s.logs.retention_days,
-                log_level=s.logs.level,
-                metrics_namespace=s.metrics_namespace,
-                environment=s.stack,
                 tags=s.tags,
-                kind=s.api.kind,
             ),
             opts=child,
         )
@@ -152,9 +128,7 @@ class WebhookPipeline(pulumi.ComponentResource):
             domain = WebhookDomain(
                 f"{name}-domain",
                 WebhookDomainArgs(
-                    domain_name=s.api.domain_name,
-                    certificate_arn=s.api.certificate_arn,
-                    hosted_zone_id=s.api.hosted_zone_id,
+                    api=s.api,
                     api_id=self.api.api_id,
                     stage=self.api.stage_id,
                     tags=s.tags,
@@ -170,7 +144,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 dashboard_name=naming.dashboard(s.stack, args.region),
                 region=args.region,
                 metrics_namespace=s.metrics_namespace,
-                metric_environment=s.stack,
+                stack=s.stack,
                 queue_name=self.queue.queue_name,
                 dlq_name=self.queue.dlq_name,
                 ingest_function_name=self.api.function_name,
@@ -398,7 +372,7 @@ class WebhookPipeline(pulumi.ComponentResource):
         self.bus = WebhookBus(
             f"{name}-bus",
             WebhookBusArgs(
-                bus_name=naming.regional_bare(s.stack, naming.EVENT_BUS),
+                bus_name=naming.bus(s.stack),
                 subscribers=s.subscribers,
                 name=s.name,
                 role_name=lambda part: naming.account_global(
@@ -417,6 +391,12 @@ class WebhookPipeline(pulumi.ComponentResource):
         self.publisher = WebhookPublisher(
             f"{name}-publisher",
             WebhookPublisherArgs(
+                processor=s.processor,
+                ingest=s.ingest,
+                subscribers=s.subscribers,
+                logs=s.logs,
+                stack=s.stack,
+                metrics_namespace=s.metrics_namespace,
                 function_name=s.name("publish"),
                 role_name=naming.account_global("publish", s.stack, args.region, naming.IAM_ROLE),
                 dlq_name=s.name("publish-dlq", naming.SQS_QUEUE),
@@ -426,14 +406,6 @@ class WebhookPipeline(pulumi.ComponentResource):
                 bus_arn=self.bus.bus_arn,
                 archive_bucket=self.api.bucket_name,
                 archive_bucket_arn=self.api.bucket.arn,
-                match_paths=match_paths(s.subscribers),
-                inline_body_limit=s.ingest.inline_body_limit,
-                timeout_seconds=s.processor.timeout_seconds,
-                memory_mb=s.processor.memory_mb,
-                log_retention_days=s.logs.retention_days,
-                log_level=s.logs.level,
-                metrics_namespace=s.metrics_namespace,
-                environment=s.stack,
                 protect=s.profile == "prod",
                 tags=s.tags,
             ),

@@ -6,33 +6,28 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from webhooks.process_settings import ProcessHandlerSettings
 
+from hookgate.components.environments import process
 from hookgate.components.function import FunctionSpec, Grant, create_function, list_archive
+from hookgate.components.settings import LogSettings, ProcessorSettings, TableSettings
 
 
 @dataclass(frozen=True)
 class WebhookProcessorArgs:
+    processor: ProcessorSettings
+    table: TableSettings
+    """Its `event_ttl_days`: the expiry the function gives each event it stores."""
+    logs: LogSettings
+    stack: str
+    metrics_namespace: str
     function_name: str
     role_name: str
     code: pulumi.Archive
     queue_arn: pulumi.Input[str]
     table_name: pulumi.Input[str]
     table_arn: pulumi.Input[str]
-    timeout_seconds: int
-    memory_mb: int
-    reserved_concurrency: int | None
-    batch_size: int
-    batching_window_seconds: int
-    maximum_concurrency: int
-    write_concurrency: int
-    event_ttl_days: int
     archive_bucket_name: pulumi.Input[str]
     archive_bucket_arn: pulumi.Input[str]
-    log_retention_days: int
-    log_level: str
-    metrics_namespace: str
-    environment: str
     tags: dict[str, str]
 
 
@@ -59,20 +54,18 @@ class WebhookProcessor(pulumi.ComponentResource):
                 description="Stores queued webhook deliveries in DynamoDB, exactly once.",
                 handler="process.handler",
                 code=args.code,
-                timeout_seconds=args.timeout_seconds,
-                memory_mb=args.memory_mb,
-                reserved_concurrency=args.reserved_concurrency,
-                log_retention_days=args.log_retention_days,
-                environment=pulumi.Output.all(args.table_name, args.archive_bucket_name).apply(
-                    lambda names: ProcessHandlerSettings(
-                        table_name=names[0],
-                        ttl_days=args.event_ttl_days,
-                        environment=args.environment,
-                        archive_bucket=names[1],
-                        metrics_namespace=args.metrics_namespace,
-                        log_level=args.log_level,
-                        write_concurrency=args.write_concurrency,
-                    ).to_environ()
+                timeout_seconds=args.processor.timeout_seconds,
+                memory_mb=args.processor.memory_mb,
+                reserved_concurrency=args.processor.reserved_concurrency,
+                log_retention_days=args.logs.retention_days,
+                environment=process.environment(
+                    args.processor,
+                    args.table,
+                    args.logs,
+                    stack=args.stack,
+                    metrics_namespace=args.metrics_namespace,
+                    table_name=args.table_name,
+                    archive_bucket=args.archive_bucket_name,
                 ),
                 grants=[
                     # PutItem stores; GetItem reads a taken key's body_sha256 (duplicate or
@@ -106,11 +99,11 @@ class WebhookProcessor(pulumi.ComponentResource):
             f"{name}-queue-mapping",
             event_source_arn=args.queue_arn,
             function_name=self.function.arn,
-            batch_size=args.batch_size,
-            maximum_batching_window_in_seconds=args.batching_window_seconds,
+            batch_size=args.processor.batch_size,
+            maximum_batching_window_in_seconds=args.processor.batching_window_seconds,
             function_response_types=["ReportBatchItemFailures"],
             scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
-                maximum_concurrency=args.maximum_concurrency
+                maximum_concurrency=args.processor.maximum_concurrency
             ),
             tags=args.tags,
             # Creating the mapping checks that the role may already read the queue.

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from webhooks.publish import ALWAYS_INLINE_BYTES
-from webhooks.publish_settings import PublishHandlerSettings
 
+from hookgate.components.environments import publish
 from hookgate.components.function import FunctionSpec, Grant, create_function, list_archive
+from hookgate.components.retention import DLQ_RETENTION_SECONDS
+from hookgate.components.settings import IngestSettings, LogSettings, ProcessorSettings
+from hookgate.components.subscribers import SubscriberSettings
 
 BATCH_SIZE = 10
 MAXIMUM_RETRY_ATTEMPTS = 10
 MAXIMUM_RECORD_AGE_SECONDS = 6 * 3600
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 # Inserts of event items only: lookup items carry no body_sha256 (docs/contract.md).
 STREAM_FILTER = {
     "eventName": ["INSERT"],
@@ -32,6 +33,16 @@ STREAM_FILTER = {
 
 @dataclass(frozen=True)
 class WebhookPublisherArgs:
+    processor: ProcessorSettings
+    """Its `timeout_seconds` and `memory_mb`: the publish function is sized like the process
+    function."""
+    ingest: IngestSettings
+    """Its `inline_body_limit`: whether a stored body may be too large for an entry."""
+    subscribers: tuple[SubscriberSettings, ...]
+    """Their payload filters: the paths each event carries in `detail.match`."""
+    logs: LogSettings
+    stack: str
+    metrics_namespace: str
     function_name: str
     role_name: str
     dlq_name: str
@@ -41,21 +52,8 @@ class WebhookPublisherArgs:
     bus_arn: pulumi.Input[str]
     archive_bucket: pulumi.Input[str]
     archive_bucket_arn: pulumi.Input[str]
-    match_paths: tuple[str, ...]
-    inline_body_limit: int
-    timeout_seconds: int
-    memory_mb: int
-    log_retention_days: int
-    log_level: str
-    metrics_namespace: str
-    environment: str
     protect: bool
     tags: dict[str, str]
-
-
-def needs_archive_write(inline_body_limit: int) -> bool:
-    """Whether an inline body may be too large for an entry (then it is archived first)."""
-    return inline_body_limit > ALWAYS_INLINE_BYTES
 
 
 class WebhookPublisher(pulumi.ComponentResource):
@@ -73,8 +71,6 @@ class WebhookPublisher(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        write = needs_archive_write(args.inline_body_limit)
-        uses_archive = write or bool(args.match_paths)
         bodies = pulumi.Output.from_input(args.archive_bucket_arn).apply(lambda a: f"{a}/bodies/*")
         grants = [
             Grant(
@@ -92,10 +88,11 @@ class WebhookPublisher(pulumi.ComponentResource):
             Grant(actions=["events:PutEvents"], resources=[args.bus_arn]),
             Grant(actions=["sqs:SendMessage"], resources=[self.dlq.arn]),
         ]
-        if args.match_paths:  # claim-checked bodies are read for the payload filters
+        if publish.reads_archive(args.subscribers):  # claim-checked bodies, for payload filters
             grants.append(Grant(actions=["s3:GetObject"], resources=[bodies]))
             grants.append(list_archive(args.archive_bucket_arn))
-        if write:  # at the key of the bytes, with their checksum (envelope.archive_object)
+        if publish.writes_archive(args.ingest):
+            # At the key of the bytes, with their checksum (envelope.archive_object).
             grants.append(Grant(actions=["s3:PutObject"], resources=[bodies]))
         resources = create_function(
             self,
@@ -106,19 +103,18 @@ class WebhookPublisher(pulumi.ComponentResource):
                 description="Publishes every newly stored webhook event to the stack's bus.",
                 handler="publish.handler",
                 code=args.code,
-                timeout_seconds=args.timeout_seconds,
-                memory_mb=args.memory_mb,
+                timeout_seconds=args.processor.timeout_seconds,
+                memory_mb=args.processor.memory_mb,
                 reserved_concurrency=None,
-                log_retention_days=args.log_retention_days,
-                environment=pulumi.Output.all(args.bus_name, args.archive_bucket).apply(
-                    lambda values: PublishHandlerSettings(
-                        event_bus_name=values[0],
-                        archive_bucket=values[1] if uses_archive else "",
-                        match_paths=args.match_paths,
-                        environment=args.environment,
-                        metrics_namespace=args.metrics_namespace,
-                        log_level=args.log_level,
-                    ).to_environ()
+                log_retention_days=args.logs.retention_days,
+                environment=publish.environment(
+                    args.ingest,
+                    args.subscribers,
+                    args.logs,
+                    stack=args.stack,
+                    metrics_namespace=args.metrics_namespace,
+                    event_bus_name=args.bus_name,
+                    archive_bucket=args.archive_bucket,
                 ),
                 grants=grants,
                 tags=args.tags,

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from hookgate.components.settings import QueueSettings
+
 
 @dataclass(frozen=True)
 class WebhookQueueArgs:
+    queue: QueueSettings
     queue_name: str
     dlq_name: str
-    visibility_timeout_seconds: int
-    retention_seconds: int
-    dlq_retention_seconds: int
-    max_receive_count: int
     # Pulumi `protect` (prod profile): a rename or replacement cannot delete queued events.
     protect: bool
     tags: dict[str, str]
@@ -42,7 +41,7 @@ class WebhookQueue(pulumi.ComponentResource):
         self.dlq = aws.sqs.Queue(
             f"{name}-dlq",
             name=args.dlq_name,
-            message_retention_seconds=args.dlq_retention_seconds,
+            message_retention_seconds=args.queue.dlq_retention_seconds,
             sqs_managed_sse_enabled=True,
             tags=args.tags,
             opts=stateful,
@@ -50,11 +49,14 @@ class WebhookQueue(pulumi.ComponentResource):
         self.queue = aws.sqs.Queue(
             f"{name}-queue",
             name=args.queue_name,
-            visibility_timeout_seconds=args.visibility_timeout_seconds,
-            message_retention_seconds=args.retention_seconds,
+            visibility_timeout_seconds=args.queue.visibility_timeout_seconds,
+            message_retention_seconds=args.queue.retention_seconds,
             sqs_managed_sse_enabled=True,
             redrive_policy=pulumi.Output.json_dumps(
-                {"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": args.max_receive_count}
+                {
+                    "deadLetterTargetArn": self.dlq.arn,
+                    "maxReceiveCount": args.queue.max_receive_count,
+                }
             ),
             tags=args.tags,
             opts=stateful,

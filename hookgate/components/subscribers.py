@@ -23,6 +23,7 @@ from webhooks.publish import (
     MAX_MATCH_VALUE_LENGTH,
     MAX_UNMATCHED_BYTES,
     MIN_INT64,
+    SOURCE_PREFIX,
 )
 
 from hookgate.components.config_error import ConfigError, setting_key
@@ -60,8 +61,6 @@ MESSAGE_GROUP_ID = re.compile(r"[A-Za-z0-9!-/:-@\[-`{-~]{1,100}")
 # or function in another account only in the same Region
 # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-cross-account.html).
 CROSS_REGION_KINDS = ("bus",)
-SOURCE_PREFIX = "webhooks."
-"""Matches the publisher's `source` (`webhooks.<provider>`, handlers/webhooks/publish.py)."""
 
 
 @dataclass(frozen=True)

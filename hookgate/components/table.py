@@ -7,12 +7,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from hookgate.components.settings import TableSettings
+
 
 @dataclass(frozen=True)
 class WebhookTableArgs:
+    table: TableSettings
     table_name: str
-    point_in_time_recovery: bool
-    deletion_protection: bool
     tags: dict[str, str]
 
 
@@ -56,15 +57,15 @@ class WebhookTable(pulumi.ComponentResource):
             ],
             ttl=aws.dynamodb.TableTtlArgs(attribute_name="expires_at", enabled=True),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-                enabled=args.point_in_time_recovery
+                enabled=args.table.point_in_time_recovery
             ),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-            deletion_protection_enabled=args.deletion_protection,
+            deletion_protection_enabled=args.table.deletion_protection,
             # The outbox: the publish function reads every new item from the stream.
             stream_enabled=True,
             stream_view_type="NEW_IMAGE",
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.table.deletion_protection),
         )
         self.table_name = self.table.name
         self.table_arn = self.table.arn

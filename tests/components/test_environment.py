@@ -3,7 +3,7 @@
 import pytest
 
 from hookgate.components.config_error import ConfigError
-from hookgate.components.environment import (
+from hookgate.components.environments.ingest import (
     LAMBDA_ENVIRONMENT_BYTES,
     check_ingest_environment,
     environment_bytes,

@@ -1,4 +1,4 @@
-"""The ingest function's environment, built in one place, and the check that it fits Lambda.
+"""The ingest function's environment, and the check that it fits Lambda.
 
 `PROVIDERS` grows with every provider (about 150 bytes each); Lambda refuses a function whose
 variables exceed 4 KB, but only at `pulumi up`, halfway through a deployment. The check measures
@@ -9,14 +9,14 @@ anything is created.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
+import pulumi
 from webhooks import providers as handler_providers
 from webhooks.ingest_settings import IngestHandlerSettings
 
 from hookgate.components import naming
 from hookgate.components.config_error import ConfigError
-from hookgate.components.settings import ProviderSettings, Settings
+from hookgate.components.settings import IngestSettings, LogSettings, ProviderSettings, Settings
 
 # Lambda quotas: "Environment variables: 4 KB", all keys and values together.
 LAMBDA_ENVIRONMENT_BYTES = 4096
@@ -25,39 +25,18 @@ ACCOUNT_PLACEHOLDER = "0" * naming.ACCOUNT_ID_CHARS
 ARN_RANDOM_SUFFIX = "-XXXXXX"
 
 
-@dataclass(frozen=True)
-class IngestOptions:
-    """The ingest function's plain settings, as its environment carries them."""
-
-    max_body_bytes: int
-    inline_body_limit: int
-    secrets_refresh_seconds: int
-    metrics_namespace: str
-    # The stack, not the profile: stacks sharing an account keep their metrics apart.
-    metric_environment: str
-    log_level: str
-
-    @classmethod
-    def of(cls, settings: Settings) -> IngestOptions:
-        return cls(
-            max_body_bytes=settings.ingest.max_body_bytes,
-            inline_body_limit=settings.ingest.inline_body_limit,
-            secrets_refresh_seconds=settings.ingest.secrets_refresh_seconds,
-            metrics_namespace=settings.metrics_namespace,
-            metric_environment=settings.stack,
-            log_level=settings.logs.level,
-        )
-
-
-def ingest_settings(
-    options: IngestOptions,
+def handler_settings(
+    ingest: IngestSettings,
+    logs: LogSettings,
     providers: Sequence[ProviderSettings],
-    secret_arns: Mapping[str, str],
     *,
+    stack: str,
+    metrics_namespace: str,
     queue_url: str,
     archive_bucket: str,
+    secret_arns: Mapping[str, str],
 ) -> IngestHandlerSettings:
-    """The ingest handler's settings (their `to_environ()` is the function's environment)."""
+    """The ingest handler's settings; `secret_arns` maps each provider to its secret's ARN."""
     return IngestHandlerSettings(
         queue_url=queue_url,
         archive_bucket=archive_bucket,
@@ -65,12 +44,44 @@ def ingest_settings(
             p.name: handler_providers.build(p.name, p.scheme, secret_arns[p.name], p.options)
             for p in providers
         },
-        environment=options.metric_environment,
-        max_body_bytes=options.max_body_bytes,
-        inline_body_limit=options.inline_body_limit,
-        secrets_refresh_seconds=options.secrets_refresh_seconds,
-        metrics_namespace=options.metrics_namespace,
-        log_level=options.log_level,
+        environment=stack,
+        max_body_bytes=ingest.max_body_bytes,
+        inline_body_limit=ingest.inline_body_limit,
+        secrets_refresh_seconds=ingest.secrets_refresh_seconds,
+        metrics_namespace=metrics_namespace,
+        log_level=logs.level,
+    )
+
+
+def environment(
+    ingest: IngestSettings,
+    logs: LogSettings,
+    providers: Sequence[ProviderSettings],
+    *,
+    stack: str,
+    metrics_namespace: str,
+    queue_url: pulumi.Input[str],
+    archive_bucket: pulumi.Input[str],
+    secret_arns: Mapping[str, pulumi.Input[str]],
+) -> pulumi.Output[dict[str, str]]:
+    """`handler_settings` rendered, once the queue, the bucket and the secrets exist."""
+    names = [p.name for p in providers]
+
+    def render(values: list[str]) -> dict[str, str]:
+        queue, bucket, *arns = values
+        return handler_settings(
+            ingest,
+            logs,
+            providers,
+            stack=stack,
+            metrics_namespace=metrics_namespace,
+            queue_url=queue,
+            archive_bucket=bucket,
+            secret_arns=dict(zip(names, arns, strict=True)),
+        ).to_environ()
+
+    return pulumi.Output.all(queue_url, archive_bucket, *(secret_arns[n] for n in names)).apply(
+        render
     )
 
 
@@ -89,12 +100,15 @@ def estimated_ingest_variables(settings: Settings, region: str) -> dict[str, str
         + ARN_RANDOM_SUFFIX
         for p in settings.providers
     }
-    return ingest_settings(
-        IngestOptions.of(settings),
+    return handler_settings(
+        settings.ingest,
+        settings.logs,
         settings.providers,
-        arns,
+        stack=settings.stack,
+        metrics_namespace=settings.metrics_namespace,
         queue_url=f"https://sqs.{region}.amazonaws.com/{account}/{queue}",
-        archive_bucket=f"{naming.bucket_base(settings.stack, region)}-{account}-{region}",
+        archive_bucket=naming.archive_bucket(settings.stack, region, account),
+        secret_arns=arns,
     ).to_environ()
 
 
