@@ -389,12 +389,13 @@ def test_api_routes_post_webhooks_provider_to_ingest(stack: MockedStack) -> None
 
 
 def test_stage_throttles_and_logs_json(stack: MockedStack) -> None:
-    settings = settings_of(stack).api
+    settings = settings_of(stack)
     stage = stack.one("aws:apigatewayv2/stage:Stage").inputs
     assert stage["name"] == "$default"
     assert stage["autoDeploy"] is True
-    assert stage["defaultRouteSettings"]["throttlingRateLimit"] == settings.throttling_rate_limit
-    assert stage["defaultRouteSettings"]["throttlingBurstLimit"] == settings.throttling_burst_limit
+    route = stage["defaultRouteSettings"]
+    assert route["throttlingRateLimit"] == settings.api_throttling_rate_limit
+    assert route["throttlingBurstLimit"] == settings.api_throttling_burst_limit
     access = stage["accessLogSettings"]
     assert access["destinationArn"] == arn_of(
         stack, "aws:cloudwatch/logGroup:LogGroup", "webhooks-api-access-logs"
@@ -519,7 +520,7 @@ def test_archive_bucket_is_private_tls_only_and_expires(stack: MockedStack) -> N
     ]
     assert rule["status"] == "Enabled"
     assert rule["filter"] == {"prefix": "bodies/"}
-    assert rule["expiration"] == {"days": settings_of(stack).archive.expiration_days}
+    assert rule["expiration"] == {"days": settings_of(stack).archive_expiration_days}
 
 
 def test_alarms_cover_what_needs_a_human(stack: MockedStack) -> None:
