@@ -961,10 +961,9 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Settings
     Without it (tests of the rules alone) the environment's name stands in for the stack.
     The plain `secrets` are carried as `secret_values` (and checked there, like any).
     """
-    environment = raw.get("environment")
-    profile_kind = Choice(ENVIRONMENTS)
-    if not profile_kind.accepts(environment):
-        raise ConfigError(setting_key("environment"), environment, profile_kind.allowed)
+    environment = raw.get(ENVIRONMENT.key)
+    if not isinstance(environment, str) or not ENVIRONMENT.kind.accepts(environment):
+        raise ConfigError(setting_key(ENVIRONMENT.key), environment, ENVIRONMENT.kind.allowed)
     processor = ProcessorSettings.read(raw)
     ingest = IngestSettings.read(raw)
     api = ApiSettings.read(raw)

@@ -363,7 +363,7 @@ def test_dev_and_prod_differ_where_a_team_would(dev: MockedStack, prod: MockedSt
     assert d.logs.retention_days < p.logs.retention_days
     assert d.queue.retention_seconds < p.queue.retention_seconds
     assert d.alarms.processor_errors > p.alarms.processor_errors
-    assert d.api.throttling_rate_limit < p.api.throttling_rate_limit
+    assert d.api_throttling_rate_limit < p.api_throttling_rate_limit
     assert d.processor.maximum_concurrency < p.processor.maximum_concurrency
     assert d.processor.reserved_concurrency is None
     assert p.processor.reserved_concurrency is not None
