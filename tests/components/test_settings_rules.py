@@ -256,6 +256,18 @@ class _Recording(AwsMocks):
         return super().new_resource(args)
 
 
+def run_example(program_dir: Path, mocks: _Recording) -> None:
+    """`program_dir/__main__.py` (the example, or a variant) under `mocks`, its secrets set."""
+    run_program(
+        program_dir,
+        project="webhooks-minimal",
+        stack="example",
+        config={f"webhooks-minimal:{key}": value for key, value in SECRETS.items()},
+        secret_keys=[f"webhooks-minimal:{key}" for key in SECRETS],
+        aws=mocks,
+    )
+
+
 def test_the_pipeline_refuses_the_examples_old_30_day_events_with_7_day_bodies(
     tmp_path: Path,
 ) -> None:
@@ -268,24 +280,29 @@ def test_the_pipeline_refuses_the_examples_old_30_day_events_with_7_day_bodies(
         program.replace(fixed, "archive=ArchiveSettings(expiration_days=7, force_destroy=True)")
     )
 
-    def run(program_dir: Path, mocks: _Recording) -> None:
-        run_program(
-            program_dir,
-            project="webhooks-minimal",
-            stack="example",
-            config={f"webhooks-minimal:{key}": value for key, value in SECRETS.items()},
-            secret_keys=[f"webhooks-minimal:{key}" for key in SECRETS],
-            aws=mocks,
-        )
-
     valid = _Recording()
-    run(EXAMPLE_DIR, valid)
+    run_example(EXAMPLE_DIR, valid)
     assert valid.created  # the recording sees what a program creates
     mocks = _Recording()
     with pytest.raises(ConfigError) as raised:
-        run(tmp_path, mocks)
+        run_example(tmp_path, mocks)
     with pytest.raises(ConfigError) as from_config:
         parse_settings(minimal(archive={"expirationDays": 7}))
     assert str(raised.value) == str(from_config.value)
     assert "at least 48 = table.eventTtlDays (30)" in str(raised.value)
+    assert mocks.created == []
+
+
+def test_the_example_without_one_secret_names_the_key_before_anything_exists(
+    tmp_path: Path,
+) -> None:
+    """Built from examples/minimal without stripe's `secret_values` entry: a config error, not
+    a KeyError inside an apply half-way through the graph."""
+    program = (EXAMPLE_DIR / "__main__.py").read_text()
+    entry = '        "stripe": config.require_secret("stripeSecret"),\n'
+    assert entry in program
+    (tmp_path / "__main__.py").write_text(program.replace(entry, ""))
+    mocks = _Recording()
+    with pytest.raises(ConfigError, match=r"^webhooks:secrets\.stripe is not set"):
+        run_example(tmp_path, mocks)
     assert mocks.created == []
