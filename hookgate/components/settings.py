@@ -734,7 +734,9 @@ def _secret_list(value: Any, name: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def check_secret_names(providers: tuple[ProviderSettings, ...], secrets: Mapping[str, Any]) -> None:
+def _check_secret_names(
+    providers: tuple[ProviderSettings, ...], secrets: Mapping[str, Any]
+) -> None:
     """Exactly one entry per provider: an entry of no provider is a typo, a missing one would
     leave the provider without a secret."""
     names = tuple(p.name for p in providers)
@@ -755,9 +757,9 @@ def check_secret_names(providers: tuple[ProviderSettings, ...], secrets: Mapping
             )
 
 
-def check_secrets(providers: tuple[ProviderSettings, ...], secrets: Mapping[str, Any]) -> None:
+def _check_secrets(providers: tuple[ProviderSettings, ...], secrets: Mapping[str, Any]) -> None:
     """Every provider's plain secret(s) in its scheme's format (`secrets` read from config)."""
-    check_secret_names(providers, secrets)
+    _check_secret_names(providers, secrets)
     for provider in providers:
         scheme = schemes.get(provider.scheme)
         for secret in _secret_list(secrets[provider.name], provider.name):
@@ -777,7 +779,7 @@ def _check_secret_values(
     stack config's, checked by `load_settings` from the raw config."""
     if not isinstance(values, Mapping):
         return
-    check_secret_names(providers, values)
+    _check_secret_names(providers, values)
     plain = {
         name: value
         for name, value in values.items()
@@ -786,7 +788,7 @@ def _check_secret_values(
             isinstance(value, list | tuple) and any(isinstance(v, pulumi.Output) for v in value)
         )
     }
-    check_secrets(tuple(p for p in providers if p.name in plain), plain)
+    _check_secrets(tuple(p for p in providers if p.name in plain), plain)
 
 
 def _check_subscriber_providers(
