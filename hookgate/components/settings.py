@@ -874,18 +874,11 @@ def check_names(settings: Settings, region: str = naming.LONGEST_REGION) -> None
 
 
 TOP_LEVEL_KEYS = (
-    "environment",
+    ENVIRONMENT.key,
     "metricsNamespace",
     "providers",
     "secrets",
-    "ingest",
-    "processor",
-    "queue",
-    "table",
-    "logs",
-    "api",
-    "alarms",
-    "archive",
+    *(section.NAME for section in SECTIONS),
     "subscribers",
 )
 OBJECT_KEYS = tuple(key for key in TOP_LEVEL_KEYS if key not in ("environment", "metricsNamespace"))
