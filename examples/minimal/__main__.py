@@ -8,9 +8,11 @@ stack config, two providers, no alarm e-mail.
     pulumi config set --secret stripeSecret "$STRIPE_WEBHOOK_SECRET"   # whsec_...
     pulumi up
 
-The settings are the dataclasses of `hookgate/components/settings.py`, built in code. They are not
-validated the way `parse_settings` validates stack config: the policy pack
-(`pulumi up --policy-pack ../../policy`) checks the deployed shape.
+The settings are the dataclasses of `hookgate/components/settings.py`, built in code: each
+section defaults to its production values, so this program gives only what differs. They check
+themselves as `parse_settings` checks stack config (the same errors): an invalid combination,
+such as archived bodies expiring before the events that point at them, fails here, before
+anything is created.
 """
 
 from __future__ import annotations
@@ -29,46 +31,36 @@ sys.path.insert(0, str(REPO))
 from hookgate.components.code import handler_archive  # noqa: E402
 from hookgate.components.pipeline import WebhookPipeline, WebhookPipelineArgs  # noqa: E402
 from hookgate.components.settings import (  # noqa: E402
-    AlarmSettings,
     ApiSettings,
     ArchiveSettings,
-    IngestSettings,
     LogSettings,
     ProcessorSettings,
     ProviderSettings,
-    QueueSettings,
     Settings,
     TableSettings,
 )
 
 config = pulumi.Config()
-processor = ProcessorSettings(timeout_seconds=20, batch_size=10, maximum_concurrency=5)
 settings = Settings(
     # The profile (dev: disposable, prod: protected); names carry the stack, as in the project.
     profile="dev",
     stack=pulumi.get_stack(),
     providers=(
-        ProviderSettings(name="github", scheme="github", secrets=(), options={}),
-        ProviderSettings(
-            name="stripe", scheme="stripe", secrets=(), options={"tolerance_seconds": 600}
-        ),
+        ProviderSettings(name="github", scheme="github"),
+        ProviderSettings(name="stripe", scheme="stripe", options={"tolerance_seconds": 600}),
     ),
     # What reaches Secrets Manager: Pulumi secrets, never plain text in the state.
     secret_values={
         "github": config.require_secret("githubSecret"),
         "stripe": config.require_secret("stripeSecret"),
     },
-    ingest=IngestSettings(),
-    processor=processor,
-    # AWS guidance: >= 6 x the processor timeout + its batching window.
-    queue=QueueSettings(
-        visibility_timeout_seconds=6 * processor.timeout_seconds + processor.batching_window_seconds
-    ),
+    # The queue's visibility timeout follows the processor's timeout (6 x 20 s).
+    processor=ProcessorSettings(timeout_seconds=20, maximum_concurrency=5),
     table=TableSettings(point_in_time_recovery=False, deletion_protection=False),
     logs=LogSettings(retention_days=14),
     api=ApiSettings(throttling_rate_limit=50, throttling_burst_limit=100),
-    alarms=AlarmSettings(email=None),
-    archive=ArchiveSettings(expiration_days=7, force_destroy=True),
+    # Archived bodies expire once no event can point at them any more (derived when unset).
+    archive=ArchiveSettings(force_destroy=True),
     metrics_namespace="WebhooksExample",
 )
 

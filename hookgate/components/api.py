@@ -61,6 +61,12 @@ class WebhookApiArgs:
     """The front door (`kind`, components/function_url.py) and the HTTP API's throttling."""
     ingest: IngestSettings
     archive: ArchiveSettings
+    archive_expiration_days: int
+    """Derived when `archive.expirationDays` is unset (`Settings.archive_expiration_days`)."""
+    throttling_rate_limit: int
+    throttling_burst_limit: int
+    """Derived when unset (`Settings.api_throttling_*`): the burst is capped by the ingest
+    function's reserved concurrency."""
     logs: LogSettings
     providers: Sequence[ProviderSettings]
     secret_values: pulumi.Input[Mapping[str, Any]]
@@ -262,8 +268,8 @@ class WebhookApi(pulumi.ComponentResource):
             name="$default",
             auto_deploy=True,
             default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_rate_limit=args.api.throttling_rate_limit,
-                throttling_burst_limit=args.api.throttling_burst_limit,
+                throttling_rate_limit=args.throttling_rate_limit,
+                throttling_burst_limit=args.throttling_burst_limit,
             ),
             access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
                 destination_arn=self.access_logs.arn,
@@ -332,7 +338,7 @@ class WebhookApi(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        days = args.archive.expiration_days
+        days = args.archive_expiration_days
         expiration = (
             aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days)
             if days

@@ -1,7 +1,8 @@
 """The program's one config error, and how it spells a config key (`webhooks:section.key`).
 
-Its own module so that every settings module (components/settings.py and the section it
-delegates to components/subscribers.py) imports it without an import cycle.
+Its own module so that every settings module (components/settings.py, the config table it
+declares its keys with, components/config_table.py, and the sections it delegates to
+components/subscribers.py and components/http_settings.py) imports it without an import cycle.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ class WebhookPipeline(pulumi.ComponentResource):
             f"{name}-queue",
             WebhookQueueArgs(
                 queue=s.queue,
+                visibility_timeout_seconds=s.queue_visibility_timeout_seconds,
                 queue_name=s.name("queue", naming.SQS_QUEUE),
                 dlq_name=s.name("dlq", naming.SQS_QUEUE),
                 protect=protect,
@@ -98,6 +99,9 @@ class WebhookPipeline(pulumi.ComponentResource):
                 api=s.api,
                 ingest=s.ingest,
                 archive=s.archive,
+                archive_expiration_days=s.archive_expiration_days,
+                throttling_rate_limit=s.api_throttling_rate_limit,
+                throttling_burst_limit=s.api_throttling_burst_limit,
                 logs=s.logs,
                 providers=s.providers,
                 secret_values=s.secret_values,

@@ -13,6 +13,9 @@ from hookgate.components.settings import QueueSettings
 @dataclass(frozen=True)
 class WebhookQueueArgs:
     queue: QueueSettings
+    visibility_timeout_seconds: int
+    """As set, or derived from the processor when `queue.visibilityTimeoutSeconds` is unset
+    (`Settings.queue_visibility_timeout_seconds`)."""
     queue_name: str
     dlq_name: str
     # Pulumi `protect` (prod profile): a rename or replacement cannot delete queued events.
@@ -49,7 +52,7 @@ class WebhookQueue(pulumi.ComponentResource):
         self.queue = aws.sqs.Queue(
             f"{name}-queue",
             name=args.queue_name,
-            visibility_timeout_seconds=args.queue.visibility_timeout_seconds,
+            visibility_timeout_seconds=args.visibility_timeout_seconds,
             message_retention_seconds=args.queue.retention_seconds,
             sqs_managed_sse_enabled=True,
             redrive_policy=pulumi.Output.json_dumps(

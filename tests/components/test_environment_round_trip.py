@@ -67,7 +67,7 @@ def off_defaults() -> Settings:
             secrets_refresh_seconds=60,
         ),
         processor=dataclasses.replace(s.processor, write_concurrency=3),
-        table=dataclasses.replace(s.table, event_ttl_days=12),
+        table=dataclasses.replace(s.table, event_ttl_days=5),
         logs=dataclasses.replace(s.logs, level="WARNING"),
         subscribers=read_subscribers(
             {"subscribers": SUBSCRIBERS}, tuple(p.name for p in s.providers)

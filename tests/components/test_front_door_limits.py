@@ -21,10 +21,10 @@ def test_a_burst_above_the_reserved_concurrency_is_refused() -> None:
 
 def test_an_unset_burst_is_capped_at_the_reserved_concurrency() -> None:
     settings = parse_settings(minimal(ingest={"reservedConcurrency": 50}))
-    assert settings.api.throttling_burst_limit == 50
-    assert parse_settings(minimal()).api.throttling_burst_limit == 200  # nothing reserved
+    assert settings.api_throttling_burst_limit == 50
+    assert parse_settings(minimal()).api_throttling_burst_limit == 200  # nothing reserved
     given = minimal(ingest={"reservedConcurrency": 50}, api={"throttlingBurstLimit": 50})
-    assert parse_settings(given).api.throttling_burst_limit == 50
+    assert parse_settings(given).api_throttling_burst_limit == 50
 
 
 def test_prods_burst_fits_its_reserved_concurrency() -> None:

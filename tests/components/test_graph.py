@@ -363,7 +363,7 @@ def test_dev_and_prod_differ_where_a_team_would(dev: MockedStack, prod: MockedSt
     assert d.logs.retention_days < p.logs.retention_days
     assert d.queue.retention_seconds < p.queue.retention_seconds
     assert d.alarms.processor_errors > p.alarms.processor_errors
-    assert d.api.throttling_rate_limit < p.api.throttling_rate_limit
+    assert d.api_throttling_rate_limit < p.api_throttling_rate_limit
     assert d.processor.maximum_concurrency < p.processor.maximum_concurrency
     assert d.processor.reserved_concurrency is None
     assert p.processor.reserved_concurrency is not None
@@ -389,12 +389,13 @@ def test_api_routes_post_webhooks_provider_to_ingest(stack: MockedStack) -> None
 
 
 def test_stage_throttles_and_logs_json(stack: MockedStack) -> None:
-    settings = settings_of(stack).api
+    settings = settings_of(stack)
     stage = stack.one("aws:apigatewayv2/stage:Stage").inputs
     assert stage["name"] == "$default"
     assert stage["autoDeploy"] is True
-    assert stage["defaultRouteSettings"]["throttlingRateLimit"] == settings.throttling_rate_limit
-    assert stage["defaultRouteSettings"]["throttlingBurstLimit"] == settings.throttling_burst_limit
+    route = stage["defaultRouteSettings"]
+    assert route["throttlingRateLimit"] == settings.api_throttling_rate_limit
+    assert route["throttlingBurstLimit"] == settings.api_throttling_burst_limit
     access = stage["accessLogSettings"]
     assert access["destinationArn"] == arn_of(
         stack, "aws:cloudwatch/logGroup:LogGroup", "webhooks-api-access-logs"
@@ -519,7 +520,7 @@ def test_archive_bucket_is_private_tls_only_and_expires(stack: MockedStack) -> N
     ]
     assert rule["status"] == "Enabled"
     assert rule["filter"] == {"prefix": "bodies/"}
-    assert rule["expiration"] == {"days": settings_of(stack).archive.expiration_days}
+    assert rule["expiration"] == {"days": settings_of(stack).archive_expiration_days}
 
 
 def test_alarms_cover_what_needs_a_human(stack: MockedStack) -> None:

@@ -38,12 +38,12 @@ def test_defaults_are_production_values() -> None:
     settings = parse_settings(minimal())
     assert settings.table.point_in_time_recovery is True
     assert settings.table.deletion_protection is True
-    assert settings.queue.visibility_timeout_seconds == 6 * settings.processor.timeout_seconds
+    assert settings.queue_visibility_timeout_seconds == 6 * settings.processor.timeout_seconds
     assert settings.queue.dlq_retention_seconds > settings.queue.retention_seconds
     assert settings.logs.retention_days == 90
     assert settings.archive.force_destroy is False
     assert settings.alarms.email is None
-    assert settings.providers[0].secrets == (SECRET,)
+    assert settings.secret_values == {"github": SECRET}
     assert settings.name("queue") == "webhooks-queue-dev"
 
 
@@ -64,12 +64,12 @@ def test_stack_files_hold_no_secrets() -> None:
 
 def test_secret_list_keeps_rotation_order() -> None:
     settings = parse_settings(minimal(secrets={"github": ["new", "old"]}))
-    assert settings.providers[0].secrets == ("new", "old")
+    assert settings.secret_values == {"github": ["new", "old"]}
 
 
 def test_visibility_timeout_follows_the_processor_timeout() -> None:
     settings = parse_settings(minimal(processor={"timeoutSeconds": 60}))
-    assert settings.queue.visibility_timeout_seconds == 360
+    assert settings.queue_visibility_timeout_seconds == 360
 
 
 def test_hmac_options_reach_the_handler_in_snake_case() -> None:
@@ -266,7 +266,7 @@ def test_custom_domain_takes_a_certificate_or_a_zone_never_both() -> None:
 
 def test_visibility_timeout_covers_the_batching_window_too() -> None:
     processor = {"timeoutSeconds": 30, "batchSize": 25, "batchingWindowSeconds": 20}
-    assert parse_settings(minimal(processor=processor)).queue.visibility_timeout_seconds == 200
+    assert parse_settings(minimal(processor=processor)).queue_visibility_timeout_seconds == 200
     with pytest.raises(ConfigError) as raised:
         parse_settings(minimal(processor=processor, queue={"visibilityTimeoutSeconds": 199}))
     message = str(raised.value)
@@ -304,7 +304,6 @@ def test_load_settings_names_the_stack_and_keeps_secrets_secret() -> None:
     settings = load_settings()
     assert settings.stack == "pr-7"
     assert settings.name("queue") == "webhooks-queue-pr-7"
-    assert settings.providers[0].secrets == (SECRET,)
     values = settings.secret_values
     assert isinstance(values, pulumi.Output)
     assert _sync_await(values.is_secret()) is True
@@ -326,15 +325,15 @@ def test_stack_files_pin_the_aws_account(stack: str) -> None:
 def test_archive_expiry_defaults_to_the_smallest_consistent_value() -> None:
     settings = parse_settings(minimal())
     # 30-day TTL + 4-day queue + 14-day DLQ
-    assert settings.archive.expiration_days == 30 + 4 + 14
+    assert settings.archive_expiration_days == 30 + 4 + 14
     settings = parse_settings(
         minimal(
             table={"eventTtlDays": 7},
             queue={"retentionSeconds": 86_401, "dlqRetentionSeconds": 7 * 86_400},
         )
     )
-    assert settings.archive.expiration_days == 7 + 2 + 7  # retention rounded up to whole days
-    assert parse_settings(minimal(table={"eventTtlDays": 0})).archive.expiration_days == 0
+    assert settings.archive_expiration_days == 7 + 2 + 7  # retention rounded up to whole days
+    assert parse_settings(minimal(table={"eventTtlDays": 0})).archive_expiration_days == 0
 
 
 def test_archive_expiry_below_ttl_plus_retentions_names_both_keys_and_the_minimum() -> None:
@@ -345,7 +344,7 @@ def test_archive_expiry_below_ttl_plus_retentions_names_both_keys_and_the_minimu
     assert raised.value.allowed.startswith("at least 48 = table.eventTtlDays (30)")
     assert "queue.retentionSeconds (4 days)" in raised.value.allowed
     assert "queue.dlqRetentionSeconds (14 days)" in raised.value.allowed
-    assert parse_settings(minimal(archive={"expirationDays": 48})).archive.expiration_days == 48
+    assert parse_settings(minimal(archive={"expirationDays": 48})).archive_expiration_days == 48
     with pytest.raises(ConfigError):
         parse_settings(minimal(archive={"expirationDays": 47}))
 
@@ -358,9 +357,9 @@ def test_ttl_never_requires_archive_expiry_off() -> None:
         "0 (bodies never expire) while table.eventTtlDays is 0 (events never expire)"
     )
     settings = parse_settings(minimal(table={"eventTtlDays": 0}, archive={"expirationDays": 0}))
-    assert settings.archive.expiration_days == 0
+    assert settings.archive_expiration_days == 0
     # keeping bodies forever is always consistent
-    assert parse_settings(minimal(archive={"expirationDays": 0})).archive.expiration_days == 0
+    assert parse_settings(minimal(archive={"expirationDays": 0})).archive_expiration_days == 0
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -369,4 +368,4 @@ def test_stack_files_keep_bodies_as_long_as_events(stack: str) -> None:
     days = -(-settings.queue.retention_seconds // 86_400) - (
         -settings.queue.dlq_retention_seconds // 86_400
     )
-    assert settings.archive.expiration_days >= settings.table.event_ttl_days + days
+    assert settings.archive_expiration_days >= settings.table.event_ttl_days + days
