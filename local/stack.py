@@ -433,7 +433,11 @@ class LocalStack:
         code_dir = self.state_dir / "code" / function["logical"]
         shutil.rmtree(code_dir, ignore_errors=True)
         for key, asset in assets.items():
-            if (program_dir / asset["path"]).resolve().is_relative_to(packages.BUILD_DIR):
+            if (
+                (program_dir / asset["path"])
+                .resolve()
+                .is_relative_to((program_dir / packages.BUILD_DIR).resolve())
+            ):
                 # Built for the runtime's Python and architecture; the workers run this
                 # machine's interpreter, which imports the same pin from .venv instead.
                 continue
