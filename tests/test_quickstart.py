@@ -48,7 +48,8 @@ def checkout(tmp_path: Path) -> Path:
     stamp = ROOT / ".venv" / ".installed"
     if not stamp.exists():
         pytest.skip("needs the .venv that `make` builds")
-    inputs = ("bootstrap.py", "pyproject.toml", "uv.lock")  # the Makefile's for .venv
+    [rule] = re.findall(r"^\$\(STAMP\): (.*)$", (ROOT / "Makefile").read_text(), re.M)
+    inputs = rule.split()
     if any((ROOT / name).stat().st_mtime > stamp.stat().st_mtime for name in inputs):
         # make would sync the shared .venv from the copy: hookgate installed from a temporary path
         pytest.skip("the .venv is older than pyproject.toml/uv.lock: run `make` first")
