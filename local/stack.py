@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
-from webhooks.keys import LOCAL_STACK_VARIABLE
 
 from hookgate.components import packages
 from local import config as stack_config
@@ -31,6 +30,7 @@ from local.pool import REPO_ROOT, FunctionPool, WorkerSpec
 from local.streampoller import StreamMappingSpec, StreamPoller
 from ops import pubkey_signing
 from ops.pubkey_signing import SenderKeys
+from webhooks.keys import LOCAL_STACK_VARIABLE
 
 DEFAULT_POOL_CAP = 4  # worker processes per function: enough concurrency for a 2-core machine
 DEFAULT_LAMBDA_TIMEOUT = 3

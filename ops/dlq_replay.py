@@ -46,11 +46,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
-from webhooks.publish import MAX_ENTRIES, Publisher, is_event_item
 
 from ops.dlq import Depth, depth
 from ops.errors import UNIMPLEMENTED_CODES, OpsError
 from ops.events_replay import ReplayResult, Sender, full_items
+from webhooks.publish import MAX_ENTRIES, Publisher, is_event_item
 
 JOURNAL_DIR = "dlq-replay"  # inside the stack's state directory (`Outputs.state_dir`)
 RECEIVE_VISIBILITY_SECONDS = 30

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from webhooks.publish import MAX_ENTRIES, Publisher, put_entries
-
 from ops.errors import OpsError
 from ops.events import INDEX
 from ops.selection import envelope
+from webhooks.publish import MAX_ENTRIES, Publisher, put_entries
 
 DEFAULT_RATE = 50.0  # events per second
 

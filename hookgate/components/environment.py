@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from webhooks import providers as handler_providers
-from webhooks.ingest_settings import IngestHandlerSettings
-
 from hookgate.components import naming
 from hookgate.components.config_error import ConfigError
 from hookgate.components.settings import ProviderSettings, Settings
+from webhooks import providers as handler_providers
+from webhooks.ingest_settings import IngestHandlerSettings
 
 # Lambda quotas: "Environment variables: 4 KB", all keys and values together.
 LAMBDA_ENVIRONMENT_BYTES = 4096

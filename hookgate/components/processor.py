@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from webhooks.process_settings import ProcessHandlerSettings
 
 from hookgate.components.function import FunctionSpec, Grant, create_function, list_archive
+from webhooks.process_settings import ProcessHandlerSettings
 
 
 @dataclass(frozen=True)

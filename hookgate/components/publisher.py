@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from webhooks.publish import ALWAYS_INLINE_BYTES
-from webhooks.publish_settings import PublishHandlerSettings
 
 from hookgate.components.function import FunctionSpec, Grant, create_function, list_archive
+from webhooks.publish import ALWAYS_INLINE_BYTES
+from webhooks.publish_settings import PublishHandlerSettings
 
 BATCH_SIZE = 10
 MAXIMUM_RETRY_ATTEMPTS = 10

@@ -14,6 +14,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
+
+from hookgate.components import naming
+from hookgate.components.config_error import NAMESPACE, ConfigError, setting_key
+from hookgate.components.function_url import KINDS as API_KINDS
+from hookgate.components.subscribers import SubscriberSettings, read_subscribers
 from webhooks import providers as handler_providers
 from webhooks import schemes
 from webhooks.batch import WORST_CASE_WRITE_SECONDS, largest_batch
@@ -25,11 +30,6 @@ from webhooks.ingest_settings import (
 )
 from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY, MAX_WRITE_CONCURRENCY
 from webhooks.schemes import OptionError, config_key
-
-from hookgate.components import naming
-from hookgate.components.config_error import NAMESPACE, ConfigError, setting_key
-from hookgate.components.function_url import KINDS as API_KINDS
-from hookgate.components.subscribers import SubscriberSettings, read_subscribers
 
 ENVIRONMENTS = ("dev", "prod")
 # CloudWatch Logs PutRetentionPolicy accepts only these values (API reference, retentionInDays).

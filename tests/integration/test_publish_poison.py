@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from webhooks import envelope, storage
 
 from ops import cli, dlq_replay
 from tests.integration.harness import Pipeline, wait_for
 from tests.integration.test_subscribers import Inbox, inbox  # noqa: F401 - the fixture
+from webhooks import envelope, storage
 
 SETTLE_SECONDS = 5
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from webhooks.publish import Publisher
 
 from ops import dlq_replay
 from ops.errors import OpsError
 from tests.handlers.test_publish import BUS, item
+from webhooks.publish import Publisher
 
 STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/webhooks-events-test/stream/2026-12-06"
 

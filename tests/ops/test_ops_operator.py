@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from webhooks.storage import item_key
 
 from hookgate.components.subscribers import SubscriberSettings
 from ops import cli, dlq_replay, outputs
 from tests.ops.conftest import store_event
+from webhooks.storage import item_key
 
 REPO = {"repository": {"full_name": "acme/api"}, "ref": "refs/heads/main"}
 OTHER = {"repository": {"full_name": "acme/web"}, "ref": "refs/heads/main"}
