@@ -1,14 +1,15 @@
-# Every target bootstraps .venv from the pinned requirements first; only Python 3.11+ and make are needed.
-# WEBHOOKS_INSTALLER=pip forces the pip path.
+# Every target builds .venv from uv.lock first (bootstrap.py: `uv sync --locked`, as `pulumi`
+# runs `uv sync` for `toolchain: uv`); only Python 3.11+ and make are needed.
+# WEBHOOKS_INSTALLER=pip installs the same pins with pip (constraints.txt).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := $(VENV)/.uv/bin/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: local test lint bench drill snapshots clean
+.PHONY: local test fmt lint typecheck lock bench drill snapshots clean
 
-# uv when it can be installed, else pip (bootstrap.py says which, and why); same pins either way.
-$(STAMP): bootstrap.py requirements-bootstrap.txt requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): bootstrap.py pyproject.toml uv.lock
 	@$(PYTHON) bootstrap.py
 	@touch $(STAMP)
 
@@ -16,16 +17,27 @@ $(STAMP): bootstrap.py requirements-bootstrap.txt requirements.txt requirements-
 local: $(STAMP)
 	$(PY) -m local $(ARGS)
 
-# The tests first (a first run is running them within seconds), then everything make lint checks.
+# Every test (CI then runs make lint typecheck: .ci/run).
 test: $(STAMP)
 	$(PY) -m pytest
-	@$(MAKE) --no-print-directory lint
+
+fmt: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy
 	$(VENV)/bin/actionlint
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+# After editing pyproject.toml's dependencies: the lock and what is generated from it.
+lock: $(STAMP)
+	$(UV) lock
+	$(UV) export --frozen --all-groups --no-emit-project --no-hashes --output-file constraints.txt
+	$(PY) -m hookgate.components.packages uv.lock
 
 bench: $(STAMP)
 	$(PY) -m bench
@@ -37,4 +49,4 @@ snapshots: $(STAMP)
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest tests/components -k snapshot
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .local policy/venv
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .local .build policy/venv

@@ -1,28 +1,25 @@
-"""Create .venv and install the pinned dependencies: with uv when it can be had, else with pip.
+"""Build .venv from uv.lock the way `pulumi` does (`toolchain: uv`): `uv sync`, with the uv
+version pyproject.toml requires, installed first with the interpreter's own pip.
 
-    python3 bootstrap.py            # what `make` runs before every target when a pin changed
-    WEBHOOKS_INSTALLER=pip python3 bootstrap.py   # force the pip path
+    python3 bootstrap.py                          # make runs it when pyproject.toml/uv.lock change
+    WEBHOOKS_INSTALLER=pip python3 bootstrap.py   # pip instead, from constraints.txt (uv export)
 
-Needs only Python 3.11+. uv (pinned in requirements-bootstrap.txt) is installed from PyPI into
-.venv/.uv with the interpreter's own pip; the project's pins are the same either way
-(requirements-dev.txt, which includes requirements.txt and constraints.txt). Every step prints
-what it does and how long it took, so a first run is never silent.
+Needs only Python 3.11+. Without uv (no pip, no wheel for this platform, PyPI unreachable) the
+same pins are installed with pip.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-UV_HOME = VENV / ".uv"
-REQUIREMENTS = ROOT / "requirements-dev.txt"
-BOOTSTRAP_PINS = ROOT / "requirements-bootstrap.txt"
+UV_HOME = VENV / ".uv"  # its own folder: `uv sync` never removes it
 START = time.monotonic()
 
 
@@ -30,90 +27,46 @@ def say(message: str) -> None:
     print(f"[bootstrap {time.monotonic() - START:5.1f}s] {message}", flush=True)
 
 
-def run(*command: str | Path, quiet: bool = False) -> bool:
-    """Run a command, its output shown unless `quiet`; True when it succeeded."""
-    result = subprocess.run(  # noqa: S603 - our own commands, no shell
-        [str(part) for part in command],
-        env={**os.environ, "PIP_ROOT_USER_ACTION": "ignore"},
-        stdout=subprocess.DEVNULL if quiet else None,
-        stderr=subprocess.STDOUT if quiet else None,
-        check=False,
-    )
-    return result.returncode == 0
+def run(*command: str | Path, **env: str) -> bool:
+    """Run a command, its output shown; True when it succeeded."""
+    environment = {**os.environ, "PIP_ROOT_USER_ACTION": "ignore", **env}
+    return subprocess.run([str(p) for p in command], env=environment, check=False).returncode == 0  # noqa: S603 - our own commands, no shell
 
 
-def uv_pin() -> str:
-    pins = [
-        line.strip()
-        for line in BOOTSTRAP_PINS.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+def uv_version() -> str:
+    """The uv version pyproject.toml requires (`[tool.uv] required-version = "==X.Y.Z"`)."""
+    required = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"][
+        "required-version"
     ]
-    if len(pins) != 1 or not pins[0].startswith("uv=="):
-        sys.exit(f"{BOOTSTRAP_PINS.name}: expected one line `uv==<version>`, got {pins}")
-    return pins[0]
+    return str(required).removeprefix("==")
 
 
 def install_uv() -> Path | None:
-    """uv in .venv/.uv (its own folder: `uv sync` never removes it), or None with the reason."""
+    """The pinned uv in .venv/.uv, installed with pip when missing; None when it cannot be."""
     uv = UV_HOME / "bin" / "uv"
-    pin = uv_pin()
-    if uv.exists() and run(uv, "--version", quiet=True):
-        return uv
-    say(f"installing {pin} into {UV_HOME.relative_to(ROOT)} with pip")
-    UV_HOME.mkdir(parents=True, exist_ok=True)
-    ok = run(
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-warn-script-location",
-        "--upgrade",
-        "--target",
-        UV_HOME,
-        pin,
-    )
-    if ok and uv.exists() and run(uv, "--version", quiet=True):
-        return uv
-    say(
-        f"could not install {pin} (no pip for {sys.executable}, no wheel for this platform, or"
-        " PyPI unreachable): falling back to pip, which is slower (about 80 s on 2 cores)"
-    )
-    shutil.rmtree(UV_HOME, ignore_errors=True)
-    return None
+    pin = f"uv=={uv_version()}"
+    if not uv.exists():
+        say(f"installing {pin} into {UV_HOME} with pip")
+        run(sys.executable, "-m", "pip", "install", "--quiet", "--target", UV_HOME, pin)
+    return uv if uv.exists() else None
 
 
 def with_uv(uv: Path) -> bool:
-    say(f"creating {VENV.name} with uv")
-    if not run(uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, VENV):
-        return False
-    say(f"installing {REQUIREMENTS.name} (pinned) with uv")
-    return run(uv, "pip", "install", "--python", VENV / "bin" / "python", "-r", REQUIREMENTS)
+    say("uv sync --locked (as `pulumi` runs it)")
+    return run(uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, VENV) and run(
+        uv, "sync", "--locked", UV_PROJECT_ENVIRONMENT=str(VENV)
+    )
 
 
 def with_pip() -> bool:
     python = VENV / "bin" / "python"
-    if not python.exists():
-        say(f"creating {VENV.name} with venv")
-        if not run(sys.executable, "-m", "venv", VENV):
-            return False
-    elif not run(python, "-m", "pip", "--version", quiet=True):
-        # A venv made by uv has no pip of its own.
-        say(f"adding pip to {VENV.name}")
-        if not run(python, "-m", "ensurepip", "--upgrade", quiet=True):
-            return False
-    say(f"installing {REQUIREMENTS.name} (pinned) with pip; it lists each package it collects")
-    return run(
-        python,
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--progress-bar",
-        "off",
-        "-r",
-        REQUIREMENTS,
+    say("pip install -r constraints.txt, then the project itself (editable)")
+    return (
+        run(sys.executable, "-m", "venv", VENV)  # adds pip to a venv uv made, too
+        and run(
+            python, "-m", "pip", "install", "--progress-bar=off", "-r", ROOT / "constraints.txt"
+        )
+        and run(python, "-m", "pip", "install", "--no-deps", "--editable", ROOT)
     )
 
 
@@ -126,17 +79,16 @@ def main() -> int:
         print(f"WEBHOOKS_INSTALLER={installer!r}: expected uv or pip", file=sys.stderr)
         return 2
     uv = install_uv() if installer == "uv" else None
-    ok = with_uv(uv) if uv is not None else with_pip()
-    if not ok and uv is not None:
-        # e.g. an index that pip is configured for (pip.conf) and uv is not
-        say("uv could not install the pins (see above): retrying with pip")
-        uv = None
-        ok = with_pip()
-    if not ok:
-        say("installing the pinned dependencies failed (see above)")
-        return 1
-    say(f"ready: {VENV.name} ({'uv' if uv else 'pip'})")
-    return 0
+    if uv is not None and with_uv(uv):
+        say("ready: .venv (uv)")
+        return 0
+    if installer == "uv":
+        say("uv could not install the pins (see above): pip instead, slower (about 80 s)")
+    if with_pip():
+        say("ready: .venv (pip)")
+        return 0
+    say("installing the pinned dependencies failed (see above)")
+    return 1
 
 
 if __name__ == "__main__":

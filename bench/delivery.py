@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ops import destinations, send, signing
 from webhooks.destination import Destination
 from webhooks.destination_settings import DestinationSettings
-
-from ops import destinations, send, signing
 
 from .cost import GIB, MILLION, lambda_billed_ms, sqs_requests
 from .endtoend import stored_items

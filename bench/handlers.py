@@ -18,12 +18,11 @@ from contextlib import contextmanager
 from types import ModuleType, SimpleNamespace
 from typing import TypedDict
 
+from ops import signing
 from webhooks import providers, storage
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.process_settings import ProcessHandlerSettings
 from webhooks.publish_settings import PublishHandlerSettings
-
-from ops import signing
 
 from . import HANDLERS, fakes, payloads, verification
 from .cost import dynamodb_item_size

@@ -9,9 +9,8 @@ the receiving side); the benchmark checks every one against our verifier before 
 import json
 import random
 
-from webhooks import schemes
-
 from ops import signing
+from webhooks import schemes
 
 WORDS = tuple(
     [

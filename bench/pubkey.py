@@ -14,11 +14,10 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from webhooks import keys, providers
-
 from hookgate.components import packages
 from ops import pubkey_signing
 from ops.pubkey_signing import SenderKeys
+from webhooks import keys, providers
 
 from .coldstart import import_ms
 from .stats import paired_ratios, summarize

@@ -17,10 +17,10 @@ from collections.abc import Callable
 
 import standardwebhooks
 import stripe
-from webhooks import providers
-from webhooks.request import Call
 
 from ops import signing
+from webhooks import providers
+from webhooks.request import Call
 
 from . import payloads
 from .stats import paired_ratios, summarize

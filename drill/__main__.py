@@ -22,12 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-from webhooks import schemes
-
 from hookgate.components.publisher import MAXIMUM_RETRY_ATTEMPTS
 from local import LocalStack
 from local.config import PROVIDERS_KEY, load
 from ops import destinations, signing
+from webhooks import schemes
 
 from . import destination, plan, report, subscribers
 from .run import Drill, check, processor_counts, publisher_counts, stored

@@ -22,9 +22,8 @@ import json
 import random
 from dataclasses import dataclass, field
 
-from webhooks import schemes
-
 from ops import signing
+from webhooks import schemes
 
 POISON_MARKER = "poison-"
 SHARES = {

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from local import LocalStack
-from ops import events, replay, send
+from ops import dlq_replay, events, send
 from ops.errors import OpsError
 
 from .plan import POISON_MARKER, Request, headers
@@ -116,9 +116,9 @@ class Drill:
         for _ in range(rounds):
             if self.depth("dlq_url") == 0:
                 break
-            with replay.Journal(journal_path) as journal:
+            with dlq_replay.Journal(journal_path) as journal:
                 try:
-                    moved = replay.move_messages(
+                    moved = dlq_replay.move_messages(
                         sqs,
                         dlq_url=self.stack.outputs["dlq_url"],
                         queue_url=self.stack.outputs["queue_url"],

@@ -20,10 +20,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from webhooks.publish import MAX_MATCH_PATH_BYTES, MAX_MATCH_VALUE_LENGTH
-
 from bench.endtoend import stored_at_seconds
 from bench.stats import percentile
+from webhooks.publish import MAX_MATCH_PATH_BYTES, MAX_MATCH_VALUE_LENGTH
 
 from .plan import Request
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from webhooks import schemes
 
 from local.errors import LocalConfigError, LocalStackError
+from webhooks import schemes
 
 SECRETS_KEY = "secrets"
 PROVIDERS_KEY = "providers"

@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
-from webhooks.keys import LOCAL_STACK_VARIABLE
 
 from hookgate.components import packages
 from local import config as stack_config
@@ -31,6 +30,7 @@ from local.pool import REPO_ROOT, FunctionPool, WorkerSpec
 from local.streampoller import StreamMappingSpec, StreamPoller
 from ops import pubkey_signing
 from ops.pubkey_signing import SenderKeys
+from webhooks.keys import LOCAL_STACK_VARIABLE
 
 DEFAULT_POOL_CAP = 4  # worker processes per function: enough concurrency for a 2-core machine
 DEFAULT_LAMBDA_TIMEOUT = 3
@@ -433,7 +433,11 @@ class LocalStack:
         code_dir = self.state_dir / "code" / function["logical"]
         shutil.rmtree(code_dir, ignore_errors=True)
         for key, asset in assets.items():
-            if (program_dir / asset["path"]).resolve().is_relative_to(packages.BUILD_DIR):
+            if (
+                (program_dir / asset["path"])
+                .resolve()
+                .is_relative_to((program_dir / packages.BUILD_DIR).resolve())
+            ):
                 # Built for the runtime's Python and architecture; the workers run this
                 # machine's interpreter, which imports the same pin from .venv instead.
                 continue

@@ -28,17 +28,18 @@ from botocore.exceptions import (
 from ops import (
     destinations,
     dlq,
+    dlq_replay,
     events,
+    events_replay,
     handshake,
     outputs,
     preflight,
     rejections,
-    replay,
-    republish,
     selection,
     send,
     senders,
     signing,
+    subscribers_tail,
     times,
 )
 from ops.errors import OpsError
@@ -269,8 +270,8 @@ def add_events(commands: Commands) -> None:
         "--rate",
         metavar="N",
         type=float,
-        default=republish.DEFAULT_RATE,
-        help=f"events per second, 0 for no limit (default: {republish.DEFAULT_RATE:g})",
+        default=events_replay.DEFAULT_RATE,
+        help=f"events per second, 0 for no limit (default: {events_replay.DEFAULT_RATE:g})",
     )
     q.add_argument(
         "--checkpoint",
@@ -354,7 +355,7 @@ def _events_replay(args: argparse.Namespace) -> int:
     publisher = _publisher(stack)
     patterns = [type_pattern] if type_pattern else []
     if args.subscriber is None:
-        sender = republish.bus_sender(stack.client("events"), bus)
+        sender = events_replay.bus_sender(stack.client("events"), bus)
     else:
         sender = _subscriber_sender(stack, args.subscriber, account, region)
         rule = stack.mapping("subscriber_rules")[args.subscriber]
@@ -374,21 +375,21 @@ def _events_replay(args: argparse.Namespace) -> int:
         "event_type": args.event_type,
         "subscriber": args.subscriber,
     }
-    path = args.checkpoint or republish.default_checkpoint(stack.state_dir, query)
+    path = args.checkpoint or events_replay.default_checkpoint(stack.state_dir, query)
     path.parent.mkdir(parents=True, exist_ok=True)
-    result = republish.replay_events(
+    result = events_replay.replay_events(
         dynamodb=stack.client("dynamodb"),
         table=stack.text("table_name"),
         provider=args.provider,
         publisher=publisher,
         send=sender,
-        checkpoint=republish.Checkpoint(path, query),
+        checkpoint=events_replay.Checkpoint(path, query),
         since=since,
         until=until,
         select=select,
         dry_run=args.dry_run,
         rate=args.rate,
-        progress=republish.terminal_progress,
+        progress=events_replay.terminal_progress,
     )
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -403,7 +404,7 @@ def _events_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _publisher(stack: outputs.Outputs) -> republish.Publisher:
+def _publisher(stack: outputs.Outputs) -> events_replay.Publisher:
     """The stack's publisher as the publish function builds it: its bus, its match paths, and
     the archive both ways (an inline body too large for an entry is archived at its content
     key first, as the function does)."""
@@ -417,7 +418,7 @@ def _publisher(stack: outputs.Outputs) -> republish.Publisher:
     def write_archived(request: Mapping[str, Any]) -> None:
         s3.put_object(Bucket=bucket, **request)
 
-    return republish.Publisher(
+    return events_replay.Publisher(
         stack.text("bus_name"),
         match_paths=tuple(match) if isinstance(match, list) else (),
         archive_bucket=bucket,
@@ -428,11 +429,11 @@ def _publisher(stack: outputs.Outputs) -> republish.Publisher:
 
 def _subscriber_sender(
     stack: outputs.Outputs, name: str, account: str, region: str
-) -> republish.Sender:
+) -> events_replay.Sender:
     queues = stack.mapping("subscriber_queue_urls")
     targets = stack.mapping("subscriber_targets")
     if name in queues:
-        return republish.queue_sender(stack.client("sqs"), queues[name], account, region)
+        return events_replay.queue_sender(stack.client("sqs"), queues[name], account, region)
     if name not in targets:
         known = sorted({*queues, *targets})
         raise OpsError(
@@ -442,10 +443,11 @@ def _subscriber_sender(
     target = targets[name]
     service = target.split(":")[2]
     if service == "events":
-        return republish.bus_sender(stack.client("events"), target)
+        return events_replay.bus_sender(stack.client("events"), target)
     if service == "lambda":
-        return republish.function_sender(stack.client("lambda"), target, account, region)
-    return republish.queue_sender(stack.client("sqs"), republish.queue_url(target), account, region)
+        return events_replay.function_sender(stack.client("lambda"), target, account, region)
+    url = events_replay.queue_url(target)
+    return events_replay.queue_sender(stack.client("sqs"), url, account, region)
 
 
 # ---- subscribers ----
@@ -467,8 +469,9 @@ def add_subscribers(commands: Commands) -> None:
         help="print the events a managed subscriber's queue receives, leaving them for it",
         description=(
             "Receives the queue's messages and prints each once (JSON, keys sorted). A printed\n"
-            f"message is held invisible while the tail runs (up to {republish.TAIL_HOLD_SECONDS}"
-            " s, then it is received\nagain, not printed again) and made visible again when the"
+            "message is held invisible while the tail runs (up to"
+            f" {subscribers_tail.TAIL_HOLD_SECONDS} s, then it is received\nagain, not printed"
+            " again) and made visible again when the"
             " tail stops, so the consumer\nstill gets every event, later. Every receive counts"
             " towards the queue's maxReceiveCount:\ntail a busy production queue briefly."
         ),
@@ -546,7 +549,7 @@ def _subscribers_tail(args: argparse.Namespace) -> int:
         raise OpsError(
             f"no managed subscriber {args.name!r} (managed: {', '.join(sorted(queues)) or 'none'})"
         )
-    republish.tail(stack.client("sqs"), queues[args.name], seconds=args.seconds)
+    subscribers_tail.tail(stack.client("sqs"), queues[args.name], seconds=args.seconds)
     return 0
 
 
@@ -609,17 +612,17 @@ def _dlq_replay(args: argparse.Namespace) -> int:
         raise OpsError(pair.no_queue)
     sqs = stack.client("sqs")
     if args.max is None and args.journal is None:
-        handle = replay.start_move_task(sqs, dlq_arn=pair.dlq_arn, queue_arn=pair.queue_arn)
+        handle = dlq_replay.start_move_task(sqs, dlq_arn=pair.dlq_arn, queue_arn=pair.queue_arn)
         if handle is not None:
             print(f"started StartMessageMoveTask {handle}")
             print("progress: aws sqs list-message-move-tasks --source-arn " + pair.dlq_arn)
             return 0
         print("endpoint has no StartMessageMoveTask: moving messages here", file=sys.stderr)
-    journal_path = args.journal or replay.default_journal_path(
-        stack.state_dir / replay.JOURNAL_DIR, pair.dlq_url
+    journal_path = args.journal or dlq_replay.default_journal_path(
+        stack.state_dir / dlq_replay.JOURNAL_DIR, pair.dlq_url
     )
-    with replay.Journal(journal_path) as journal:
-        result = replay.move_messages(
+    with dlq_replay.Journal(journal_path) as journal:
+        result = dlq_replay.move_messages(
             sqs, dlq_url=pair.dlq_url, queue_url=pair.queue_url, journal=journal, limit=args.max
         )
     print(f"moved {result.moved} message(s) from the DLQ to the queue")
@@ -632,7 +635,7 @@ def _dlq_replay(args: argparse.Namespace) -> int:
     if result.still_pending:
         print(
             f"{result.still_pending} message(s) sent by an interrupted replay are still invisible "
-            f"in the DLQ; run the replay again after {replay.RECEIVE_VISIBILITY_SECONDS} s "
+            f"in the DLQ; run the replay again after {dlq_replay.RECEIVE_VISIBILITY_SECONDS} s "
             f"(journal {journal_path})"
         )
     if result.dlq is not None:
@@ -640,7 +643,7 @@ def _dlq_replay(args: argparse.Namespace) -> int:
     if not result.settled:
         print(
             "not settled: messages are in flight in the DLQ or journaled sends are unresolved;"
-            f" run the replay again after {replay.RECEIVE_VISIBILITY_SECONDS} s",
+            f" run the replay again after {dlq_replay.RECEIVE_VISIBILITY_SECONDS} s",
             file=sys.stderr,
         )
         return 1
@@ -654,13 +657,13 @@ def _publish_dlq_replay(stack: outputs.Outputs, dlq_url: str, limit: int | None)
     (the message stays, its reason printed)."""
     sqs = stack.client("sqs")
     publisher = _publisher(stack)
-    send = republish.bus_sender(stack.client("events"), stack.text("bus_name"))
+    send = events_replay.bus_sender(stack.client("events"), stack.text("bus_name"))
     handled = published = 0
     while limit is None or handled < limit:
         answer = sqs.receive_message(
             QueueUrl=dlq_url,
             MaxNumberOfMessages=1,
-            VisibilityTimeout=replay.RECEIVE_VISIBILITY_SECONDS,
+            VisibilityTimeout=dlq_replay.RECEIVE_VISIBILITY_SECONDS,
             WaitTimeSeconds=0,
         )
         messages = answer.get("Messages") or []
@@ -668,7 +671,7 @@ def _publish_dlq_replay(stack: outputs.Outputs, dlq_url: str, limit: int | None)
             break
         message = messages[0]
         try:
-            result = republish.republish_stream_failure(
+            result = dlq_replay.republish_stream_failure(
                 message["Body"],
                 streams=stack.client("dynamodbstreams"),
                 dynamodb=stack.client("dynamodb"),

@@ -18,6 +18,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ops import outputs, times
+from ops.errors import OpsError
 from webhooks.destination import (
     HEADER_ATTEMPT,
     HEADER_DELIVERY_ID,
@@ -28,9 +30,6 @@ from webhooks.destination import (
 )
 from webhooks.schemes import standard
 from webhooks.secrets import SecretsUnavailable, decode_secret_value
-
-from ops import outputs, times
-from ops.errors import OpsError
 
 KEY_BYTES = 32
 

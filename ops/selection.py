@@ -22,8 +22,7 @@ from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
-from ops.errors import OpsError
-from ops.replay import UNIMPLEMENTED_CODES
+from ops.errors import UNIMPLEMENTED_CODES, OpsError
 
 Pattern = Mapping[str, Any]
 Judge = Callable[[Pattern, dict[str, Any]], bool]

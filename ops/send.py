@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from webhooks import schemes
-
 from ops import signing
 from ops.errors import OpsError
 from ops.outputs import Outputs
+from webhooks import schemes
 
 TIMEOUT_SECONDS = 35  # above the HTTP API's 30 s integration timeout
 

@@ -8,9 +8,8 @@ instants compare, so DynamoDB key conditions on `received_at` select by time, no
 import re
 from datetime import UTC, datetime, timedelta
 
-from webhooks.envelope import format_received_at
-
 from ops.errors import OpsError
+from webhooks.envelope import format_received_at
 
 # A date, or a date and time (`T` or one space between), to the minute or finer, with an
 # optional offset (`Z`, `+01:00`, `+0100`); nothing else (no epoch numbers, no words).

@@ -1,4 +1,4 @@
-"""The first run's installer (bootstrap.py) and the pins `pulumi` installs with (toolchain: uv)."""
+"""The first run's installer (bootstrap.py): `uv sync` of the lock, as `pulumi` runs it."""
 
 from __future__ import annotations
 
@@ -16,50 +16,34 @@ import bootstrap
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _pins(path: Path) -> list[str]:
-    return [
-        line.strip()
-        for line in path.read_text().splitlines()
-        if line.strip() and not line.startswith(("#", "-"))
-    ]
-
-
-def _versions(pins: list[str]) -> dict[str, str]:
-    return {_norm(name): version for name, version in (pin.split("==") for pin in pins)}
-
-
 def test_pulumi_uses_uv_in_the_project_venv() -> None:
+    """`pulumi` runs `uv sync` into .venv (toolchain: uv): the environment bootstrap.py builds."""
     options = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]["options"]
     assert options == {"toolchain": "uv", "virtualenv": ".venv"}
+    assert ROOT / options["virtualenv"] == bootstrap.VENV
 
 
-def test_pyproject_declares_the_requirements_pins() -> None:
+def test_one_uv_version_installs_and_builds() -> None:
+    """The uv bootstrap.py installs is the one pyproject.toml requires of every uv (pulumi's
+    too); the build backend is pinned, from the same minor release."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert project["project"]["dependencies"] == _pins(ROOT / "requirements.txt")
-    assert project["dependency-groups"]["dev"] == _pins(ROOT / "requirements-dev.txt")
+    version = bootstrap.uv_version()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    [backend] = project["build-system"]["requires"]
+    assert re.fullmatch(r"uv_build==\d+\.\d+\.\d+", backend)
+    assert backend.split("==")[1].split(".")[:2] == version.split(".")[:2]
 
 
-def test_uv_lock_holds_the_constraints_versions() -> None:
-    """`uv sync` (pulumi with toolchain: uv) installs what `make` installs, version for version."""
-    constraints = _versions(_pins(ROOT / "constraints.txt"))
-    locked: dict[str, set[str]] = {}
-    for package in tomllib.loads((ROOT / "uv.lock").read_text())["package"]:
-        if package.get("source", {}).get("virtual"):
-            continue  # the project itself
-        locked.setdefault(_norm(package["name"]), set()).add(package["version"])
-    assert {name: locked.get(name) for name in constraints} == {
-        name: {version} for name, version in constraints.items()
-    }
-    # Only Windows-only extras may be locked without a pin (they never install here).
-    assert set(locked) - set(constraints) <= {"colorama", "pywin32"}
+def test_make_syncs_exactly_the_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    commands: list[tuple[str, ...]] = []
 
+    def record(*command: object, **env: str) -> bool:
+        commands.append((*map(str, command), *(f"{k}={v}" for k, v in env.items())))
+        return True
 
-def test_uv_itself_is_pinned() -> None:
-    assert re.fullmatch(r"uv==\d+\.\d+\.\d+", bootstrap.uv_pin())
+    monkeypatch.setattr(bootstrap, "run", record)
+    assert bootstrap.with_uv(Path("uv"))
+    assert commands[-1] == ("uv", "sync", "--locked", f"UV_PROJECT_ENVIRONMENT={bootstrap.VENV}")
 
 
 def test_an_unknown_installer_is_refused() -> None:
@@ -74,47 +58,30 @@ def test_an_unknown_installer_is_refused() -> None:
     assert "WEBHOOKS_INSTALLER='conda': expected uv or pip" in result.stderr
 
 
-def test_without_uv_it_says_so_and_falls_back_to_pip(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_without_uv_pip_installs_the_exported_pins(
+    installer: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """uv cannot be installed (offline, no wheel, no pip) or is not wanted: pip installs
+    constraints.txt, then the project."""
+    monkeypatch.setenv("WEBHOOKS_INSTALLER", installer)
     monkeypatch.setattr(bootstrap, "UV_HOME", tmp_path / ".uv")
-    monkeypatch.setattr(bootstrap, "ROOT", tmp_path)
-    calls: list[tuple[str, ...]] = []
+    commands: list[str] = []
 
-    def failing_run(*command: object, quiet: bool = False) -> bool:
-        calls.append(tuple(map(str, command)))
-        return False  # pip cannot install uv (offline, no wheel, no pip)
+    def record(*command: object, **env: str) -> bool:
+        commands.append(" ".join(map(str, command)))
+        return "uv==" not in commands[-1]  # pip cannot install uv
 
-    monkeypatch.setattr(bootstrap, "run", failing_run)
-    assert bootstrap.install_uv() is None
-    assert "-m pip install" in " ".join(calls[0])
-    assert "falling back to pip" in capsys.readouterr().out
-    assert not (tmp_path / ".uv").exists()
-
-
-def test_a_malformed_uv_pin_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pins = tmp_path / "requirements-bootstrap.txt"
-    pins.write_text("uv>=0.13\n")
-    monkeypatch.setattr(bootstrap, "BOOTSTRAP_PINS", pins)
-    with pytest.raises(SystemExit, match="expected one line `uv==<version>`"):
-        bootstrap.uv_pin()
-
-
-def test_when_uv_fails_to_install_the_pins_pip_does(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("WEBHOOKS_INSTALLER", "uv")
-    monkeypatch.setattr(sys, "argv", ["bootstrap.py"])
-    monkeypatch.setattr(bootstrap, "install_uv", lambda: Path("uv"))
-    monkeypatch.setattr(bootstrap, "with_uv", lambda uv: False)
-    used: list[str] = []
-
-    def with_pip() -> bool:
-        used.append("pip")
-        return True
-
-    monkeypatch.setattr(bootstrap, "with_pip", with_pip)
+    monkeypatch.setattr(bootstrap, "run", record)
     assert bootstrap.main() == 0
-    assert used == ["pip"]
-    out = capsys.readouterr().out
-    assert "retrying with pip" in out and "ready: .venv (pip)" in out
+    pip_installs = [c for c in commands if " -m pip install" in c]
+    if installer == "uv":
+        assert "uv==" in pip_installs.pop(0)
+        assert "pip instead" in capsys.readouterr().out
+    assert pip_installs == [
+        f"{bootstrap.VENV}/bin/python -m pip install --progress-bar=off -r {ROOT}/constraints.txt",
+        f"{bootstrap.VENV}/bin/python -m pip install --no-deps --editable {ROOT}",
+    ]

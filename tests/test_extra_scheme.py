@@ -12,6 +12,11 @@ from typing import Any, NamedTuple
 import boto3
 import pytest
 from moto import mock_aws
+
+from hookgate.components.config_error import ConfigError
+from hookgate.components.settings import parse_settings
+from local.config import generate_secret
+from tests.components.mockstack import run_stack, stack_config
 from webhooks import envelope, schemes
 from webhooks.delivery import COMMON_HEADERS, Delivery, delivery, required_header
 from webhooks.ingest_settings import IngestHandlerSettings
@@ -20,11 +25,6 @@ from webhooks.schemes import Option
 from webhooks.schemes.base import Headers, Keys
 from webhooks.secrets import SecretsCache
 from webhooks.signatures import MISSING_SIGNATURE, match_hex
-
-from hookgate.components.config_error import ConfigError
-from hookgate.components.settings import parse_settings
-from local.config import generate_secret
-from tests.components.mockstack import run_stack, stack_config
 
 # ---- the whole scheme: what a new `hookgate/handlers/webhooks/schemes/<scheme>.py` would hold ----
 

@@ -11,6 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
+CHECKS = ["make test", "make lint typecheck"]
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -22,6 +23,19 @@ def _load(name: str) -> dict[str, Any]:
 
 def _steps(job: dict[str, Any], uses: str) -> list[dict[str, Any]]:
     return [s for s in job.get("steps", []) if str(s.get("uses", "")).startswith(uses)]
+
+
+def _runs(job: dict[str, Any]) -> list[str]:
+    return [s["run"] for s in job["steps"] if "run" in s]
+
+
+def test_ci_runs_the_tests_then_the_checks() -> None:
+    """.ci/run and the workflows' test jobs run the same make targets, in the same order."""
+    script = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert [line for line in script if line.startswith("make ")] == CHECKS
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test: .*\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe and recipe.group(1) == "\t$(PY) -m pytest\n"  # all tests, nothing else
 
 
 def _pulumi(job: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +56,7 @@ def _assumes_the_deploy_role(job: dict[str, Any]) -> None:
 def test_pull_requests_run_the_tests_and_preview_each_stack() -> None:
     workflow = _load("pull-request.yml")
     assert "pull_request" in workflow["on"]
-    steps = {s.get("run"): s for s in workflow["jobs"]["test"]["steps"]}
-    assert "make test" in steps  # which runs make lint too
+    assert _runs(workflow["jobs"]["test"]) == CHECKS
     preview = workflow["jobs"]["preview"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     assert preview["permissions"]["pull-requests"] == "write"
@@ -65,6 +78,7 @@ def test_main_deploys_dev_then_prod_behind_its_environment() -> None:
     workflow = _load("deploy.yml")
     assert workflow["on"]["push"]["branches"] == ["main"]
     jobs = workflow["jobs"]
+    assert _runs(jobs["test"]) == CHECKS
     assert jobs["dev"]["needs"] == "test"
     assert jobs["prod"]["needs"] == "dev"
     for stack in ("dev", "prod"):

@@ -17,20 +17,13 @@ anything is created.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pulumi
 import pulumi_aws as aws
 
-# This example lives in the repository; a program of your own puts the directory holding
-# `hookgate/components/` and `hookgate/handlers/` on its path the same way (or vendors both).
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-
-from hookgate.components.code import handler_archive  # noqa: E402
-from hookgate.components.pipeline import WebhookPipeline, WebhookPipelineArgs  # noqa: E402
-from hookgate.components.settings import (  # noqa: E402
+# hookgate is installed into this program's own environment (pyproject.toml).
+from hookgate.components.code import handler_archive
+from hookgate.components.pipeline import WebhookPipeline, WebhookPipelineArgs
+from hookgate.components.settings import (
     ApiSettings,
     ArchiveSettings,
     LogSettings,

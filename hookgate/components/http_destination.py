@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-from webhooks.destination import MAX_SLOT_WAIT_SECONDS
-from webhooks.destination_settings import DestinationSettings
 
 from hookgate.components.function import FunctionSpec, Grant, create_function
 from hookgate.components.http_settings import HttpSettings
+from webhooks.destination import MAX_SLOT_WAIT_SECONDS
+from webhooks.destination_settings import DestinationSettings
 
 HTTP_MAX_RECEIVE_COUNT = 1000
 """SQS's largest `maxReceiveCount`: the function dead-letters at `maxAgeHours` itself; a message

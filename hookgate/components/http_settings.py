@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from webhooks.keys import LOCAL_STACK_VARIABLE
-
 from hookgate.components.config_error import ConfigError, setting_key
+from webhooks.keys import LOCAL_STACK_VARIABLE
 
 KNOWN_KEYS = (
     "url",

@@ -8,8 +8,6 @@ from typing import NamedTuple
 
 import pulumi
 import pulumi_aws as aws
-from webhooks.batch import FAILED
-from webhooks.publish import METRICS
 
 from hookgate.components import naming
 from hookgate.components.api import WebhookApi, WebhookApiArgs
@@ -23,6 +21,8 @@ from hookgate.components.queue import WebhookQueue, WebhookQueueArgs
 from hookgate.components.settings import Settings
 from hookgate.components.subscribers import match_paths
 from hookgate.components.table import WebhookTable, WebhookTableArgs
+from webhooks.batch import FAILED
+from webhooks.publish import METRICS
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hookgate.components.config_error import ConfigError, setting_key
+from hookgate.components.http_settings import HttpSettings, read_http
 from webhooks.publish import (
     MAX_DETAIL_TYPE_LENGTH,
     MAX_INT64,
@@ -25,9 +27,6 @@ from webhooks.publish import (
     MIN_INT64,
     SOURCE_PREFIX,
 )
-
-from hookgate.components.config_error import ConfigError, setting_key
-from hookgate.components.http_settings import HttpSettings, read_http
 
 SUBSCRIBER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 SUBSCRIBER_NAME_RULE = (

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
 from webhooks.destination import Destination
 from webhooks.destination_settings import DestinationSettings
 from webhooks.observability import set_level

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
 from webhooks.environ import SettingsError
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.observability import log, set_level

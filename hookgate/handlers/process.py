@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
 from webhooks.batch import WORKING_SHARE as WORKING_SHARE
 from webhooks.batch import run_batch
 from webhooks.environ import SettingsError

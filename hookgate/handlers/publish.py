@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
 from webhooks.batch import WORKING_SHARE
 from webhooks.environ import SettingsError
 from webhooks.observability import log, metrics, set_level

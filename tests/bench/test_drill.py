@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 from moto.events.models import EventPattern
-from webhooks import providers, schemes
-from webhooks.publish import match_values
 
 from drill import __main__ as drill_main
 from drill import plan, subscribers
@@ -16,6 +14,8 @@ from drill.__main__ import STACK, main, missing_scheme_providers, verdict
 from drill.run import provider_options
 from hookgate.components.subscribers import match_paths, read_subscribers
 from ops import signing
+from webhooks import providers, schemes
+from webhooks.publish import match_values
 
 PROVIDERS = {
     "acme": "hmac",

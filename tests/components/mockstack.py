@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from webhooks import schemes
 
 from local.awsmocks import ACCOUNT_ID, REGION, AwsMocks
 from local.mockrun import MockedResource, MockedStack, run_program
+from webhooks import schemes
 
 __all__ = [
     "ACCOUNT_ID",

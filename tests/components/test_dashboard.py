@@ -8,18 +8,18 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 import process
 import publish
-import pytest
+from ops.signing import sample, sign
+from tests.components.mockstack import MockedStack, built_stack
+from tests.components.test_environment import ingest_variables_of
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.process_settings import ProcessHandlerSettings
 from webhooks.publish_settings import PublishHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
-
-from ops.signing import sample, sign
-from tests.components.mockstack import MockedStack, built_stack
-from tests.components.test_environment import ingest_variables_of
 
 SECRET = "dashboard-test-secret"
 # What AWS publishes, with the dimension each widget uses (CloudWatch metric references:

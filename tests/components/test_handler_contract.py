@@ -3,11 +3,10 @@ as configured: the two sides of docs/contract.md, checked against each other."""
 
 import json
 
-from webhooks.ingest_settings import IngestHandlerSettings
-from webhooks.process_settings import ProcessHandlerSettings
-
 from hookgate.components.settings import TableSettings
 from tests.components.mockstack import MockedStack
+from webhooks.ingest_settings import IngestHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 
 
 def _variables(stack: MockedStack, kind: str) -> dict[str, str]:

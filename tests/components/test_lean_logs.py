@@ -2,10 +2,10 @@
 and the prod profile writes nothing at DEBUG."""
 
 import pytest
-from webhooks.ingest_settings import IngestHandlerSettings
-from webhooks.process_settings import ProcessHandlerSettings
 
 from tests.components.mockstack import built_stack
+from webhooks.ingest_settings import IngestHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
 
 FUNCTION = "aws:lambda/function:Function"
 

@@ -75,6 +75,18 @@ def test_the_same_pins_build_the_same_bytes(tmp_path: Path) -> None:
     assert "cryptography/__init__.py" in first
 
 
+def test_the_build_is_under_the_working_directory_not_the_installed_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed hookgate builds under the program's directory (where Pulumi runs it),
+    never inside site-packages."""
+    monkeypatch.chdir(tmp_path)
+    built = packages.build(["pycparser"])
+    assert built.is_relative_to(tmp_path / ".build" / "packages")
+    assert (built / "pycparser" / "__init__.py").exists()
+    assert not packages.LOCK_FILE.parent.joinpath(".build").exists()
+
+
 def test_a_wheel_that_does_not_match_the_lock_is_refused(tmp_path: Path) -> None:
     lock = tmp_path / "uv.lock"
     text = packages.LOCK_FILE.read_text()

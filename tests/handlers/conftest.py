@@ -9,11 +9,11 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
-from webhooks import envelope
 
 from local.motoserver import atomic_dynamodb_writes
 from tests.contract import EVENTS_TABLE
 from tests.handlers.messages import envelope_message
+from webhooks import envelope
 
 # The process function writes from several threads; DynamoDB's conditional writes are atomic,
 # in-process moto's are not unless told (local/motoserver.py).

@@ -17,6 +17,11 @@ from typing import Any
 import boto3
 import pytest
 from standardwebhooks import Webhook
+
+from local.poller import sqs_record
+from local.receiver import Answer, Received, Receiver
+from tests.contract import EVENTS_TABLE
+from tests.handlers.conftest import ARCHIVE_BUCKET, REGION, TABLE_NAME
 from webhooks import storage
 from webhooks.destination import (
     BREAKER_THRESHOLD,
@@ -28,11 +33,6 @@ from webhooks.destination import (
     message_id,
 )
 from webhooks.destination_settings import DestinationSettings
-
-from local.poller import sqs_record
-from local.receiver import Answer, Received, Receiver
-from tests.contract import EVENTS_TABLE
-from tests.handlers.conftest import ARCHIVE_BUCKET, REGION, TABLE_NAME
 
 SECRET = "whsec_" + base64.b64encode(b"destination-key-0123456789abcdef").decode()
 OLD_SECRET = "whsec_" + base64.b64encode(b"the-previous-key-0123456789abcde").decode()

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from ops import signing
 from webhooks import schemes
 from webhooks.delivery import json_path_text
 from webhooks.providers import build
@@ -22,8 +24,6 @@ from webhooks.request import Call, call_of
 from webhooks.schemes import generic_hmac, in_body
 from webhooks.schemes.generic_hmac import form_text
 from webhooks.signatures import INVALID_SIGNATURE, MALFORMED_SIGNATURE, MISSING_SIGNATURE
-
-from ops import signing
 
 NOW = 1_795_885_200
 URL = "https://hooks.example.com/webhooks/acme?b=2&a=1"

@@ -9,12 +9,12 @@ import json
 from typing import Any
 
 import pytest
+
+from tests.handlers.test_senders import VECTORS
 from webhooks import request, schemes
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
-
-from tests.handlers.test_senders import VECTORS
 
 NOW = 1_795_885_200
 SECRET = "hook-secret"

@@ -10,12 +10,12 @@ from typing import Any
 
 import boto3
 import pytest
+
+from ops import signing
 from webhooks import envelope, schemes
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
-
-from ops import signing
 
 NOW = 1_795_885_200
 TIME_EPOCH_MS = NOW * 1000 + 123

@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from webhooks import envelope
 
 from tests.handlers.test_ingest import Stack, answer, delivery, http_event
+from webhooks import envelope
 
 JSON_SCHEMES = ("stripe", "slack", "standard")
 

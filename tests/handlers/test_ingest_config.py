@@ -6,6 +6,7 @@ import re
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+
 from webhooks import providers as provider_json
 from webhooks import schemes
 from webhooks.environ import SettingsError

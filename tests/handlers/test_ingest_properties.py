@@ -7,12 +7,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from ops import signing
 from webhooks import envelope
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
-
-from ops import signing
 
 NOW = 1_795_885_200
 SECRET = "whsec_" + base64.b64encode(b"property key").decode()  # usable by every scheme

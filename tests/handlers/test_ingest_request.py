@@ -3,6 +3,7 @@
 import base64
 
 import pytest
+
 from webhooks import request
 from webhooks.request import BodyError, Request
 

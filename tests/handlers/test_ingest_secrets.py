@@ -4,6 +4,7 @@ import base64
 import json
 
 import pytest
+
 from webhooks.providers import build
 from webhooks.secrets import SecretsCache, SecretsUnavailable, decode_secret_value
 

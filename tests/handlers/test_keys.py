@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+
 from webhooks import keys
 
 SOURCE = keys.Source("test", host="keys.example.com")

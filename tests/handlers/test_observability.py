@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from webhooks import observability
 from webhooks.observability import log, metrics
 

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-import process
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import process
+from tests.handlers.conftest import ARCHIVE_BUCKET
 from webhooks import envelope, storage, store
 from webhooks.environ import SettingsError
-
-from tests.handlers.conftest import ARCHIVE_BUCKET
 
 # SQS records and envelope messages are JSON objects.
 Record = Callable[..., dict[str, Any]]

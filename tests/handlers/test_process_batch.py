@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
+
 from webhooks import envelope, storage
 from webhooks.batch import FAILED, BatchResult, SqsRecord, run_batch
 from webhooks.store import (

@@ -7,15 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+
+from hookgate.components.config_error import ConfigError
+from hookgate.components.settings import parse_settings
+from tests.handlers.test_process_batch import NOW, FakeTable, _client_error, _record
 from webhooks import batch
 from webhooks.batch import FAILED, largest_batch, run_batch
 from webhooks.environ import SettingsError
 from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY, ProcessHandlerSettings
 from webhooks.store import OUTCOMES, StoreEvent
-
-from hookgate.components.config_error import ConfigError
-from hookgate.components.settings import parse_settings
-from tests.handlers.test_process_batch import NOW, FakeTable, _client_error, _record
 
 
 class SlowTable(FakeTable):

@@ -1,6 +1,7 @@
 """The process function's environment: read once, every fault named."""
 
 import pytest
+
 from webhooks.environ import SettingsError
 from webhooks.process_settings import ProcessHandlerSettings
 

@@ -16,12 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from google.auth import crypt
 from google.auth import jwt as google_jwt
 from google.oauth2 import id_token
-from webhooks import keys
-from webhooks.environ import SettingsError
-from webhooks.providers import parse
 
 from tests.handlers.pubkey import Ingest
 from tests.handlers.sns_sender import Response, certificate
+from webhooks import keys
+from webhooks.environ import SettingsError
+from webhooks.providers import parse
 
 CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 PLAID_URL = "https://production.plaid.com/webhook_verification_key/get"

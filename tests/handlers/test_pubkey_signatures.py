@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey, VerifyKey
 from sendgrid.helpers.eventwebhook import EventWebhook
-from webhooks import providers, schemes
-from webhooks.environ import SettingsError
 
 from tests.handlers.pubkey import NOW, Ingest
+from webhooks import providers, schemes
+from webhooks.environ import SettingsError
 
 DISCORD_SEED = bytes(range(32))
 TELNYX_SEED = bytes(range(32, 64))

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.handlers.pubkey import Ingest
+from tests.handlers.sns_sender import CERT_URL, TOPIC, Opener, certificate, encode, message
 from webhooks import keys
 from webhooks.environ import SettingsError
 from webhooks.providers import parse
 from webhooks.schemes import sns
-
-from tests.handlers.pubkey import Ingest
-from tests.handlers.sns_sender import CERT_URL, TOPIC, Opener, certificate, encode, message
 
 SIGNED_AT = "2026-11-28T17:00:00.000Z"  # NOW in tests/handlers/pubkey.py
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from webhooks import envelope, storage
 from webhooks.batch import FAILED
 from webhooks.environ import SettingsError

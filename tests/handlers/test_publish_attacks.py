@@ -16,6 +16,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from hookgate.components.subscribers import read_subscribers
+from ops import signing
+from tests.handlers.putevents import assert_accepted, matches
+from tests.handlers.test_publish import BUS, FakeBus, item, stream_record
 from webhooks import envelope
 from webhooks.ingest_settings import IngestHandlerSettings
 from webhooks.publish import (
@@ -28,11 +33,6 @@ from webhooks.publish import (
 )
 from webhooks.receiver import Receiver
 from webhooks.secrets import SecretsCache
-
-from hookgate.components.subscribers import read_subscribers
-from ops import signing
-from tests.handlers.putevents import assert_accepted, matches
-from tests.handlers.test_publish import BUS, FakeBus, item, stream_record
 
 SECRET = "github-attack-secret"
 NOW = 1_795_885_200

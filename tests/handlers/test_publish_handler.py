@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from webhooks.publish import PoisonedBatch
 
 from tests.handlers.test_publish import item, stream_record
+from webhooks.publish import PoisonedBatch
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from webhooks import envelope
-from webhooks.publish import Publisher, match_values
 
 from hookgate.components.subscribers import match_paths, read_subscribers
 from tests.handlers.putevents import assert_accepted, matches
 from tests.handlers.test_publish import BUS, item
+from webhooks import envelope
+from webhooks.publish import Publisher, match_values
 
 SUBSCRIBERS = read_subscribers(
     {

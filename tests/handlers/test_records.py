@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 
 import pytest
+
 import webhooks
 from webhooks import Record
 from webhooks.delivery import Delivery

@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from webhooks import schemes
-from webhooks.delivery import Delivery
 
 from hookgate import HANDLERS_DIR
+from webhooks import schemes
+from webhooks.delivery import Delivery
 
 SCHEMES_DIR = HANDLERS_DIR / "webhooks" / "schemes"
 _SHARED = {"__init__", "base", "handshakes", "publickeys"}

@@ -29,10 +29,10 @@ from replicate.webhook import Webhooks as Replicate
 from replicate.webhook import WebhookSigningSecret
 from square.utils.webhooks_helper import verify_signature as square_verify
 from twilio.request_validator import RequestValidator
-from webhooks.signatures import INVALID_SIGNATURE
 
 from ops import signing
 from tests.handlers.test_senders import CLASSIC, PRESETS, VECTORS, check
+from webhooks.signatures import INVALID_SIGNATURE
 
 SIGNED_BY_LIBRARY = ("twilio", "hubspot", "clerk", "adyen", "coinbase-commerce")
 VERIFIED_BY_LIBRARY = (

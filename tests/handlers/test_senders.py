@@ -9,13 +9,13 @@ import base64
 import hashlib
 
 import pytest
+
+from ops.signing import PUBLIC_KEY_SCHEMES
+from tests.handlers.sender_vectors import VECTORS as MORE_VECTORS
 from webhooks import schemes
 from webhooks.providers import build
 from webhooks.request import Call
 from webhooks.signatures import INVALID_SIGNATURE
-
-from ops.signing import PUBLIC_KEY_SCHEMES
-from tests.handlers.sender_vectors import VECTORS as MORE_VECTORS
 
 # name: (secret, method, url, headers, body, when, options)
 VECTORS: dict[str, tuple[str, str, str, dict[str, str], bytes, int, dict[str, object]]] = {

@@ -17,6 +17,9 @@ import standardwebhooks
 import stripe
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from ops import signing
+from tests.handlers.test_senders import VECTORS
 from webhooks import schemes
 from webhooks.providers import build
 from webhooks.schemes import Provider
@@ -29,9 +32,6 @@ from webhooks.signatures import (
     MISSING_TIMESTAMP,
     STALE_TIMESTAMP,
 )
-
-from ops import signing
-from tests.handlers.test_senders import VECTORS
 
 NOW = 1_795_885_200
 SECRETS = {

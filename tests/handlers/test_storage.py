@@ -8,9 +8,9 @@ import zlib
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from webhooks import envelope, storage
 
 from tests.handlers.messages import envelope_message
+from webhooks import envelope, storage
 
 NOW = 1_795_885_200.5  # 2026-11-28T17:00:00.500Z
 

@@ -9,10 +9,9 @@ outcome: the victim's bytes intact, the real delivery stored, a replay stored on
 import functools
 import hashlib
 
-from webhooks.envelope import archive_key
-
 from ops import events, send, signing
 from tests.integration.harness import wait_for
+from webhooks.envelope import archive_key
 
 LARGE = 40_000  # above the 32 KiB inline limit: the body is archived in S3
 

@@ -6,9 +6,8 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from webhooks.envelope import format_received_at
-
 from tests.integration.harness import wait_for
+from webhooks.envelope import format_received_at
 
 UNIQUE = 800
 DUPLICATES = 200  # copies of already-sent deliveries, interleaved with the originals

@@ -10,10 +10,9 @@ import subprocess
 import sys
 import uuid
 
-from webhooks.envelope import archive_key
-
 from ops import cli
 from tests.integration.harness import wait_for
+from webhooks.envelope import archive_key
 
 
 def _run_id() -> str:

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from webhooks import envelope, storage
 
-from ops import cli, republish
+from ops import cli, dlq_replay
 from tests.integration.harness import Pipeline, wait_for
 from tests.integration.test_subscribers import Inbox, inbox  # noqa: F401 - the fixture
+from webhooks import envelope, storage
 
 SETTLE_SECONDS = 5
 
@@ -65,8 +65,8 @@ def test_a_poison_item_is_retried_alone_and_republished_after_the_fix(
         for message in sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1
         ).get("Messages", []):
-            info = republish.stream_range(message["Body"])
-            keys = republish.stream_event_keys(streams, info)
+            info = dlq_replay.stream_range(message["Body"])
+            keys = dlq_replay.stream_event_keys(streams, info)
             if f"github#{poison_id}" in keys or any(
                 k.startswith(f"github#innocent-{run}") for k in keys
             ):

@@ -244,13 +244,13 @@ def test_events_replay_brings_back_exactly_the_selected_events(
 def test_an_interrupted_replay_resumes_without_skipping(
     pipeline: Pipeline, inbox: Inbox, tmp_path
 ) -> None:
-    from ops import republish
+    from ops import events_replay
 
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
     ids = [_send(pipeline, "acme") for _ in range(25)]
     inbox.wait({i: {"everything"} for i in ids})
     values = pipeline.outputs.values
-    publisher = republish.Publisher(str(values["bus_name"]))
+    publisher = events_replay.Publisher(str(values["bus_name"]))
     sent: list[str] = []
 
     def send(entries: list[dict[str, Any]]) -> list[str | None]:
@@ -258,7 +258,7 @@ def test_an_interrupted_replay_resumes_without_skipping(
         return [None] * len(entries)
 
     query = {"provider": "acme", "since": since, "until": None, "event_type": None}
-    checkpoint = republish.Checkpoint(tmp_path / "cp.json", {**query, "subscriber": None})
+    checkpoint = events_replay.Checkpoint(tmp_path / "cp.json", {**query, "subscriber": None})
     common: dict[str, Any] = {
         "dynamodb": pipeline.client("dynamodb"),
         "table": str(values["table_name"]),
@@ -269,9 +269,9 @@ def test_an_interrupted_replay_resumes_without_skipping(
         "since": since,
         "rate": 0,
     }
-    first = republish.replay_events(**common, stop_after_pages=2)  # "crash" after 2 pages
+    first = events_replay.replay_events(**common, stop_after_pages=2)  # "crash" after 2 pages
     assert first.published == 20 and checkpoint.path.exists()
-    second = republish.replay_events(**common)
+    second = events_replay.replay_events(**common)
     assert second.resumed is True
     assert sorted(set(sent)) == sorted(ids)
     assert len(sent) - len(set(sent)) <= 10  # at most one page again

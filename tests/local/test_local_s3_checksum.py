@@ -8,9 +8,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from webhooks import envelope
 
 from local.motoserver import checked_s3_checksums
+from webhooks import envelope
 
 BUCKET = "webhooks-archive-checksum"
 

@@ -6,11 +6,11 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
-from webhooks import envelope, storage
-from webhooks.ingest_settings import DEFAULT_INLINE_BODY_LIMIT
 
 from ops import outputs
 from tests.contract import EVENTS_TABLE
+from webhooks import envelope, storage
+from webhooks.ingest_settings import DEFAULT_INLINE_BODY_LIMIT
 
 REGION = "eu-west-1"
 PROVIDERS = {

@@ -3,11 +3,10 @@ item"): events stored by the processor's own step, and items of earlier versions
 
 import hashlib
 
+from ops import events
 from webhooks import envelope, storage
 from webhooks.batch import run_batch
 from webhooks.store import OUTCOMES, StoreEvent
-
-from ops import events
 
 
 def _record(provider: str, delivery_id: str, body: bytes, dedupe: str) -> dict[str, str]:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from webhooks import providers
 
 from ops import cli, events, outputs
 from tests.ops.conftest import ACME_OPTIONS, PROVIDERS, SECRETS
 from tests.ops.conftest import store_event as _store
+from webhooks import providers
 
 
 def run(stack, *args: str) -> int:

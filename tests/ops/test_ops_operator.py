@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from webhooks.storage import item_key
 
 from hookgate.components.subscribers import SubscriberSettings
-from ops import cli, outputs, replay
+from ops import cli, dlq_replay, outputs
 from tests.ops.conftest import store_event
+from webhooks.storage import item_key
 
 REPO = {"repository": {"full_name": "acme/api"}, "ref": "refs/heads/main"}
 OTHER = {"repository": {"full_name": "acme/web"}, "ref": "refs/heads/main"}
@@ -227,7 +227,7 @@ def test_a_subscribers_dlq_round_trip_journals_in_the_stacks_state_dir(subscribe
     ci_url = subscribed.mapping("subscriber_queue_urls")["ci"]
     got = sqs.receive_message(QueueUrl=ci_url, VisibilityTimeout=60)["Messages"]
     assert [m["Body"] for m in got] == ["parked"]
-    state = Path(subscribed.source).parent / ".ops" / replay.JOURNAL_DIR
+    state = Path(subscribed.source).parent / ".ops" / dlq_replay.JOURNAL_DIR
     assert state.is_dir()  # the journal lived there (removed once empty), not in the cwd
     assert not (Path.cwd() / ".local").exists()
 
@@ -301,10 +301,10 @@ def test_event_type_takes_a_prefix_as_subscribers_do(subscribed, capsys) -> None
 
 
 def test_a_replays_checkpoint_lives_in_the_stacks_state_dir(subscribed, capsys) -> None:
-    from ops import republish
+    from ops import events_replay
 
     query = {"provider": "github", "since": None, "until": None}
-    path = republish.default_checkpoint(subscribed.state_dir, {**query, "event_type": None,
+    path = events_replay.default_checkpoint(subscribed.state_dir, {**query, "event_type": None,
                                                                 "subscriber": "ci"})  # fmt: skip
     assert path.is_relative_to(Path(subscribed.source).parent / ".ops")
 

@@ -3,14 +3,13 @@
 import json
 from pathlib import Path
 
-from webhooks import schemes
-from webhooks.keys import LOCAL_STACK_VARIABLE
-
 from hookgate.components.settings import parse_settings
 from ops import senders
 from ops.cli import main
 from ops.pubkey_signing import SenderKeys, provider_options
 from ops.signing import PUBLIC_KEY_SCHEMES
+from webhooks import schemes
+from webhooks.keys import LOCAL_STACK_VARIABLE
 
 DOC = Path(__file__).parents[2] / "docs" / "senders.md"
 

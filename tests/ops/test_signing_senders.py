@@ -13,9 +13,9 @@ import random
 import re
 
 import pytest
-from webhooks import providers, schemes
 
 from ops import signing
+from webhooks import providers, schemes
 
 NOW = 1_795_885_200
 BODY = b'{"type": "e", "note": "caf\xc3\xa9"}'

@@ -93,7 +93,7 @@ def test_pack_files_describe_a_python_pack() -> None:
     requirements = (POLICY_DIR / "requirements.txt").read_text()
     assert "\n-c ../constraints.txt\n" in requirements  # the project's versions throughout
     pins = requirements.split()
-    dev_pins = (POLICY_DIR.parent / "requirements-dev.txt").read_text().split()
+    dev_pins = (POLICY_DIR.parent / "constraints.txt").read_text().split()
     constraints = (POLICY_DIR.parent / "constraints.txt").read_text().split()
     assert "pulumi-policy==1.21.0" in pins and "pulumi-policy==1.21.0" in dev_pins
     assert all(pin in constraints for pin in pins if "==" in pin and "policy" not in pin)

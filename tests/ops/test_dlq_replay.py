@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from ops import replay
+from ops import dlq_replay
 from ops.errors import OpsError
 
 
@@ -58,9 +58,9 @@ def _receive_all(sqs, url: str, **kwargs) -> list[dict]:
     return messages
 
 
-def _move(sqs, stack, journal_path, **kwargs) -> replay.MoveResult:
-    with replay.Journal(journal_path) as journal:
-        return replay.move_messages(
+def _move(sqs, stack, journal_path, **kwargs) -> dlq_replay.MoveResult:
+    with dlq_replay.Journal(journal_path) as journal:
+        return dlq_replay.move_messages(
             sqs,
             dlq_url=stack.text("dlq_url"),
             queue_url=stack.text("queue_url"),
@@ -104,9 +104,9 @@ def test_crash_between_send_and_delete_then_resume_sends_nothing_twice(stack, tm
     _dead_letter(sqs, stack, bodies)
     crashing = CrashBeforeDelete(sqs)
 
-    journal = replay.Journal(tmp_path / "j").__enter__()
+    journal = dlq_replay.Journal(tmp_path / "j").__enter__()
     with pytest.raises(Crash):
-        replay.move_messages(
+        dlq_replay.move_messages(
             crashing,
             dlq_url=stack.text("dlq_url"),
             queue_url=stack.text("queue_url"),
@@ -137,7 +137,7 @@ def test_crash_between_send_and_delete_then_resume_sends_nothing_twice(stack, tm
     assert not (tmp_path / "j").exists()
 
 
-def _die(journal: replay.Journal) -> None:
+def _die(journal: dlq_replay.Journal) -> None:
     """What the kernel does for a killed process: close its files (releasing the lock); the
     journal is not compacted, it keeps its raw appended lines."""
     assert journal._file is not None and journal._lock is not None, "the journal is not open"
@@ -168,13 +168,13 @@ def test_a_message_that_fails_again_stops_the_replay(stack, tmp_path) -> None:
 
 
 def test_a_second_replay_of_the_same_dlq_is_refused(tmp_path) -> None:
-    with replay.Journal(tmp_path / "j"), pytest.raises(OpsError, match="another replay"):
-        replay.Journal(tmp_path / "j").__enter__()
+    with dlq_replay.Journal(tmp_path / "j"), pytest.raises(OpsError, match="another replay"):
+        dlq_replay.Journal(tmp_path / "j").__enter__()
 
 
 def test_a_torn_last_journal_line_is_ignored(tmp_path) -> None:
     (tmp_path / "j").write_text("sent a\nsent b\ndeleted a\nsen")
-    with replay.Journal(tmp_path / "j") as journal:
+    with dlq_replay.Journal(tmp_path / "j") as journal:
         assert journal.pending == {"b"}
     assert (tmp_path / "j").read_text() == "sent b\n"
 
@@ -187,7 +187,7 @@ def test_move_task_is_used_where_the_endpoint_has_it(stack) -> None:
             {"TaskHandle": "handle-1"},
             {"SourceArn": stack.text("dlq_arn"), "DestinationArn": stack.text("queue_arn")},
         )
-        handle = replay.start_move_task(
+        handle = dlq_replay.start_move_task(
             sqs, dlq_arn=stack.text("dlq_arn"), queue_arn=stack.text("queue_arn")
         )
     assert handle == "handle-1"
@@ -196,10 +196,10 @@ def test_move_task_is_used_where_the_endpoint_has_it(stack) -> None:
 def test_move_task_missing_from_the_endpoint_means_fallback(stack) -> None:
     sqs = stack.client("sqs")
     arns = {"dlq_arn": stack.text("dlq_arn"), "queue_arn": stack.text("queue_arn")}
-    assert replay.start_move_task(sqs, **arns) is None  # moto in-process
+    assert dlq_replay.start_move_task(sqs, **arns) is None  # moto in-process
     with Stubber(sqs) as stub:
         stub.add_client_error("start_message_move_task", "500", http_status_code=500)
-        assert replay.start_move_task(sqs, **arns) is None  # moto server's bare 500 page
+        assert dlq_replay.start_move_task(sqs, **arns) is None  # moto server's bare 500 page
     with Stubber(sqs) as stub:
         stub.add_client_error(
             "start_message_move_task",
@@ -207,7 +207,7 @@ def test_move_task_missing_from_the_endpoint_means_fallback(stack) -> None:
             http_status_code=400,
         )
         with pytest.raises(ClientError):
-            replay.start_move_task(sqs, **arns)
+            dlq_replay.start_move_task(sqs, **arns)
 
 
 class CrashAfterDelete(CrashBeforeDelete):
@@ -223,9 +223,9 @@ def test_crash_after_delete_clears_the_journal_once_the_dlq_is_verified_empty(
 ) -> None:
     sqs = stack.client("sqs")
     _dead_letter(sqs, stack, [f"m{n}" for n in range(5)])
-    journal = replay.Journal(tmp_path / "j").__enter__()
+    journal = dlq_replay.Journal(tmp_path / "j").__enter__()
     with pytest.raises(Crash):
-        replay.move_messages(
+        dlq_replay.move_messages(
             CrashAfterDelete(sqs),
             dlq_url=stack.text("dlq_url"),
             queue_url=stack.text("queue_url"),

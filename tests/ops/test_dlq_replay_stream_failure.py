@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from webhooks.publish import Publisher
 
-from ops import republish
+from ops import dlq_replay
 from ops.errors import OpsError
 from tests.handlers.test_publish import BUS, item
+from webhooks.publish import Publisher
 
 STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/webhooks-events-test/stream/2026-12-06"
 
@@ -78,7 +78,7 @@ def setup() -> tuple[Streams, Table, list[list[dict]]]:
     return Streams(records), Table(items), sent
 
 
-def send_to(sent: list[list[dict]]) -> republish.Sender:
+def send_to(sent: list[list[dict]]) -> dlq_replay.Sender:
     def send(entries: list[dict]) -> list[str | None]:
         sent.append(entries)
         return [None] * len(entries)
@@ -88,7 +88,7 @@ def send_to(sent: list[list[dict]]) -> republish.Sender:
 
 def test_the_events_of_the_named_range_are_published_again_from_the_table() -> None:
     streams, table, sent = setup()
-    result = republish.republish_stream_failure(
+    result = dlq_replay.republish_stream_failure(
         dlq_message(101, 104),
         streams=streams,
         dynamodb=table,
@@ -107,7 +107,7 @@ def test_an_event_still_poison_keeps_its_message_and_says_why() -> None:
     streams, table, sent = setup()
     table.items["github#d-2"]["body_sha256"] = {"S": "0" * 64}
     with pytest.raises(OpsError, match="github#d-2 still cannot be published"):
-        republish.republish_stream_failure(
+        dlq_replay.republish_stream_failure(
             dlq_message(102, 102),
             streams=streams,
             dynamodb=table,
@@ -121,7 +121,7 @@ def test_an_event_still_poison_keeps_its_message_and_says_why() -> None:
 def test_a_refused_entry_keeps_the_message() -> None:
     streams, table, _ = setup()
     with pytest.raises(OpsError, match="refused"):
-        republish.republish_stream_failure(
+        dlq_replay.republish_stream_failure(
             dlq_message(100, 100),
             streams=streams,
             dynamodb=table,
@@ -134,7 +134,7 @@ def test_a_refused_entry_keeps_the_message() -> None:
 def test_records_the_stream_no_longer_holds_point_to_the_replay_by_time() -> None:
     _, table, sent = setup()
     with pytest.raises(OpsError, match="--since 2026-12-06T03:00:00Z --until 2026-12-06T03:00:01Z"):
-        republish.republish_stream_failure(
+        dlq_replay.republish_stream_failure(
             dlq_message(100, 101),
             streams=Streams([], gone=True),
             dynamodb=table,
@@ -149,4 +149,4 @@ def test_records_the_stream_no_longer_holds_point_to_the_replay_by_time() -> Non
 )
 def test_a_message_that_is_no_on_failure_record_is_refused(body: str) -> None:
     with pytest.raises(OpsError, match="not a publish DLQ message"):
-        republish.stream_range(body)
+        dlq_replay.stream_range(body)

@@ -1,4 +1,9 @@
-"""Move dead-lettered messages back to the queue once their cause is fixed.
+"""`python -m ops dlq replay`: move dead-lettered messages back to the queue once their cause
+is fixed, or, for the publish DLQ, publish again the events its messages name.
+
+`republish_stream_failure` republishes the events of one publish-DLQ message (the stream
+mapping's on-failure record names a range of stream records, not the events): it reads that
+range back from the stream and publishes each event inserted there again, from the table.
 
 `start_move_task` asks SQS to do it (`StartMessageMoveTask`, DLQ → queue, server side, up to 500
 messages/s). Endpoints without that action (moto, hence the local stack) and capped replays
@@ -33,30 +38,22 @@ Guarantees of `move_messages`:
 
 import fcntl
 import hashlib
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
 from ops.dlq import Depth, depth
-from ops.errors import OpsError
+from ops.errors import UNIMPLEMENTED_CODES, OpsError
+from ops.events_replay import ReplayResult, Sender, full_items
+from webhooks.publish import MAX_ENTRIES, Publisher, is_event_item
 
 JOURNAL_DIR = "dlq-replay"  # inside the stack's state directory (`Outputs.state_dir`)
 RECEIVE_VISIBILITY_SECONDS = 30
-
-# How an endpoint answers an action it does not have: AWS's JSON and query protocols, and a bare
-# HTTP 500/501 page (moto server's answer), which botocore can only report by its status code.
-# AWS's own `UnsupportedOperation` is not in the list: it is a real refusal, reported as such.
-UNIMPLEMENTED_CODES = {
-    "UnknownOperationException",
-    "InvalidAction",
-    "NotImplemented",
-    "500",
-    "501",
-}
 
 
 def start_move_task(sqs, *, dlq_arn: str, queue_arn: str) -> str | None:
@@ -295,3 +292,101 @@ def _release(sqs, dlq_url: str, messages: list[dict]) -> None:
                 for index, message in enumerate(messages)
             ],
         )
+
+
+STREAM_RETENTION = "24 hours"
+"""How long DynamoDB Streams keeps a record: a DLQ message older than that names records gone."""
+_GONE = ("TrimmedDataAccessException", "ExpiredIteratorException", "ResourceNotFoundException")
+
+
+def stream_range(message_body: str) -> dict[str, Any]:
+    """The `DDBStreamBatchInfo` of a publish-DLQ message (Lambda's on-failure record), checked."""
+    try:
+        info = json.loads(message_body)["DDBStreamBatchInfo"]
+        for name in ("shardId", "startSequenceNumber", "endSequenceNumber", "streamArn"):
+            if not isinstance(info[name], str) or not info[name]:
+                raise ValueError(name)
+        int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise OpsError(
+            f"not a publish DLQ message (a stream on-failure record with DDBStreamBatchInfo):"
+            f" {error}"
+        ) from None
+    return dict(info)
+
+
+def stream_event_keys(streams: Any, info: dict[str, Any]) -> list[str]:
+    """The `pk` of every event item inserted in the range `info` names, in stream order."""
+    first, last = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    keys: list[str] = []
+    try:
+        iterator = streams.get_shard_iterator(
+            StreamArn=info["streamArn"],
+            ShardId=info["shardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=info["startSequenceNumber"],
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=100)
+            records = page.get("Records") or []
+            for record in records:
+                stream = record.get("dynamodb") or {}
+                sequence = int(stream.get("SequenceNumber", first))
+                if sequence > last:
+                    return keys
+                image = stream.get("NewImage") or {}
+                if record.get("eventName") == "INSERT" and is_event_item(image):
+                    keys.append(image["pk"]["S"])
+            if not records:  # an open shard answers empty pages past its newest record
+                return keys
+            iterator = page.get("NextShardIterator")
+    except Exception as error:
+        code = getattr(error, "response", {}).get("Error", {}).get("Code")
+        if code not in _GONE:
+            raise
+        since = info.get("approximateArrivalOfFirstRecord", "?")
+        until = info.get("approximateArrivalOfLastRecord", "?")
+        raise OpsError(
+            f"the stream no longer holds records {first}..{last} ({code}; it keeps them"
+            f" {STREAM_RETENTION}): replay them by time instead, `python -m ops events replay"
+            f" --provider <provider> --since {since} --until {until}`"
+        ) from None
+    return keys
+
+
+def republish_stream_failure(
+    message_body: str,
+    *,
+    streams: Any,
+    dynamodb: Any,
+    table: str,
+    publisher: Publisher,
+    send: Sender,
+) -> ReplayResult:
+    """Publish again (`replayed: true`) every event of the stream range one publish-DLQ message
+    names, read from the table; an OpsError when one still cannot be published or is refused,
+    so the caller keeps the message."""
+    keys = stream_event_keys(streams, stream_range(message_body))
+    items = full_items(dynamodb, table, keys)
+    result = ReplayResult(skipped=len(keys) - len(items))  # expired (TTL) since
+    entries = []
+    for item in items:
+        try:
+            entries.append(publisher.entry(item, replayed=True))
+        except Exception as error:
+            raise OpsError(
+                f"event {item['pk']['S']} still cannot be published"
+                f" ({type(error).__name__}: {error}); the message stays in the DLQ"
+            ) from None
+    for start in range(0, len(entries), MAX_ENTRIES):
+        errors = send(entries[start : start + MAX_ENTRIES])
+        failed = [e for e in errors if e is not None]
+        result.failed += len(failed)
+        result.published += len(errors) - len(failed)
+        if failed:
+            raise OpsError(
+                f"{len(failed)} event(s) were refused ({failed[0]}); the message stays in the"
+                " DLQ: run the replay again"
+            )
+    result.selected = [item["pk"]["S"] for item in items]
+    return result

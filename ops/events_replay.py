@@ -1,8 +1,4 @@
-"""Replay stored events to subscribers, and look at what subscribers receive.
-
-`republish_stream_failure` republishes the events of one publish-DLQ message (the stream
-mapping's on-failure record names a range of stream records, not the events): it reads that
-range back from the stream and publishes each event inserted there again, from the table.
+"""`python -m ops events replay`: publish stored events again, to the bus or one subscriber.
 
 `replay_events` reads a provider's events by time through the `by_provider` index, one page of
 at most 10 at a time, and publishes each page again with `replayed: true`: to the bus (every
@@ -21,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from webhooks.publish import MAX_ENTRIES, Publisher, is_event_item, put_entries
-
 from ops.errors import OpsError
 from ops.events import INDEX
 from ops.selection import envelope
+from webhooks.publish import MAX_ENTRIES, Publisher, put_entries
 
 DEFAULT_RATE = 50.0  # events per second
 
@@ -203,104 +198,6 @@ def replay_events(
     return result
 
 
-STREAM_RETENTION = "24 hours"
-"""How long DynamoDB Streams keeps a record: a DLQ message older than that names records gone."""
-_GONE = ("TrimmedDataAccessException", "ExpiredIteratorException", "ResourceNotFoundException")
-
-
-def stream_range(message_body: str) -> dict[str, Any]:
-    """The `DDBStreamBatchInfo` of a publish-DLQ message (Lambda's on-failure record), checked."""
-    try:
-        info = json.loads(message_body)["DDBStreamBatchInfo"]
-        for name in ("shardId", "startSequenceNumber", "endSequenceNumber", "streamArn"):
-            if not isinstance(info[name], str) or not info[name]:
-                raise ValueError(name)
-        int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise OpsError(
-            f"not a publish DLQ message (a stream on-failure record with DDBStreamBatchInfo):"
-            f" {error}"
-        ) from None
-    return dict(info)
-
-
-def stream_event_keys(streams: Any, info: dict[str, Any]) -> list[str]:
-    """The `pk` of every event item inserted in the range `info` names, in stream order."""
-    first, last = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
-    keys: list[str] = []
-    try:
-        iterator = streams.get_shard_iterator(
-            StreamArn=info["streamArn"],
-            ShardId=info["shardId"],
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=info["startSequenceNumber"],
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=100)
-            records = page.get("Records") or []
-            for record in records:
-                stream = record.get("dynamodb") or {}
-                sequence = int(stream.get("SequenceNumber", first))
-                if sequence > last:
-                    return keys
-                image = stream.get("NewImage") or {}
-                if record.get("eventName") == "INSERT" and is_event_item(image):
-                    keys.append(image["pk"]["S"])
-            if not records:  # an open shard answers empty pages past its newest record
-                return keys
-            iterator = page.get("NextShardIterator")
-    except Exception as error:
-        code = getattr(error, "response", {}).get("Error", {}).get("Code")
-        if code not in _GONE:
-            raise
-        since = info.get("approximateArrivalOfFirstRecord", "?")
-        until = info.get("approximateArrivalOfLastRecord", "?")
-        raise OpsError(
-            f"the stream no longer holds records {first}..{last} ({code}; it keeps them"
-            f" {STREAM_RETENTION}): replay them by time instead, `python -m ops events replay"
-            f" --provider <provider> --since {since} --until {until}`"
-        ) from None
-    return keys
-
-
-def republish_stream_failure(
-    message_body: str,
-    *,
-    streams: Any,
-    dynamodb: Any,
-    table: str,
-    publisher: Publisher,
-    send: Sender,
-) -> ReplayResult:
-    """Publish again (`replayed: true`) every event of the stream range one publish-DLQ message
-    names, read from the table; an OpsError when one still cannot be published or is refused,
-    so the caller keeps the message."""
-    keys = stream_event_keys(streams, stream_range(message_body))
-    items = full_items(dynamodb, table, keys)
-    result = ReplayResult(skipped=len(keys) - len(items))  # expired (TTL) since
-    entries = []
-    for item in items:
-        try:
-            entries.append(publisher.entry(item, replayed=True))
-        except Exception as error:
-            raise OpsError(
-                f"event {item['pk']['S']} still cannot be published"
-                f" ({type(error).__name__}: {error}); the message stays in the DLQ"
-            ) from None
-    for start in range(0, len(entries), MAX_ENTRIES):
-        errors = send(entries[start : start + MAX_ENTRIES])
-        failed = [e for e in errors if e is not None]
-        result.failed += len(failed)
-        result.published += len(errors) - len(failed)
-        if failed:
-            raise OpsError(
-                f"{len(failed)} event(s) were refused ({failed[0]}); the message stays in the"
-                " DLQ: run the replay again"
-            )
-    result.selected = [item["pk"]["S"] for item in items]
-    return result
-
-
 def terminal_progress(result: ReplayResult) -> None:
     if sys.stderr.isatty():
         print(
@@ -352,46 +249,3 @@ def queue_url(queue_arn: str) -> str:
     """An SQS queue ARN's URL (for a subscriber target given as an ARN)."""
     _, _, _, region, account, name = queue_arn.split(":", 5)
     return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
-
-
-TAIL_HOLD_SECONDS = 60
-
-
-def tail(sqs: Any, url: str, *, seconds: float | None = None, out: Any = None) -> int:
-    """Print each event the queue receives once, leaving it for the consumer; returns the count.
-
-    A printed message stays invisible while the tail runs (at most `TAIL_HOLD_SECONDS`, after
-    which it is received and counted once more) and is made visible again when the tail stops,
-    so the consumer still gets it; each tail receive counts towards the queue's
-    maxReceiveCount, so tail a busy production queue briefly.
-    """
-    out = out or sys.stdout
-    held: dict[str, str] = {}
-    deadline = None if seconds is None else time.monotonic() + seconds
-    try:
-        while deadline is None or time.monotonic() < deadline:
-            messages = sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                WaitTimeSeconds=1,
-                VisibilityTimeout=TAIL_HOLD_SECONDS,
-            ).get("Messages", [])
-            for message in messages:
-                fresh = message["MessageId"] not in held
-                held[message["MessageId"]] = message["ReceiptHandle"]
-                if not fresh:
-                    continue
-                try:
-                    text = json.dumps(json.loads(message["Body"]), sort_keys=True)
-                except ValueError:
-                    text = message["Body"]
-                print(text, file=out, flush=True)
-    finally:
-        for handle in held.values():  # visible again: the consumer receives every event
-            try:
-                sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
-                )
-            except Exception:  # noqa: S112 - already deleted or expired: nothing to give back
-                continue
-    return len(held)
