@@ -18,17 +18,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import pulumi
-from webhooks import providers as handler_providers
-from webhooks import schemes
-from webhooks.batch import WORST_CASE_WRITE_SECONDS, largest_batch
-from webhooks.environ import DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOG_LEVELS
-from webhooks.ingest_settings import (
-    DEFAULT_INLINE_BODY_LIMIT,
-    DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_SECRETS_REFRESH_SECONDS,
-)
-from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY, MAX_WRITE_CONCURRENCY
-from webhooks.schemes import OptionError, config_key
 
 from hookgate.components import naming
 from hookgate.components.config_error import NAMESPACE, ConfigError, setting_key
@@ -45,6 +34,17 @@ from hookgate.components.config_table import (
 )
 from hookgate.components.function_url import KINDS as API_KINDS
 from hookgate.components.subscribers import SubscriberSettings, read_subscribers
+from webhooks import providers as handler_providers
+from webhooks import schemes
+from webhooks.batch import WORST_CASE_WRITE_SECONDS, largest_batch
+from webhooks.environ import DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOG_LEVELS
+from webhooks.ingest_settings import (
+    DEFAULT_INLINE_BODY_LIMIT,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_SECRETS_REFRESH_SECONDS,
+)
+from webhooks.process_settings import DEFAULT_WRITE_CONCURRENCY, MAX_WRITE_CONCURRENCY
+from webhooks.schemes import OptionError, config_key
 
 ENVIRONMENTS = ("dev", "prod")
 # CloudWatch Logs PutRetentionPolicy accepts only these values (API reference, retentionInDays).

@@ -16,16 +16,16 @@ from functools import partial
 from typing import Any
 
 import pytest
-from webhooks import Record
-from webhooks.ingest_settings import IngestHandlerSettings
-from webhooks.process_settings import ProcessHandlerSettings
-from webhooks.publish_settings import PublishHandlerSettings
 
 from hookgate.components.environments import ingest, process, publish
 from hookgate.components.settings import Settings
 from hookgate.components.subscribers import match_paths, read_subscribers
 from tests.components.mockstack import SUBSCRIBERS, MockedStack, built_stack
 from tests.components.test_graph import function, settings_of
+from webhooks import Record
+from webhooks.ingest_settings import IngestHandlerSettings
+from webhooks.process_settings import ProcessHandlerSettings
+from webhooks.publish_settings import PublishHandlerSettings
 
 SCENARIOS = ("dev", "prod", "every-feature", "every-feature-url")
 

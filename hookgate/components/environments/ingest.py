@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pulumi
-from webhooks import providers as handler_providers
-from webhooks.ingest_settings import IngestHandlerSettings
 
 from hookgate.components import naming
 from hookgate.components.config_error import ConfigError
 from hookgate.components.settings import IngestSettings, LogSettings, ProviderSettings, Settings
+from webhooks import providers as handler_providers
+from webhooks.ingest_settings import IngestHandlerSettings
 
 # Lambda quotas: "Environment variables: 4 KB", all keys and values together.
 LAMBDA_ENVIRONMENT_BYTES = 4096

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pulumi
-from webhooks.process_settings import ProcessHandlerSettings
 
 from hookgate.components.settings import LogSettings, ProcessorSettings, TableSettings
+from webhooks.process_settings import ProcessHandlerSettings
 
 
 def handler_settings(

@@ -4,11 +4,11 @@ exactly that: `hookgate/components/publisher.py`)."""
 from __future__ import annotations
 
 import pulumi
-from webhooks.publish import ALWAYS_INLINE_BYTES
-from webhooks.publish_settings import PublishHandlerSettings
 
 from hookgate.components.settings import IngestSettings, LogSettings
 from hookgate.components.subscribers import SubscriberSettings, match_paths
+from webhooks.publish import ALWAYS_INLINE_BYTES
+from webhooks.publish_settings import PublishHandlerSettings
 
 
 def writes_archive(ingest: IngestSettings) -> bool:
