@@ -35,7 +35,10 @@ def test_ci_runs_the_tests_then_the_checks() -> None:
     assert [line for line in script if line.startswith("make ")] == CHECKS
     makefile = (ROOT / "Makefile").read_text()
     recipe = re.search(r"^test: .*\n((?:\t.*\n)+)", makefile, re.M)
-    assert recipe and recipe.group(1) == "\t$(PY) -m pytest\n"  # all tests, nothing else
+    # all tests (spread over the cores), nothing else: no test path, no marker, no lint
+    assert (
+        recipe and recipe.group(1) == "\t$(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile\n"
+    )
 
 
 def _pulumi(job: dict[str, Any]) -> dict[str, Any]:
