@@ -22,7 +22,8 @@ from webhooks.secrets import SecretsCache
 # Bounded, so a hung AWS call ends instead of waiting out botocore's 60 s default: at most 3
 # attempts of (2 s connect + 5 s read) per call. That worst case, for the up to three calls of a
 # request, is longer than the function's timeout (`ingest.timeoutSeconds`): the invocation then
-# times out and the sender gets a 5xx it retries, not our 503 (docs/design.md §7, gap 3).
+# times out and the sender gets a 5xx it retries, not our 503 (docs/design.md, "Known gaps":
+# timeout budgets).
 _CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
 )

@@ -26,7 +26,7 @@ from webhooks.store import OUTCOMES, ArchiveCheck, StoreEvent, Table
 # after the visibility timeout while the rest of the batch proceeds. Standard mode backs off with
 # jitter and draws on a retry quota, so a throttled table is not hammered. Timeouts are bounded
 # (the SDK default read timeout is 60 s); a record whose three attempts all hang outlasts the
-# reserve `WORKING_SHARE` keeps (docs/design.md §7, gap 3).
+# reserve `WORKING_SHARE` keeps (docs/design.md, "Known gaps": timeout budgets).
 _CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=2,

@@ -5,7 +5,7 @@ a plain function over plain data that tests can call without AWS.
 
 Every handler module starts with `from __future__ import annotations`: annotations left
 unevaluated save about 0.4 ms of the ingest function's import (measured side by side with and
-without, as `make bench` section 4 times it).
+without, as `make bench`, "Cold start" times it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 # The handlers' typed values (settings, providers, requests, envelopes) are `Record`s, not
 # dataclasses or NamedTuples: defining a dataclass costs about 1.5 ms of cold start, a NamedTuple
 # about 0.17 ms, a slotted class about 0.015 ms; the seven NamedTuples of the ingest path cost
-# about 1 ms (measured side by side, as `make bench` section 4 times it). `Record` lives here
+# about 1 ms (measured side by side, as `make bench`, "Cold start" times it). `Record` lives here
 # because every handler imports this package anyway, and a module of its own costs about 0.15 ms.
 class Record:
     """A typed value: its fields are its `__slots__`, each set once in `__init__` (declared

@@ -27,7 +27,7 @@ RecordHandler = Callable[[SqsRecord, str], str]
 WORKING_SHARE = 0.75
 """Share of the invocation's time in which new records are started. The last quarter is the
 reserve for the records in flight: 7.5 s of a 30 s timeout covers one slow attempt (2 s + 5 s),
-not the client's three (docs/design.md §7, gap 3)."""
+not the client's three (docs/design.md, "Known gaps": timeout budgets)."""
 WORST_CASE_WRITE_SECONDS = 0.008
 """The write time the largest allowed batch is sized for (a PutItem at 8 ms, `make bench`)."""
 SCHEDULING_SHARE = 0.8

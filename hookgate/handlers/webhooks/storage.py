@@ -41,7 +41,8 @@ def item_key(provider: str, delivery_id: str) -> str:
 
 def content_key(provider: str, event_type: str, body_sha256: str) -> str:
     """The `pk` of an event deduplicated by content: the same bytes under the same event type
-    land on one key; under another type they are another event (docs/design.md §1.3)."""
+    land on one key; under another type they are another event (docs/design.md, "What “exactly
+    once” means")."""
     return _system_key(provider, "content", body_sha256, event_type)
 
 

@@ -6,8 +6,8 @@ stack's development secrets, the benchmark's and the drill's payload lists.
 
 A built-in scheme's module is imported the first time its name is looked up, so the ingest
 function imports only the schemes its providers use: each costs about 0.2 to 0.3 ms of cold
-start with cached bytecode and 1 to 2 ms compiled from source (`make bench` section 4, one
-provider against one per scheme; docs/design.md §2.5b).
+start with cached bytecode and 1 to 2 ms compiled from source (`make bench`, "Cold start", one
+provider against one per scheme; docs/design.md, "Cold start as a sender feels it").
 """
 
 from __future__ import annotations
