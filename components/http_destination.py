@@ -4,21 +4,26 @@ destinations").
 
 Per destination: the signing secret (Secrets Manager, `webhooks/<stack>/destinations/<name>`,
 its value put by `ops subscribers secret`, never in Pulumi state), a small state table (rate
-limiter, circuit breaker, attempt log), the function with a role allowed exactly its queue, its
-DLQ, its secret, its state table and, for the sender's original bytes, the stored events of its
-providers; the queue mapping whose maximum concurrency and batch size bound the work in flight,
-and an alarm on the breaker opening.
+limiter and circuit breaker: two items), the function with a role allowed exactly its queue
+(retries are sent back to it), its DLQ, its secret, its state table and, for the sender's
+original bytes, the stored events of its providers (items whose key starts with one of them,
+and their archived bodies); the queue mapping whose maximum concurrency and batch size bound
+the work in flight, and an alarm on the breaker opening. The attempt log is the function's log
+group (one line per attempt), not a table.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 from webhooks.destination import MAX_SLOT_WAIT_SECONDS
 from webhooks.destination_settings import DestinationSettings
+from webhooks.storage import SENDER_SEPARATOR as SENDER
+from webhooks.storage import SYSTEM_SEPARATOR as SYSTEM
 
 from components.function import FunctionSpec, Grant, create_function
 from components.http_settings import HttpSettings
@@ -33,6 +38,17 @@ MEMORY_MB = 256
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 """What Lambda needs to attach a function to a VPC (its network interfaces): AWS's managed
 policy, whose EC2 actions take no resource narrower than `*`."""
+
+
+def stored_events_of(providers: tuple[str, ...]) -> dict[str, Any] | None:
+    """The condition narrowing `GetItem` on the events table to the providers' items: every
+    key of a provider's event starts with its name and `#` (by delivery id) or `!` (by content,
+    or beside a conflict; handlers/webhooks/storage.py). None (no condition) for a subscriber
+    of every provider."""
+    if not providers:
+        return None
+    prefixes = [f"{p}{separator}*" for p in providers for separator in (SENDER, SYSTEM)]
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": prefixes}}
 
 
 def function_timeout(http: HttpSettings) -> int:
@@ -122,7 +138,6 @@ class WebhookHttpDestination(pulumi.ComponentResource):
                 aws.dynamodb.TableAttributeArgs(name="pk", type="S"),
                 aws.dynamodb.TableAttributeArgs(name="sk", type="S"),
             ],
-            ttl=aws.dynamodb.TableTtlArgs(attribute_name="expires_at", enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             # Transient state, protected like every table of a prod stack (policy/rules.py).
             deletion_protection_enabled=args.protect,
@@ -137,20 +152,25 @@ class WebhookHttpDestination(pulumi.ComponentResource):
                     "sqs:DeleteMessage",
                     "sqs:GetQueueAttributes",
                     "sqs:ChangeMessageVisibility",
+                    "sqs:SendMessage",
                 ],
                 resources=[args.queue_arn],
             ),
             Grant(actions=["sqs:SendMessage"], resources=[args.dlq_arn]),
             Grant(actions=["secretsmanager:GetSecretValue"], resources=[self.secret.arn]),
             Grant(
-                actions=["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
                 resources=[self.state_table.arn],
             ),
         ]
         if http.body == "original":
             prefixes = [f"bodies/{p}/*" for p in args.providers] or ["bodies/*"]
             grants += [
-                Grant(actions=["dynamodb:GetItem"], resources=[args.events_table_arn]),
+                Grant(
+                    actions=["dynamodb:GetItem"],
+                    resources=[args.events_table_arn],
+                    condition=stored_events_of(args.providers),
+                ),
                 Grant(
                     actions=["s3:GetObject"],
                     resources=[
