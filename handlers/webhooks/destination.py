@@ -325,13 +325,18 @@ class RateLimiter:
 class Breaker:
     """Consecutive retryable failures of the destination; open (paused) until `open_until`.
 
-    Once the pause is over, the first request to claim it (a conditional write) is the probe and
-    the others wait for its outcome: a success closes the breaker, a failure opens it again."""
+    Once the pause is over, the first request to claim it (a conditional write) is the probe: it
+    holds the breaker for `lease` seconds (its answer's time) while the others wait for its
+    outcome: a success closes the breaker, a failure opens it again for a pause. A probe whose
+    container died is replaced when its lease ends."""
 
-    def __init__(self, table: Any, name: str, pause: float = BREAKER_PAUSE_SECONDS) -> None:
+    def __init__(
+        self, table: Any, name: str, pause: float = BREAKER_PAUSE_SECONDS, lease: float = 1.0
+    ) -> None:
         self._table = table
         self._name = name
         self.pause = pause
+        self.lease = lease
         self._key = {"pk": {"S": "breaker"}, "sk": {"S": "-"}}
 
     def state(self) -> tuple[int, float]:
@@ -354,7 +359,7 @@ class Breaker:
                 ConditionExpression="open_until = :seen",
                 ExpressionAttributeValues={
                     ":seen": {"N": f"{seen:.3f}"},
-                    ":until": {"N": f"{now + self.pause:.3f}"},
+                    ":until": {"N": f"{now + self.lease:.3f}"},
                 },
             )
             return True
@@ -419,7 +424,9 @@ class Destination:
         self._rng = rng
         self._keys = Keys(secrets, settings.secret_arn)
         self.limiter = RateLimiter(dynamodb, settings.state_table, settings.rate_per_second)
-        self.breaker = Breaker(dynamodb, settings.state_table, breaker_pause)
+        self.breaker = Breaker(
+            dynamodb, settings.state_table, breaker_pause, lease=settings.timeout_seconds + 1.0
+        )
 
     # --- the batch ---------------------------------------------------------------------------
 
@@ -586,9 +593,8 @@ class Destination:
                 spread = min(self.breaker.pause, BREAKER_RETURN_SPREAD_SECONDS)
                 return self._deferred(open_until - now, "breaker open", ids, spread)
             probe = self.breaker.claim_probe(open_until, now)
-            if not probe:
-                # The probe answers within the timeout; then the breaker is closed or open again.
-                return self._deferred(self.settings.timeout_seconds, "breaker probing", ids, 1.0)
+            if not probe:  # back when the probe has answered: closed, or open again
+                return self._deferred(self.breaker.lease, "breaker probing", ids, 1.0)
         try:
             slot = self.limiter.slot(now)
         except NoStart as refused:

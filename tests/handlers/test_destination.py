@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 from webhooks import storage
 from webhooks.destination import (
     ATTEMPT_ATTRIBUTE,
+    BREAKER_RETURN_SPREAD_SECONDS,
     BREAKER_THRESHOLD,
     DEFERRED,
     DELIVERED,
@@ -314,9 +315,7 @@ def test_retryable_failures_put_the_message_back_with_backoff(
     assert dlq_messages(world) == []
 
 
-def test_the_attempt_header_counts_requests_not_receives(
-    world: World, receiver: Receiver
-) -> None:
+def test_the_attempt_header_counts_requests_not_receives(world: World, receiver: Receiver) -> None:
     """A retry is a re-sent copy carrying the attempts made; a receive that made no request (a
     deferral) does not count: the header says which request this is for the event."""
     answers = iter([Answer(503), Answer(200)])
@@ -438,6 +437,24 @@ def test_the_breaker_opens_pauses_probes_and_closes(world: World, receiver: Rece
     probe = deliver.attempt(request, 1, time.time(), _ids())
     assert probe.action == DELIVERED
     assert deliver.breaker.state() == (0, 0.0)  # closed
+
+
+def test_while_the_probe_runs_the_others_wait_for_its_answer_not_a_pause(
+    world: World, receiver: Receiver
+) -> None:
+    receiver.behave = lambda _r: Answer(503)
+    deliver = destination(world, receiver.url, pause=0.5)  # timeout 2 s: the probe's lease 3 s
+    record = queued(world, store(world, BODY))
+    request = deliver._request(record["body"], *_parsed(record), 1)
+    for _ in range(BREAKER_THRESHOLD):
+        deliver.attempt(request, 1, time.time(), _ids())
+    time.sleep(0.6)
+    deliver.breaker.pause = 60.0  # were the probe to hold the breaker for a pause, it would show
+    _, ended = deliver.breaker.state()
+    assert deliver.breaker.claim_probe(ended, time.time())  # another request is the probe
+    waiting = deliver.attempt(request, 1, time.time(), _ids())
+    assert waiting.action == DEFERRED
+    assert waiting.delay <= 3 + BREAKER_RETURN_SPREAD_SECONDS  # its lease, the spread: not 60 s
 
 
 def test_a_failed_probe_opens_the_breaker_again(world: World, receiver: Receiver) -> None:
