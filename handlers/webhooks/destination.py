@@ -77,7 +77,10 @@ written at the slot."""
 MAX_LATE_STARTS = 3
 """Slots given up in a row (woken late each time) before the request is put back instead."""
 BREAKER_THRESHOLD = 10
-BREAKER_PAUSE_SECONDS = 30
+BREAKER_PAUSE_SECONDS = 5
+"""The first pause once the breaker opens; each failed probe doubles it."""
+BREAKER_LONGEST_PAUSE_SECONDS = 120
+"""The longest pause: a destination down for long is probed at least this often."""
 BREAKER_RETURN_SPREAD_SECONDS = 5
 """Messages put off by the open breaker come back spread over this long after it closes."""
 SECRETS_REFRESH_SECONDS = 60
@@ -327,8 +330,9 @@ class Breaker:
 
     Once the pause is over, the first request to claim it (a conditional write) is the probe: it
     holds the breaker for `lease` seconds (its answer's time) while the others wait for its
-    outcome: a success closes the breaker, a failure opens it again for a pause. A probe whose
-    container died is replaced when its lease ends."""
+    outcome: a success closes the breaker, a failure opens it again for twice the last pause (at
+    most `BREAKER_LONGEST_PAUSE_SECONDS`), so a short outage ends in seconds and a long one is
+    probed rarely. A probe whose container died is replaced when its lease ends."""
 
     def __init__(
         self, table: Any, name: str, pause: float = BREAKER_PAUSE_SECONDS, lease: float = 1.0
@@ -372,7 +376,7 @@ class Breaker:
         self._table.update_item(
             TableName=self._name,
             Key=self._key,
-            UpdateExpression="SET failures = :zero, open_until = :zero",
+            UpdateExpression="SET failures = :zero, open_until = :zero REMOVE pause",
             ExpressionAttributeValues={":zero": {"N": "0"}},
         )
 
@@ -383,16 +387,23 @@ class Breaker:
             Key=self._key,
             UpdateExpression="ADD failures :one",
             ExpressionAttributeValues={":one": {"N": "1"}},
-            ReturnValues="UPDATED_NEW",
+            ReturnValues="ALL_NEW",
         )
         failures = int(answer["Attributes"]["failures"]["N"])
         if not probe and failures != BREAKER_THRESHOLD:
             return False
+        pause = self.pause
+        if probe:
+            last = float(answer["Attributes"].get("pause", {}).get("N", self.pause))
+            pause = min(BREAKER_LONGEST_PAUSE_SECONDS, 2 * last)
         self._table.update_item(
             TableName=self._name,
             Key=self._key,
-            UpdateExpression="SET open_until = :until",
-            ExpressionAttributeValues={":until": {"N": f"{now + self.pause:.3f}"}},
+            UpdateExpression="SET open_until = :until, pause = :pause",
+            ExpressionAttributeValues={
+                ":until": {"N": f"{now + pause:.3f}"},
+                ":pause": {"N": f"{pause:.3f}"},
+            },
         )
         return True
 

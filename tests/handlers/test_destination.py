@@ -466,7 +466,10 @@ def test_a_failed_probe_opens_the_breaker_again(world: World, receiver: Receiver
         deliver.attempt(request, 1, time.time(), _ids())
     time.sleep(0.6)
     assert deliver.attempt(request, 1, time.time(), _ids()).action == RETRY  # the probe
-    assert deliver.attempt(request, 1, time.time(), _ids()).action == DEFERRED
+    waiting = deliver.attempt(request, 1, time.time(), _ids())
+    assert waiting.action == DEFERRED
+    # Paused again for twice as long: 1 s (the spread, at most half a pause, comes on top).
+    assert 0.9 < waiting.delay - min(0.5, BREAKER_RETURN_SPREAD_SECONDS) <= 1.0
 
 
 def test_the_rate_limit_holds_across_concurrent_deliverers(
