@@ -558,8 +558,8 @@ def test_a_late_wake_up_gives_its_slot_up(world: World) -> None:
     claimed: list[float] = []
     take = deliver.limiter.slot
 
-    def recorded(at: float) -> float:
-        slot: float = take(at)
+    def recorded(now: float) -> float:  # named as the method's argument
+        slot: float = take(now)
         claimed.append(slot)
         return slot
 
