@@ -13,13 +13,19 @@ delivered event at failure rate f: 1 / (1 - f), each failure retried. The publis
 priced in `cost.publishing_step`; API destinations need the event on a bus too.
 
 Latency: EMULATOR FIGURES (moto, local worker processes, a local HTTP receiver on this machine).
+
+`python -m bench.delivery` runs this section alone and writes `bench/results/delivery.*`;
+`make bench` runs it among the others (`bench/results/latest.*`).
 """
 
+import argparse
 import contextlib
 import hashlib
 import io
 import json
 import math
+import os
+import sys
 import time
 import uuid
 import zlib
@@ -34,9 +40,10 @@ from webhooks.destination_settings import DestinationSettings
 
 from ops import destinations, send, signing
 
-from .cost import GIB, MILLION, lambda_billed_ms, sqs_requests
+from .cost import GIB, MILLION, lambda_billed_ms, load_prices, sqs_requests
 from .endtoend import stored_items
 from .payloads import json_body
+from .report import http_delivery
 from .stats import percentile
 from .timing import per_call_ns
 
@@ -47,6 +54,7 @@ READ_UNIT_BYTES = 4096
 PROVIDER = "github"
 SUBSCRIBER = "bench-http"
 STATE_DIR = Path(__file__).resolve().parent.parent / ".local" / "bench-http"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,3 +310,46 @@ def run_local(deliveries: int, concurrency: int) -> dict[str, Any]:
             "max": max(latencies) * 1000,
         },
     }
+
+
+def run(prices: dict[str, float], repeat: int, deliveries: int, concurrency: int) -> dict[str, Any]:
+    """The section's results: assumptions, cost rows, and the local latency (when
+    `deliveries` > 0)."""
+    return {
+        "assumptions": assumptions(),
+        "cost": run_costs(prices, max(3, repeat // 2)),
+        "local": run_local(deliveries, concurrency) if deliveries > 0 else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.delivery", description="HTTP destinations' section of the bench"
+    )
+    parser.add_argument("--repeat", type=int, default=7, help="repetitions per figure")
+    parser.add_argument("--deliveries", type=int, default=200, help="local latency; 0 skips it")
+    parser.add_argument("--concurrency", type=int, default=8, help="senders")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
+    args = parser.parse_args(argv)
+    results = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_before": " ".join(f"{v:.1f}" for v in os.getloadavg()),
+        "http_delivery": run(load_prices(), args.repeat, args.deliveries, args.concurrency),
+    }
+    table = "\n".join(
+        [
+            f"Run {results['date']} (load average {results['load_before']} before it), "
+            "`python -m bench.delivery`.",
+            "",
+            *http_delivery(results["http_delivery"]),
+        ]
+    )
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "delivery.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.output / "delivery.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

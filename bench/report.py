@@ -245,7 +245,7 @@ def _pubkey(pubkey: dict | None) -> list[str]:
     return out
 
 
-def _http_delivery(http: dict | None) -> list[str]:
+def http_delivery(http: dict | None) -> list[str]:
     """Section 7: an HTTP destination's cost per million delivered events beside EventBridge
     API destinations, and the local stack's stored -> delivered latency (emulator figures)."""
     if not http:
@@ -407,7 +407,7 @@ def markdown(results: dict) -> str:
         "queue polling. Reference designs keep our processor and item; without a claim check "
         "they store every body inline.",
         "",
-        *_http_delivery(results.get("http_delivery")),
+        *http_delivery(results.get("http_delivery")),
         "**Targets** (reported, not asserted)",
         "",
         "| target | figure | |",
