@@ -331,17 +331,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="senders")
     parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
     args = parser.parse_args(argv)
-    results = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "load_before": " ".join(f"{v:.1f}" for v in os.getloadavg()),
-        "http_delivery": run(load_prices(), args.repeat, args.deliveries, args.concurrency),
-    }
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
+    section = run(load_prices(), args.repeat, args.deliveries, args.concurrency)
+    results = {"date": date, "load_before": load, "http_delivery": section}
     table = "\n".join(
         [
-            f"Run {results['date']} (load average {results['load_before']} before it), "
-            "`python -m bench.delivery`.",
+            f"Run {date} (load average {load} before it), `python -m bench.delivery`.",
             "",
-            *http_delivery(results["http_delivery"]),
+            *http_delivery(section),
         ]
     )
     args.output.mkdir(parents=True, exist_ok=True)
