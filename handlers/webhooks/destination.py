@@ -459,7 +459,7 @@ class Destination:
     def record(self, record: dict[str, Any]) -> bool:
         """Deliver one record; True when the mapping may delete it (done, re-sent for a retry,
         or dead-lettered)."""
-        made = int(_attribute(record, ATTEMPT_ATTRIBUTE, 0))
+        made = _attribute(record, ATTEMPT_ATTRIBUTE, 0)
         attempt = made + 1
         sent_ms = int(record.get("attributes", {}).get("SentTimestamp", "0"))
         first_queued = _attribute(record, FIRST_QUEUED_ATTRIBUTE, sent_ms) / 1000
