@@ -11,6 +11,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -633,9 +634,10 @@ def test_two_destinations_are_isolated(world: World, receiver: Receiver) -> None
         record = queued(world, store(world, BODY))
         request = down._request(record["body"], *_parsed(record), 1)
 
-        def hammer() -> None:
-            for _ in range(BREAKER_THRESHOLD):
-                down.attempt(request, 1, time.time(), _ids())
+        def hammer() -> None:  # the stalled requests side by side, as a batch runs them
+            with ThreadPoolExecutor(BREAKER_THRESHOLD) as pool:
+                for _ in range(BREAKER_THRESHOLD):
+                    pool.submit(down.attempt, request, 1, time.time(), _ids())
 
         thread = threading.Thread(target=hammer)
         thread.start()
