@@ -142,13 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     print("HTTP destinations ...", file=sys.stderr)
-    results["http_delivery"] = {
-        "assumptions": delivery.assumptions(),
-        "cost": delivery.run_costs(prices, max(3, args.repeat // 2)),
-        "local": delivery.run_local(args.http_deliveries, args.concurrency)
-        if args.http_deliveries > 0
-        else None,
-    }
+    results["http_delivery"] = delivery.run(
+        prices, args.repeat, args.http_deliveries, args.concurrency
+    )
     results["log_bytes"] = _log_bytes(
         handlers.quantities(pipeline, COST_SIZES["1 KiB"], 3), assumptions
     )

@@ -2,10 +2,10 @@
 EventBridge API destinations, and the local stack's stored -> delivered latency.
 
 Cost: AWS list prices (`prices.json`) applied to the AWS calls one attempt makes
-(`hookgate/handlers/webhooks/destination.py`: the breaker read, the rate-limit slot write, the
-stored
-event's read, the attempt-log write, a visibility change and a breaker count per failure, an S3
-read for a claim-checked body), the deliver function's CPU per attempt measured here with the
+(`hookgate/handlers/webhooks/destination.py`: the breaker read before it and after a success, the
+rate-limit slot write, the stored event's read, the attempt's log line, a re-send and a breaker
+count per failure, an S3 read for a claim-checked body; the AWS calls are counted here, not
+assumed), the deliver function's CPU per attempt measured here with the
 AWS clients and the destination answered in memory, and stated assumptions for what cannot be
 measured without AWS (the destination's answer time, in-region call latency). Attempts per
 delivered event at failure rate f: 1 / (1 - f), each failure retried. The publishing step
@@ -13,16 +13,23 @@ delivered event at failure rate f: 1 / (1 - f), each failure retried. The publis
 priced in `cost.publishing_step`; API destinations need the event on a bus too.
 
 Latency: EMULATOR FIGURES (moto, local worker processes, a local HTTP receiver on this machine).
+
+`python -m bench.delivery` runs this section alone and writes `bench/results/delivery.*`;
+`make bench` runs it among the others (`bench/results/latest.*`).
 """
 
+import argparse
 import contextlib
 import hashlib
 import io
 import json
 import math
+import os
+import sys
 import time
 import uuid
 import zlib
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +39,10 @@ from ops import destinations, send, signing
 from webhooks.destination import Destination
 from webhooks.destination_settings import DestinationSettings
 
-from .cost import GIB, MILLION, lambda_billed_ms, sqs_requests
+from .cost import GIB, MILLION, lambda_billed_ms, load_prices, sqs_requests
 from .endtoend import stored_items
 from .payloads import json_body
+from .report import http_delivery
 from .stats import percentile
 from .timing import per_call_ns
 
@@ -45,6 +53,7 @@ READ_UNIT_BYTES = 4096
 PROVIDER = "github"
 SUBSCRIBER = "bench-http"
 STATE_DIR = Path(__file__).resolve().parent.parent / ".local" / "bench-http"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +68,24 @@ class Assumptions:
 
 
 class _Table:
-    """The events table and the state table in memory: what one attempt reads and writes."""
+    """The events table and the state table in memory: what one attempt reads and writes,
+    counted (`calls`: operation -> count)."""
 
     def __init__(self, item: dict[str, Any]) -> None:
         self.item = item
+        self.calls: Counter[str] = Counter()
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        self.calls[f"get_item {TableName}"] += 1
         return {"Item": self.item} if TableName == "events" else {}
 
     def update_item(self, **_: Any) -> dict[str, Any]:
-        return {"Attributes": {"tat": {"N": "0"}, "failures": {"N": "1"}}}
+        self.calls["update_item"] += 1
+        # A slot now (the limiter's next start: due, as on a destination keeping up).
+        return {"Attributes": {"tat": {"N": f"{time.time():.6f}"}, "failures": {"N": "1"}}}
 
     def put_item(self, **_: Any) -> dict[str, Any]:
+        self.calls["put_item"] += 1
         return {}
 
 
@@ -87,8 +102,21 @@ def _secrets() -> Any:
     return Secrets()
 
 
-def attempt_cpu_us(size: int, repeat: int) -> tuple[float, int]:
-    """(CPU µs of one delivered attempt at `size` bytes, its log line's bytes), measured."""
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One delivered attempt, measured: its CPU, its log line, its table calls."""
+
+    cpu_us: float
+    log_bytes: int
+    state_reads: float
+    """Breaker reads (eventually consistent) per delivered attempt."""
+    state_writes: float
+    """State-table writes per delivered attempt (the rate-limit slot)."""
+    event_reads: float
+
+
+def attempt_cpu_us(size: int, repeat: int) -> Attempt:
+    """One delivered attempt at `size` bytes: CPU µs, log line bytes and table calls, measured."""
     body = json_body(size)
     digest = hashlib.sha256(body).hexdigest()
     item = {
@@ -122,7 +150,7 @@ def attempt_cpu_us(size: int, repeat: int) -> tuple[float, int]:
         dynamodb=_Table(item),
         s3=_Nothing,
         secrets=_secrets,
-        send=lambda url, data, headers, timeout: (204, "", ""),
+        send=lambda url, data, headers, timeout, start: (start(), (204, "", ""))[1],
         clock=time.time,
         sleep=lambda seconds: None,
     )
@@ -130,39 +158,56 @@ def attempt_cpu_us(size: int, repeat: int) -> tuple[float, int]:
     with contextlib.redirect_stdout(capture):
         summary = per_call_ns(lambda: destination.record(record), repeat)
     lines = [len(line.encode()) + 1 for line in capture.getvalue().splitlines() if line]
-    return summary.median / 1000, max(lines)
+    table: _Table = destination.limiter._table
+    runs = sum(1 for line in capture.getvalue().splitlines() if '"delivery attempt"' in line)
+    return Attempt(
+        cpu_us=summary.median / 1000,
+        log_bytes=max(lines),
+        state_reads=table.calls["get_item state"] / runs,
+        state_writes=(table.calls["update_item"] + table.calls["put_item"]) / runs,
+        event_reads=table.calls["get_item events"] / runs,
+    )
 
 
 def cost_per_million(
-    p: dict[str, float], a: Assumptions, size: int, failure_rate: float, cpu_us: float, log: int
+    p: dict[str, float], a: Assumptions, size: int, failure_rate: float, measured: Attempt
 ) -> dict[str, float]:
     """USD per million delivered events, line by line, for our deliver function."""
     attempts = 1 / (1 - failure_rate)
     failures = attempts - 1
     archived = size > INLINE_BODY_LIMIT
     item_bytes = 400 + (0 if archived else len(zlib.compress(json_body(size))))
-    waits = a.dynamodb_ms * 4 + a.destination_ms + (a.s3_get_ms if archived else 0.0)
-    record_ms = lambda_billed_ms(cpu_us, a.memory_mb, a.full_vcpu_memory_mb, waits)
+    calls = measured.state_reads + measured.state_writes + measured.event_reads
+    waits = a.dynamodb_ms * calls + a.destination_ms + (a.s3_get_ms if archived else 0.0)
+    record_ms = lambda_billed_ms(measured.cpu_us, a.memory_mb, a.full_vcpu_memory_mb, waits)
     # The records of a batch run side by side: a full batch is billed about one record's time.
     gb_seconds = a.memory_mb / 1024 * record_ms / 1000 / a.batch_size
     event_bytes = 1200 + size if not archived else 1500
     receive = sqs_requests(event_bytes * a.batch_size, int(p["sqs_chunk_bytes"])) / a.batch_size
+    event_units = math.ceil(item_bytes / READ_UNIT_BYTES) / 2  # eventually consistent
     lines = {
-        "SQS receive + delete": (attempts * receive + 1 / a.batch_size)
+        # Every attempt's copy is received and deleted (a retry is a re-sent copy).
+        "SQS receive + delete": attempts
+        * (receive + 1 / a.batch_size)
         * p["sqs_standard_per_million"],
-        "SQS visibility change per retry": failures * p["sqs_standard_per_million"],
+        "SQS re-send per retry": failures * p["sqs_standard_per_million"],
         "deliver Lambda requests": attempts / a.batch_size * p["lambda_request_per_million"],
         "deliver Lambda duration": attempts * gb_seconds * p["lambda_arm64_gb_second"] * MILLION,
-        # The breaker read before each attempt and after the success (consistent: 1 RRU each),
-        # the stored event (eventually consistent: half a unit per 4 KB).
-        "DynamoDB reads": (attempts * (1 + math.ceil(item_bytes / READ_UNIT_BYTES) / 2) + 1)
+        # As measured for a delivered attempt (the breaker's reads are eventually consistent:
+        # half a unit each); a failed attempt reads the breaker once, the stored event too.
+        "DynamoDB reads": (
+            measured.state_reads / 2
+            + measured.event_reads * event_units
+            + failures * (0.5 + event_units)
+        )
         * p["dynamodb_on_demand_rru_per_million"],
-        # Slot (one write, two under contention: one counted), attempt log; a failure also
-        # counts in the breaker.
-        "DynamoDB writes": (attempts * 2 + failures) * p["dynamodb_on_demand_wru_per_million"],
+        # As measured for a delivered attempt (the rate-limit slot; its write guessed right:
+        # a wrong guess, after an idle spell, is one more); a failure also counts in the breaker.
+        "DynamoDB writes": (attempts * measured.state_writes + failures)
+        * p["dynamodb_on_demand_wru_per_million"],
         "S3 GET (claim check)": (attempts if archived else 0.0) * p["s3_get_per_thousand"] * 1000,
         "CloudWatch Logs (one line per attempt)": attempts
-        * log
+        * measured.log_bytes
         / GIB
         * p["cloudwatch_logs_ingest_per_gb"]
         * MILLION,
@@ -181,15 +226,17 @@ def run_costs(p: dict[str, float], repeat: int) -> list[dict[str, Any]]:
     a = Assumptions()
     rows = []
     for label, size in SIZES.items():
-        cpu_us, log = attempt_cpu_us(size, repeat)
+        measured = attempt_cpu_us(size, repeat)
         for rate in FAILURE_RATES:
-            lines = cost_per_million(p, a, size, rate, cpu_us, log)
+            lines = cost_per_million(p, a, size, rate, measured)
             rows.append(
                 {
                     "size": label,
                     "failure_rate": rate,
-                    "attempt_cpu_us": cpu_us,
-                    "log_bytes": log,
+                    "attempt_cpu_us": measured.cpu_us,
+                    "log_bytes": measured.log_bytes,
+                    "state_writes_per_attempt": measured.state_writes,
+                    "state_reads_per_attempt": measured.state_reads,
                     "lines": lines,
                     "total": sum(lines.values()),
                     "api_destinations": api_destinations_per_million(p, rate),
@@ -262,3 +309,44 @@ def run_local(deliveries: int, concurrency: int) -> dict[str, Any]:
             "max": max(latencies) * 1000,
         },
     }
+
+
+def run(prices: dict[str, float], repeat: int, deliveries: int, concurrency: int) -> dict[str, Any]:
+    """The section's results: assumptions, cost rows, and the local latency (when
+    `deliveries` > 0)."""
+    return {
+        "assumptions": assumptions(),
+        "cost": run_costs(prices, max(3, repeat // 2)),
+        "local": run_local(deliveries, concurrency) if deliveries > 0 else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.delivery", description="HTTP destinations' section of the bench"
+    )
+    parser.add_argument("--repeat", type=int, default=7, help="repetitions per figure")
+    parser.add_argument("--deliveries", type=int, default=200, help="local latency; 0 skips it")
+    parser.add_argument("--concurrency", type=int, default=8, help="senders")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
+    args = parser.parse_args(argv)
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
+    section = run(load_prices(), args.repeat, args.deliveries, args.concurrency)
+    results = {"date": date, "load_before": load, "http_delivery": section}
+    table = "\n".join(
+        [
+            f"Run {date} (load average {load} before it), `python -m bench.delivery`.",
+            "",
+            *http_delivery(section),
+        ]
+    )
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "delivery.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.output / "delivery.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

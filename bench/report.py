@@ -245,7 +245,7 @@ def _pubkey(pubkey: dict | None) -> list[str]:
     return out
 
 
-def _http_delivery(http: dict | None) -> list[str]:
+def http_delivery(http: dict | None) -> list[str]:
     """Section 7: an HTTP destination's cost per million delivered events beside EventBridge
     API destinations, and the local stack's stored -> delivered latency (emulator figures)."""
     if not http:
@@ -275,8 +275,9 @@ def _http_delivery(http: dict | None) -> list[str]:
         "API destinations cost less and send the event JSON only: not the sender's bytes, "
         "no Standard Webhooks signature (a connection authenticates with an API key, basic "
         "auth or OAuth), no body above an event's 256 KB, no private network without more "
-        "services (docs/design.md §2.8). Ours pays for the rate-limit slot and the attempt "
-        "log (two DynamoDB writes per attempt) and the attempt's log line.",
+        "services (docs/design.md §2.8). Ours pays for the rate-limit slot (DynamoDB writes "
+        f"per delivered attempt, counted: {http['cost'][0]['state_writes_per_attempt']:g}) "
+        "and the attempt's log line, which is also its attempt log.",
         "",
     ]
     local = http.get("local")
@@ -406,7 +407,7 @@ def markdown(results: dict) -> str:
         "queue polling. Reference designs keep our processor and item; without a claim check "
         "they store every body inline.",
         "",
-        *_http_delivery(results.get("http_delivery")),
+        *http_delivery(results.get("http_delivery")),
         "**Targets** (reported, not asserted)",
         "",
         "| target | figure | |",

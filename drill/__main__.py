@@ -76,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         default=destination.TIMEOUT_SHARE,
         help="share of its requests the HTTP destination stalls past the timeout",
     )
+    parser.add_argument(
+        "--processor-timeout",
+        type=int,
+        default=OVERRIDES["processor.timeoutSeconds"],
+        help="the processor's timeout, seconds (its queue's visibility is 6 x that)",
+    )
     parser.add_argument("--drain-timeout", type=float, default=900, help="seconds")
     parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
     parser.add_argument(
@@ -86,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     state = args.state_dir
     shutil.rmtree(state, ignore_errors=True)  # fresh logs: the duplicate count is read from them
     overrides = OVERRIDES | missing_scheme_providers(STACK)
+    overrides["processor.timeoutSeconds"] = args.processor_timeout
     unsendable = sorted(set(signing.shared_secret_schemes()) - set(signing.SCHEMES))
     if unsendable:
         parser.error(

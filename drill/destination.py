@@ -5,9 +5,9 @@ The receiver answers 503 to `FAILURE_SHARE` of requests and stalls past the deli
 on `TIMEOUT_SHARE` (seeded, so a run repeats); `down_for` closes its port for a minute while the
 drill sends. Every request is checked as a service would check it: the Standard Webhooks
 signature with the `standardwebhooks` library, and the body against the stored event's
-`body_sha256`. Its rate is measured at the receiver, as arrivals in any 10-second window (the
-pass condition: at most 10 x rate + 1) and in any one-second window (reported: arrivals on a
-loaded machine bunch by its scheduling).
+`body_sha256`. Its rate is measured at the receiver, as arrivals in any window of 1 s and of
+10 s, each judged against the limit as the destination is promised it
+(`webhooks.destination.most_arrivals`, docs/contract.md "HTTP destinations").
 """
 
 import hashlib
@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from webhooks.destination import most_arrivals
+
 from local.receiver import Answer, Received, Receiver
 
 from . import subscribers
@@ -25,7 +27,9 @@ from .plan import Request
 
 SUBSCRIBER = "outbound"
 FILTER: dict[str, Any] = {"providers": ["stripe", "github"]}
-RATE_PER_SECOND = 25
+RATE_PER_SECOND = 10
+"""Low enough that the deliveries held back by the outage and the breaker keep the limiter
+busy for a while after it (at 25/s, with this plan's share of events, they never did)."""
 TIMEOUT_SECONDS = 1
 FAILURE_SHARE = 0.20
 TIMEOUT_SHARE = 0.05
@@ -170,6 +174,8 @@ def check(
         "rate_limit_per_second": RATE_PER_SECOND,
         "most_in_any_second": destination.receiver.most_in_any_second(),
         "most_in_any_10_seconds": destination.receiver.most_in_any(10.0),
+        "allowed_in_any_second": most_arrivals(RATE_PER_SECOND, 1.0),
+        "allowed_in_any_10_seconds": most_arrivals(RATE_PER_SECOND, 10.0),
         "down_seconds": [round(end - start, 1) for start, end in destination.down],
         "injected": {
             "failure_share": destination.failure_share,
@@ -187,11 +193,10 @@ def verdict(outcome: dict[str, Any]) -> dict[str, bool]:
         "every HTTP request signed (standardwebhooks verifies it) and byte-exact": (
             outcome["unverified"] == 0 and outcome["not_byte_exact"] == 0
         ),
-        # Starts are 1/rate apart, so any 10 s hold 10 x rate + 1 (both ends). One-second
-        # windows are reported, not judged: arrivals at a receiver on this loaded machine
-        # bunch by its scheduling (the first full run: 31 in one second at 25/s, 224 in 10 s).
-        "the HTTP destination's rate limit held over every 10 s at the receiver": (
-            outcome["most_in_any_10_seconds"] <= 10 * outcome["rate_limit_per_second"] + 1
+        # The limit as the destination is promised it (`most_arrivals`), in both windows.
+        "the HTTP destination's rate limit held over every 1 s and 10 s at the receiver": (
+            outcome["most_in_any_second"] <= outcome["allowed_in_any_second"]
+            and outcome["most_in_any_10_seconds"] <= outcome["allowed_in_any_10_seconds"]
         ),
         "the HTTP destination's planned outage happened during the run": (
             not outcome["down_planned_seconds"] or bool(outcome["down_seconds"])

@@ -152,9 +152,9 @@ def _destination_rows(d: dict) -> list[tuple[str, str]]:
             f"{d['unverified']:,} / {d['not_byte_exact']:,}",
         ),
         (
-            "  most requests in any 1 s / any 10 s (limit)",
+            f"  most requests in any 1 s / any 10 s (allowed at {d['rate_limit_per_second']}/s)",
             f"{d['most_in_any_second']} / {d['most_in_any_10_seconds']}"
-            f" ({d['rate_limit_per_second']}/s)",
+            f" ({d['allowed_in_any_second']} / {d['allowed_in_any_10_seconds']})",
         ),
         ("  its DLQ at the end", f"{d['dlq']:,}"),
     ]

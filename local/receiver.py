@@ -60,10 +60,13 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
+                # Stamped as the request line and headers are in, before the body is read: the
+                # arrival a rate is measured by, not how long a large body takes to read.
+                at, wall = time.monotonic(), time.time()
                 length = int(self.headers.get("content-length") or 0)
                 request = Received(
-                    at=time.monotonic(),
-                    wall=time.time(),
+                    at=at,
+                    wall=wall,
                     path=self.path,
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=self.rfile.read(length),

@@ -1,5 +1,7 @@
 """`ops subscribers secret|test|deliveries`: an HTTP destination's signing secret, a signed test
-request, and its recent delivery attempts (docs/contract.md, "HTTP destinations").
+request, and its recent delivery attempts (docs/contract.md, "HTTP destinations"): the deliver
+function's line per attempt, read from CloudWatch Logs as `ops rejections` reads the ingest
+function's (the local stack's from its log file).
 
 The secret's value is `{"secrets": [current, previous]}`; the deliver function signs with every
 listed secret, so a receiver verifies with either while it switches (rotation in two steps:
@@ -16,9 +18,10 @@ import secrets
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from ops import outputs, times
+from ops import outputs, rejections, times
 from ops.errors import OpsError
 from webhooks.destination import (
     HEADER_ATTEMPT,
@@ -108,33 +111,77 @@ def send_test(stack: outputs.Outputs, name: str) -> tuple[int, str, str]:
 
 DEFAULT_DELIVERIES_SPAN = timedelta(hours=1)
 """`subscribers deliveries` without `--since`: the last hour."""
+ATTEMPT_MESSAGE = "delivery attempt"
+"""The `message` of the deliver function's line per attempt (its attempt log)."""
+
+
+def attempt_record(line: str, name: str) -> dict[str, Any] | None:
+    """One log line as an attempt of destination `name`; None for any other line."""
+    if f'"{ATTEMPT_MESSAGE}"' not in line:
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or record.get("message") != ATTEMPT_MESSAGE:
+        return None
+    if record.get("Destination") != name or not isinstance(record.get("timestamp"), int):
+        return None
+    return record
+
+
+def _cloudwatch_lines(logs: Any, group: str, start_ms: int, failed_only: bool) -> list[str]:
+    """The group's attempt lines from `start_ms` on (FilterLogEvents, at most `MAX_PAGES`)."""
+    pattern = f'{{ $.message = "{ATTEMPT_MESSAGE}" }}'
+    if failed_only:
+        pattern = f'{{ $.message = "{ATTEMPT_MESSAGE}" && $.outcome != "Delivered" }}'
+    request: dict[str, Any] = {
+        "logGroupName": group,
+        "filterPattern": pattern,
+        "startTime": start_ms,
+    }
+    lines: list[str] = []
+    for _ in range(rejections.MAX_PAGES):
+        try:
+            page = logs.filter_log_events(**request)
+        except logs.exceptions.ResourceNotFoundException:
+            raise OpsError(f"no log group {group}: the deliver function has not run yet") from None
+        lines += [event.get("message", "") for event in page.get("events", [])]
+        if not page.get("nextToken"):
+            return lines
+        request["nextToken"] = page["nextToken"]
+    print(
+        f"note: stopped after {rejections.MAX_PAGES} pages of log events; pass a later --since",
+        file=sys.stderr,
+    )
+    return lines
 
 
 def attempts(
     stack: outputs.Outputs, name: str, start: datetime, failed_only: bool
 ) -> list[dict[str, Any]]:
-    """Attempts logged in the destination's state table at or after `start`, oldest first."""
-    entry = destination(stack, name)
-    dynamodb = stack.client("dynamodb")
-    now = datetime.now(UTC)
-    hour = start.replace(minute=0, second=0, microsecond=0)
-    found: list[dict[str, Any]] = []
-    while hour <= now:
-        pages = dynamodb.get_paginator("query").paginate(
-            TableName=entry["state_table"],
-            KeyConditionExpression="pk = :pk AND sk >= :from",
-            ExpressionAttributeValues={
-                ":pk": {"S": "attempts#" + hour.strftime("%Y-%m-%dT%H")},
-                ":from": {"S": f"{start.timestamp():.6f}"},
-            },
+    """The destination's attempts at or after `start`, oldest first, from its deliver
+    function's log: CloudWatch Logs for a real stack, the log file for the local stack's."""
+    function = destination(stack, name)["function_name"]
+    start_ms = round(start.timestamp() * 1000)
+    log_file = rejections.local_log(Path(stack.source).resolve().parent, function)
+    if log_file is None:
+        lines = _cloudwatch_lines(
+            stack.client("logs"), f"/aws/lambda/{function}", start_ms, failed_only
         )
-        for page in pages:
-            for item in page.get("Items", []):
-                row = {k: next(iter(v.values())) for k, v in item.items()}
-                if not failed_only or row.get("outcome") != "Delivered":
-                    found.append(row)
-        hour += timedelta(hours=1)
-    return found
+    else:
+        try:
+            lines = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            raise OpsError(f"no log file {log_file}: is `make local` running?") from None
+    found = [
+        record
+        for record in (attempt_record(line, name) for line in lines)
+        if record is not None
+        and record["timestamp"] >= start_ms
+        and not (failed_only and record.get("outcome") == "Delivered")
+    ]
+    return sorted(found, key=lambda record: int(record["timestamp"]))
 
 
 def run_secret(args: argparse.Namespace) -> int:
@@ -167,19 +214,19 @@ def run_deliveries(args: argparse.Namespace) -> int:
         start = times.parse_instant(args.since, "--since")
     rows = attempts(outputs.load(args.outputs), args.name, start, args.failed)
     for row in rows:
-        when = datetime.fromtimestamp(float(row["sk"].split("#", 1)[0]), UTC)
+        when = datetime.fromtimestamp(row["timestamp"] / 1000, UTC)
         print(
             "\t".join(
                 [
                     when.isoformat(timespec="milliseconds"),
-                    row["outcome"],
-                    row["status"],
-                    row["failure_class"],
-                    f"attempt {row['attempt']}",
-                    row["provider"],
-                    row["delivery_id"],
-                    f"{row['latency_ms']} ms",
-                    row["error"],
+                    str(row.get("outcome")),
+                    str(row.get("status") or "-"),
+                    row.get("failure_class") or "-",
+                    f"attempt {row.get('attempt')}",
+                    str(row.get("provider")),
+                    str(row.get("delivery_id")),
+                    f"{row.get('DeliveryLatency')} ms",
+                    row.get("error") or "-",
                 ]
             )
         )

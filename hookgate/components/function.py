@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -38,6 +39,8 @@ class Grant:
 
     actions: Sequence[str]
     resources: pulumi.Input[Sequence[pulumi.Input[str]]]
+    condition: Mapping[str, Any] | None = None
+    """The statement's `Condition`, when the resource alone is wider than the grant."""
 
 
 def list_archive(bucket_arn: pulumi.Input[str]) -> Grant:
@@ -84,6 +87,7 @@ def policy_document(grants: Sequence[Grant]) -> pulumi.Output[str]:
             "Version": "2012-10-17",
             "Statement": [
                 {"Effect": "Allow", "Action": list(grant.actions), "Resource": grant.resources}
+                | ({"Condition": grant.condition} if grant.condition else {})
                 for grant in grants
             ],
         }

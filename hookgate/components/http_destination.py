@@ -4,24 +4,30 @@ destinations").
 
 Per destination: the signing secret (Secrets Manager, `webhooks/<stack>/destinations/<name>`,
 its value put by `ops subscribers secret`, never in Pulumi state), a small state table (rate
-limiter, circuit breaker, attempt log), the function with a role allowed exactly its queue, its
-DLQ, its secret, its state table and, for the sender's original bytes, the stored events of its
-providers; the queue mapping whose maximum concurrency and batch size bound the work in flight,
-and an alarm on the breaker opening.
+limiter and circuit breaker: two items), the function with a role allowed exactly its queue
+(retries are sent back to it), its DLQ, its secret, its state table and, for the sender's
+original bytes, the stored events of its providers (items whose key starts with one of them,
+and their archived bodies); the queue mapping whose maximum concurrency and batch size bound
+the work in flight, and an alarm on the breaker opening. The attempt log is the function's log
+group (one line per attempt), not a table.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from hookgate.components.environments import deliver
 from hookgate.components.function import FunctionSpec, Grant, create_function
 from hookgate.components.http_settings import HttpSettings
+from hookgate.components.settings import LogSettings
 from webhooks.destination import MAX_SLOT_WAIT_SECONDS
-from webhooks.destination_settings import DestinationSettings
+from webhooks.storage import SENDER_SEPARATOR as SENDER
+from webhooks.storage import SYSTEM_SEPARATOR as SYSTEM
 
 HTTP_MAX_RECEIVE_COUNT = 1000
 """SQS's largest `maxReceiveCount`: the function dead-letters at `maxAgeHours` itself; a message
@@ -33,6 +39,17 @@ MEMORY_MB = 256
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 """What Lambda needs to attach a function to a VPC (its network interfaces): AWS's managed
 policy, whose EC2 actions take no resource narrower than `*`."""
+
+
+def stored_events_of(providers: tuple[str, ...]) -> dict[str, Any] | None:
+    """The condition narrowing `GetItem` on the events table to the providers' items: every
+    key of a provider's event starts with its name and `#` (by delivery id) or `!` (by content,
+    or beside a conflict; handlers/webhooks/storage.py). None (no condition) for a subscriber
+    of every provider."""
+    if not providers:
+        return None
+    prefixes = [f"{p}{separator}*" for p in providers for separator in (SENDER, SYSTEM)]
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": prefixes}}
 
 
 def function_timeout(http: HttpSettings) -> int:
@@ -82,10 +99,9 @@ class WebhookHttpDestinationArgs:
     archive_bucket_arn: pulumi.Input[str]
     alarm_topic_arn: pulumi.Input[str]
     secret_recovery_window_days: int
-    log_retention_days: int
-    log_level: str
+    logs: LogSettings
     metrics_namespace: str
-    environment: str
+    stack: str
     protect: bool
     tags: dict[str, str]
 
@@ -122,7 +138,6 @@ class WebhookHttpDestination(pulumi.ComponentResource):
                 aws.dynamodb.TableAttributeArgs(name="pk", type="S"),
                 aws.dynamodb.TableAttributeArgs(name="sk", type="S"),
             ],
-            ttl=aws.dynamodb.TableTtlArgs(attribute_name="expires_at", enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             # Transient state, protected like every table of a prod stack (policy/rules.py).
             deletion_protection_enabled=args.protect,
@@ -137,20 +152,25 @@ class WebhookHttpDestination(pulumi.ComponentResource):
                     "sqs:DeleteMessage",
                     "sqs:GetQueueAttributes",
                     "sqs:ChangeMessageVisibility",
+                    "sqs:SendMessage",
                 ],
                 resources=[args.queue_arn],
             ),
             Grant(actions=["sqs:SendMessage"], resources=[args.dlq_arn]),
             Grant(actions=["secretsmanager:GetSecretValue"], resources=[self.secret.arn]),
             Grant(
-                actions=["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
                 resources=[self.state_table.arn],
             ),
         ]
         if http.body == "original":
             prefixes = [f"bodies/{p}/*" for p in args.providers] or ["bodies/*"]
             grants += [
-                Grant(actions=["dynamodb:GetItem"], resources=[args.events_table_arn]),
+                Grant(
+                    actions=["dynamodb:GetItem"],
+                    resources=[args.events_table_arn],
+                    condition=stored_events_of(args.providers),
+                ),
                 Grant(
                     actions=["s3:GetObject"],
                     resources=[
@@ -172,33 +192,19 @@ class WebhookHttpDestination(pulumi.ComponentResource):
                 timeout_seconds=function_timeout(http),
                 memory_mb=MEMORY_MB,
                 reserved_concurrency=None,
-                log_retention_days=args.log_retention_days,
-                environment=pulumi.Output.all(
-                    self.secret.arn,
-                    self.state_table.name,
-                    args.events_table_name,
-                    args.archive_bucket_name,
-                    args.queue_url,
-                    args.dlq_url,
-                ).apply(
-                    lambda values: DestinationSettings(
-                        destination=args.destination,
-                        url=http.url,
-                        secret_arn=values[0],
-                        state_table=values[1],
-                        events_table=values[2],
-                        archive_bucket=values[3],
-                        queue_url=values[4],
-                        dlq_url=values[5],
-                        environment=args.environment,
-                        rate_per_second=http.rate_limit_per_second,
-                        timeout_seconds=http.timeout_seconds,
-                        max_age_seconds=http.max_age_hours * 3600,
-                        body=http.body,
-                        headers=http.headers,
-                        metrics_namespace=args.metrics_namespace,
-                        log_level=args.log_level,
-                    ).to_environ()
+                log_retention_days=args.logs.retention_days,
+                environment=deliver.environment(
+                    http,
+                    args.logs,
+                    destination=args.destination,
+                    stack=args.stack,
+                    metrics_namespace=args.metrics_namespace,
+                    secret_arn=self.secret.arn,
+                    state_table=self.state_table.name,
+                    events_table=args.events_table_name,
+                    archive_bucket=args.archive_bucket_name,
+                    queue_url=args.queue_url,
+                    dlq_url=args.dlq_url,
                 ),
                 grants=grants,
                 tags=args.tags,
@@ -233,7 +239,7 @@ class WebhookHttpDestination(pulumi.ComponentResource):
             " circuit breaker opened (deliveries paused and probed; nothing is lost).",
             namespace=args.metrics_namespace,
             metric_name="BreakerOpened",
-            dimensions={"Environment": args.environment, "Destination": args.destination},
+            dimensions={"Environment": args.stack, "Destination": args.destination},
             statistic="Sum",
             period=60,
             evaluation_periods=1,

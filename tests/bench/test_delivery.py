@@ -13,8 +13,8 @@ def rows() -> dict[tuple[str, float], dict]:
 
 def test_failures_cost_their_retries(rows: dict) -> None:
     clean, failing = rows[("1 KiB", 0.0)], rows[("1 KiB", 0.2)]
-    assert clean["lines"]["SQS visibility change per retry"] == 0
-    assert failing["lines"]["SQS visibility change per retry"] > 0
+    assert clean["lines"]["SQS re-send per retry"] == 0
+    assert failing["lines"]["SQS re-send per retry"] > 0
     # 1.25 attempts per event at 20 %: every per-attempt line grows by a quarter.
     for line in ("deliver Lambda requests", "CloudWatch Logs (one line per attempt)"):
         assert failing["lines"][line] == pytest.approx(clean["lines"][line] * 1.25)
@@ -38,6 +38,16 @@ def test_the_attempt_is_measured(rows: dict) -> None:
     small, large = rows[("1 KiB", 0.0)], rows[("100 KiB (claim-checked)", 0.0)]
     assert 0 < small["attempt_cpu_us"] < large["attempt_cpu_us"]  # hashing and signing 100 KiB
     assert small["log_bytes"] > 300  # the attempt's JSON line with its EMF directive
+
+
+def test_a_delivered_attempt_writes_once(rows: dict) -> None:
+    """The rate-limit slot is the one write of a delivered attempt: the attempt log is its log
+    line, not a table item (counted from the calls the deliver function makes)."""
+    row = rows[("1 KiB", 0.0)]
+    assert row["state_writes_per_attempt"] == 1
+    assert row["lines"]["DynamoDB writes"] == pytest.approx(
+        cost.load_prices()["dynamodb_on_demand_wru_per_million"]
+    )
 
 
 @pytest.mark.slow

@@ -147,12 +147,20 @@ def test_the_role_reads_exactly_its_queue_secret_table_and_providers_bodies(
 ) -> None:
     statements = _policy(stack, "webhooks-http-orders-function-policy")
     by_action = {a: s["Resource"] for s in statements for a in s["Action"]}
-    assert by_action["sqs:ReceiveMessage"] == [
-        "arn:aws:sqs:eu-west-1:123456789012:webhooks-sub-orders-dev"
-    ]
-    assert by_action["sqs:SendMessage"] == [
-        "arn:aws:sqs:eu-west-1:123456789012:webhooks-sub-orders-dlq-dev"
-    ]
+    queue = "arn:aws:sqs:eu-west-1:123456789012:webhooks-sub-orders-dev"
+    assert by_action["sqs:ReceiveMessage"] == [queue]
+    # Retries are re-sent to its own queue; final failures to its DLQ.
+    assert sorted(
+        r for s in statements if "sqs:SendMessage" in s["Action"] for r in s["Resource"]
+    ) == [queue, "arn:aws:sqs:eu-west-1:123456789012:webhooks-sub-orders-dlq-dev"]
+    # Stored events: only its providers' items (every key starts with the provider's name).
+    [events] = [s for s in statements if "table/webhooks-events-dev" in s["Resource"][0]]
+    assert events["Action"] == ["dynamodb:GetItem"]
+    assert events["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["stripe#*", "stripe!*"]}
+    }
+    # The state table: its two items read and updated; no attempt log written there.
+    assert not any("dynamodb:PutItem" in s["Action"] for s in statements)
     assert len(by_action["secretsmanager:GetSecretValue"]) == 1
     assert "destinations/orders" in by_action["secretsmanager:GetSecretValue"][0]
     assert [r.rsplit(":::", 1)[1].split("/", 1)[1] for r in by_action["s3:GetObject"]] == [

@@ -6,18 +6,19 @@ sender's original bytes (read from the events table or the archive) or of the ev
 signed with Standard Webhooks. The outcome decides what happens to the message:
 
 - 2xx: done (the mapping deletes it);
-- 408, 429, 5xx, a timeout or a connection error: retried. The message's visibility is set to
-  an exponential backoff with jitter (from the message's age), at least the response's
-  `Retry-After`, and the record is
-  reported failed so SQS delivers it again then; once that would pass `MAX_AGE_SECONDS` since
-  the message was first sent, the failure is final;
+- 408, 429, 5xx, a timeout or a connection error: retried. The message is sent again to the
+  queue carrying its attempt count and when it was first queued (`ATTEMPT_ATTRIBUTE`,
+  `FIRST_QUEUED_ATTRIBUTE`), delayed by an exponential backoff with jitter over the attempts,
+  at least the response's `Retry-After`; once that would pass `MAX_AGE_SECONDS` since the event
+  was first queued, the failure is final;
 - any other status (and a final failure): the message goes to the subscriber's DLQ with the last
   status and error as message attributes, and is deleted from the queue.
 
 Two shared items in the destination's state table govern every concurrent invocation: the rate
-limiter (`RateLimiter`: each request takes the next free slot, 1/rate apart) and the circuit
-breaker (`Breaker`: after `BREAKER_THRESHOLD` retryable failures in a row the destination is
-paused for `BREAKER_PAUSE_SECONDS`, then one request probes it).
+limiter (`RateLimiter`: each request claims the next start slot, 1/rate apart, and starts
+within `START_TOLERANCE_SECONDS` of it or not at all) and the circuit breaker (`Breaker`: after
+`BREAKER_THRESHOLD` retryable failures in a row the destination is paused for
+`BREAKER_PAUSE_SECONDS`, then one request probes it). A request put off by either is no attempt.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import email.utils
 import hashlib
 import http.client
 import json
+import math
 import random
 import ssl
 import time
@@ -46,17 +48,42 @@ HEADER_DELIVERY_ID = "webhook-delivery-id"
 HEADER_EVENT_TYPE = "webhook-event-type"
 HEADER_ATTEMPT = "webhook-attempt"
 USER_AGENT = "webhooks-gateway/1"
+ATTEMPT_ATTRIBUTE = "DeliveryAttempts"
+"""Message attribute of a re-sent message: the requests made for the event so far."""
+FIRST_QUEUED_ATTRIBUTE = "FirstQueuedAt"
+"""Message attribute of a re-sent message: epoch ms when the event first reached the queue."""
+NOT_BEFORE_ATTRIBUTE = "NotBefore"
+"""Message attribute of a re-sent message whose wait exceeds SQS's longest delay: epoch ms."""
+MAX_DELAY_SECONDS = 900
+"""SQS's longest `DelaySeconds`; a longer wait comes back early and is put off (`NOT_BEFORE`)."""
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_CAP_SECONDS = 3600
 MAX_VISIBILITY_SECONDS = 43_200 - 900
 """The longest wait one ChangeMessageVisibility can set: SQS refuses a visibility beyond 12
 hours counted from the receive, and the record was received up to a function timeout ago."""
 MAX_SLOT_WAIT_SECONDS = 20
-"""A request whose rate-limit slot is further away is put back on the queue until then."""
+"""A request whose rate-limit slot would be further away claims none and goes back on the
+queue until then."""
+START_TOLERANCE_SECONDS = 0.1
+"""A request starts within this long after its slot, or gives the slot up and claims another:
+what bounds bursts at the destination (docs/contract.md, "HTTP destinations", the rate)."""
+TRANSIT_ALLOWANCE_SECONDS = 0.1
+"""How much longer one request may take than another from its start to the destination's
+clock, in the rate the destination is promised (`most_arrivals`): the network's part, which no
+sender controls."""
+CONNECT_LEAD_SECONDS = 1.0
+"""The connection (TCP and TLS) is opened this long before the slot, so the request itself is
+written at the slot."""
+MAX_LATE_STARTS = 3
+"""Slots given up in a row (woken late each time) before the request is put back instead."""
 BREAKER_THRESHOLD = 10
-BREAKER_PAUSE_SECONDS = 30
+BREAKER_PAUSE_SECONDS = 5
+"""The first pause once the breaker opens; each failed probe doubles it."""
+BREAKER_LONGEST_PAUSE_SECONDS = 120
+"""The longest pause: a destination down for long is probed at least this often."""
+BREAKER_RETURN_SPREAD_SECONDS = 5
+"""Messages put off by the open breaker come back spread over this long after it closes."""
 SECRETS_REFRESH_SECONDS = 60
-ATTEMPT_LOG_DAYS = 7
 MAX_ERROR_CHARS = 256
 DELIVERED, RETRY, FINAL, DEFERRED = "Delivered", "Retry", "Final", "Deferred"
 DESTINATION_DOWN = frozenset({"http_5xx", "http_408", "http_429", "timeout", "connection"})
@@ -65,6 +92,16 @@ DESTINATION_DOWN = frozenset({"http_5xx", "http_408", "http_429", "timeout", "co
 
 class Undeliverable(Exception):
     """The event itself cannot be sent (unreadable record, stored body gone): final."""
+
+
+class NoStart(Exception):
+    """No request was made: no slot within reach, or woken too late for one slot after another.
+    The message is put back for `wait` seconds; it was no attempt."""
+
+    def __init__(self, reason: str, wait: float) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
 
 
 class Outcome(Record):
@@ -112,14 +149,23 @@ def retry_after(value: str | None, now: float) -> float:
     return max(0.0, when.timestamp() - now)
 
 
-def backoff(age: float, wanted: float, rng: Callable[[float, float], float]) -> float:
-    """Exponential backoff with jitter, counted from the message's age: a draw between half and
-    all of the time since it reached the queue (at least the base, at most the cap), so the
-    tries of one event come at intervals that roughly double, whatever else received it
-    meanwhile (a deferral by the breaker or the rate limit is a receive, not a try). Never
-    shorter than what the destination asked for (`Retry-After`)."""
-    ceiling = min(BACKOFF_CAP_SECONDS, max(BACKOFF_BASE_SECONDS, age))
+def backoff(attempt: int, wanted: float, rng: Callable[[float, float], float]) -> float:
+    """Exponential backoff with jitter over the attempts made: after attempt n, a draw between
+    half and all of base x 2^(n-1) (at most the cap). Deferrals by the breaker or the rate limit
+    are no attempts, so they do not lengthen it. Never shorter than what the destination asked
+    for (`Retry-After`), never longer than one visibility change can wait."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** min(attempt - 1, 20))
     return min(MAX_VISIBILITY_SECONDS, max(wanted, rng(ceiling / 2, ceiling)))
+
+
+def most_arrivals(rate: int, window: float) -> int:
+    """The rate limit as the destination sees it: the most requests that reach it within any
+    `window` seconds (docs/contract.md, "HTTP destinations"). Slots are 1/rate apart, a request
+    starts within `START_TOLERANCE_SECONDS` of its slot, and its transit varies by at most
+    `TRANSIT_ALLOWANCE_SECONDS`: so the arrivals of a window come from slots within
+    window + tolerance + allowance, of which there are at most rate x that + 1."""
+    span = window + START_TOLERANCE_SECONDS + TRANSIT_ALLOWANCE_SECONDS
+    return math.floor(round(rate * span, 6)) + 1
 
 
 def message_id(provider: str, delivery_id: str, body_sha256: str) -> str:
@@ -139,11 +185,24 @@ class Request(Record):
         self.headers: Final = headers
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str, str]:
-    """(status, Retry-After, first bytes of the answer); raises OSError/TimeoutError.
+Start = Callable[[], dict[str, str]]
+"""Called once the connection is open, right before the request is written: waits for the
+request's slot and returns the headers signed at that moment (or raises `NoStart`)."""
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    start: Start | None = None,
+) -> tuple[int, str, str]:
+    """(status, Retry-After, first bytes of the answer); raises OSError/TimeoutError, or what
+    `start` raises (the connection is then closed without a request).
 
     `http.client` rather than urllib: no redirect is followed (a 3xx is the answer) and the
-    connection is one request's, so a stuck destination holds nothing else.
+    connection is one request's, so a stuck destination holds nothing else. The connection is
+    opened before `start`, so the request reaches the destination right after its slot.
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -158,6 +217,9 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tupl
     if parts.query:
         path += "?" + parts.query
     try:
+        connection.connect()
+        if start is not None:
+            headers = {**headers, **start()}
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         answer = response.read(MAX_ERROR_CHARS)
@@ -200,58 +262,92 @@ def _conditional(error: Exception) -> bool:
 
 
 class RateLimiter:
-    """A slot scheduler shared by every invocation: request n may start at `tat`, and taking it
-    moves `tat` on by 1/rate. At most one request starts per 1/rate seconds, whatever the
-    concurrency (a burst is one request), measured at the receiver by the tests and the drill."""
+    """Start slots 1/rate apart, shared by every invocation of the destination (GCRA with a
+    burst of one): the item `limit` holds `tat`, the next free start. A claim is one conditional
+    write: `ADD 1/rate` when `tat` is ahead of now (the destination is busy; the slot is the old
+    `tat`), `SET now + 1/rate` when it is behind (idle; the slot is now). Which one is guessed
+    from the last `tat` this container saw; a failed condition returns the item (`ALL_OLD`) and
+    the other write follows. No slot beyond `horizon` is claimed, so a request put back for
+    want of one wastes none."""
 
-    def __init__(self, table: Any, name: str, rate: int) -> None:
+    def __init__(
+        self, table: Any, name: str, rate: int, horizon: float = MAX_SLOT_WAIT_SECONDS
+    ) -> None:
         self._table = table
         self._name = name
         self.interval = 1.0 / rate
+        self.horizon = horizon
+        self._tat = 0.0
+        """The last `tat` seen: ahead of now means the `ADD` is the write likely to hold."""
 
     def slot(self, now: float) -> float:
-        """The time this request may start (now or later); one or two conditional writes."""
+        """The start time claimed (now, or up to `horizon` later); raises `NoStart` when the
+        next free one is further (nothing claimed)."""
         key = {"pk": {"S": "limit"}, "sk": {"S": "-"}}
-        try:
-            self._table.update_item(
-                TableName=self._name,
-                Key=key,
-                UpdateExpression="SET tat = :next",
-                ConditionExpression="attribute_not_exists(tat) OR tat <= :now",
-                ExpressionAttributeValues={
-                    ":now": {"N": f"{now:.3f}"},
-                    ":next": {"N": f"{now + self.interval:.3f}"},
-                },
-            )
-            return now
-        except Exception as error:
-            if not _conditional(error):
-                raise
-        answer = self._table.update_item(
-            TableName=self._name,
-            Key=key,
-            UpdateExpression="ADD tat :interval",
-            ExpressionAttributeValues={":interval": {"N": f"{self.interval:.3f}"}},
-            ReturnValues="UPDATED_NEW",
-        )
-        return float(answer["Attributes"]["tat"]["N"]) - self.interval
+        for _ in range(3):
+            try:
+                if self._tat >= now:
+                    answer = self._table.update_item(
+                        TableName=self._name,
+                        Key=key,
+                        UpdateExpression="ADD tat :interval",
+                        ConditionExpression="tat >= :now AND tat <= :horizon",
+                        ExpressionAttributeValues={
+                            ":interval": {"N": f"{self.interval:.6f}"},
+                            ":now": {"N": f"{now:.6f}"},
+                            ":horizon": {"N": f"{now + self.horizon:.6f}"},
+                        },
+                        ReturnValues="UPDATED_NEW",
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    )
+                    self._tat = float(answer["Attributes"]["tat"]["N"])
+                    return self._tat - self.interval
+                self._table.update_item(
+                    TableName=self._name,
+                    Key=key,
+                    UpdateExpression="SET tat = :next",
+                    ConditionExpression="attribute_not_exists(tat) OR tat < :now",
+                    ExpressionAttributeValues={
+                        ":now": {"N": f"{now:.6f}"},
+                        ":next": {"N": f"{now + self.interval:.6f}"},
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                self._tat = now + self.interval
+                return now
+            except Exception as error:
+                if not _conditional(error):
+                    raise
+                item = getattr(error, "response", {}).get("Item") or {}
+                self._tat = float(item.get("tat", {}).get("N", "0"))
+                if self._tat > now + self.horizon:
+                    raise NoStart("rate limit", self._tat - now) from None
+        raise NoStart("rate limit contended", self.interval)
 
 
 class Breaker:
     """Consecutive retryable failures of the destination; open (paused) until `open_until`.
 
-    Once the pause is over, the first request to claim it (a conditional write) is the probe and
-    the others wait for its outcome: a success closes the breaker, a failure opens it again."""
+    Once the pause is over, the first request to claim it (a conditional write) is the probe: it
+    holds the breaker for `lease` seconds (its answer's time) while the others wait for its
+    outcome: a success closes the breaker, a failure opens it again for twice the last pause (at
+    most `BREAKER_LONGEST_PAUSE_SECONDS`), so a short outage ends in seconds and a long one is
+    probed rarely. A probe whose container died is replaced when its lease ends."""
 
-    def __init__(self, table: Any, name: str, pause: float = BREAKER_PAUSE_SECONDS) -> None:
+    def __init__(
+        self, table: Any, name: str, pause: float = BREAKER_PAUSE_SECONDS, lease: float = 1.0
+    ) -> None:
         self._table = table
         self._name = name
         self.pause = pause
+        self.lease = lease
         self._key = {"pk": {"S": "breaker"}, "sk": {"S": "-"}}
 
     def state(self) -> tuple[int, float]:
-        """(failures in a row, open until)."""
-        item = self._table.get_item(TableName=self._name, Key=self._key, ConsistentRead=True)
+        """(failures in a row, open until). Eventually consistent (half the read's price): a
+        read a moment stale lets one request through as the breaker opens, or leaves a count
+        the next success resets; the probe is elected by a conditional write regardless."""
+        item = self._table.get_item(TableName=self._name, Key=self._key)
         item = item.get("Item") or {}
         return int(item.get("failures", {}).get("N", "0")), float(
             item.get("open_until", {}).get("N", "0")
@@ -267,7 +363,7 @@ class Breaker:
                 ConditionExpression="open_until = :seen",
                 ExpressionAttributeValues={
                     ":seen": {"N": f"{seen:.3f}"},
-                    ":until": {"N": f"{now + self.pause:.3f}"},
+                    ":until": {"N": f"{now + self.lease:.3f}"},
                 },
             )
             return True
@@ -280,7 +376,7 @@ class Breaker:
         self._table.update_item(
             TableName=self._name,
             Key=self._key,
-            UpdateExpression="SET failures = :zero, open_until = :zero",
+            UpdateExpression="SET failures = :zero, open_until = :zero REMOVE pause",
             ExpressionAttributeValues={":zero": {"N": "0"}},
         )
 
@@ -291,16 +387,23 @@ class Breaker:
             Key=self._key,
             UpdateExpression="ADD failures :one",
             ExpressionAttributeValues={":one": {"N": "1"}},
-            ReturnValues="UPDATED_NEW",
+            ReturnValues="ALL_NEW",
         )
         failures = int(answer["Attributes"]["failures"]["N"])
         if not probe and failures != BREAKER_THRESHOLD:
             return False
+        pause = self.pause
+        if probe:
+            last = float(answer["Attributes"].get("pause", {}).get("N", self.pause))
+            pause = min(BREAKER_LONGEST_PAUSE_SECONDS, 2 * last)
         self._table.update_item(
             TableName=self._name,
             Key=self._key,
-            UpdateExpression="SET open_until = :until",
-            ExpressionAttributeValues={":until": {"N": f"{now + self.pause:.3f}"}},
+            UpdateExpression="SET open_until = :until, pause = :pause",
+            ExpressionAttributeValues={
+                ":until": {"N": f"{now + pause:.3f}"},
+                ":pause": {"N": f"{pause:.3f}"},
+            },
         )
         return True
 
@@ -316,7 +419,7 @@ class Destination:
         dynamodb: Any,
         s3: Callable[[], Any],
         secrets: Callable[[], Any],
-        send: Callable[[str, bytes, dict[str, str], float], tuple[int, str, str]] = post,
+        send: Callable[[str, bytes, dict[str, str], float, Start], tuple[int, str, str]] = post,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[float, float], float] = random.uniform,
@@ -332,7 +435,9 @@ class Destination:
         self._rng = rng
         self._keys = Keys(secrets, settings.secret_arn)
         self.limiter = RateLimiter(dynamodb, settings.state_table, settings.rate_per_second)
-        self.breaker = Breaker(dynamodb, settings.state_table, breaker_pause)
+        self.breaker = Breaker(
+            dynamodb, settings.state_table, breaker_pause, lease=settings.timeout_seconds + 1.0
+        )
 
     # --- the batch ---------------------------------------------------------------------------
 
@@ -352,9 +457,15 @@ class Destination:
         }
 
     def record(self, record: dict[str, Any]) -> bool:
-        """Deliver one record; True when the mapping may delete it (done or dead-lettered)."""
-        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-        sent = int(record.get("attributes", {}).get("SentTimestamp", "0")) / 1000
+        """Deliver one record; True when the mapping may delete it (done, re-sent for a retry,
+        or dead-lettered)."""
+        made = _attribute(record, ATTEMPT_ATTRIBUTE, 0)
+        attempt = made + 1
+        sent_ms = int(record.get("attributes", {}).get("SentTimestamp", "0"))
+        first_queued = _attribute(record, FIRST_QUEUED_ATTRIBUTE, sent_ms) / 1000
+        not_before = _attribute(record, NOT_BEFORE_ATTRIBUTE, 0) / 1000
+        if not_before > self._clock():  # a retry waiting longer than SQS can delay a message
+            return self._put_back(record, not_before - self._clock())
         try:
             event = json.loads(record["body"])
             detail = event["detail"]
@@ -365,13 +476,13 @@ class Destination:
             }
         except (ValueError, KeyError, TypeError):
             return self._dead_letter(
-                record, Outcome(FINAL, "unreadable", None, "not an event"), {}, attempt
+                record, Outcome(FINAL, "unreadable", None, "not an event"), {}, made
             )
         try:
             request = self._request(record["body"], event, detail, ids, attempt)
         except Undeliverable as error:
             return self._dead_letter(
-                record, Outcome(FINAL, "unreadable", None, str(error)), ids, attempt
+                record, Outcome(FINAL, "unreadable", None, str(error)), ids, made
             )
         except SecretsUnavailable as error:
             log(
@@ -392,7 +503,7 @@ class Destination:
             )
             return self._put_back(record, 30.0)
         try:
-            outcome = self.attempt(request, attempt, sent, ids)
+            outcome = self.attempt(request, attempt, first_queued, ids)
         except Exception as error:  # the state table unavailable: no request was judged
             log(
                 "ERROR",
@@ -406,6 +517,8 @@ class Destination:
             return True
         if outcome.action == FINAL:
             return self._dead_letter(record, outcome, ids, attempt)
+        if outcome.action == RETRY:
+            return self._retry_later(record, attempt, first_queued, outcome.delay)
         return self._put_back(record, outcome.delay)
 
     def _request(
@@ -478,38 +591,64 @@ class Destination:
 
     # --- one attempt -------------------------------------------------------------------------
 
-    def attempt(self, request: Request, attempt: int, sent: float, ids: dict[str, str]) -> Outcome:
-        """Breaker, rate-limit slot, the POST, its outcome recorded (log, metrics, breaker)."""
+    def attempt(
+        self, request: Request, attempt: int, first_queued: float, ids: dict[str, str]
+    ) -> Outcome:
+        """Breaker, rate-limit slot, the POST, its outcome recorded (log, metrics, breaker).
+        `first_queued`: when the event first reached the queue (`maxAgeHours` counts from it)."""
         now = self._clock()
         _, open_until = self.breaker.state()
         probe = False
         if open_until:
             if open_until > now:
-                return self._deferred(open_until - now, "breaker open", ids)
+                spread = min(self.breaker.pause, BREAKER_RETURN_SPREAD_SECONDS)
+                return self._deferred(open_until - now, "breaker open", ids, spread)
             probe = self.breaker.claim_probe(open_until, now)
-            if not probe:
-                return self._deferred(self.breaker_pause_left(now), "breaker probing", ids)
-        slot = self.limiter.slot(now)
-        if slot - now > MAX_SLOT_WAIT_SECONDS:
-            return self._deferred(slot - now, "rate limit", ids)
-        if slot > now:
-            self._sleep(slot - now)
-        timestamp = str(int(self._clock()))
-        headers = dict(request.headers)
-        headers["webhook-timestamp"] = timestamp
-        headers["webhook-signature"] = standard.signature_header(
-            self._keys.get(self._clock()), request.identifier, timestamp, request.body
-        )
-        started = time.monotonic()
+            if not probe:  # back when the probe has answered: closed, or open again
+                return self._deferred(self.breaker.lease, "breaker probing", ids, 1.0)
+        try:
+            slot = self.limiter.slot(now)
+        except NoStart as refused:
+            return self._deferred(refused.wait, refused.reason, ids, 1.0)
+        lead = slot - CONNECT_LEAD_SECONDS - self._clock()
+        if lead > 0:
+            self._sleep(lead)
+        started: list[float] = []
+
+        def start() -> dict[str, str]:
+            """Wait for the slot; woken later than the tolerance, give it up for the next."""
+            nonlocal slot
+            for _ in range(MAX_LATE_STARTS):
+                wait = slot - self._clock()
+                if wait > 0:
+                    self._sleep(wait)
+                if self._clock() - slot <= START_TOLERANCE_SECONDS:
+                    started.append(time.monotonic())
+                    timestamp = str(int(self._clock()))
+                    signature = standard.signature_header(
+                        self._keys.get(self._clock()), request.identifier, timestamp, request.body
+                    )
+                    return {"webhook-timestamp": timestamp, "webhook-signature": signature}
+                slot = self.limiter.slot(self._clock())
+                if slot - self._clock() > CONNECT_LEAD_SECONDS:  # not holding the connection
+                    raise NoStart("woken late for its slot", slot - self._clock())
+            raise NoStart("woken late for its slot", 1.0)
+
         status: int | None = None
         wanted = 0.0
         try:
             status, retry_header, answer = self._send(
-                self.settings.url, request.body, headers, float(self.settings.timeout_seconds)
+                self.settings.url,
+                request.body,
+                request.headers,
+                float(self.settings.timeout_seconds),
+                start,
             )
             action, failure_class = classify(status)
             error = "" if action == DELIVERED else answer[:MAX_ERROR_CHARS]
             wanted = retry_after(retry_header, self._clock())
+        except NoStart as refused:
+            return self._deferred(refused.wait, refused.reason, ids, 1.0)
         except TimeoutError as exc:
             action, failure_class, error = (
                 RETRY,
@@ -519,11 +658,11 @@ class Destination:
         except (OSError, http.client.HTTPException) as exc:
             action, failure_class = RETRY, "connection"
             error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-        latency = (time.monotonic() - started) * 1000
+        latency = (time.monotonic() - started[0]) * 1000 if started else 0.0
         delay = 0.0
         if action == RETRY:
-            delay = backoff(self._clock() - sent, wanted, self._rng)
-            if self._clock() + delay > sent + self.settings.max_age_seconds:
+            delay = backoff(attempt, wanted, self._rng)
+            if self._clock() + delay > first_queued + self.settings.max_age_seconds:
                 action, error = FINAL, f"maxAge reached: {error}"[:MAX_ERROR_CHARS]
         opened = False
         try:
@@ -545,13 +684,9 @@ class Destination:
         self._record_attempt(outcome, attempt, latency, ids, request.identifier, opened)
         return outcome
 
-    def breaker_pause_left(self, now: float) -> float:
-        _, open_until = self.breaker.state()
-        return max(1.0, open_until - now)
-
-    def _deferred(self, seconds: float, reason: str, ids: dict[str, str]) -> Outcome:
-        """Put off without a request. The breaker's messages come back spread over one pause
-        after it ends, not all at the probe; the rate limit's at their slot."""
+    def _deferred(self, seconds: float, reason: str, ids: dict[str, str], spread: float) -> Outcome:
+        """Put off without a request (no attempt), back after `seconds` plus a draw over
+        `spread`, so the messages put off together do not all come back at once."""
         log(
             "INFO",
             "delivery deferred",
@@ -560,10 +695,45 @@ class Destination:
             seconds=round(seconds, 3),
             **ids,
         )
-        spread = self.breaker.pause if reason.startswith("breaker") else 1.0
         return Outcome(DEFERRED, "", None, reason, seconds + self._rng(0.0, spread))
 
     # --- what happens to the message --------------------------------------------------------
+
+    def _retry_later(
+        self, record: dict[str, Any], attempt: int, first_queued: float, seconds: float
+    ) -> bool:
+        """The message again on the queue, carrying the attempts made and when it was first
+        queued, delayed by the backoff (a wait beyond SQS's 15 minutes is a `NotBefore` the
+        next receive honours); the mapping deletes this copy. Should the send fail, the
+        message is put back instead: its next try then repeats this attempt number."""
+        attributes = {
+            ATTEMPT_ATTRIBUTE: {"DataType": "Number", "StringValue": str(attempt)},
+            FIRST_QUEUED_ATTRIBUTE: {
+                "DataType": "Number",
+                "StringValue": str(round(first_queued * 1000)),
+            },
+        }
+        if seconds > MAX_DELAY_SECONDS:
+            attributes[NOT_BEFORE_ATTRIBUTE] = {
+                "DataType": "Number",
+                "StringValue": str(round((self._clock() + seconds) * 1000)),
+            }
+        try:
+            self._sqs.send_message(
+                QueueUrl=self.settings.queue_url,
+                MessageBody=record["body"],
+                DelaySeconds=max(0, min(MAX_DELAY_SECONDS, round(seconds))),
+                MessageAttributes=attributes,
+            )
+        except Exception as error:
+            log(
+                "WARNING",
+                "re-send for a retry failed; the message is put back",
+                destination=self.settings.destination,
+                reason=type(error).__name__,
+            )
+            return self._put_back(record, seconds)
+        return True
 
     def _put_back(self, record: dict[str, Any], seconds: float) -> bool:
         """Visible again in `seconds`: reported failed, so the mapping leaves it on the queue.
@@ -622,7 +792,8 @@ class Destination:
         identifier: str,
         opened: bool,
     ) -> None:
-        """One line per attempt: the log record and its EMF metrics; one attempt-log item."""
+        """One line per attempt: the log record, its EMF metrics, and the attempt log
+        `ops subscribers deliveries` reads (CloudWatch Logs; the local stack's log file)."""
         s = self.settings
         now = self._clock()
         failed = outcome.action != DELIVERED
@@ -670,29 +841,12 @@ class Destination:
             )
             line["DeliveryFailures"] = 1
         print(json.dumps(line, separators=(",", ":"), default=str), flush=True)
-        try:
-            self._dynamodb.put_item(
-                TableName=s.state_table,
-                Item={
-                    "pk": {"S": "attempts#" + time.strftime("%Y-%m-%dT%H", time.gmtime(now))},
-                    "sk": {"S": f"{now:.6f}#{identifier}#{attempt}"},
-                    "webhook_id": {"S": identifier},
-                    "attempt": {"N": str(attempt)},
-                    "outcome": {"S": outcome.action},
-                    "status": {"N": str(outcome.status or 0)},
-                    "failure_class": {"S": outcome.failure_class or "-"},
-                    "error": {"S": outcome.error[:MAX_ERROR_CHARS] or "-"},
-                    "latency_ms": {"N": f"{latency_ms:.1f}"},
-                    "provider": {"S": ids["provider"]},
-                    "delivery_id": {"S": ids["delivery_id"]},
-                    "event_type": {"S": ids["event_type"] or "-"},
-                    "expires_at": {"N": str(int(now) + ATTEMPT_LOG_DAYS * 86400)},
-                },
-            )
-        except Exception as error:  # the attempt log is for operators: never fail a delivery
-            log(
-                "WARNING",
-                "attempt log write failed",
-                destination=s.destination,
-                reason=type(error).__name__,
-            )
+
+
+def _attribute(record: dict[str, Any], name: str, default: int) -> int:
+    """A whole-number message attribute of the record (Lambda's SQS shape), else `default`."""
+    value = (record.get("messageAttributes") or {}).get(name) or {}
+    try:
+        return int(value.get("stringValue", default))
+    except (TypeError, ValueError):
+        return default
