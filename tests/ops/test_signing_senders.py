@@ -2,7 +2,7 @@
 delivery ids, what is signed and where, and where a body carries the delivery id.
 
 What a malformed request gets from the real ingest handler is checked in
-tests/handlers/test_ingest.py; the drill plan's reproducibility in tests/bench/test_drill.py.
+tests/handlers/test_ingest.py; the drill plan's reproducibility in tests/drill/test_drill.py.
 """
 
 import base64
