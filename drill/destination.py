@@ -18,9 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from webhooks.destination import most_arrivals
-
 from local.receiver import Answer, Received, Receiver
+from webhooks.destination import most_arrivals
 
 from . import subscribers
 from .plan import Request
