@@ -156,6 +156,9 @@ def check(
     attempts = list(destination.attempts)
     answers = Counter(a.answer for a in attempts)
     ok = Counter(a.key for a in attempts if a.answer == "ok")
+    # A stalled request reached the service whole (it answers after the deliverer gave up):
+    # the retry that follows is a copy the service receives again.
+    received = Counter(a.key for a in attempts if a.answer in ("ok", "stalled"))
     return {
         "subscriber": SUBSCRIBER,
         "filter": FILTER,
@@ -164,6 +167,7 @@ def check(
         "lost": len(wanted - ok.keys()),
         "unexpected": len(ok.keys() - wanted),
         "duplicates": sum(n - 1 for n in ok.values()),
+        "copies_received": sum(n - 1 for n in received.values()),
         "attempts": len(attempts),
         "answers": dict(answers),
         "unverified": sum(not a.verified for a in attempts),

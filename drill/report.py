@@ -148,6 +148,10 @@ def _destination_rows(d: dict) -> list[tuple[str, str]]:
         ),
         ("  duplicates delivered (2xx beyond the first)", f"{d['duplicates']:,}"),
         (
+            "  copies the service received beyond the first (stalled answers included)",
+            f"{d['copies_received']:,}",
+        ),
+        (
             "  unverified signatures / bodies not byte-exact",
             f"{d['unverified']:,} / {d['not_byte_exact']:,}",
         ),

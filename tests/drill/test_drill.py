@@ -468,3 +468,30 @@ def test_small_drill_passes(tmp_path):
     assert outcome["not_delivered_locally"] == [subscribers.CONFIG["central"]["target"]]
     table = (tmp_path / "results" / "latest.md").read_text()
     assert "| lost at subscribers | 0 |" in table
+
+
+def test_the_destination_check_counts_a_stalled_then_retried_request_as_a_copy() -> None:
+    """A stalled request reached the service whole; its retry is a second copy there, though
+    only one 2xx came back."""
+    from drill import destination
+
+    def attempt(key: str, answer: str) -> destination.Attempt:
+        return destination.Attempt(
+            key=key, answer=answer, verified=True, body_sha256="00", webhook_id="msg"
+        )
+
+    fake = SimpleNamespace(
+        attempts=[
+            attempt("stripe#a", "stalled"),
+            attempt("stripe#a", "ok"),
+            attempt("stripe#b", "failed"),
+            attempt("stripe#b", "ok"),
+        ],
+        receiver=SimpleNamespace(most_in_any_second=lambda: 1, most_in_any=lambda _: 2),
+        down=[],
+        failure_share=0.2,
+        timeout_share=0.05,
+    )
+    outcome = destination.check(fake, {"stripe#a", "stripe#b"}, {})  # type: ignore[arg-type]
+    assert (outcome["delivered"], outcome["lost"], outcome["duplicates"]) == (2, 0, 0)
+    assert outcome["copies_received"] == 1
