@@ -37,14 +37,14 @@ from webhooks.secrets import SecretsUnavailable, decode_secret_value
 KEY_BYTES = 32
 
 
-def destination(stack: outputs.Outputs, name: str) -> dict[str, str]:
+def destination(stack: outputs.Outputs, name: str) -> dict[str, Any]:
     """The `subscriber_http` entry of `name`, or an error naming the HTTP subscribers."""
     known = stack.mapping("subscriber_http")
     if name not in known:
         raise OpsError(
             f"no HTTP subscriber {name!r} (HTTP subscribers: {', '.join(sorted(known)) or 'none'})"
         )
-    entry: dict[str, str] = known[name]  # type: ignore[assignment]
+    entry: dict[str, Any] = known[name]  # type: ignore[assignment]
     return entry
 
 
@@ -82,7 +82,9 @@ def retire(client: Any, secret_arn: str) -> None:
 
 
 def send_test(stack: outputs.Outputs, name: str) -> tuple[int, str, str]:
-    """POST a signed `webhooks.test` event to the destination, as the deliver function would."""
+    """POST a signed `webhooks.test` event to the destination with its configured headers and
+    timeout, as the deliver function would, but from this machine: a destination only the
+    function's VPC reaches must be tested from inside that network."""
     entry = destination(stack, name)
     listed = active_secrets(stack.client("secretsmanager"), entry["secret_arn"])
     try:
@@ -93,6 +95,7 @@ def send_test(stack: outputs.Outputs, name: str) -> tuple[int, str, str]:
     identifier = "msg_test_" + secrets.token_hex(8)
     timestamp = str(int(time.time()))
     headers = {
+        **entry.get("headers", {}),
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": identifier,
@@ -104,7 +107,7 @@ def send_test(stack: outputs.Outputs, name: str) -> tuple[int, str, str]:
         HEADER_ATTEMPT: "1",
     }
     try:
-        return post(entry["url"], body.encode(), headers, 10.0)
+        return post(entry["url"], body.encode(), headers, float(entry.get("timeout_seconds", 10)))
     except OSError as error:
         raise OpsError(f"{entry['url']}: {type(error).__name__}: {error}") from None
 

@@ -252,6 +252,8 @@ class WebhookHttpDestination(pulumi.ComponentResource):
             opts=child,
         )
         self.url = http.url
+        self.headers = dict(http.headers)
+        self.timeout_seconds = http.timeout_seconds
         self.function_name = self.function.name
         self.secret_arn = self.secret.arn
         self.state_table_name = self.state_table.name

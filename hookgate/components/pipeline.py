@@ -219,6 +219,9 @@ class WebhookPipeline(pulumi.ComponentResource):
             "subscriber_http": {
                 n: {
                     "url": d.url,
+                    # What `ops subscribers test` sends with, as the deliver function does.
+                    "headers": d.headers,
+                    "timeout_seconds": d.timeout_seconds,
                     "function_name": d.function_name,
                     "secret_arn": d.secret_arn,
                     "state_table": d.state_table_name,

@@ -38,7 +38,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Destinations]:
         "subscribers": {
             "orders": {
                 "providers": ["stripe"],
-                "http": {"url": orders.url, "rateLimitPerSecond": 5, "timeoutSeconds": 2},
+                "http": {
+                    "url": orders.url,
+                    "rateLimitPerSecond": 5,
+                    "timeoutSeconds": 2,
+                    "headers": {"X-Team": "orders"},
+                },
             },
             "audit": {"providers": ["github"], "http": {"url": audit.url, "body": "event"}},
         },
@@ -80,6 +85,7 @@ def test_the_senders_bytes_arrive_signed(stack: Destinations) -> None:
     )
     Webhook(stack.secrets["orders"]).verify(request.body, request.headers)
     assert request.headers["webhook-provider"] == "stripe"
+    assert request.headers["x-team"] == "orders"  # the configured static header
     assert request.headers["webhook-delivery-id"] == delivery.delivery_id
     assert request.headers["content-type"].startswith("application/json")  # the sender's
 
@@ -180,6 +186,7 @@ def test_ops_subscribers_test_and_deliveries(
     assert Webhook(stack.secrets["orders"]).verify(request.body, request.headers)["type"] == (
         "webhooks.test"
     )
+    assert request.headers["x-team"] == "orders"  # sent as the deliver function sends
     # The 410 of the test before is in the attempt log.
     assert (
         ops_main(
