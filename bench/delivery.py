@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops import destinations, send, signing
+from ops import send, signing, subscribers_http
 from webhooks.destination import Destination
 from webhooks.destination_settings import DestinationSettings
 
@@ -97,7 +97,7 @@ class _Nothing:
 def _secrets() -> Any:
     class Secrets:
         def get_secret_value(self, SecretId: str) -> dict[str, str]:
-            return {"SecretString": json.dumps({"secrets": [destinations.new_secret()]})}
+            return {"SecretString": json.dumps({"secrets": [subscribers_http.new_secret()]})}
 
     return Secrets()
 
@@ -265,7 +265,7 @@ def run_local(deliveries: int, concurrency: int) -> dict[str, Any]:
     }
     try:
         with LocalStack.start(stack="dev", overrides=overrides, state_dir=STATE_DIR) as stack:
-            destinations.rotate(
+            subscribers_http.rotate(
                 stack.client("secretsmanager"),
                 stack.outputs["subscriber_http"][SUBSCRIBER]["secret_arn"],
             )

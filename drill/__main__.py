@@ -25,7 +25,7 @@ from pathlib import Path
 from hookgate.components.publisher import MAXIMUM_RETRY_ATTEMPTS
 from local import LocalStack
 from local.config import PROVIDERS_KEY, load
-from ops import destinations, signing
+from ops import signing, subscribers_http
 from webhooks import schemes
 
 from . import destination, plan, report, subscribers
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     with LocalStack.start(stack=STACK, overrides=overrides, state_dir=state) as stack:
         drill = Drill(stack)
-        outbound.secret = destinations.rotate(
+        outbound.secret = subscribers_http.rotate(
             stack.client("secretsmanager"),
             stack.outputs["subscriber_http"][destination.SUBSCRIBER]["secret_arn"],
         )

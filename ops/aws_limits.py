@@ -3,7 +3,7 @@
 Checked against botocore's service models (the same models the AWS APIs are generated from)
 where they state an enum or a range, else against the documented limits in `DOCUMENTED`, so an
 invalid value is found offline and not halfway through `pulumi up`. Each check returns what it
-found wrong (empty: nothing); the tests (tests/components/test_aws_limits.py) and
+found wrong (empty: nothing); the tests (tests/ops/program/test_aws_limits.py) and
 `python -m ops preflight` run them over the program's graph.
 """
 

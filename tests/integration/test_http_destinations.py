@@ -13,7 +13,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from local.receiver import Answer, Receiver
-from ops import destinations, outputs
+from ops import outputs, subscribers_http
 from ops.cli import main as ops_main
 from tests.integration.harness import Pipeline, wait_for
 
@@ -58,8 +58,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Destinations]:
         stack_outputs = outputs.load(str(path))
         client = stack_outputs.client("secretsmanager")
         secrets = {
-            name: destinations.rotate(
-                client, destinations.destination(stack_outputs, name)["secret_arn"]
+            name: subscribers_http.rotate(
+                client, subscribers_http.destination(stack_outputs, name)["secret_arn"]
             )
             for name in ("orders", "audit")
         }

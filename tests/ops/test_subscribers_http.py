@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ops import destinations, outputs
+from ops import outputs, subscribers_http
 
 FUNCTION = "webhooks-deliver-orders-dev"
 START = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -70,7 +70,7 @@ def test_a_real_stacks_attempts_come_from_cloudwatch_logs(
 ) -> None:
     logs = Logs()
     monkeypatch.setattr(outputs.Outputs, "client", lambda self, service: logs)
-    rows = destinations.attempts(stack(tmp_path), "orders", START, failed)
+    rows = subscribers_http.attempts(stack(tmp_path), "orders", START, failed)
     assert [r["outcome"] for r in rows] == (["Retry"] if failed else ["Delivered", "Retry"])
     first = logs.requests[0]
     assert first["logGroupName"] == f"/aws/lambda/{FUNCTION}"
@@ -84,5 +84,5 @@ def test_the_local_stacks_attempts_come_from_its_log_file(tmp_path: Path) -> Non
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "functions.json").write_text(json.dumps({FUNCTION: "deliver.log"}))
     (tmp_path / "logs" / "deliver.log").write_text("\n".join(LINES) + "\n")
-    rows = destinations.attempts(stack(tmp_path), "orders", START, failed_only=True)
+    rows = subscribers_http.attempts(stack(tmp_path), "orders", START, failed_only=True)
     assert [(r["status"], r["failure_class"]) for r in rows] == [(503, "http_5xx")]
