@@ -658,7 +658,7 @@ def _publish_dlq_replay(stack: outputs.Outputs, dlq_url: str, limit: int | None)
     sqs = stack.client("sqs")
     publisher = _publisher(stack)
     send = events_replay.bus_sender(stack.client("events"), stack.text("bus_name"))
-    handled = published = 0
+    handled = published = expired = 0
     while limit is None or handled < limit:
         answer = sqs.receive_message(
             QueueUrl=dlq_url,
@@ -688,7 +688,9 @@ def _publish_dlq_replay(stack: outputs.Outputs, dlq_url: str, limit: int | None)
         sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
         handled += 1
         published += result.published
-    print(f"republished {published} event(s) from {handled} publish-DLQ message(s)")
+        expired += result.skipped
+    gone = f" ({expired} expired from the table since: nothing to publish)" if expired else ""
+    print(f"republished {published} event(s) from {handled} publish-DLQ message(s){gone}")
     return 0
 
 

@@ -103,6 +103,20 @@ def test_the_events_of_the_named_range_are_published_again_from_the_table() -> N
     assert result.selected == ["github#d-1", "github#d-2", "github#d-3"]
 
 
+def test_an_event_expired_from_the_table_since_is_counted_not_published() -> None:
+    streams, table, sent = setup()
+    del table.items["github#d-2"]  # its TTL ran out after the stream record
+    result = dlq_replay.republish_stream_failure(
+        dlq_message(101, 102),
+        streams=streams,
+        dynamodb=table,
+        table="t",
+        publisher=Publisher(BUS),
+        send=send_to(sent),
+    )
+    assert (result.published, result.skipped) == (1, 1)
+
+
 def test_an_event_still_poison_keeps_its_message_and_says_why() -> None:
     streams, table, sent = setup()
     table.items["github#d-2"]["body_sha256"] = {"S": "0" * 64}
