@@ -46,8 +46,6 @@ class WebhookPipeline(pulumi.ComponentResource):
         super().__init__("webhooks:pipeline:WebhookPipeline", name, None, opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        # The prod profile protects everything that holds events or secrets, like the table.
-        protect = s.profile == "prod"
 
         self.table = WebhookTable(
             f"{name}-table",
@@ -63,7 +61,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 visibility_timeout_seconds=s.queue_visibility_timeout_seconds,
                 queue_name=s.name("queue", naming.SQS_QUEUE),
                 dlq_name=s.name("dlq", naming.SQS_QUEUE),
-                protect=protect,
+                protect=s.protected,
                 tags=s.tags,
             ),
             opts=child,
@@ -113,7 +111,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 bucket_name=archive_bucket_name,
                 secret_name_prefix=naming.secret_prefix(s.stack),
                 secret_recovery_window_days=s.secret_recovery_window_days,
-                protect_secrets=protect,
+                protect_secrets=s.protected,
                 code=args.code,
                 queue_url=self.queue.queue_url,
                 queue_arn=self.queue.queue_arn,
@@ -390,7 +388,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 account_id=aws.get_caller_identity(
                     opts=pulumi.InvokeOptions(parent=self)
                 ).account_id,
-                protect=s.profile == "prod",
+                protect=s.protected,
                 tags=s.tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -413,7 +411,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                 bus_arn=self.bus.bus_arn,
                 archive_bucket=self.api.bucket_name,
                 archive_bucket_arn=self.api.bucket.arn,
-                protect=s.profile == "prod",
+                protect=s.protected,
                 tags=s.tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -453,7 +451,7 @@ class WebhookPipeline(pulumi.ComponentResource):
                     logs=s.logs,
                     metrics_namespace=s.metrics_namespace,
                     stack=s.stack,
-                    protect=s.profile == "prod",
+                    protect=s.protected,
                     tags=s.tags,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

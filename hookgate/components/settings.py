@@ -33,6 +33,7 @@ from hookgate.components.config_table import (
     setting,
 )
 from hookgate.components.function_url import KINDS as API_KINDS
+from hookgate.components.retention import DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS
 from hookgate.components.subscribers import SubscriberSettings, read_subscribers
 from webhooks import providers as handler_providers
 from webhooks import schemes
@@ -253,10 +254,13 @@ class QueueSettings(Section):
         shown_default="6 x `processor.timeoutSeconds` + `processor.batchingWindowSeconds`",
     )
     retention_seconds: int = setting(
-        4 * 24 * 3600, "retentionSeconds", SQS_RETENTION_SECONDS, shown_default="345600 (4 days)"
+        QUEUE_RETENTION_SECONDS,
+        "retentionSeconds",
+        SQS_RETENTION_SECONDS,
+        shown_default="345600 (4 days)",
     )
     dlq_retention_seconds: int = setting(
-        14 * 24 * 3600,
+        DLQ_RETENTION_SECONDS,
         "dlqRetentionSeconds",
         SQS_RETENTION_SECONDS,
         "above `retentionSeconds`",
@@ -677,6 +681,12 @@ class Settings:
     def name(self, part: str, limit: int = naming.LAMBDA_FUNCTION) -> str:
         """Physical name of a regional resource, e.g. `webhooks-queue-dev` (components/naming)."""
         return naming.regional(part, self.stack, limit)
+
+    @property
+    def protected(self) -> bool:
+        """The prod profile protects (Pulumi `protect`) what holds events or secrets: an update
+        or a rename cannot delete them."""
+        return self.profile == "prod"
 
     @property
     def secret_recovery_window_days(self) -> int:
