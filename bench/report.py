@@ -26,7 +26,7 @@ def _x(summary: dict | None) -> str:
 
 
 def end_to_end(e2e: dict | None) -> list[str]:
-    """Section 5: the local stack's throughput and latencies, labelled as emulator figures."""
+    """The "Local stack end to end" part: throughput and latencies, labelled emulator figures."""
     title = "**5. Local stack end to end — EMULATOR FIGURES (moto on this machine, not AWS)**"
     out = ["", title, ""]
     if not e2e:
@@ -54,7 +54,7 @@ def _ok(met: bool) -> str:
 
 
 def _cold_start(cached: dict, source: dict | None) -> list[str]:
-    """Section 4: each module's import time with cached bytecode and compiled from source."""
+    """The "Cold start" part: each module's import time, bytecode cached and from source."""
     out = [
         "",
         "**4. Cold start**: import time beyond `import boto3`, fresh interpreter each time; with "
@@ -217,7 +217,7 @@ def _log_lines(log: dict | None) -> list[str]:
 
 
 def _pubkey(pubkey: dict | None) -> list[str]:
-    """Section 1b: the public-key senders (absent from runs made before it existed)."""
+    """The "Public-key senders" part (absent from runs made before it existed)."""
     if not pubkey:
         return []
     out = [
