@@ -67,13 +67,18 @@ MESSAGE_GROUP_ID = re.compile(r"[A-Za-z0-9!-/:-@\[-`{-~]{1,100}")
 CROSS_REGION_KINDS = ("bus",)
 
 
+DOC = "Who receives the published events: subscriber name → its filter and target."
+"""One line for Pulumi.yaml's description of the `subscribers` key."""
 NAME = Setting(
     "<name>",
-    Checked(f"`a-z0-9-`, starting with a letter or digit, ≤ {MAX_NAME_LENGTH}"),
-    "who receives published events ([Subscribers](#subscribers)); short enough that its"
-    " resources' names (`webhooks-sub-<name>-<stack>[-<region>]`) fit AWS's limits, so the longest"
-    " allowed depends on the stack's name (the error says how long); no name may give another"
-    " resource of the stack the same name ([Subscriber names](#subscriber-names))",
+    Checked(
+        "who receives published events ([Subscribers](#subscribers)); `<name>`: `a-z0-9-`,"
+        f" starting with a letter or digit, ≤ {MAX_NAME_LENGTH}"
+    ),
+    "short enough that its resources' names (`webhooks-sub-<name>-<stack>[-<region>]`) fit"
+    " AWS's limits, so the longest allowed depends on the stack's name (the error says how"
+    " long); no name may give another resource of the stack the same name ([Subscriber"
+    " names](#subscriber-names))",
     shown_default="none",
 )
 """The `subscribers.<name>` key: the subscriber's name (`SubscriberSettings.name`)."""

@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from hookgate.components import config_reference
 from hookgate.components.config_error import ConfigError
+from hookgate.components.config_table import declared
 from hookgate.components.http_settings import HttpSettings
 from hookgate.components.settings import Settings, parse_settings
-from hookgate.components.subscribers import SubscriberSettings, read_subscribers
+from hookgate.components.subscribers import KNOWN_KEYS, SubscriberSettings, read_subscribers
+from tests.components.mockstack import PROJECT_DIR
 from tests.components.test_example import EXAMPLE_DIR
 from tests.components.test_settings import SECRET, minimal
 from tests.components.test_settings_rules import _Recording, in_code, run_example
@@ -23,6 +26,7 @@ from webhooks.keys import LOCAL_STACK_VARIABLE
 URL = "https://orders.example.com/hook"
 QUEUE = "arn:aws:sqs:eu-west-1:210987654321:their-queue"
 FIFO = QUEUE + ".fifo"
+DASH = "\N{EN DASH}"  # as the reference writes a range
 SUBNET, GROUP = "subnet-0123456789abcdef0", "sg-0123456789abcdef0"
 
 
@@ -435,3 +439,30 @@ def test_the_example_with_a_subscriber_of_an_unknown_provider_stops_alike(
         parse_settings(raw)
     assert str(raised.value) == str(parsed.value)
     assert mocks.created == []
+
+
+def test_the_reference_lists_every_subscriber_and_http_key_as_declared() -> None:
+    page = (PROJECT_DIR / config_reference.DOCS).read_text()
+    assert config_reference.reference_page(PROJECT_DIR) == page, config_reference.COMMAND
+    rows = [line for line in page.splitlines() if line.startswith("| `subscribers.")]
+    keys = [row.split("`")[1] for row in rows]
+    assert keys == [
+        "subscribers.<name>",
+        *(f"subscribers.<name>.{key}" for key in KNOWN_KEYS),
+        *(f"subscribers.<name>.http.{d.key}" for _, d in declared(HttpSettings)),
+    ]
+    rate = next(row for row in rows if "http.rateLimitPerSecond" in row)
+    assert "| 10 |" in rate and f"1{DASH}1000" in rate  # the field's default and bounds
+    project = (PROJECT_DIR / config_reference.PROJECT).read_text()
+    assert f"rateLimitPerSecond: 1{DASH}1000, default 10" in " ".join(project.split())
+
+
+def test_the_check_fails_when_a_subscriber_row_drifts(tmp_path: Path) -> None:
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
+    (tmp_path / "docs").mkdir()
+    page = (PROJECT_DIR / config_reference.DOCS).read_text()
+    edited = page.replace(f"| 1{DASH}60; per request |", f"| 1{DASH}120; per request |")
+    assert edited != page
+    (tmp_path / config_reference.DOCS).write_text(edited)
+    assert config_reference.main(["--check", "--root", str(tmp_path)]) == 1
