@@ -33,8 +33,6 @@ from hookgate.components.config_table import (
 from webhooks.keys import LOCAL_STACK_VARIABLE
 
 BODIES = ("original", "event")
-# Bounds: the rate limiter spaces requests 1/rate apart (handlers/webhooks/ratelimit.py); the
-# subscriber queue keeps messages 4 days (components/bus.py), so retries end well before.
 MAX_HEADERS = 20
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
 HEADER_VALUE = re.compile(r"[\x20-\x7e]{0,1024}")
