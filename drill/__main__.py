@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     if unsendable:
         parser.error(
             f"ops/signing.py has no sender for scheme(s) {', '.join(unsendable)}: the drill signs "
-            "every scheme's deliveries with it (docs/design.md, \"Adding a sender scheme\")"
+            'every scheme\'s deliveries with it (docs/design.md, "Adding a sender scheme")'
         )
     outbound = destination.FlakyDestination(
         args.seed, args.destination_failure_share, args.destination_timeout_share

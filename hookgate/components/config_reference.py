@@ -3,7 +3,8 @@
     python -m hookgate.components.config_reference --write   # regenerate both
     python -m hookgate.components.config_reference --check   # exit 1 when either drifts
 
-Both are generated from the settings' field declarations (components/config_table.py), so a
+Both are generated from the settings' field declarations (components/config_table.py): the
+sections', and the subscribers' (components/subscribers.py, components/http_settings.py), so a
 key's bounds, default and docs are written once. docs/configuration.md keeps everything outside
 its generated block; the dev and prod columns come from the stack files.
 """
@@ -18,8 +19,10 @@ from typing import Any
 
 import yaml
 
+from hookgate.components import subscribers
 from hookgate.components.config_error import NAMESPACE
-from hookgate.components.config_table import Setting, declared
+from hookgate.components.config_table import Checked, Setting, declared
+from hookgate.components.http_settings import HttpSettings
 from hookgate.components.settings import (
     ENVIRONMENT,
     SECTIONS,
@@ -48,8 +51,6 @@ DESCRIPTIONS = {
     " (docs/configuration.md, docs/senders.md).",
     "secrets": "Each provider's signing secret(s): set with `pulumi config set --secret --path"
     " 'secrets.<provider>' <value>` (a list during rotation).",
-    "subscribers": "Who receives the published events: subscriber name → {providers,"
-    " eventTypes, payload, pattern, target, http} (docs/configuration.md, Subscribers).",
 }
 REQUIRED_OBJECTS = ("providers",)
 
@@ -81,6 +82,11 @@ def _rows() -> Iterator[tuple[str, str, Setting, object]]:
     for section in SECTIONS:
         for f, declaration in declared(section):
             yield section.NAME, declaration.key, declaration, f.default
+    yield "subscribers", subscribers.NAME.key, subscribers.NAME, None
+    for f, declaration in declared(subscribers.SubscriberSettings):
+        yield "subscribers.<name>", declaration.key, declaration, f.default
+    for f, declaration in declared(HttpSettings):
+        yield "subscribers.<name>.http", declaration.key, declaration, f.default
 
 
 def _stack_values(root: Path) -> dict[str, dict[str, Any]]:
@@ -127,6 +133,17 @@ def _section_description(section: Any) -> str:
     return f"{section.DOC} Keys: {keys} (docs/configuration.md)."
 
 
+def _subscribers_description() -> str:
+    keys = ", ".join(d.key for _, d in declared(subscribers.SubscriberSettings))
+    http = "; ".join(
+        d.key + (f" ({d.shown_default})" if d.shown_default == "required" else "")
+        if isinstance(d.kind, Checked)
+        else f"{d.key}: {d.kind.summary}, default {_default(f.default, d)}".replace("`", "")
+        for f, d in declared(HttpSettings)
+    )
+    return f"{subscribers.DOC} Keys: {keys}; http: {{{http}}} (docs/configuration.md)."
+
+
 def config_declarations() -> dict[str, dict[str, Any]]:
     """Pulumi.yaml's `config:` block: every top-level `webhooks:` key, declared."""
     environment = ENVIRONMENT.kind.summary.replace("`", "")
@@ -149,9 +166,12 @@ def config_declarations() -> dict[str, dict[str, Any]]:
                 "default": namespace,
             }
         else:
-            description = (
-                _section_description(by_name[key]) if key in by_name else DESCRIPTIONS[key]
-            )
+            if key in by_name:
+                description = _section_description(by_name[key])
+            elif key == "subscribers":
+                description = _subscribers_description()
+            else:
+                description = DESCRIPTIONS[key]
             result[key] = {"description": description}
             if key not in REQUIRED_OBJECTS:
                 result[key]["default"] = {}

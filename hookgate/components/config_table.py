@@ -98,7 +98,22 @@ class Text:
         return self.what
 
 
-Kind = Integer | Boolean | Choice | Text
+@dataclass(frozen=True)
+class Checked:
+    """A value of a shape no kind above describes (a list, an object, a URL): its type's own
+    `__post_init__` checks it, and `summary` is what the reference says it allows."""
+
+    summary: str
+
+    def accepts(self, value: object) -> bool:
+        return True
+
+    @property
+    def allowed(self) -> str:
+        return self.summary
+
+
+Kind = Integer | Boolean | Choice | Text | Checked
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,12 @@ def setting(
 
     A default of None means unset is valid (the value is then derived, or there is none)."""
     return field(default=default, metadata={SETTING: Setting(key, kind, doc, shown_default)})
+
+
+def required_setting(key: str, kind: Kind, doc: str = "") -> Any:
+    """A dataclass field without a default declared as config key `key` (the reference shows
+    it as required)."""
+    return field(metadata={SETTING: Setting(key, kind, doc, shown_default="required")})
 
 
 def declared(cls: type) -> Iterator[tuple[Field[Any], Setting]]:

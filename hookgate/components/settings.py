@@ -34,7 +34,11 @@ from hookgate.components.config_table import (
 )
 from hookgate.components.function_url import KINDS as API_KINDS
 from hookgate.components.retention import DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS
-from hookgate.components.subscribers import SubscriberSettings, read_subscribers
+from hookgate.components.subscribers import (
+    SubscriberSettings,
+    check_subscribers,
+    read_subscribers,
+)
 from webhooks import providers as handler_providers
 from webhooks import schemes
 from webhooks.batch import WORST_CASE_WRITE_SECONDS, largest_batch
@@ -551,7 +555,7 @@ class Settings:
         self._check_visibility()
         self._check_front_door()
         self._check_archive()
-        _check_subscriber_providers(self.subscribers, tuple(p.name for p in self.providers))
+        check_subscribers(self.subscribers, tuple(p.name for p in self.providers))
         check_names(self)
 
     # ---- values derived from several sections ----
@@ -799,20 +803,6 @@ def _check_secret_values(
         )
     }
     _check_secrets(tuple(p for p in providers if p.name in plain), plain)
-
-
-def _check_subscriber_providers(
-    subscribers: tuple[SubscriberSettings, ...], providers: tuple[str, ...]
-) -> None:
-    """A subscriber names configured providers only (read_subscribers says the same)."""
-    for subscriber in subscribers:
-        for provider in subscriber.providers:
-            if provider not in providers:
-                raise ConfigError(
-                    setting_key("subscribers", subscriber.name, "providers"),
-                    provider,
-                    f"a configured provider: {', '.join(providers)}",
-                )
 
 
 # ---- physical names ----

@@ -1,10 +1,14 @@
-"""The `webhooks:subscribers` section: who receives which published events, validated once.
+"""The `webhooks:subscribers` section: who receives which published events; each checks itself.
 
 Each subscriber becomes one EventBridge rule on the stack's bus whose pattern is generated here
 (`SubscriberSettings.event_pattern`) from `providers`, `eventTypes` and `payload`, merged with
 an optional raw `pattern`. Payload filters match `detail.match.<path>`, which the publisher fills
 for every path any subscriber filters on (`match_paths`), whatever the body's size: a
 claim-checked body routes exactly as the same body inline would.
+
+A `SubscriberSettings` checks itself when built, from config (`read_subscribers`, which reads
+the config's shapes) or in code, with the same `ConfigError`; the rules between subscribers and
+the providers (`check_subscribers`) run wherever a `Settings` is built.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookgate.components.config_error import ConfigError, setting_key
+from hookgate.components.config_table import Checked, Setting, declared, setting
 from hookgate.components.http_settings import HttpSettings, read_http
 from webhooks.publish import (
     MAX_DETAIL_TYPE_LENGTH,
@@ -28,11 +33,11 @@ from webhooks.publish import (
     SOURCE_PREFIX,
 )
 
-SUBSCRIBER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+MAX_NAME_LENGTH = 32
+SUBSCRIBER_NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_NAME_LENGTH - 1}}}")
 SUBSCRIBER_NAME_RULE = (
-    "lower-case letters, digits and -, at most 32, starting with a letter or digit"
+    f"lower-case letters, digits and -, at most {MAX_NAME_LENGTH}, starting with a letter or digit"
 )
-KNOWN_KEYS = ("providers", "eventTypes", "payload", "pattern", "target", "messageGroupId", "http")
 PATH_PART = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EVENT_TYPE = re.compile(
     rf"[^*\s][^*]{{0,{MAX_DETAIL_TYPE_LENGTH - 1}}}|[^*\s][^*]{{0,{MAX_DETAIL_TYPE_LENGTH - 2}}}\*"
@@ -62,23 +67,118 @@ MESSAGE_GROUP_ID = re.compile(r"[A-Za-z0-9!-/:-@\[-`{-~]{1,100}")
 CROSS_REGION_KINDS = ("bus",)
 
 
+DOC = "Who receives the published events: subscriber name → its filter and target."
+"""One line for Pulumi.yaml's description of the `subscribers` key."""
+NAME = Setting(
+    "<name>",
+    Checked(
+        "who receives published events ([Subscribers](#subscribers)); `<name>`: `a-z0-9-`,"
+        f" starting with a letter or digit, ≤ {MAX_NAME_LENGTH}"
+    ),
+    "short enough that its resources' names (`webhooks-sub-<name>-<stack>[-<region>]`) fit"
+    " AWS's limits, so the longest allowed depends on the stack's name (the error says how"
+    " long); no name may give another resource of the stack the same name ([Subscriber"
+    " names](#subscriber-names))",
+    shown_default="none",
+)
+"""The `subscribers.<name>` key: the subscriber's name (`SubscriberSettings.name`)."""
+
+
 @dataclass(frozen=True)
 class SubscriberSettings:
     """One subscriber: its filter and, unless managed, its existing target."""
 
     name: str
-    providers: tuple[str, ...] = ()
-    event_types: tuple[str, ...] = ()
-    payload: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    providers: tuple[str, ...] = setting(
+        (),
+        "providers",
+        Checked("a non-empty list of configured provider names"),
+        shown_default="every provider",
+    )
+    event_types: tuple[str, ...] = setting(
+        (),
+        "eventTypes",
+        Checked(
+            f"a non-empty list of exact event types (≤ {MAX_DETAIL_TYPE_LENGTH} characters) or"
+            f" prefixes ending in `*` (`invoice.*`; ≤ {MAX_DETAIL_TYPE_LENGTH - 1} characters"
+            " before the `*`; `*` alone: omit the key)"
+        ),
+        "`unknown` for events without a type",
+        shown_default="every type",
+    )
+    payload: tuple[tuple[str, tuple[Any, ...]], ...] = setting(
+        (),
+        "payload",
+        Checked(
+            "dotted field path in the JSON body (names of letters, digits, `_`, `-`, ≤ 64 each;"
+            " no path inside another) → non-empty list of allowed strings"
+            f" (≤ {MAX_MATCH_VALUE_LENGTH} characters), finite numbers (integers within 64 bits)"
+            " or booleans"
+        ),
+        f"all filtered paths of the stack together ≤ {MAX_UNMATCHED_BYTES} bytes as a JSON list",
+        shown_default="none",
+    )
     """(dotted path, allowed values), in config order."""
-    pattern: Mapping[str, Any] | None = None
-    """A raw EventBridge pattern merged into the generated one."""
-    target: str | None = None
+    pattern: Mapping[str, Any] | None = setting(
+        None,
+        "pattern",
+        Checked("a raw EventBridge pattern merged into the generated one"),
+        "it may not set a field the short form sets",
+        shown_default="none",
+    )
+    target: str | None = setting(
+        None,
+        "target",
+        Checked("an SQS queue, Lambda function or EventBridge bus ARN"),
+        "a queue or function in the stack's Region (another Region is refused), a bus in any"
+        " Region; any account ([targets elsewhere](deploying.md#subscribers-targets-elsewhere))",
+        shown_default="none (managed queue)",
+    )
     """None: managed (the stack creates the queue and its DLQ)."""
-    message_group_id: str | None = None
+    message_group_id: str | None = setting(
+        None,
+        "messageGroupId",
+        Checked(
+            "only with a FIFO queue `target` (an ARN ending in `.fifo`): 1 to 100 letters, digits"
+            " or punctuation"
+        ),
+        "refused on any other subscriber ([FIFO queues](deploying.md#subscribers-targets-"
+        "elsewhere))",
+        shown_default="the subscriber's name (FIFO queue targets)",
+    )
     """A FIFO queue target's `SqsParameters.MessageGroupId` (None for any other target)."""
-    http: HttpSettings | None = None
+    http: HttpSettings | None = setting(  # noqa: RUF009 - `setting` is a dataclasses.field
+        None,
+        "http",
+        Checked("an object of the `http.*` keys below; not with `target`"),
+        "a managed queue feeds a deliver function that POSTs each event to `http.url`"
+        " ([http-destinations.md](http-destinations.md))",
+        shown_default="none",
+    )
     """An HTTPS destination fed by the managed queue (components/http_destination.py)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not SUBSCRIBER_NAME.fullmatch(self.name):
+            raise ConfigError(
+                setting_key("subscribers", str(self.name)), self.name, SUBSCRIBER_NAME_RULE
+            )
+        base = ("subscribers", self.name)
+        _check_strings(self.providers, setting_key(*base, "providers"), "provider names")
+        _check_event_types(self.event_types, setting_key(*base, "eventTypes"))
+        _check_payload(self.payload, setting_key(*base, "payload"))
+        if self.pattern is not None:
+            _check_pattern(self.pattern, setting_key(*base, "pattern"))
+        if self.target is not None:
+            match = TARGET_ARN.fullmatch(self.target) if isinstance(self.target, str) else None
+            if match is None or not TARGET_KINDS[match["service"]][1].fullmatch(match["resource"]):
+                raise ConfigError(setting_key(*base, "target"), self.target, TARGET_RULE)
+            if self.http is not None:
+                raise ConfigError(
+                    setting_key(*base, "http"), self.http.url, "either target or http"
+                )
+        group = _message_group_id(self.name, self.message_group_id, self.target)
+        object.__setattr__(self, "message_group_id", group)
+        self.event_pattern()  # a merge conflict is a config error now, not at deploy
 
     @property
     def managed(self) -> bool:
@@ -86,7 +186,7 @@ class SubscriberSettings:
 
     def _target(self, part: str) -> str:
         match = TARGET_ARN.fullmatch(self.target or "")
-        assert match is not None  # validated by read_subscribers
+        assert match is not None  # checked in __post_init__
         return match[part]
 
     @property
@@ -131,6 +231,10 @@ class SubscriberSettings:
         return pattern
 
 
+KNOWN_KEYS = tuple(declaration.key for _, declaration in declared(SubscriberSettings))
+"""The members of a subscriber's object: providers, eventTypes, ..., http."""
+
+
 def match_paths(subscribers: tuple[SubscriberSettings, ...]) -> tuple[str, ...]:
     """Every payload path any subscriber filters on, sorted: what the publisher carries."""
     return tuple(sorted({path for s in subscribers for path, _ in s.payload}))
@@ -153,14 +257,29 @@ def merge_patterns(base: Mapping[str, Any], extra: Mapping[str, Any], key: str) 
     return merged
 
 
-def _strings(value: Any, key: str, what: str) -> tuple[str, ...]:
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, str) and v.strip() for v in value)
-    ):
-        raise ConfigError(key, value, f"a non-empty list of {what}")
-    return tuple(value)
+def _shown(value: object) -> object:
+    """A value as config spells it in an error: a tuple as the list it was written as."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _check_strings(value: object, key: str, what: str) -> None:
+    """Unset (`()`) or non-blank strings; config's empty list is refused by the reader."""
+    if not isinstance(value, tuple) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(key, _shown(value), f"a non-empty list of {what}")
+
+
+def _check_event_types(value: tuple[str, ...], key: str) -> None:
+    _check_strings(value, key, "event types")
+    for event_type in value:
+        if not EVENT_TYPE.fullmatch(event_type):
+            raise ConfigError(
+                key,
+                event_type,
+                f"an exact event type of at most {MAX_DETAIL_TYPE_LENGTH} characters or a"
+                " prefix ending in * (e.g. invoice.*), at most"
+                f" {MAX_DETAIL_TYPE_LENGTH - 1} before the *; * alone is not needed (omit"
+                " eventTypes for every type)",
+            )
 
 
 def _check_pattern(value: Any, key: str) -> None:
@@ -176,34 +295,31 @@ def _check_pattern(value: Any, key: str) -> None:
             )
 
 
-def _payload(value: Any, key: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
-    if not isinstance(value, Mapping) or not value:
-        raise ConfigError(key, value, "an object: dotted field path → list of allowed values")
-    result = []
-    for path, allowed in value.items():
+def _check_payload(value: tuple[tuple[str, tuple[Any, ...]], ...], key: str) -> None:
+    for path, allowed in value:
         if not isinstance(path, str) or not all(
             PATH_PART.fullmatch(part) for part in path.split(".")
         ):
             raise ConfigError(
                 f"{key}.{path}", path, "a dotted path of names (letters, digits, _ and -)"
             )
-        if not isinstance(allowed, list) or not allowed or not all(_matchable(v) for v in allowed):
+        if not isinstance(allowed, tuple) or not allowed or not all(map(_matchable, allowed)):
             raise ConfigError(
                 f"{key}.{path}",
-                allowed,
+                _shown(allowed),
                 f"a non-empty list of strings (at most {MAX_MATCH_VALUE_LENGTH} characters,"
                 " the longest value an event carries in detail.match), finite numbers (integers"
                 " within 64 bits) or booleans",
             )
-        result.append((path, tuple(allowed)))
-    paths = [p for p, _ in result]
-    for path in paths:
+    paths = [p for p, _ in value]
+    for index, path in enumerate(paths):
+        if path in paths[:index]:  # only in code: a config object has each key once
+            raise ConfigError(f"{key}.{path}", path, "a path filtered once")
         for other in paths:
             if other != path and other.startswith(path + "."):
                 raise ConfigError(
                     f"{key}.{other}", other, f"a path not inside another filtered path ({path})"
                 )
-    return tuple(result)
 
 
 def _matchable(value: Any) -> bool:
@@ -217,8 +333,29 @@ def _matchable(value: Any) -> bool:
     return isinstance(value, float) and math.isfinite(value)
 
 
-def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> SubscriberSettings:
-    base = ("subscribers", name)
+def _strings(value: Any, key: str, what: str) -> tuple[str, ...]:
+    """A config list as a tuple; an empty one or another shape is refused here (unset is
+    omitting the key)."""
+    if not isinstance(value, list) or not value:
+        raise ConfigError(key, value, f"a non-empty list of {what}")
+    return tuple(value)
+
+
+def _payload(value: Any, key: str) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """The config object as (path, allowed values) pairs, lists as tuples; their values are
+    checked by `SubscriberSettings`."""
+    if not isinstance(value, Mapping) or not value:
+        raise ConfigError(key, value, "an object: dotted field path → list of allowed values")
+    return tuple(
+        (path, tuple(allowed) if isinstance(allowed, list) else allowed)
+        for path, allowed in value.items()
+    )
+
+
+def _subscriber(name: Any, value: Any) -> SubscriberSettings:
+    """A subscriber from its config object: the shapes read here, the values (its name too)
+    checked by `SubscriberSettings`."""
+    base = ("subscribers", str(name))
     if not isinstance(value, Mapping):
         raise ConfigError(setting_key(*base), value, f"an object with keys {', '.join(KNOWN_KEYS)}")
     for member in value:
@@ -226,58 +363,31 @@ def _subscriber(name: str, value: Any, providers: tuple[str, ...]) -> Subscriber
             raise ConfigError(
                 setting_key(*base, member), value[member], f"known keys: {', '.join(KNOWN_KEYS)}"
             )
-    chosen: tuple[str, ...] = ()
-    if value.get("providers") is not None:
-        chosen = _strings(value["providers"], setting_key(*base, "providers"), "provider names")
-        for provider in chosen:
-            if provider not in providers:
-                raise ConfigError(
-                    setting_key(*base, "providers"),
-                    provider,
-                    f"a configured provider: {', '.join(providers)}",
-                )
+    providers: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
+    payload: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    pattern = value.get("pattern")
+    http = None
+    if value.get("providers") is not None:
+        providers = _strings(value["providers"], setting_key(*base, "providers"), "provider names")
     if value.get("eventTypes") is not None:
         types = _strings(value["eventTypes"], setting_key(*base, "eventTypes"), "event types")
-        for event_type in types:
-            if not EVENT_TYPE.fullmatch(event_type):
-                raise ConfigError(
-                    setting_key(*base, "eventTypes"),
-                    event_type,
-                    f"an exact event type of at most {MAX_DETAIL_TYPE_LENGTH} characters or a"
-                    " prefix ending in * (e.g. invoice.*), at most"
-                    f" {MAX_DETAIL_TYPE_LENGTH - 1} before the *; * alone is not needed (omit"
-                    " eventTypes for every type)",
-                )
-    payload = (
-        _payload(value["payload"], setting_key(*base, "payload")) if "payload" in value else ()
-    )
-    pattern = value.get("pattern")
-    if pattern is not None:
-        _check_pattern(pattern, setting_key(*base, "pattern"))
-        pattern = json.loads(json.dumps(pattern))
-    target = value.get("target")
-    if target is not None:
-        match = TARGET_ARN.fullmatch(target) if isinstance(target, str) else None
-        if match is None or not TARGET_KINDS[match["service"]][1].fullmatch(match["resource"]):
-            raise ConfigError(setting_key(*base, "target"), target, TARGET_RULE)
-    http = None
+    if "payload" in value:
+        payload = _payload(value["payload"], setting_key(*base, "payload"))
+    if isinstance(pattern, Mapping):
+        pattern = json.loads(json.dumps(pattern))  # plain dicts and lists, as EventBridge's
     if value.get("http") is not None:
-        if target is not None:
-            raise ConfigError(setting_key(*base, "http"), value["http"], "either target or http")
         http = read_http(value["http"], base)
-    subscriber = SubscriberSettings(
+    return SubscriberSettings(
         name=name,
-        providers=chosen,
+        providers=providers,
         event_types=types,
         payload=payload,
         pattern=pattern,
-        target=target,
-        message_group_id=_message_group_id(name, value.get("messageGroupId"), target),
+        target=value.get("target"),
+        message_group_id=value.get("messageGroupId"),
         http=http,
     )
-    subscriber.event_pattern()  # a merge conflict is a config error now, not at deploy
-    return subscriber
 
 
 def _message_group_id(name: str, value: Any, target: str | None) -> str | None:
@@ -321,11 +431,34 @@ def check_target_regions(subscribers: tuple[SubscriberSettings, ...], region: st
             )
 
 
+def check_subscribers(
+    subscribers: tuple[SubscriberSettings, ...], providers: tuple[str, ...]
+) -> None:
+    """The rules between the subscribers and the rest of the stack: a subscriber names
+    configured providers only, and the payload paths of all fit what an event lists."""
+    for subscriber in subscribers:
+        for provider in subscriber.providers:
+            if provider not in providers:
+                raise ConfigError(
+                    setting_key("subscribers", subscriber.name, "providers"),
+                    provider,
+                    f"a configured provider: {', '.join(providers)}",
+                )
+    paths = match_paths(subscribers)
+    if len(json.dumps(list(paths))) > MAX_UNMATCHED_BYTES:
+        raise ConfigError(
+            setting_key("subscribers"),
+            f"{len(paths)} payload paths",
+            f"payload paths of at most {MAX_UNMATCHED_BYTES} bytes together as a JSON list:"
+            " each event may list them in detail.unmatched",
+        )
+
+
 def read_subscribers(
     raw: Mapping[str, Any], providers: tuple[str, ...]
 ) -> tuple[SubscriberSettings, ...]:
-    """The validated `webhooks:subscribers` (absent: none), sorted by name; `providers` are the
-    configured provider names, the only ones a subscriber may name."""
+    """The `webhooks:subscribers` (absent: none), sorted by name, checked against `providers`,
+    the configured provider names (as `Settings` checks them again when built)."""
     value = raw.get("subscribers")
     if value is None:
         return ()
@@ -335,17 +468,6 @@ def read_subscribers(
             value,
             "an object: subscriber name → {providers, eventTypes, ...}",
         )
-    result = []
-    for name in sorted(value, key=str):
-        if not isinstance(name, str) or not SUBSCRIBER_NAME.fullmatch(name):
-            raise ConfigError(setting_key("subscribers", str(name)), name, SUBSCRIBER_NAME_RULE)
-        result.append(_subscriber(name, value[name] or {}, providers))
-    paths = match_paths(tuple(result))
-    if len(json.dumps(list(paths))) > MAX_UNMATCHED_BYTES:
-        raise ConfigError(
-            setting_key("subscribers"),
-            f"{len(paths)} payload paths",
-            f"payload paths of at most {MAX_UNMATCHED_BYTES} bytes together as a JSON list:"
-            " each event may list them in detail.unmatched",
-        )
-    return tuple(result)
+    result = tuple(_subscriber(name, value[name] or {}) for name in sorted(value, key=str))
+    check_subscribers(result, providers)
+    return result
