@@ -340,13 +340,13 @@ class RateLimiter:
         key = {"pk": {"S": "limit"}, "sk": {"S": "-"}}
         now = float(_micro(now))
         for _ in range(3):
-            start = max(self._tat, now)
-            count = min(wanted, self._fitting(start, now))
+            seen = self._tat  # once: the requests of a batch re-claim from their own threads
+            count = min(wanted, self._fitting(max(seen, now), now))
             if count <= 0:
                 return []
             step = _micro_up(count * self.interval)
             try:
-                if self._tat >= now:
+                if seen >= now:
                     # The last slot claimed must be within the horizon: so must the first slot
                     # be by (count - 1) slots.
                     last_start = now + self.horizon - (count - 1) * self.interval
@@ -363,8 +363,8 @@ class RateLimiter:
                         ReturnValues="UPDATED_NEW",
                         ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
-                    self._tat = float(answer["Attributes"]["tat"]["N"])
-                    first = self._tat - step
+                    tat = float(answer["Attributes"]["tat"]["N"])
+                    first = tat - step
                 else:
                     self._table.update_item(
                         TableName=self._name,
@@ -377,8 +377,8 @@ class RateLimiter:
                         },
                         ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
-                    self._tat = float(_micro(now + step))
-                    first = now
+                    tat, first = float(_micro(now + step)), now
+                self._tat = tat
                 return [first + i * self.interval for i in range(count)]
             except Exception as error:
                 if not _conditional(error):
@@ -519,10 +519,17 @@ class Destination:
         batch (`RateLimiter.slots`: consecutive, 1/rate apart, in the records' order; those
         beyond the horizon get none and go back on the queue); each is then sent at its slot
         and its message settled (`_finish`)."""
-        prepared = self._side_by_side(self._prepare, records)
-        admitted = [p for p in prepared if isinstance(p, Admitted)]
-        starts = self._claim(admitted)
-        finished = iter(self._side_by_side(self._finish, list(zip(admitted, starts, strict=True))))
+        with ThreadPoolExecutor(max_workers=max(1, len(records))) as pool:
+
+            def side_by_side(work: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+                """Each item in its own thread (a request's wait holds no other); the pool's
+                threads serve both steps."""
+                return list(pool.map(work, items) if len(items) > 1 else map(work, items))
+
+            prepared = side_by_side(self._prepare, records)
+            admitted = [p for p in prepared if isinstance(p, Admitted)]
+            starts = self._claim(admitted)
+            finished = iter(side_by_side(self._finish, list(zip(admitted, starts, strict=True))))
         done = [next(finished) if isinstance(p, Admitted) else p for p in prepared]
         return {
             "batchItemFailures": [
@@ -531,14 +538,6 @@ class Destination:
                 if not ok
             ]
         }
-
-    @staticmethod
-    def _side_by_side(work: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
-        """`work` over `items`, each in its own thread (a request's wait holds no other)."""
-        if len(items) <= 1:
-            return [work(item) for item in items]
-        with ThreadPoolExecutor(max_workers=len(items)) as pool:
-            return list(pool.map(work, items))
 
     def _prepare(self, record: dict[str, Any]) -> Admitted | bool:
         """The record read, its request built and the breaker asked: `Admitted` to an attempt,
