@@ -17,9 +17,9 @@ signed with Standard Webhooks. The outcome decides what happens to the message:
 Two shared items in the destination's state table govern every concurrent invocation: the rate
 limiter (`RateLimiter`: the requests of a batch claim consecutive start slots, 1/rate apart,
 with one write, and each starts within `START_TOLERANCE_SECONDS` of its slot or not at all)
-and the circuit breaker (`Breaker`: after
-`BREAKER_THRESHOLD` retryable failures in a row the destination is paused for
-`BREAKER_PAUSE_SECONDS`, then one request probes it). A request put off by either is no attempt.
+and the circuit breaker (`Breaker`: after `BREAKER_THRESHOLD` retryable failures in a row the
+destination is paused for `BREAKER_PAUSE_SECONDS`, then one request probes it). A request put
+off by either is no attempt.
 """
 
 from __future__ import annotations
