@@ -2,13 +2,14 @@
 EventBridge API destinations, and the local stack's stored -> delivered latency.
 
 Cost: AWS list prices (`prices.json`) applied to the AWS calls one attempt makes
-(`hookgate/handlers/webhooks/destination.py`: the breaker read before it and after a success, the
-rate-limit slot write, the stored event's read, the attempt's log line, a re-send and a breaker
-count per failure, an S3 read for a claim-checked body; the AWS calls are counted here, not
-assumed), the deliver function's CPU per attempt measured here with the
-AWS clients and the destination answered in memory, and stated assumptions for what cannot be
-measured without AWS (the destination's answer time, in-region call latency). Attempts per
-delivered event at failure rate f: 1 / (1 - f), each failure retried. The publishing step
+(`hookgate/handlers/webhooks/destination.py`: the breaker read before it and after a success,
+the rate-limit slots (one write for a batch's), the stored event's read, the attempt's log line,
+a re-send and a breaker count per failure, an S3 read for a claim-checked body; the AWS calls
+are counted here, not assumed), the deliver function's CPU per attempt measured here in full
+batches (its threads included) with the AWS clients and the destination answered in memory,
+and stated assumptions for what cannot be measured without AWS (the destination's answer
+time, in-region call latency). Attempts per delivered event at failure rate f: 1 / (1 - f),
+each failure retried. The publishing step
 (stream, publish function, the bus, the subscriber queue) is the same for every subscriber and
 priced in `cost.publishing_step`; API destinations need the event on a bus too.
 
@@ -79,10 +80,12 @@ class _Table:
         self.calls[f"get_item {TableName}"] += 1
         return {"Item": self.item} if TableName == "events" else {}
 
-    def update_item(self, **_: Any) -> dict[str, Any]:
+    def update_item(self, **request: Any) -> dict[str, Any]:
         self.calls["update_item"] += 1
-        # A slot now (the limiter's next start: due, as on a destination keeping up).
-        return {"Attributes": {"tat": {"N": f"{time.time():.6f}"}, "failures": {"N": "1"}}}
+        # Slots from now (the limiter's next start: due, as on a destination keeping up).
+        values = request.get("ExpressionAttributeValues", {})
+        tat = time.time() + float(values.get(":step", {}).get("N", "0"))
+        return {"Attributes": {"tat": {"N": f"{tat:.6f}"}, "failures": {"N": "1"}}}
 
     def put_item(self, **_: Any) -> dict[str, Any]:
         self.calls["put_item"] += 1
@@ -104,19 +107,22 @@ def _secrets() -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One delivered attempt, measured: its CPU, its log line, its table calls."""
+    """One delivered attempt, measured in full batches: its CPU, its log line, its table
+    calls (a batch's, divided by its records)."""
 
     cpu_us: float
     log_bytes: int
     state_reads: float
     """Breaker reads (eventually consistent) per delivered attempt."""
     state_writes: float
-    """State-table writes per delivered attempt (the rate-limit slot)."""
+    """State-table writes per delivered attempt (the batch's rate-limit slots: one claim)."""
     event_reads: float
 
 
-def attempt_cpu_us(size: int, repeat: int) -> Attempt:
-    """One delivered attempt at `size` bytes: CPU µs, log line bytes and table calls, measured."""
+def attempt_cpu_us(size: int, repeat: int, batch_size: int) -> Attempt:
+    """Delivered attempts at `size` bytes, `batch_size` to an invocation (`Destination.handle`,
+    the records side by side as the deliver function runs them): CPU µs, log line bytes and
+    table calls per attempt, measured."""
     body = json_body(size)
     digest = hashlib.sha256(body).hexdigest()
     item = {
@@ -154,14 +160,19 @@ def attempt_cpu_us(size: int, repeat: int) -> Attempt:
         clock=time.time,
         sleep=lambda seconds: None,
     )
+    batch = [{**record, "messageId": f"m{n}"} for n in range(batch_size)]
     capture = io.StringIO()
     with contextlib.redirect_stdout(capture):
-        summary = per_call_ns(lambda: destination.record(record), repeat)
+        summary = per_call_ns(lambda: destination.handle(batch), repeat)
     lines = [len(line.encode()) + 1 for line in capture.getvalue().splitlines() if line]
     table: _Table = destination.limiter._table
     runs = sum(1 for line in capture.getvalue().splitlines() if '"delivery attempt"' in line)
+    if any('"delivery attempt"' not in line for line in capture.getvalue().splitlines()):
+        raise RuntimeError(
+            "an attempt was put off or failed: the figures would not be a delivery's"
+        )
     return Attempt(
-        cpu_us=summary.median / 1000,
+        cpu_us=summary.median / 1000 / batch_size,
         log_bytes=max(lines),
         state_reads=table.calls["get_item state"] / runs,
         state_writes=(table.calls["update_item"] + table.calls["put_item"]) / runs,
@@ -179,9 +190,11 @@ def cost_per_million(
     item_bytes = 400 + (0 if archived else len(zlib.compress(json_body(size))))
     calls = measured.state_reads + measured.state_writes + measured.event_reads
     waits = a.dynamodb_ms * calls + a.destination_ms + (a.s3_get_ms if archived else 0.0)
-    record_ms = lambda_billed_ms(measured.cpu_us, a.memory_mb, a.full_vcpu_memory_mb, waits)
-    # The records of a batch run side by side: a full batch is billed about one record's time.
-    gb_seconds = a.memory_mb / 1024 * record_ms / 1000 / a.batch_size
+    # The records of a batch run side by side: a full batch is billed its records' CPU (they
+    # share the function's vCPU) and about one record's waits.
+    cpu_us = measured.cpu_us * a.batch_size
+    batch_ms = lambda_billed_ms(cpu_us, a.memory_mb, a.full_vcpu_memory_mb, waits)
+    gb_seconds = a.memory_mb / 1024 * batch_ms / 1000 / a.batch_size
     event_bytes = 1200 + size if not archived else 1500
     receive = sqs_requests(event_bytes * a.batch_size, int(p["sqs_chunk_bytes"])) / a.batch_size
     event_units = math.ceil(item_bytes / READ_UNIT_BYTES) / 2  # eventually consistent
@@ -201,8 +214,9 @@ def cost_per_million(
             + failures * (0.5 + event_units)
         )
         * p["dynamodb_on_demand_rru_per_million"],
-        # As measured for a delivered attempt (the rate-limit slot; its write guessed right:
-        # a wrong guess, after an idle spell, is one more); a failure also counts in the breaker.
+        # As measured for a delivered attempt (the batch's rate-limit slots, one write for the
+        # batch when its guess of busy or idle is right: a wrong guess, after an idle spell, is
+        # one more); a failure also counts in the breaker.
         "DynamoDB writes": (attempts * measured.state_writes + failures)
         * p["dynamodb_on_demand_wru_per_million"],
         "S3 GET (claim check)": (attempts if archived else 0.0) * p["s3_get_per_thousand"] * 1000,
@@ -226,7 +240,7 @@ def run_costs(p: dict[str, float], repeat: int) -> list[dict[str, Any]]:
     a = Assumptions()
     rows = []
     for label, size in SIZES.items():
-        measured = attempt_cpu_us(size, repeat)
+        measured = attempt_cpu_us(size, repeat, a.batch_size)
         for rate in FAILURE_RATES:
             lines = cost_per_million(p, a, size, rate, measured)
             rows.append(

@@ -254,7 +254,8 @@ def http_delivery(http: dict | None) -> list[str]:
     out = [
         f"**7. HTTP destinations: cost per million delivered events** (USD; deliver function "
         f"{a['memory_mb']} MB arm64, full batches of {a['batch_size']} run side by side; "
-        "its CPU per attempt measured here with AWS and the destination answered in memory; "
+        "its CPU per attempt measured here in full batches, with AWS and the destination "
+        "answered in memory; "
         f"assumed: the destination answers in {a['destination_ms']:g} ms, DynamoDB calls "
         f"{a['dynamodb_ms']:g} ms, S3 GET {a['s3_get_ms']:g} ms; a failed attempt is retried, "
         "so 1 / (1 - f) attempts per event; the publishing step, which API destinations need "
@@ -275,9 +276,10 @@ def http_delivery(http: dict | None) -> list[str]:
         "API destinations cost less and send the event JSON only: not the sender's bytes, "
         "no Standard Webhooks signature (a connection authenticates with an API key, basic "
         "auth or OAuth), no body above an event's 256 KB, no private network without more "
-        "services (docs/design.md §2.8). Ours pays for the rate-limit slot (DynamoDB writes "
-        f"per delivered attempt, counted: {http['cost'][0]['state_writes_per_attempt']:g}) "
-        "and the attempt's log line, which is also its attempt log.",
+        "services (docs/design.md §2.8). Ours pays for the rate-limit slots (one conditional "
+        "write claims a batch's: DynamoDB writes per delivered attempt, counted: "
+        f"{http['cost'][0]['state_writes_per_attempt']:g}) and the attempt's log line, which "
+        "is also its attempt log.",
         "",
     ]
     local = http.get("local")

@@ -40,13 +40,15 @@ def test_the_attempt_is_measured(rows: dict) -> None:
     assert small["log_bytes"] > 300  # the attempt's JSON line with its EMF directive
 
 
-def test_a_delivered_attempt_writes_once(rows: dict) -> None:
-    """The rate-limit slot is the one write of a delivered attempt: the attempt log is its log
-    line, not a table item (counted from the calls the deliver function makes)."""
+def test_a_full_batch_writes_once(rows: dict) -> None:
+    """The batch's rate-limit slots are the one write of a full batch of delivered attempts:
+    the attempt log is its log line, not a table item (counted from the calls the deliver
+    function makes)."""
     row = rows[("1 KiB", 0.0)]
-    assert row["state_writes_per_attempt"] == 1
+    batch = delivery.Assumptions().batch_size
+    assert row["state_writes_per_attempt"] == pytest.approx(1 / batch)
     assert row["lines"]["DynamoDB writes"] == pytest.approx(
-        cost.load_prices()["dynamodb_on_demand_wru_per_million"]
+        cost.load_prices()["dynamodb_on_demand_wru_per_million"] / batch
     )
 
 

@@ -23,6 +23,7 @@ from local.poller import sqs_record
 from local.receiver import Answer, Received, Receiver
 from tests.contract import EVENTS_TABLE
 from tests.handlers.conftest import ARCHIVE_BUCKET, REGION, TABLE_NAME
+from tests.handlers.test_rate_limiter import Counted
 from webhooks import storage
 from webhooks.destination import (
     ATTEMPT_ATTRIBUTE,
@@ -33,8 +34,6 @@ from webhooks.destination import (
     RETRY,
     START_TOLERANCE_SECONDS,
     Destination,
-    NoStart,
-    RateLimiter,
     backoff,
     message_id,
     most_arrivals,
@@ -575,41 +574,109 @@ def test_a_late_wake_up_gives_its_slot_up(world: World) -> None:
     assert started - claimed[1] > START_TOLERANCE_SECONDS
 
 
-def test_a_claim_is_one_write_and_none_beyond_the_horizon(world: World) -> None:
-    """Busy or idle, a slot costs one conditional write once the container has seen the state;
-    a slot beyond the horizon is not claimed (a request put back wastes none)."""
-    table = _Counted(world.dynamodb)
-    name = state_table(world, "state-claims")
-    limiter = RateLimiter(table, name, rate=1, horizon=2.0)
-    now = 1_000_000.0
-    assert limiter.slot(now) == now  # idle: SET
-    assert [limiter.slot(now), limiter.slot(now)] == [now + 1, now + 2]  # busy: ADD
-    assert table.writes == 3
-    with pytest.raises(NoStart) as refused:
-        limiter.slot(now)
-    assert refused.value.wait == pytest.approx(3)
-    assert limiter.slot(now + 1) == now + 3  # nothing was claimed by the refusal
-    assert table.writes == 5  # the refused condition is billed as a write too
-    other = RateLimiter(table, name, rate=1, horizon=2.0)  # another container, guessing idle
-    assert other.slot(now + 2) == now + 4  # its SET fails, the ADD follows
-    assert table.writes == 7
-    assert other.slot(now + 60) == now + 60  # idle again: SET, one write
-    assert table.writes == 8
+def _batch(world: World, count: int) -> list[dict[str, Any]]:
+    """`count` queued records of distinct stored events."""
+    return [queued(world, store(world, b'{"n": %d}' % n)) for n in range(count)]
 
 
-class _Counted:
-    """The table, counting the writes sent (a failed condition is billed as one)."""
+def _deliverer(world: World, name: str, rate: int, **fakes: Any) -> Destination:
+    """A destination whose state table counts its `limit` writes (`deliver.limiter._table`)."""
+    return Destination(
+        DestinationSettings(**{**_settings(world, name), "rate_per_second": rate}),
+        sqs=world.sqs,
+        dynamodb=Counted(world.dynamodb),
+        s3=lambda: boto3.client("s3"),
+        secrets=lambda: boto3.client("secretsmanager"),
+        **fakes,
+    )
 
-    def __init__(self, dynamodb: Any) -> None:
-        self._dynamodb = dynamodb
-        self.writes = 0
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._dynamodb, name)
+def _claims(deliver: Destination) -> list[list[float]]:
+    """The slots each claim of `deliver`'s limiter hands out, recorded as they are."""
+    claims: list[list[float]] = []
+    take = deliver.limiter.slots
 
-    def update_item(self, **request: Any) -> Any:
-        self.writes += 1
-        return self._dynamodb.update_item(**request)
+    def recorded(now: float, wanted: int) -> list[float]:  # named as the method's arguments
+        slots: list[float] = take(now, wanted)
+        claims.append(slots)
+        return slots
+
+    deliver.limiter.slots = recorded  # type: ignore[method-assign]
+    return claims
+
+
+def test_a_batch_claims_its_slots_with_one_write(world: World) -> None:
+    """The records of a batch start at consecutive slots 1/rate apart, claimed together with
+    one write, each within the tolerance of its own slot."""
+    starts: list[float] = []
+
+    def send(url: str, body: bytes, headers: Any, timeout: float, start: Any) -> Any:
+        start()
+        starts.append(time.time())
+        return 204, "", ""
+
+    rate = 5  # slots 0.2 s apart: further than the tolerance, so the starts keep their order
+    deliver = _deliverer(world, "batch", rate, send=send)
+    claims = _claims(deliver)
+    assert deliver.handle(_batch(world, 5)) == {"batchItemFailures": []}
+    [slots] = claims
+    assert deliver.limiter._table.writes == 1
+    assert [b - a for a, b in itertools.pairwise(slots)] == pytest.approx([1 / rate] * 4)
+    for slot, started in zip(slots, sorted(starts), strict=True):
+        assert 0 <= started - slot <= START_TOLERANCE_SECONDS
+
+
+def test_the_records_beyond_the_horizon_go_back_without_a_request(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the slots within the horizon are claimed; the batch's other records are put back
+    until the next free slot, as a request refused a slot always was, and made no request."""
+    sent: list[str] = []
+
+    def send(url: str, body: bytes, headers: Any, timeout: float, start: Any) -> Any:
+        start()
+        sent.append(headers["webhook-delivery-id"])
+        return 204, "", ""
+
+    deliver = _deliverer(world, "horizon", 1, send=send, sleep=lambda _s: None)
+    deliver.limiter.horizon = 1.0  # two slots fit: now and a second later
+    records = _batch(world, 4)
+    answer = deliver.handle(records)
+    assert deliver.limiter._table.writes == 1
+    assert len(sent) == 2
+    put_back = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+    assert put_back == {r["messageId"] for r in records[2:]}
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    deferred = [line for line in lines if line["message"] == "delivery deferred"]
+    assert [line["reason"] for line in deferred] == ["rate limit"] * 2
+    assert all(1.5 < line["seconds"] <= 2 for line in deferred)  # the next free slot's wait
+
+
+def test_a_late_wake_up_in_a_batch_takes_a_slot_after_the_batch(world: World) -> None:
+    """A record woken past its slot's tolerance would start inside the next records' slots:
+    it gives its slot up and claims a fresh one, after every slot the batch holds."""
+    now = [1_000_000.0]
+    late = [0.15]  # its first wake-up lands between the batch's third and fourth slots
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds + late.pop() if late else seconds
+
+    starts: list[float] = []
+
+    def send(url: str, body: bytes, headers: Any, timeout: float, start: Any) -> Any:
+        start()
+        starts.append(now[0])
+        return 204, "", ""
+
+    deliver = _deliverer(world, "late", 10, send=send, clock=lambda: now[0], sleep=sleep)
+    batch = deliver.limiter.slots(now[0], 4)  # the batch's slots: this record holds the second
+    [record] = _batch(world, 1)
+    request = deliver._request(record["body"], *_parsed(record), 1)
+    assert deliver._attempt_at(batch[1], request, 1, now[0], _ids(), False).action == DELIVERED
+    [started] = starts
+    assert started - batch[1] > START_TOLERANCE_SECONDS  # woken late for its own slot
+    assert started >= batch[-1] + 0.1 - 0.000_002  # not inside the batch's other slots
+    assert deliver.limiter._table.writes == 2  # the batch's claim and the fresh slot
 
 
 def _settings(world: World, name: str) -> dict[str, Any]:

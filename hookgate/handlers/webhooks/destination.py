@@ -15,10 +15,11 @@ signed with Standard Webhooks. The outcome decides what happens to the message:
   status and error as message attributes, and is deleted from the queue.
 
 Two shared items in the destination's state table govern every concurrent invocation: the rate
-limiter (`RateLimiter`: each request claims the next start slot, 1/rate apart, and starts
-within `START_TOLERANCE_SECONDS` of it or not at all) and the circuit breaker (`Breaker`: after
-`BREAKER_THRESHOLD` retryable failures in a row the destination is paused for
-`BREAKER_PAUSE_SECONDS`, then one request probes it). A request put off by either is no attempt.
+limiter (`RateLimiter`: the requests of a batch claim consecutive start slots, 1/rate apart,
+with one write, and each starts within `START_TOLERANCE_SECONDS` of its slot or not at all)
+and the circuit breaker (`Breaker`: after `BREAKER_THRESHOLD` retryable failures in a row the
+destination is paused for `BREAKER_PAUSE_SECONDS`, then one request probes it). A request put
+off by either is no attempt.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from . import Record
@@ -185,6 +186,33 @@ class Request(Record):
         self.headers: Final = headers
 
 
+class Admitted(Record):
+    """A record the breaker let through to an attempt, waiting for its start slot."""
+
+    __slots__ = ("attempt", "first_queued", "ids", "probe", "record", "request")
+
+    def __init__(
+        self,
+        record: dict[str, Any],
+        request: Request,
+        attempt: int,
+        first_queued: float,
+        ids: dict[str, str],
+        probe: bool,
+    ) -> None:
+        self.record: Final = record
+        self.request: Final = request
+        self.attempt: Final = attempt
+        self.first_queued: Final = first_queued
+        self.ids: Final = ids
+        self.probe: Final = probe
+        """Whether this request probes the breaker after a pause."""
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
 Start = Callable[[], dict[str, str]]
 """Called once the connection is open, right before the request is written: waits for the
 request's slot and returns the headers signed at that moment (or raises `NoStart`)."""
@@ -261,14 +289,26 @@ def _conditional(error: Exception) -> bool:
     return code == "ConditionalCheckFailedException"
 
 
+def _micro(seconds: float) -> str:
+    """A time or a length as the state table holds it: whole microseconds."""
+    return f"{seconds:.6f}"
+
+
+def _micro_up(seconds: float) -> float:
+    """`seconds` rounded up to whole microseconds, so a batch's claim never moves `tat` by less
+    than its slots take (the next claim's first slot is never nearer than 1/rate)."""
+    return math.ceil(round(seconds * 1_000_000, 3)) / 1_000_000
+
+
 class RateLimiter:
     """Start slots 1/rate apart, shared by every invocation of the destination (GCRA with a
-    burst of one): the item `limit` holds `tat`, the next free start. A claim is one conditional
-    write: `ADD 1/rate` when `tat` is ahead of now (the destination is busy; the slot is the old
-    `tat`), `SET now + 1/rate` when it is behind (idle; the slot is now). Which one is guessed
-    from the last `tat` this container saw; a failed condition returns the item (`ALL_OLD`) and
-    the other write follows. No slot beyond `horizon` is claimed, so a request put back for
-    want of one wastes none."""
+    burst of one): the item `limit` holds `tat`, the next free start. A claim of n consecutive
+    slots (a batch's) is one conditional write: `ADD n/rate` when `tat` is ahead of now (the
+    destination is busy; the slots start at the old `tat`), `SET now + n/rate` when it is behind
+    (idle; they start now). Which one is guessed from the last `tat` this container saw; a
+    failed condition returns the item (`ALL_OLD`) and the other write (or a smaller claim)
+    follows. No slot beyond `horizon` is claimed: only the ones that fit, so a request put back
+    for want of one wastes none."""
 
     def __init__(
         self, table: Any, name: str, rate: int, horizon: float = MAX_SLOT_WAIT_SECONDS
@@ -281,48 +321,78 @@ class RateLimiter:
         """The last `tat` seen: ahead of now means the `ADD` is the write likely to hold."""
 
     def slot(self, now: float) -> float:
-        """The start time claimed (now, or up to `horizon` later); raises `NoStart` when the
+        """One start time claimed (now, or up to `horizon` later); raises `NoStart` when the
         next free one is further (nothing claimed)."""
+        claimed = self.slots(now, 1)
+        if not claimed:
+            raise self.refusal(now)
+        return claimed[0]
+
+    def refusal(self, now: float) -> NoStart:
+        """Why a request found no slot: the next free one is beyond the horizon; back then."""
+        return NoStart("rate limit", self._tat - now)
+
+    def slots(self, now: float, wanted: int) -> list[float]:
+        """Up to `wanted` consecutive start times 1/rate apart, claimed with one write (two
+        when the guess of busy or idle was wrong): as many as fit within `horizon`, none when
+        the next free start is beyond it (then `refusal`). Raises `NoStart` when other claims
+        kept winning the item."""
         key = {"pk": {"S": "limit"}, "sk": {"S": "-"}}
+        now = float(_micro(now))
         for _ in range(3):
+            seen = self._tat  # once: the requests of a batch re-claim from their own threads
+            count = min(wanted, self._fitting(max(seen, now), now))
+            if count <= 0:
+                return []
+            step = _micro_up(count * self.interval)
             try:
-                if self._tat >= now:
+                if seen >= now:
+                    # The last slot claimed must be within the horizon: so must the first slot
+                    # be by (count - 1) slots.
+                    last_start = now + self.horizon - (count - 1) * self.interval
                     answer = self._table.update_item(
                         TableName=self._name,
                         Key=key,
-                        UpdateExpression="ADD tat :interval",
-                        ConditionExpression="tat >= :now AND tat <= :horizon",
+                        UpdateExpression="ADD tat :step",
+                        ConditionExpression="tat >= :now AND tat <= :last_start",
                         ExpressionAttributeValues={
-                            ":interval": {"N": f"{self.interval:.6f}"},
-                            ":now": {"N": f"{now:.6f}"},
-                            ":horizon": {"N": f"{now + self.horizon:.6f}"},
+                            ":step": {"N": _micro(step)},
+                            ":now": {"N": _micro(now)},
+                            ":last_start": {"N": _micro(last_start)},
                         },
                         ReturnValues="UPDATED_NEW",
                         ReturnValuesOnConditionCheckFailure="ALL_OLD",
                     )
-                    self._tat = float(answer["Attributes"]["tat"]["N"])
-                    return self._tat - self.interval
-                self._table.update_item(
-                    TableName=self._name,
-                    Key=key,
-                    UpdateExpression="SET tat = :next",
-                    ConditionExpression="attribute_not_exists(tat) OR tat < :now",
-                    ExpressionAttributeValues={
-                        ":now": {"N": f"{now:.6f}"},
-                        ":next": {"N": f"{now + self.interval:.6f}"},
-                    },
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-                self._tat = now + self.interval
-                return now
+                    tat = float(answer["Attributes"]["tat"]["N"])
+                    first = tat - step
+                else:
+                    self._table.update_item(
+                        TableName=self._name,
+                        Key=key,
+                        UpdateExpression="SET tat = :next",
+                        ConditionExpression="attribute_not_exists(tat) OR tat < :now",
+                        ExpressionAttributeValues={
+                            ":now": {"N": _micro(now)},
+                            ":next": {"N": _micro(now + step)},
+                        },
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    )
+                    tat, first = float(_micro(now + step)), now
+                self._tat = tat
+                return [first + i * self.interval for i in range(count)]
             except Exception as error:
                 if not _conditional(error):
                     raise
                 item = getattr(error, "response", {}).get("Item") or {}
                 self._tat = float(item.get("tat", {}).get("N", "0"))
-                if self._tat > now + self.horizon:
-                    raise NoStart("rate limit", self._tat - now) from None
         raise NoStart("rate limit contended", self.interval)
+
+    def _fitting(self, first: float, now: float) -> int:
+        """How many slots from `first` on, 1/rate apart, start within the horizon."""
+        room = now + self.horizon - first
+        if room < 0:
+            return 0
+        return math.floor(round(room / self.interval, 6)) + 1
 
 
 class Breaker:
@@ -442,12 +512,25 @@ class Destination:
     # --- the batch ---------------------------------------------------------------------------
 
     def handle(self, records: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
-        """The mapping's answer: the records to deliver again (`ReportBatchItemFailures`)."""
-        if len(records) <= 1:
-            done = [self.record(r) for r in records]
-        else:
-            with ThreadPoolExecutor(max_workers=len(records)) as pool:
-                done = list(pool.map(self.record, records))
+        """The mapping's answer: the records to deliver again (`ReportBatchItemFailures`).
+
+        The records run side by side in three steps: each is read and admitted by the breaker
+        (`_prepare`); the admitted ones claim their start slots together, one write for the
+        batch (`RateLimiter.slots`: consecutive, 1/rate apart, in the records' order; those
+        beyond the horizon get none and go back on the queue); each is then sent at its slot
+        and its message settled (`_finish`)."""
+        with ThreadPoolExecutor(max_workers=max(1, len(records))) as pool:
+
+            def side_by_side(work: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+                """Each item in its own thread (a request's wait holds no other); the pool's
+                threads serve both steps."""
+                return list(pool.map(work, items) if len(items) > 1 else map(work, items))
+
+            prepared = side_by_side(self._prepare, records)
+            admitted = [p for p in prepared if isinstance(p, Admitted)]
+            starts = self._claim(admitted)
+            finished = iter(side_by_side(self._finish, list(zip(admitted, starts, strict=True))))
+        done = [next(finished) if isinstance(p, Admitted) else p for p in prepared]
         return {
             "batchItemFailures": [
                 {"itemIdentifier": r["messageId"]}
@@ -456,9 +539,10 @@ class Destination:
             ]
         }
 
-    def record(self, record: dict[str, Any]) -> bool:
-        """Deliver one record; True when the mapping may delete it (done, re-sent for a retry,
-        or dead-lettered)."""
+    def _prepare(self, record: dict[str, Any]) -> Admitted | bool:
+        """The record read, its request built and the breaker asked: `Admitted` to an attempt,
+        or settled without one (True when the mapping may delete it: dead-lettered; False: put
+        back)."""
         made = _attribute(record, ATTEMPT_ATTRIBUTE, 0)
         attempt = made + 1
         sent_ms = int(record.get("attributes", {}).get("SentTimestamp", "0"))
@@ -503,16 +587,61 @@ class Destination:
             )
             return self._put_back(record, 30.0)
         try:
-            outcome = self.attempt(request, attempt, first_queued, ids)
+            probe = self._admit(ids)
         except Exception as error:  # the state table unavailable: no request was judged
-            log(
-                "ERROR",
-                "rate limiter or breaker unavailable",
-                destination=self.settings.destination,
-                reason=type(error).__name__,
-                **ids,
-            )
-            return self._put_back(record, 30.0)
+            return self._unavailable(record, error, ids)
+        if isinstance(probe, Outcome):
+            return self._settle(record, probe, ids, attempt, first_queued)
+        return Admitted(record, request, attempt, first_queued, ids, probe)
+
+    def _claim(self, admitted: Sequence[Admitted]) -> list[float | NoStart | Exception]:
+        """The admitted records' start slots, claimed together (one write); a record without
+        one gets why (`NoStart`: beyond the horizon or contended), or the state table's error."""
+        if not admitted:
+            return []
+        now = self._clock()
+        try:
+            slots: list[float] = self.limiter.slots(now, len(admitted))
+        except NoStart as refused:
+            return [refused] * len(admitted)
+        except Exception as error:  # the state table unavailable: no request was judged
+            return [error] * len(admitted)
+        refusal = self.limiter.refusal(now)
+        return [*slots, *[refusal] * (len(admitted) - len(slots))]
+
+    def _finish(self, claimed: tuple[Admitted, float | NoStart | Exception]) -> bool:
+        """The admitted record sent at its slot (or put back without one), its message
+        settled."""
+        admitted, start = claimed
+        record, ids = admitted.record, admitted.ids
+        if isinstance(start, NoStart):
+            outcome = self._deferred(start.wait, start.reason, ids, 1.0)
+        elif isinstance(start, Exception):
+            return self._unavailable(record, start, ids)
+        else:
+            try:
+                outcome = self._attempt_at(
+                    start,
+                    admitted.request,
+                    admitted.attempt,
+                    admitted.first_queued,
+                    ids,
+                    admitted.probe,
+                )
+            except Exception as error:  # the state table unavailable: no request was judged
+                return self._unavailable(record, error, ids)
+        return self._settle(record, outcome, ids, admitted.attempt, admitted.first_queued)
+
+    def _settle(
+        self,
+        record: dict[str, Any],
+        outcome: Outcome,
+        ids: dict[str, str],
+        attempt: int,
+        first_queued: float,
+    ) -> bool:
+        """What the outcome does to the message; True when the mapping may delete it (done,
+        re-sent for a retry, or dead-lettered)."""
         if outcome.action == DELIVERED:
             return True
         if outcome.action == FINAL:
@@ -520,6 +649,17 @@ class Destination:
         if outcome.action == RETRY:
             return self._retry_later(record, attempt, first_queued, outcome.delay)
         return self._put_back(record, outcome.delay)
+
+    def _unavailable(self, record: dict[str, Any], error: Exception, ids: dict[str, str]) -> bool:
+        """The state table failed before a request was judged: back on the queue soon."""
+        log(
+            "ERROR",
+            "rate limiter or breaker unavailable",
+            destination=self.settings.destination,
+            reason=type(error).__name__,
+            **ids,
+        )
+        return self._put_back(record, 30.0)
 
     def _request(
         self,
@@ -594,29 +734,55 @@ class Destination:
     def attempt(
         self, request: Request, attempt: int, first_queued: float, ids: dict[str, str]
     ) -> Outcome:
-        """Breaker, rate-limit slot, the POST, its outcome recorded (log, metrics, breaker).
-        `first_queued`: when the event first reached the queue (`maxAgeHours` counts from it)."""
-        now = self._clock()
-        _, open_until = self.breaker.state()
-        probe = False
-        if open_until:
-            if open_until > now:
-                spread = min(self.breaker.pause, BREAKER_RETURN_SPREAD_SECONDS)
-                return self._deferred(open_until - now, "breaker open", ids, spread)
-            probe = self.breaker.claim_probe(open_until, now)
-            if not probe:  # back when the probe has answered: closed, or open again
-                return self._deferred(self.breaker.lease, "breaker probing", ids, 1.0)
+        """One request on its own (a batch of one): breaker, rate-limit slot, the POST, its
+        outcome recorded. `first_queued`: when the event first reached the queue (`maxAgeHours`
+        counts from it)."""
+        probe = self._admit(ids)
+        if isinstance(probe, Outcome):
+            return probe
         try:
-            slot = self.limiter.slot(now)
+            slot = self.limiter.slot(self._clock())
         except NoStart as refused:
             return self._deferred(refused.wait, refused.reason, ids, 1.0)
+        return self._attempt_at(slot, request, attempt, first_queued, ids, probe)
+
+    def _admit(self, ids: dict[str, str]) -> bool | Outcome:
+        """The breaker's word on a request: whether it is the probe (closed: False), or the
+        deferral while the breaker is open or another request probes it."""
+        now = self._clock()
+        _, open_until = self.breaker.state()
+        if not open_until:
+            return False
+        if open_until > now:
+            spread = min(self.breaker.pause, BREAKER_RETURN_SPREAD_SECONDS)
+            return self._deferred(open_until - now, "breaker open", ids, spread)
+        if self.breaker.claim_probe(open_until, now):
+            return True
+        # back when the probe has answered: closed, or open again
+        return self._deferred(self.breaker.lease, "breaker probing", ids, 1.0)
+
+    def _attempt_at(
+        self,
+        slot: float,
+        request: Request,
+        attempt: int,
+        first_queued: float,
+        ids: dict[str, str],
+        probe: bool,
+    ) -> Outcome:
+        """The POST started at `slot` (claimed), its outcome recorded (log, metrics, breaker).
+
+        Woken later than `START_TOLERANCE_SECONDS` after its slot, the request does not start:
+        the slot is given up (it stays unused: every other slot claimed, of this batch or
+        another, is some other request's) and one fresh slot is claimed after all those claimed
+        so far, so no request ever starts late into a slot that is another's."""
         lead = slot - CONNECT_LEAD_SECONDS - self._clock()
         if lead > 0:
             self._sleep(lead)
         started: list[float] = []
 
         def start() -> dict[str, str]:
-            """Wait for the slot; woken later than the tolerance, give it up for the next."""
+            """Wait for the slot; woken later than the tolerance, give it up for a fresh one."""
             nonlocal slot
             for _ in range(MAX_LATE_STARTS):
                 wait = slot - self._clock()
