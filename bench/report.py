@@ -246,8 +246,9 @@ def _pubkey(pubkey: dict | None) -> list[str]:
 
 
 def http_delivery(http: dict | None) -> list[str]:
-    """Section 7: an HTTP destination's cost per million delivered events beside EventBridge
-    API destinations, and the local stack's stored -> delivered latency (emulator figures)."""
+    """The "HTTP destinations" part: an HTTP destination's cost per million delivered events
+    beside EventBridge API destinations, and the local stack's stored -> delivered latency
+    (emulator figures)."""
     if not http:
         return []
     a = http["assumptions"]
@@ -276,7 +277,8 @@ def http_delivery(http: dict | None) -> list[str]:
         "API destinations cost less and send the event JSON only: not the sender's bytes, "
         "no Standard Webhooks signature (a connection authenticates with an API key, basic "
         "auth or OAuth), no body above an event's 256 KB, no private network without more "
-        "services (docs/design.md §2.8). Ours pays for the rate-limit slots (one conditional "
+        'services (docs/design.md, "HTTP destinations"). Ours pays for the rate-limit slots '
+        "(one conditional "
         "write claims a batch's: DynamoDB writes per delivered attempt, counted: "
         f"{http['cost'][0]['state_writes_per_attempt']:g}) and the attempt's log line, which "
         "is also its attempt log.",
