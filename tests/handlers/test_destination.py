@@ -512,7 +512,9 @@ def test_the_rate_limit_holds_across_concurrent_deliverers(
         thread.join()
     # The schedule the three share: every start at least 1/rate after the one before.
     ordered = sorted(slots)
-    assert len(ordered) == 30
+    # 30 starts; a thread woken later than the tolerance gives its slot up and claims another
+    # (on a loaded machine), which adds a slot but never a request.
+    assert len(ordered) >= 30
     assert min(b - a for a, b in itertools.pairwise(ordered)) >= 0.1 - 0.000_002
     # At the receiver, the limit as docs/contract.md defines it (`most_arrivals`).
     arrivals = sorted(r.at for r in receiver.requests())
