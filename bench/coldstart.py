@@ -146,7 +146,7 @@ def first_response_ms(module: str, event: dict) -> dict[str, float]:
 
     from . import HANDLERS as handlers_dir
 
-    root = handlers_dir.parent
+    root = Path(__file__).resolve().parents[1]  # the repository: `bench` and its Powertools
     path = os.pathsep.join(map(str, (handlers_dir, root, root / "bench" / "powertools")))
     env = os.environ | ENVIRONMENT | {"PYTHONPATH": path}
     env |= {"AWS_ACCESS_KEY_ID": "AKIDBENCHBENCHBENCH0", "AWS_SECRET_ACCESS_KEY": "bench"}
