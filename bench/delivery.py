@@ -65,7 +65,6 @@ class Assumptions:
     destination_ms: float = 100.0  # assumed: the service's answer time
     dynamodb_ms: float = 5.0  # assumed in-region GetItem/UpdateItem/PutItem round trip
     s3_get_ms: float = 20.0
-    sqs_ms: float = 5.0
 
 
 class _Table:

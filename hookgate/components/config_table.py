@@ -26,7 +26,6 @@ class Integer:
 
     low: int
     high: int | None = None
-    pulumi_type: ClassVar[str] = "integer"
 
     def accepts(self, value: object) -> bool:
         return (
@@ -50,7 +49,6 @@ class Integer:
 
 @dataclass(frozen=True)
 class Boolean:
-    pulumi_type: ClassVar[str] = "boolean"
 
     def accepts(self, value: object) -> bool:
         return isinstance(value, bool)
@@ -64,7 +62,6 @@ class Choice:
     """One of `values` (compared with `==`, so `1` is not `"1"`)."""
 
     values: tuple[object, ...]
-    pulumi_type: ClassVar[str] = "string"
 
     def accepts(self, value: object) -> bool:
         return any(type(value) is type(v) and value == v for v in self.values)
@@ -84,7 +81,6 @@ class Text:
 
     pattern: re.Pattern[str]
     what: str
-    pulumi_type: ClassVar[str] = "string"
 
     def accepts(self, value: object) -> bool:
         return isinstance(value, str) and self.pattern.fullmatch(value) is not None
