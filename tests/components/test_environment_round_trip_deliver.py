@@ -76,3 +76,48 @@ def test_each_destination_reads_back_into_its_section(scenario: str) -> None:
         assert {k: v for k, v in declared.items() if k not in names} == {
             k: v for k, v in variables.items() if k not in names
         }
+
+
+def test_every_knob_off_its_default_reads_back() -> None:
+    """A mapping that dropped a knob would read back as the handler's default and pass the
+    stacks' cases (their destination keeps the defaults): here each differs from it."""
+    import inspect
+
+    from hookgate.components.http_settings import HttpSettings
+    from hookgate.components.settings import LogSettings
+
+    http = HttpSettings(
+        url="https://orders.internal.example.com/hooks",
+        rate_limit_per_second=3,
+        timeout_seconds=7,
+        max_age_hours=5,
+        body="event",
+        headers=(("X-Team", "orders"),),
+    )
+    logs = LogSettings(level="WARNING")
+    rendered = deliver.handler_settings(
+        http,
+        logs,
+        destination="orders",
+        stack="review-7",
+        metrics_namespace="Hooks/Review",
+        **REFERENCES,
+    ).to_environ()
+    read = DestinationSettings.from_environ(rendered)
+    expected = {
+        "rate_per_second": 3,
+        "timeout_seconds": 7,
+        "max_age_seconds": 5 * 3600,
+        "body": "event",
+        "headers": (("X-Team", "orders"),),
+        "metrics_namespace": "Hooks/Review",
+        "log_level": "WARNING",
+    }
+    assert {name: getattr(read, name) for name in expected} == expected
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(DestinationSettings.__init__).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    assert set(defaults) == set(expected)  # a new defaulted knob needs its case here
+    assert all(expected[name] != defaults[name] for name in defaults)
