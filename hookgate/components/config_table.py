@@ -49,7 +49,6 @@ class Integer:
 
 @dataclass(frozen=True)
 class Boolean:
-
     def accepts(self, value: object) -> bool:
         return isinstance(value, bool)
 
